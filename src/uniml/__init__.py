@@ -1,0 +1,91 @@
+"""uniml: one fit / predict / explain / save / load interface over classical ML libraries.
+
+``import uniml`` is cheap: it loads only the error classes. Everything else
+(pandas, scikit-learn, and each wrapped library) is imported on first use.
+
+Examples
+--------
+>>> import uniml
+>>> from sklearn.datasets import load_diabetes
+>>> X, y = load_diabetes(return_X_y=True, as_frame=True)
+>>> model = uniml.make("lightgbm.regressor", n_estimators=20, verbose=-1).fit(X, y)
+>>> model.predict(X.head(3)).index.equals(X.head(3).index)
+True
+>>> explanation = model.explain(X.head(3))
+>>> explanation.additivity_error() < 1e-6
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from uniml.core.errors import (
+    AdapterNotFoundError,
+    DataContractError,
+    IntegrityError,
+    MissingDependencyError,
+    NotFittedError,
+    SchemaError,
+    UnimlError,
+    UnimlWarning,
+    UntrustedArtifactError,
+    VersionMismatchWarning,
+)
+
+# public name -> "module:attribute", resolved lazily (PEP 562)
+_LAZY = {
+    "__version__": "uniml._version:__version__",
+    "make": "uniml.core.catalog:make",
+    "adapters": "uniml.core.catalog:adapters",
+    "register": "uniml.core.catalog:register",
+    "load": "uniml.core.persistence:load",
+    "Adapter": "uniml.core.adapter:Adapter",
+    "Explanation": "uniml.core.explanation:Explanation",
+    "Schema": "uniml.core.schema:Schema",
+    "Task": "uniml.core.tasks:Task",
+    "TabularData": "uniml.core.tasks:TabularData",
+    "ForecastData": "uniml.core.tasks:ForecastData",
+    "CausalData": "uniml.core.tasks:CausalData",
+    "InteractionData": "uniml.core.tasks:InteractionData",
+}
+
+__all__ = [
+    "Adapter",
+    "AdapterNotFoundError",
+    "CausalData",
+    "DataContractError",
+    "Explanation",
+    "ForecastData",
+    "IntegrityError",
+    "InteractionData",
+    "MissingDependencyError",
+    "NotFittedError",
+    "Schema",
+    "SchemaError",
+    "TabularData",
+    "Task",
+    "UnimlError",
+    "UnimlWarning",
+    "UntrustedArtifactError",
+    "VersionMismatchWarning",
+    "__version__",
+    "adapters",
+    "load",
+    "make",
+    "register",
+]
+
+
+def __getattr__(name: str):
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'uniml' has no attribute {name!r}")
+    module, _, attr = target.partition(":")
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,1 @@
+"""Core contracts: the Adapter base class, tasks and data contracts, schema, explanations, persistence, catalog."""

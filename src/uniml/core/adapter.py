@@ -1,0 +1,615 @@
+"""The :class:`Adapter` base class: one interface over every wrapped library.
+
+Template methods: the public ``fit`` / ``predict`` / ``predict_proba`` /
+``explain`` / ``save`` validate and convert input, enforce the schema, fire
+lifecycle events, and call the private ``_fit`` / ``_predict`` /
+``_predict_proba`` / ``_explain`` / ``_save`` / ``_load`` that an adapter
+implements with data already in the shape it needs.
+
+Class-level metadata (``name``, ``task``, ``library``, ``extra``,
+``explanation_kind``, ``additive``, ``persistence``...) is read by the
+catalog, the docs and the conformance suite without instantiating anything.
+
+A new tabular adapter is a dozen lines; see ``docs/extending.md``.
+
+Examples
+--------
+>>> import numpy as np, uniml
+>>> from sklearn.linear_model import Ridge
+>>> model = uniml.make("sklearn.estimator", estimator=Ridge(alpha=1.0))
+>>> X, y = np.random.default_rng(0).normal(size=(50, 3)), np.arange(50.0)
+>>> model.fit(X, y).predict(X[:2]).shape
+(2,)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.metaestimators import available_if
+
+from uniml.core import events
+from uniml.core.dependencies import distribution_version, import_optional, is_installed
+from uniml.core.errors import DataContractError, NotFittedError, SchemaError, UnimlError
+from uniml.core.explanation import KINDS, Explanation
+from uniml.core.schema import Schema
+from uniml.core.tasks import TabularData, Task
+
+__all__ = ["Adapter", "ClassifierAdapter", "RegressorAdapter", "TabularAdapter"]
+
+_PERSISTENCE_FORMATS = {
+    "skops": False,
+    "xgboost-json": False,
+    "lightgbm-text": False,
+    "prophet-json": False,
+    "npz-json": False,
+    "statsmodels-pickle": True,
+    "pickle": True,
+    "cloudpickle": True,
+}
+
+
+class Adapter(BaseEstimator):
+    """Base class of every uniml adapter.
+
+    Subclasses declare metadata as class attributes and implement the private
+    hooks. Constructor arguments are stored verbatim (scikit-learn's estimator
+    contract), so ``get_params``, ``set_params`` and ``sklearn.base.clone``
+    work for every adapter.
+
+    Class attributes
+    ----------------
+    name : str
+        Catalog name, ``"<library>.<model>"``.
+    task : str
+        One of the :class:`~uniml.core.tasks.Task` values.
+    library : str
+        Importable module of the wrapped library (``"lightgbm"``).
+    extra : str
+        uniml extra installing the library (``pip install 'uniml[extra]'``).
+    explanation_kind : str
+        What ``explain`` returns (a key of :data:`~uniml.core.explanation.KINDS`),
+        or ``"depends"`` when it varies with the wrapped estimator.
+    additive : bool or None
+        Whether explanations are additive; None when it depends.
+    persistence : str
+        Artifact format written by ``save``.
+
+    Attributes
+    ----------
+    schema_ : Schema
+        Input schema captured at fit.
+    """
+
+    name: ClassVar[str] = ""
+    task: ClassVar[str] = ""
+    library: ClassVar[str] = ""
+    extra: ClassVar[str] = ""
+    explanation_kind: ClassVar[str] = "depends"
+    additive: ClassVar[bool | None] = None
+    persistence: ClassVar[str] = "pickle"
+    #: modules whose versions go into the manifest and lineage
+    extra_library_modules: ClassVar[tuple[str, ...]] = ()
+    #: True when fitting twice with the same parameters gives identical predictions
+    deterministic: ClassVar[bool] = True
+    #: True when the adapter accepts pandas ``category`` columns
+    supports_categorical: ClassVar[bool] = False
+
+    # ------------------------------------------------------------- metadata
+    @classmethod
+    def validate_metadata(cls) -> None:
+        """Check the class-level declarations (the catalog calls this on register)."""
+        if not cls.name or "." not in cls.name:
+            raise ValueError(f"{cls.__qualname__}.name must look like 'library.model', got {cls.name!r}")
+        Task(cls.task)
+        if not cls.library:
+            raise ValueError(f"{cls.__qualname__}.library is not declared")
+        if cls.explanation_kind != "depends" and cls.explanation_kind not in KINDS:
+            raise ValueError(f"{cls.__qualname__}.explanation_kind {cls.explanation_kind!r} is unknown")
+
+    @classmethod
+    def library_modules(cls) -> tuple[str, ...]:
+        """The wrapped library plus any further modules it needs."""
+        return (cls.library, *cls.extra_library_modules)
+
+    @classmethod
+    def info(cls) -> dict[str, Any]:
+        """Metadata of this adapter class, as listed by :func:`uniml.adapters`.
+
+        Examples
+        --------
+        >>> from uniml.core.catalog import get_adapter_class
+        >>> get_adapter_class("lightgbm.regressor").info()["persistence"]
+        'lightgbm-text'
+        """
+        return {
+            "name": cls.name,
+            "task": str(Task(cls.task)),
+            "library": cls.library,
+            "installed": all(is_installed(m) for m in cls.library_modules()),
+            "version": distribution_version(cls.library),
+            "extra": cls.extra,
+            "explanation": cls.explanation_kind,
+            "persistence": cls.persistence,
+        }
+
+    @classmethod
+    def _test_params(cls) -> list[dict]:
+        """Small, seeded parameter sets the conformance suite fits (one instance each)."""
+        return [{}]
+
+    @classmethod
+    def require_library(cls):
+        """Import the wrapped library, or raise :class:`~uniml.MissingDependencyError`."""
+        module = None
+        for m in cls.library_modules():
+            imported = import_optional(m, cls.extra or m, f"adapter {cls.name!r}")
+            module = module or imported
+        return module
+
+    @property
+    def task_kind(self) -> Task:
+        """This adapter's :class:`~uniml.core.tasks.Task`."""
+        return Task(self.task)
+
+    # --------------------------------------------------------- fitted state
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "schema_")
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "schema_"):
+            raise NotFittedError(
+                f"this {type(self).__name__} ({self.name}) is not fitted yet; call fit() first"
+            )
+
+    # ---------------------------------------------------------------- hooks
+    def _fit(self, X, y, **fit_params) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must implement _fit")
+
+    def _predict(self, X):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must implement _predict")
+
+    def _explain(self, X, **kwargs) -> Explanation:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must implement _explain")
+
+    def _save(self, folder: Path) -> dict[str, dict]:  # pragma: no cover - abstract
+        """Write the fitted model's artifacts into ``folder``.
+
+        Returns ``{file name: {"format": str, "pickle": bool}}``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement _save")
+
+    def _load(self, folder: Path, manifest: dict, trusted: bool) -> None:  # pragma: no cover
+        """Restore fitted state from ``folder`` (params are already set)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _load")
+
+    def _state(self) -> dict:
+        """Small JSON-able fitted state to keep in the manifest (beyond the schema)."""
+        return {}
+
+    def _set_state(self, state: dict) -> None:
+        """Restore what :meth:`_state` returned."""
+
+    @classmethod
+    def _params_from_manifest(cls, params: dict, folder: Path, trusted: bool) -> dict:
+        """Constructor parameters to rebuild the adapter from its manifest."""
+        from uniml.core.persistence import is_restorable
+
+        bad = [k for k, v in params.items() if not is_restorable(v)]
+        if bad:
+            raise UnimlError(
+                f"{cls.name}: parameter(s) {bad} were not JSON-serialisable when saved and "
+                f"cannot be restored; override _params_from_manifest to restore them"
+            )
+        return params
+
+    # ------------------------------------------------------------ persistence
+    def save(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Save the fitted model to a folder (manifest + native artifacts).
+
+        Parameters
+        ----------
+        path : str or Path
+            Folder to create.
+        overwrite : bool, default False
+            Replace an existing non-empty folder.
+
+        Returns
+        -------
+        Path
+            The folder.
+
+        Raises
+        ------
+        NotFittedError
+        FileExistsError
+            The folder exists, is not empty, and ``overwrite`` is False.
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile, uniml
+        >>> m = uniml.make("lightgbm.regressor", n_estimators=5, verbose=-1)
+        >>> _ = m.fit(np.random.default_rng(0).normal(size=(40, 2)), np.arange(40.0))
+        >>> sorted(p.name for p in m.save(tempfile.mkdtemp() + "/m").iterdir())
+        ['model.txt', 'uniml.json']
+        """
+        from uniml.core.persistence import build_manifest, write_manifest
+
+        self._check_fitted()
+        folder = Path(path)
+        if folder.exists() and any(folder.iterdir()):
+            if not overwrite:
+                raise FileExistsError(f"{folder} exists and is not empty; pass overwrite=True to replace it")
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        artifacts = self._save(folder)
+        for info in artifacts.values():
+            info.setdefault("pickle", _PERSISTENCE_FORMATS.get(info.get("format"), True))
+        manifest = build_manifest(self, artifacts, self._base_state() | self._state())
+        write_manifest(folder, manifest)
+        return folder
+
+    def _base_state(self) -> dict:
+        return {}
+
+    def _set_base_state(self, state: dict) -> None:
+        pass
+
+    @classmethod
+    def _from_folder(cls, folder: Path, manifest: dict, trusted: bool):
+        params = cls._params_from_manifest(dict(manifest["params"]), folder, trusted)
+        model = cls(**params)
+        model.schema_ = Schema.from_dict(manifest["schema"])
+        model._set_base_state(manifest.get("state", {}))
+        model._set_state(manifest.get("state", {}))
+        model._load(folder, manifest, trusted)
+        return model
+
+    # --------------------------------------------------------------- params
+    def __repr__(self, N_CHAR_MAX: int = 700) -> str:
+        return super().__repr__(N_CHAR_MAX)
+
+
+def _index_of(X) -> pd.Index:
+    if isinstance(X, (pd.DataFrame, pd.Series)):
+        return X.index
+    return pd.RangeIndex(len(X))
+
+
+def _frame_feature_names(X) -> np.ndarray | None:
+    if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
+        return np.asarray(X.columns, dtype=object)
+    return None
+
+
+class TabularAdapter(Adapter):
+    """Base of regression and classification adapters: ``fit(X, y)`` / ``predict(X)``.
+
+    Accepts ``fit(X, y)`` with a DataFrame or 2-D array and a Series/array
+    target, or ``fit(TabularData(...))``. Tabular adapters are scikit-learn
+    estimators: they work in Pipelines, ``clone`` and ``GridSearchCV``.
+
+    Attributes
+    ----------
+    schema_ : Schema
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when fitted on a DataFrame with string column names.
+    target_name_ : str or None
+        Name of the target Series, used to name predictions.
+    """
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y=None, **fit_params):
+        """Fit on features ``X`` and target ``y`` (or on a :class:`~uniml.TabularData`).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame, array-like of shape (n_samples, n_features), or TabularData
+        y : pandas.Series or array-like of shape (n_samples,)
+            Ignored when ``X`` is a ``TabularData``.
+        **fit_params
+            Passed to the library's fit (``sample_weight``, ``eval_set``...).
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        DataContractError
+            ``y`` missing, of the wrong length or index, or containing NaN.
+        SchemaError
+            Unusable column names or a non-2-D ``X``.
+        """
+        if isinstance(X, TabularData):
+            if X.weight is not None:
+                fit_params.setdefault("sample_weight", X.sample_weight)
+            X, y = X.X, X.y
+        X, y = self._check_xy(X, y)
+        schema = Schema.capture(X)
+        if events.listening():
+            events.emit("fit_start", adapter=self, X=X, y=y, fit_params=fit_params)
+        start = time.perf_counter()
+        y_fit = self._prepare_target(y)
+        self._fit(X, y_fit, **fit_params)
+        self.schema_ = schema
+        self.n_features_in_ = schema.n_features
+        names = _frame_feature_names(X)
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.target_name_ = y.name if isinstance(y, pd.Series) else None
+        if events.listening():
+            events.emit(
+                "fit_end", adapter=self, X=X, y=y, fit_params=fit_params,
+                duration=time.perf_counter() - start,
+            )
+        return self
+
+    def _check_xy(self, X, y):
+        if y is None:
+            raise DataContractError(
+                f"{type(self).__name__}.fit needs a target: fit(X, y) or fit(TabularData(frame, target=...))"
+            )
+        if not isinstance(X, pd.DataFrame):
+            X = np.asarray(X) if not hasattr(X, "toarray") else X
+            if getattr(X, "ndim", 2) != 2:
+                raise SchemaError(
+                    f"expected 2-D X of shape (n_samples, n_features), got shape {np.shape(X)}; "
+                    f"reshape a single feature with X.reshape(-1, 1)"
+                )
+        if isinstance(y, pd.DataFrame):
+            if y.shape[1] != 1:
+                raise DataContractError(f"y must be one column, got a DataFrame with {y.shape[1]} columns")
+            y = y.iloc[:, 0]
+        if not isinstance(y, pd.Series):
+            y_arr = np.asarray(y)
+            if y_arr.ndim == 2 and y_arr.shape[1] == 1:
+                y_arr = y_arr[:, 0]
+            if y_arr.ndim != 1:
+                raise DataContractError(f"y must be 1-D, got shape {y_arr.shape}")
+            y = y_arr
+        n_x, n_y = X.shape[0], len(y)
+        if n_x != n_y:
+            raise DataContractError(f"X has {n_x} rows but y has {n_y}; they must match row for row")
+        if isinstance(X, pd.DataFrame) and isinstance(y, pd.Series) and not y.index.equals(X.index):
+            raise DataContractError(
+                "y's index differs from X's index; uniml never realigns rows silently — "
+                "pass y aligned to X (e.g. y.loc[X.index]) or reset both indexes"
+            )
+        if n_x == 0:
+            raise DataContractError("cannot fit on 0 rows")
+        missing = pd.isna(y)
+        if np.any(missing):
+            raise DataContractError(f"y has {int(np.sum(missing))} missing value(s); drop or impute them first")
+        return X, y
+
+    # -------------------------------------------------------------- predict
+    def predict(self, X) -> pd.Series:
+        """Predict for ``X``; checks ``X`` against the fitted schema first.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like
+            Same columns, order and dtype kinds as at fit.
+
+        Returns
+        -------
+        pandas.Series
+            Aligned to ``X``'s index, named after the training target.
+
+        Raises
+        ------
+        NotFittedError
+        SchemaError
+            Naming the offending column.
+        """
+        self._check_fitted()
+        Xc = self.schema_.enforce(X)
+        pred = pd.Series(self._predict(Xc), index=_index_of(X), name=self.target_name_ or "prediction")
+        if events.listening():
+            events.emit("predict", adapter=self, X=X, prediction=pred)
+        return pred
+
+    # -------------------------------------------------------------- explain
+    def explain(self, X, **kwargs) -> Explanation:
+        """Explain predictions for ``X``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like
+        **kwargs
+            Adapter-specific options.
+
+        Returns
+        -------
+        Explanation
+            Contributions are indexed like ``X``, columns are the schema's
+            feature names.
+        """
+        self._check_fitted()
+        Xc = self.schema_.enforce(X)
+        exp = self._explain(Xc, **kwargs)
+        if exp.contributions is not None:
+            exp.contributions.index = _index_of(X)
+        if isinstance(exp.prediction, (pd.Series, pd.DataFrame)):
+            exp.prediction.index = _index_of(X)
+        if events.listening():
+            events.emit("explain", adapter=self, X=X, explanation=exp)
+        return exp
+
+    # ---------------------------------------------------------- classifiers
+    #: classifiers only: receive y as integer codes 0..k-1 in _fit
+    _encode_labels: ClassVar[bool] = False
+
+    def _is_classifier(self) -> bool:
+        return self.task_kind is Task.CLASSIFICATION
+
+    def _prepare_target(self, y):
+        if not self._is_classifier():
+            return y
+        labels = np.asarray(y)
+        try:
+            self.classes_, codes = np.unique(labels, return_inverse=True)
+        except TypeError as exc:
+            raise DataContractError(f"class labels in y cannot be sorted (mixed types?): {exc}") from exc
+        if len(self.classes_) < 2:
+            raise DataContractError(
+                f"classification needs at least 2 classes in y; got a single class {self.classes_.tolist()}"
+            )
+        return codes if self._encode_labels else y
+
+    def _predict_proba(self, X) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must implement _predict_proba")
+
+    def _predict_labels_from_proba(self, X):
+        return self.classes_[np.argmax(self._predict_proba(X), axis=1)]
+
+    @available_if(lambda self: self._is_classifier())
+    def predict_proba(self, X) -> pd.DataFrame:
+        """Class probabilities for ``X`` (classifiers only).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One column per class (``classes_`` order), aligned to ``X``'s index;
+            rows sum to 1.
+
+        Raises
+        ------
+        NotFittedError
+        SchemaError
+        """
+        self._check_fitted()
+        Xc = self.schema_.enforce(X)
+        proba = pd.DataFrame(self._predict_proba(Xc), index=_index_of(X), columns=self.classes_)
+        if events.listening():
+            events.emit("predict", adapter=self, X=X, prediction=proba)
+        return proba
+
+    @available_if(lambda self: self._is_classifier())
+    def predict_log_proba(self, X) -> pd.DataFrame:
+        """Logarithm of :meth:`predict_proba` (classifiers only)."""
+        return np.log(self.predict_proba(X))
+
+    # -------------------------------------------------------------- helpers
+    @property
+    def feature_names(self) -> list:
+        """Feature names in model order (``x0, x1...`` for array input)."""
+        self._check_fitted()
+        return list(self.schema_.names)
+
+    def _base_state(self) -> dict:
+        state = {"target_name": self.target_name_}
+        if self._is_classifier():
+            state["classes"] = self.classes_.tolist()
+            state["classes_dtype"] = str(self.classes_.dtype)
+        return state
+
+    def _set_base_state(self, state: dict) -> None:
+        self.target_name_ = state.get("target_name")
+        self.n_features_in_ = self.schema_.n_features
+        if not self.schema_.from_array and all(isinstance(n, str) for n in self.schema_.names):
+            self.feature_names_in_ = np.asarray(self.schema_.names, dtype=object)
+        if "classes" in state:
+            dtype = state.get("classes_dtype", "object")
+            self.classes_ = np.asarray(state["classes"], dtype=None if dtype.startswith("<U") else dtype)
+
+
+class RegressorAdapter(RegressorMixin, TabularAdapter):
+    """Base of regression adapters (task ``"regression"``); ``score`` is R²."""
+
+    task = "regression"
+
+
+class ClassifierAdapter(ClassifierMixin, TabularAdapter):
+    """Base of classification adapters (task ``"classification"``); ``score`` is accuracy.
+
+    ``classes_`` holds the sorted labels seen at fit. Adapters that set
+    ``_encode_labels = True`` receive ``y`` as integer codes ``0..k-1`` in
+    ``_fit`` (XGBoost requires this); ``_predict_proba`` returns an array of
+    shape ``(n, k)`` in ``classes_`` order.
+    """
+
+    task = "classification"
+
+    def _predict(self, X):
+        return self._predict_labels_from_proba(X)
+
+
+class LibraryParams:
+    """Mixin for adapters whose constructor takes the library's hyperparameters verbatim.
+
+    ``Adapter(**params)`` stores each keyword as an attribute, unchanged and
+    unvalidated (scikit-learn's contract: no logic in ``__init__``); the
+    library validates them at ``fit``. ``get_params`` returns exactly the
+    keywords given (plus later ``set_params``), so ``clone`` and
+    ``GridSearchCV`` work, and defaults stay the library's own.
+
+    Examples
+    --------
+    >>> import uniml
+    >>> m = uniml.make("xgboost.regressor", max_depth=3)
+    >>> m.set_params(learning_rate=0.05).get_params()
+    {'learning_rate': 0.05, 'max_depth': 3}
+    """
+
+    def __init__(self, **params):
+        for key, value in params.items():
+            setattr(self, key, value)
+
+    def get_params(self, deep: bool = True) -> dict:
+        params = {
+            k: v for k, v in sorted(vars(self).items()) if not k.startswith("_") and not k.endswith("_")
+        }
+        if deep:
+            for key, value in list(params.items()):
+                if hasattr(value, "get_params") and not isinstance(value, type):
+                    params.update({f"{key}__{k}": v for k, v in value.get_params(deep=True).items()})
+        return params
+
+    def set_params(self, **params):
+        nested: dict[str, dict] = {}
+        for key, value in params.items():
+            head, sep, sub = key.partition("__")
+            if sep:
+                nested.setdefault(head, {})[sub] = value
+            else:
+                setattr(self, key, value)
+        for head, sub in nested.items():
+            getattr(self, head).set_params(**sub)
+        return self
+
+    def _library_params(self) -> dict:
+        """The hyperparameters to hand to the library, checked for clashes with adapter attributes."""
+        params = self.get_params(deep=False)
+        clash = sorted(k for k in params if hasattr(type(self), k))
+        if clash:
+            raise UnimlError(
+                f"parameter name(s) {clash} clash with {type(self).__name__} attributes; "
+                f"pass them through the library's own alias instead"
+            )
+        return params
+
+
+def json_default(obj):
+    """``json.dumps`` default for numpy values."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+def dump_json(path: Path, data) -> None:
+    """Write ``data`` as JSON (numpy-aware)."""
+    Path(path).write_text(json.dumps(data, default=json_default))

@@ -1,0 +1,199 @@
+"""The adapter catalog: build adapters by name, list what exists.
+
+Built-in adapters register themselves when :mod:`uniml.adapters` is imported
+(on first use of the catalog — not at ``import uniml``). Third-party packages
+add adapters without forking uniml through the ``uniml.adapters`` entry-point
+group; each entry point names either an :class:`~uniml.Adapter` subclass or a
+module whose import registers adapters with :func:`register`::
+
+    [project.entry-points."uniml.adapters"]
+    acme = "acme_uniml.adapters"
+
+Examples
+--------
+>>> import uniml
+>>> table = uniml.adapters()
+>>> "lightgbm.regressor" in set(table["name"])
+True
+>>> uniml.make("lightgbm.regresor")
+Traceback (most recent call last):
+...
+uniml.core.errors.AdapterNotFoundError: no adapter named 'lightgbm.regresor'; did you mean 'lightgbm.regressor'?
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.metadata
+import threading
+import warnings
+
+from uniml.core.errors import AdapterNotFoundError, MissingDependencyError, UnimlWarning
+
+__all__ = ["ENTRY_POINT_GROUP", "adapters", "get_adapter_class", "make", "register"]
+
+ENTRY_POINT_GROUP = "uniml.adapters"
+
+_registry: dict[str, type] = {}
+_loaded = False
+_lock = threading.RLock()
+
+
+def register(cls: type) -> type:
+    """Add an adapter class to the catalog under ``cls.name`` (usable as a decorator).
+
+    Parameters
+    ----------
+    cls : type
+        A subclass of :class:`uniml.Adapter` with ``name``, ``task`` and
+        ``library`` declared.
+
+    Returns
+    -------
+    type
+        ``cls`` unchanged.
+
+    Raises
+    ------
+    ValueError
+        If the name is empty or already taken by another class.
+
+    Examples
+    --------
+    >>> from uniml.core.adapter import Adapter
+    >>> @register
+    ... class Constant(Adapter):
+    ...     name, task, library = "doc.constant", "regression", "numpy"
+    >>> get_adapter_class("doc.constant") is Constant
+    True
+    >>> _ = _registry.pop("doc.constant")
+    """
+    from uniml.core.adapter import Adapter
+
+    if not (isinstance(cls, type) and issubclass(cls, Adapter)):
+        raise TypeError(f"{cls!r} is not a uniml Adapter subclass")
+    cls.validate_metadata()
+    with _lock:
+        other = _registry.get(cls.name)
+        if other is not None and other is not cls and other.__qualname__ != cls.__qualname__:
+            raise ValueError(f"adapter name {cls.name!r} is already registered by {other!r}")
+        _registry[cls.name] = cls
+    return cls
+
+
+def _ensure_loaded() -> None:
+    global _loaded
+    if _loaded:
+        return
+    with _lock:
+        if _loaded:
+            return
+        importlib.import_module("uniml.adapters")  # built-ins register on import
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                obj = ep.load()
+            except Exception as exc:  # one broken plug-in must not hide the catalog
+                warnings.warn(
+                    f"uniml adapter plug-in {ep.name!r} ({ep.value}) failed to load: {exc!r}",
+                    UnimlWarning,
+                    stacklevel=3,
+                )
+                continue
+            if isinstance(obj, type):
+                register(obj)
+        _loaded = True
+
+
+def get_adapter_class(name: str) -> type:
+    """The adapter class registered under ``name``.
+
+    Raises
+    ------
+    AdapterNotFoundError
+        Listing the closest registered names.
+
+    Examples
+    --------
+    >>> get_adapter_class("xgboost.classifier").__name__
+    'XGBoostClassifier'
+    """
+    _ensure_loaded()
+    try:
+        return _registry[name]
+    except KeyError:
+        pass
+    close = difflib.get_close_matches(str(name), list(_registry), n=3, cutoff=0.5)
+    hint = (
+        f"did you mean {' or '.join(repr(c) for c in close)}?"
+        if close
+        else f"registered adapters: {sorted(_registry)}"
+    )
+    raise AdapterNotFoundError(f"no adapter named {name!r}; {hint}") from None
+
+
+def make(name: str, **params):
+    """Build an adapter by catalog name.
+
+    Parameters
+    ----------
+    name : str
+        Catalog name, e.g. ``"lightgbm.regressor"``.
+    **params
+        Constructor parameters, passed unchanged.
+
+    Returns
+    -------
+    Adapter
+        An unfitted adapter.
+
+    Raises
+    ------
+    AdapterNotFoundError
+        Unknown name (the message lists close matches).
+    MissingDependencyError
+        The wrapped library is not installed (the message gives the
+        ``pip install`` command).
+
+    Examples
+    --------
+    >>> import uniml
+    >>> uniml.make("lightgbm.regressor", n_estimators=50, learning_rate=0.1)
+    LightGBMRegressor(learning_rate=0.1, n_estimators=50)
+    """
+    cls = get_adapter_class(name)
+    cls.require_library()
+    return cls(**params)
+
+
+def adapters():
+    """List every registered adapter.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per adapter with columns ``name``, ``task``, ``library``,
+        ``installed``, ``version`` (of the installed library), ``extra``
+        (what to ``pip install``), ``explanation`` and ``persistence``.
+
+    Examples
+    --------
+    >>> import uniml
+    >>> uniml.adapters().columns.tolist()[:5]
+    ['name', 'task', 'library', 'installed', 'version']
+    """
+    import pandas as pd
+
+    _ensure_loaded()
+    rows = [cls.info() for cls in sorted(_registry.values(), key=lambda c: c.name)]
+    columns = ["name", "task", "library", "installed", "version", "extra", "explanation", "persistence"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def missing_dependency(cls) -> MissingDependencyError | None:
+    """The error that :func:`make` would raise for ``cls``, or None when its library is installed."""
+    try:
+        cls.require_library()
+    except MissingDependencyError as exc:
+        return exc
+    return None

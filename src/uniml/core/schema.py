@@ -1,0 +1,479 @@
+"""Input schema: captured at ``fit``, enforced at ``predict`` and ``explain``.
+
+A :class:`Schema` records the column names, their order, a dtype *kind* per
+column and the levels of categorical columns. :meth:`Schema.enforce` checks a
+new input against it and raises :class:`~uniml.SchemaError` naming the first
+offending column. It never reorders, renames, drops or casts columns; the one
+transformation it performs is re-coding a categorical column whose dtype lists
+the same values in another order (or a superset of unused values) onto the
+fitted dtype, which changes no value.
+
+Dtype kinds and what each accepts at predict time:
+
+========== ===============================================================
+kind       accepted at predict
+========== ===============================================================
+float      float, integer, bool (lossless widening)
+integer    integer, bool
+bool       bool
+category   category whose used values are all fitted levels
+string     string (numpy object or pandas ``str``/``string`` dtype)
+datetime   datetime (any resolution; time zones must match)
+other      the identical dtype
+========== ===============================================================
+
+Examples
+--------
+>>> import pandas as pd
+>>> from uniml.core.schema import Schema
+>>> schema = Schema.capture(pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]}))
+>>> schema.names
+('a', 'b')
+>>> schema.enforce(pd.DataFrame({"b": ["x"], "a": [1.0]}))
+Traceback (most recent call last):
+...
+uniml.core.errors.SchemaError: column 'b' is out of order: expected column 0 to be 'a', got 'b'; reorder with X[model.schema_.names] (expected order: ['a', 'b'])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from uniml.core.errors import SchemaError
+
+__all__ = ["Column", "Schema", "dtype_kind"]
+
+_ACCEPTS = {
+    "float": {"float", "integer", "bool"},
+    "integer": {"integer", "bool"},
+    "bool": {"bool"},
+    "category": {"category"},
+    "string": {"string"},
+    "datetime": {"datetime"},
+}
+_NUMPY_KINDS = {"f": "float", "i": "integer", "u": "integer", "b": "bool", "M": "datetime"}
+_MAX_SHOWN = 5
+
+
+def dtype_kind(dtype) -> str:
+    """Classify a numpy or pandas dtype into a schema kind.
+
+    Parameters
+    ----------
+    dtype : numpy or pandas dtype
+
+    Returns
+    -------
+    str
+        One of ``float``, ``integer``, ``bool``, ``category``, ``string``,
+        ``datetime``, ``other``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> dtype_kind(np.dtype("float32")), dtype_kind(pd.CategoricalDtype(["a"]))
+    ('float', 'category')
+    """
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "category"
+    if isinstance(dtype, np.dtype):
+        if dtype.kind == "O" or dtype.kind in "US":
+            return "string"
+        return _NUMPY_KINDS.get(dtype.kind, "other")
+    # pandas extension dtypes: nullable Int64/Float64/boolean, str/string, tz-aware datetimes
+    if isinstance(dtype, pd.StringDtype):
+        return "string"
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return "datetime"
+    kind = getattr(dtype, "kind", None)
+    return _NUMPY_KINDS.get(kind, "string" if kind == "O" else "other")
+
+
+def _show(values) -> str:
+    values = list(values)
+    head = ", ".join(repr(v) for v in values[:_MAX_SHOWN])
+    return f"[{head}{', ...' if len(values) > _MAX_SHOWN else ''}]"
+
+
+def _plain(value):
+    """A JSON-friendly Python scalar for a numpy/pandas scalar."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a :class:`Schema`.
+
+    Parameters
+    ----------
+    name : str or int
+        Column label.
+    dtype : str
+        The dtype's name at fit time (``"float64"``, ``"category"``...).
+    kind : str
+        Dtype kind (see :func:`dtype_kind`).
+    categories : tuple or None
+        Fitted levels of a categorical column, in order.
+    ordered : bool
+        Whether the categorical is ordered.
+
+    Examples
+    --------
+    >>> Column("price", "float64", "float")
+    Column(name='price', dtype='float64', kind='float', categories=None, ordered=False)
+    """
+
+    name: Any
+    dtype: str
+    kind: str
+    categories: tuple | None = None
+    ordered: bool = False
+
+    def categorical_dtype(self) -> pd.CategoricalDtype:
+        """The fitted ``CategoricalDtype`` (categorical columns only).
+
+        Examples
+        --------
+        >>> Column("c", "category", "category", ("a", "b")).categorical_dtype()
+        CategoricalDtype(categories=['a', 'b'], ordered=False, categories_dtype=str)
+        """
+        return pd.CategoricalDtype(list(self.categories), ordered=self.ordered)
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Column names, order, dtype kinds and categorical levels of a model's input.
+
+    Build one with :meth:`capture`; check inputs with :meth:`enforce`.
+
+    Parameters
+    ----------
+    columns : tuple of Column
+    from_array : bool
+        True when captured from an array (names are positional ``x0, x1, ...``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Schema.capture(np.zeros((3, 2))).names
+    ('x0', 'x1')
+    """
+
+    columns: tuple[Column, ...]
+    from_array: bool = False
+    _index: pd.Index = field(init=False, repr=False, compare=False)
+    _by_name: dict = field(init=False, repr=False, compare=False)
+    _block_kinds: frozenset = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "_index", pd.Index([c.name for c in self.columns], dtype=object))
+        object.__setattr__(self, "_by_name", {c.name: c for c in self.columns})
+        kinds = {c.kind for c in self.columns}
+        # the dtype kinds a single homogeneous block may have and pass without per-column checks
+        fast = set.intersection(*(_ACCEPTS[k] for k in kinds)) if kinds <= {"float", "integer", "bool"} else set()
+        object.__setattr__(self, "_block_kinds", frozenset(fast))
+
+    # ------------------------------------------------------------------ capture
+    @classmethod
+    def capture(cls, X) -> Schema:
+        """Record the schema of a DataFrame or 2-D array.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        Schema
+
+        Raises
+        ------
+        SchemaError
+            If column names are duplicated or not all strings/integers, or
+            ``X`` is not two-dimensional.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> s = Schema.capture(pd.DataFrame({"c": pd.Categorical(["a", "b"])}))
+        >>> s.columns[0].categories
+        ('a', 'b')
+        """
+        if isinstance(X, pd.DataFrame):
+            names = list(X.columns)
+            if X.columns.has_duplicates:
+                dup = X.columns[X.columns.duplicated()][0]
+                raise SchemaError(f"column {dup!r} appears more than once", column=dup)
+            for name in names:
+                if not isinstance(name, (str, int, np.integer)) or isinstance(name, bool):
+                    raise SchemaError(
+                        f"column {name!r}: column names must be strings or integers, "
+                        f"got {type(name).__name__}",
+                        column=name,
+                    )
+            cols = []
+            for name, dtype in zip(names, X.dtypes, strict=True):
+                kind = dtype_kind(dtype)
+                if kind == "category":
+                    cats = tuple(_plain(v) for v in dtype.categories)
+                    cols.append(Column(_plain(name), "category", kind, cats, bool(dtype.ordered)))
+                else:
+                    cols.append(Column(_plain(name), str(dtype), kind))
+            return cls(tuple(cols), from_array=False)
+        arr = _as_2d_array(X)
+        kind = dtype_kind(arr.dtype)
+        return cls(
+            tuple(Column(f"x{i}", str(arr.dtype), kind) for i in range(arr.shape[1])),
+            from_array=True,
+        )
+
+    # ------------------------------------------------------------- properties
+    @property
+    def names(self) -> tuple:
+        """Column names in fitted order."""
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def n_features(self) -> int:
+        """Number of columns."""
+        return len(self.columns)
+
+    @property
+    def categorical(self) -> tuple:
+        """Names of categorical columns."""
+        return tuple(c.name for c in self.columns if c.kind == "category")
+
+    def __getitem__(self, name) -> Column:
+        return self._by_name[name]
+
+    # ---------------------------------------------------------------- enforce
+    def enforce(self, X):
+        """Check ``X`` against the schema and return it ready for the model.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like
+
+        Returns
+        -------
+        pandas.DataFrame or numpy.ndarray
+            ``X`` itself, or (only when a categorical dtype lists the fitted
+            values differently) a shallow copy with those columns re-coded
+            onto the fitted categories. Arrays come back as 2-D ndarrays.
+
+        Raises
+        ------
+        SchemaError
+            Missing, extra, renamed or reordered columns; a dtype of another
+            kind; unseen categorical levels. The message names the column.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> s = Schema.capture(pd.DataFrame({"a": [1.0]}))
+        >>> s.enforce(pd.DataFrame({"a": ["1"]}))
+        Traceback (most recent call last):
+        ...
+        uniml.core.errors.SchemaError: column 'a': expected dtype kind 'float' (fitted as float64), got 'string' (str)
+        """
+        if isinstance(X, pd.DataFrame):
+            if self.from_array:
+                return self._enforce_array(X.to_numpy())
+            return self._enforce_frame(X)
+        if isinstance(X, pd.Series):
+            raise SchemaError(
+                f"expected a 2-D table with columns {_show(self.names)}, got a Series "
+                f"(use series.to_frame().T for one row)",
+                column=X.name,
+            )
+        if not self.from_array:
+            raise SchemaError(
+                f"the model was fitted on a DataFrame with named columns; pass a DataFrame with "
+                f"columns {_show(self.names)} instead of {type(X).__name__} so that columns can "
+                f"be checked by name",
+                column=self.columns[0].name if self.columns else None,
+                expected=self.names,
+            )
+        return self._enforce_array(X)
+
+    def _enforce_array(self, X) -> np.ndarray:
+        arr = _as_2d_array(X)
+        if arr.shape[1] != len(self.columns):
+            raise SchemaError(
+                f"expected {len(self.columns)} columns (x0..x{len(self.columns) - 1}), "
+                f"got {arr.shape[1]}",
+                column=f"x{min(arr.shape[1], len(self.columns))}",
+                expected=len(self.columns),
+                got=arr.shape[1],
+            )
+        if self.columns:
+            self._check_kind(self.columns[0], arr.dtype)
+        return arr
+
+    def _enforce_frame(self, X: pd.DataFrame) -> pd.DataFrame:
+        if not X.columns.equals(self._index):
+            self._raise_column_mismatch(list(X.columns))
+        # Fast path: one homogeneous numeric block whose kind every column accepts.
+        mgr = getattr(X, "_mgr", None)
+        blocks = getattr(mgr, "blocks", None)
+        if (
+            blocks is not None
+            and len(blocks) == 1
+            and self._block_kinds
+            and dtype_kind(blocks[0].dtype) in self._block_kinds
+        ):
+            return X
+        recode = {}
+        for col, dtype in zip(self.columns, X.dtypes, strict=True):
+            self._check_kind(col, dtype)
+            if col.kind == "category":
+                target = col.categorical_dtype()
+                if dtype != target:
+                    self._check_levels(col, X[col.name])
+                    recode[col.name] = target
+        if recode:
+            X = X.astype(recode)
+        return X
+
+    def _check_kind(self, col: Column, dtype) -> None:
+        kind = dtype_kind(dtype)
+        accepted = _ACCEPTS.get(col.kind)
+        ok = kind in accepted if accepted is not None else str(dtype) == col.dtype
+        if ok and col.kind == "datetime":
+            # tz-aware dtypes print as "datetime64[ns, UTC]": awareness must match
+            ok = (getattr(dtype, "tz", None) is None) == ("," not in col.dtype)
+        if not ok:
+            raise SchemaError(
+                f"column {col.name!r}: expected dtype kind {col.kind!r} (fitted as {col.dtype}), "
+                f"got {kind!r} ({dtype})",
+                column=col.name,
+                expected=col.dtype,
+                got=str(dtype),
+            )
+
+    def _check_levels(self, col: Column, values: pd.Series) -> None:
+        cats = values.cat.categories
+        codes = values.cat.codes.to_numpy()
+        used = cats[np.unique(codes[codes >= 0])]
+        unseen = [_plain(v) for v in used if v not in self._level_set(col)]
+        if unseen:
+            raise SchemaError(
+                f"column {col.name!r}: unseen categories {_show(unseen)}; fitted levels are "
+                f"{_show(col.categories)}",
+                column=col.name,
+                expected=col.categories,
+                got=tuple(unseen),
+            )
+
+    def _level_set(self, col: Column) -> frozenset:
+        cache = self.__dict__.setdefault("_levels_cache", {})
+        if col.name not in cache:
+            cache[col.name] = frozenset(col.categories)
+        return cache[col.name]
+
+    def _raise_column_mismatch(self, got: list) -> None:
+        expected = list(self.names)
+        got_set, exp_set = set(got), set(expected)
+        missing = [c for c in expected if c not in got_set]
+        extra = [c for c in got if c not in exp_set]
+        if missing and extra and len(missing) == len(extra) == 1:
+            raise SchemaError(
+                f"column {missing[0]!r} is missing and column {extra[0]!r} is unexpected "
+                f"(renamed?); expected columns {_show(expected)}",
+                column=missing[0],
+                expected=missing[0],
+                got=extra[0],
+            )
+        if missing:
+            raise SchemaError(
+                f"column {missing[0]!r} is missing"
+                + (f" (and {len(missing) - 1} more: {_show(missing[1:])})" if len(missing) > 1 else "")
+                + f"; expected columns {_show(expected)}",
+                column=missing[0],
+                expected=tuple(expected),
+                got=tuple(got),
+            )
+        if extra:
+            raise SchemaError(
+                f"column {extra[0]!r} was not seen at fit"
+                + (f" (and {len(extra) - 1} more: {_show(extra[1:])})" if len(extra) > 1 else "")
+                + "; drop it or refit",
+                column=extra[0],
+                expected=tuple(expected),
+                got=tuple(got),
+            )
+        if len(got) != len(expected):
+            dup = next(c for c in got if got.count(c) > 1)
+            raise SchemaError(f"column {dup!r} appears more than once", column=dup)
+        pos = next(i for i, (a, b) in enumerate(zip(expected, got, strict=True)) if a != b)
+        raise SchemaError(
+            f"column {got[pos]!r} is out of order: expected column {pos} to be {expected[pos]!r}, "
+            f"got {got[pos]!r}; reorder with X[model.schema_.names] (expected order: {_show(expected)})",
+            column=got[pos],
+            expected=expected[pos],
+            got=got[pos],
+        )
+
+    # ----------------------------------------------------------- persistence
+    def to_dict(self) -> dict:
+        """A JSON-serialisable description (used in the persistence manifest).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> Schema.capture(np.zeros((1, 1))).to_dict()["columns"][0]["kind"]
+        'float'
+        """
+        return {
+            "from_array": self.from_array,
+            "columns": [
+                {
+                    "name": c.name,
+                    "dtype": c.dtype,
+                    "kind": c.kind,
+                    **({"categories": list(c.categories), "ordered": c.ordered} if c.kind == "category" else {}),
+                }
+                for c in self.columns
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Schema:
+        """Rebuild a schema from :meth:`to_dict` output.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> s = Schema.capture(np.zeros((1, 2)))
+        >>> Schema.from_dict(s.to_dict()) == s
+        True
+        """
+        cols = tuple(
+            Column(
+                c["name"],
+                c["dtype"],
+                c["kind"],
+                tuple(c["categories"]) if c.get("categories") is not None else None,
+                bool(c.get("ordered", False)),
+            )
+            for c in data["columns"]
+        )
+        return cls(cols, from_array=bool(data.get("from_array", False)))
+
+
+def _as_2d_array(X) -> np.ndarray:
+    if hasattr(X, "tocsr") or hasattr(X, "toarray"):
+        raise SchemaError(
+            f"sparse input ({type(X).__name__}) is not supported; pass a DataFrame or a dense array"
+        )
+    arr = np.asarray(X)
+    if arr.ndim != 2:
+        raise SchemaError(
+            f"expected 2-D input of shape (n_samples, n_features), got {arr.ndim}-D with shape "
+            f"{arr.shape}; reshape a single sample with X.reshape(1, -1)"
+        )
+    return arr
