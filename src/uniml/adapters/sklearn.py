@@ -240,13 +240,15 @@ class SklearnEstimator(TabularAdapter):
         values = np.asarray(explainer.shap_values(z, check_additivity=False), dtype=np.float64)
         expected = np.atleast_1d(np.asarray(explainer.expected_value, dtype=np.float64))
         name = type(final).__name__
+        # the whole estimator on X equals the final step on the transformed z
         if self._is_classifier():
             if "GradientBoosting" in name:
-                space, output = "margin", np.asarray(final.decision_function(z), dtype=np.float64)
+                space, output = "margin", self.estimator_.decision_function(X)
             else:
-                space, output = "probability", np.asarray(final.predict_proba(z), dtype=np.float64)
+                space, output = "probability", self.estimator_.predict_proba(X)
         else:
-            space, output = "raw", np.asarray(final.predict(z), dtype=np.float64)
+            space, output = "raw", self.estimator_.predict(X)
+        output = np.asarray(output, dtype=np.float64)
         meta = {"estimator": name, "source": "shap.TreeExplainer"}
         if values.ndim == 2:  # one output
             if output.ndim == 2:  # shap explained one column of a 2-column output

@@ -54,6 +54,9 @@ class _XGBoost(LibraryParams):
         tags.input_tags.categorical = True
         return tags
 
+    def _accepts_categorical(self) -> bool:
+        return bool(getattr(self, "enable_categorical", False))
+
     @classmethod
     def _test_params(cls) -> list[dict]:
         return [{"n_estimators": 15, "max_depth": 3, "random_state": 0, "enable_categorical": True}]

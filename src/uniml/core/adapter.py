@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from abc import ABCMeta, abstractmethod
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -56,7 +57,7 @@ _PERSISTENCE_FORMATS = {
 }
 
 
-class Adapter(BaseEstimator):
+class Adapter(BaseEstimator, metaclass=ABCMeta):
     """Base class of every uniml adapter.
 
     Subclasses declare metadata as class attributes and implement the private
@@ -154,6 +155,10 @@ class Adapter(BaseEstimator):
             module = module or imported
         return module
 
+    def _accepts_categorical(self) -> bool:
+        """Whether this instance, as configured, accepts pandas ``category`` columns."""
+        return self.supports_categorical
+
     @property
     def task_kind(self) -> Task:
         """This adapter's :class:`~uniml.core.tasks.Task`."""
@@ -170,25 +175,28 @@ class Adapter(BaseEstimator):
             )
 
     # ---------------------------------------------------------------- hooks
-    def _fit(self, X, y, **fit_params) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__} must implement _fit")
+    @abstractmethod
+    def _fit(self, X, y, **fit_params) -> None:
+        """Fit the wrapped model; X passed the schema capture, y is prepared for the library."""
 
-    def _predict(self, X):  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__} must implement _predict")
+    @abstractmethod
+    def _predict(self, X):
+        """Predictions for schema-checked X, as an array aligned row for row."""
 
-    def _explain(self, X, **kwargs) -> Explanation:  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__} must implement _explain")
+    @abstractmethod
+    def _explain(self, X, **kwargs) -> Explanation:
+        """An Explanation for schema-checked X (the caller sets the index)."""
 
-    def _save(self, folder: Path) -> dict[str, dict]:  # pragma: no cover - abstract
+    @abstractmethod
+    def _save(self, folder: Path) -> dict[str, dict]:
         """Write the fitted model's artifacts into ``folder``.
 
         Returns ``{file name: {"format": str, "pickle": bool}}``.
         """
-        raise NotImplementedError(f"{type(self).__name__} must implement _save")
 
-    def _load(self, folder: Path, manifest: dict, trusted: bool) -> None:  # pragma: no cover
+    @abstractmethod
+    def _load(self, folder: Path, manifest: dict, trusted: bool) -> None:
         """Restore fitted state from ``folder`` (params are already set)."""
-        raise NotImplementedError(f"{type(self).__name__} must implement _load")
 
     def _state(self) -> dict:
         """Small JSON-able fitted state to keep in the manifest (beyond the schema)."""
@@ -468,8 +476,9 @@ class TabularAdapter(Adapter):
             )
         return codes if self._encode_labels else y
 
-    def _predict_proba(self, X) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__} must implement _predict_proba")
+    def _predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, shape (n, k) in ``classes_`` order; classifiers override."""
+        raise AttributeError(f"{type(self).__name__} does not provide class probabilities")
 
     def _predict_labels_from_proba(self, X):
         return self.classes_[np.argmax(self._predict_proba(X), axis=1)]
