@@ -37,7 +37,7 @@ from uniml.core.errors import (
 _LAZY = {
     "__version__": "uniml._version:__version__",
     "make": "uniml.core.catalog:make",
-    "adapters": "uniml.core.catalog:adapters",
+    "adapters": "uniml.adapters",  # the callable package: uniml.adapters() lists the catalog
     "register": "uniml.core.catalog:register",
     "load": "uniml.core.persistence:load",
     "Adapter": "uniml.core.adapter:Adapter",
@@ -82,7 +82,9 @@ def __getattr__(name: str):
     if target is None:
         raise AttributeError(f"module 'uniml' has no attribute {name!r}")
     module, _, attr = target.partition(":")
-    value = getattr(importlib.import_module(module), attr)
+    value = importlib.import_module(module)
+    if attr:
+        value = getattr(value, attr)
     globals()[name] = value
     return value
 

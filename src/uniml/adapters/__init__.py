@@ -3,6 +3,29 @@
 Importing this package registers every built-in adapter in the catalog. It
 does not import the wrapped libraries: each adapter imports its library on
 first use (``fit`` or ``uniml.load``).
+
+The package is also callable: ``uniml.adapters()`` lists the catalog (the
+folder and the function share the name DESIGN.md gives them both).
+
+Examples
+--------
+>>> import uniml
+>>> table = uniml.adapters()
+>>> table.loc[table["name"] == "xgboost.regressor", "task"].item()
+'regression'
 """
 
+import sys
+import types
+
 from uniml.adapters import lightgbm, sklearn, xgboost  # noqa: F401  (registration side effect)
+
+
+class _CatalogModule(types.ModuleType):
+    def __call__(self):
+        from uniml.core.catalog import adapters
+
+        return adapters()
+
+
+sys.modules[__name__].__class__ = _CatalogModule

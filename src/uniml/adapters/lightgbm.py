@@ -56,7 +56,7 @@ class _LightGBM(LibraryParams):
 
     @classmethod
     def _test_params(cls) -> list[dict]:
-        return [{"n_estimators": 15, "num_leaves": 7, "min_child_samples": 5, "random_state": 0, "verbose": -1}]
+        return [{"n_estimators": 15, "num_leaves": 7, "min_child_samples": 5, "random_state": 0, "verbose": -1, "n_jobs": 1}]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -59,7 +59,8 @@ class _XGBoost(LibraryParams):
 
     @classmethod
     def _test_params(cls) -> list[dict]:
-        return [{"n_estimators": 15, "max_depth": 3, "random_state": 0, "enable_categorical": True}]
+        return [{"n_estimators": 15, "max_depth": 3, "random_state": 0, "enable_categorical": True,
+                 "n_jobs": 1}]
 
     # ------------------------------------------------------------------ fit
     def _fit(self, X, y, **fit_params):

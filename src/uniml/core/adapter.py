@@ -43,7 +43,7 @@ from uniml.core.explanation import KINDS, Explanation
 from uniml.core.schema import Schema
 from uniml.core.tasks import TabularData, Task
 
-__all__ = ["Adapter", "ClassifierAdapter", "RegressorAdapter", "TabularAdapter"]
+__all__ = ["Adapter", "ClassifierAdapter", "LibraryParams", "ProbabilityFrame", "RegressorAdapter", "TabularAdapter"]
 
 _PERSISTENCE_FORMATS = {
     "skops": False,
@@ -145,6 +145,15 @@ class Adapter(BaseEstimator, metaclass=ABCMeta):
     def _test_params(cls) -> list[dict]:
         """Small, seeded parameter sets the conformance suite fits (one instance each)."""
         return [{}]
+
+    @classmethod
+    def check_installed(cls) -> None:
+        """Raise :class:`~uniml.MissingDependencyError` if a needed library is absent (imports nothing)."""
+        from uniml.core.errors import MissingDependencyError
+
+        for m in cls.library_modules():
+            if not is_installed(m):
+                raise MissingDependencyError(m, cls.extra or m, f"adapter {cls.name!r}")
 
     @classmethod
     def require_library(cls):
@@ -283,6 +292,32 @@ class Adapter(BaseEstimator, metaclass=ABCMeta):
     # --------------------------------------------------------------- params
     def __repr__(self, N_CHAR_MAX: int = 700) -> str:
         return super().__repr__(N_CHAR_MAX)
+
+
+class ProbabilityFrame(pd.DataFrame):
+    """Class probabilities: a DataFrame (columns = classes, index = the input's) that
+    also answers numpy-style 2-D indexing such as ``proba[:, 1]``.
+
+    scikit-learn's scorers (``roc_auc``, ``neg_log_loss``...) and meta-estimators
+    slice ``predict_proba`` output that way; a plain DataFrame would refuse. With
+    flat columns a tuple key has no other meaning, so nothing else changes. Derived
+    frames (arithmetic, ``.loc``...) are ordinary DataFrames.
+
+    Examples
+    --------
+    >>> p = ProbabilityFrame({"no": [0.2, 0.9], "yes": [0.8, 0.1]}, index=["a", "b"])
+    >>> p[:, 1].tolist(), p["yes"].tolist()
+    ([0.8, 0.1], [0.8, 0.1])
+    """
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple) and not isinstance(self.columns, pd.MultiIndex):
+            return self.to_numpy()[key]
+        return super().__getitem__(key)
 
 
 def _index_of(X) -> pd.Index:
@@ -489,9 +524,10 @@ class TabularAdapter(Adapter):
 
         Returns
         -------
-        pandas.DataFrame
-            One column per class (``classes_`` order), aligned to ``X``'s index;
-            rows sum to 1.
+        ProbabilityFrame
+            A DataFrame with one column per class (``classes_`` order), aligned
+            to ``X``'s index, rows summing to 1; numpy-style ``proba[:, 1]``
+            also works, for scikit-learn's scorers.
 
         Raises
         ------
@@ -500,7 +536,7 @@ class TabularAdapter(Adapter):
         """
         self._check_fitted()
         Xc = self.schema_.enforce(X)
-        proba = pd.DataFrame(self._predict_proba(Xc), index=_index_of(X), columns=self.classes_)
+        proba = ProbabilityFrame(self._predict_proba(Xc), index=_index_of(X), columns=self.classes_)
         if events.listening():
             events.emit("predict", adapter=self, X=X, prediction=proba)
         return proba

@@ -18,7 +18,7 @@ True
 >>> uniml.make("lightgbm.regresor")
 Traceback (most recent call last):
 ...
-uniml.core.errors.AdapterNotFoundError: no adapter named 'lightgbm.regresor'; did you mean 'lightgbm.regressor'?
+uniml.core.errors.AdapterNotFoundError: no adapter named 'lightgbm.regresor'; did you mean 'lightgbm.regressor'...
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ def make(name: str, **params):
     LightGBMRegressor(learning_rate=0.1, n_estimators=50)
     """
     cls = get_adapter_class(name)
-    cls.require_library()
+    cls.check_installed()  # the library itself is imported at fit, not here
     return cls(**params)
 
 
@@ -193,7 +193,7 @@ def adapters():
 def missing_dependency(cls) -> MissingDependencyError | None:
     """The error that :func:`make` would raise for ``cls``, or None when its library is installed."""
     try:
-        cls.require_library()
+        cls.check_installed()
     except MissingDependencyError as exc:
         return exc
     return None

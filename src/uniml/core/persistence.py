@@ -16,7 +16,7 @@ Examples
 >>> X, y = np.arange(20.0).reshape(10, 2), np.arange(10.0)
 >>> model = uniml.make("sklearn.estimator", estimator=Ridge()).fit(X, y)
 >>> folder = model.save(tempfile.mkdtemp() + "/ridge")
->>> (uniml.load(folder).predict(X) == model.predict(X)).all()
+>>> bool((uniml.load(folder).predict(X) == model.predict(X)).all())
 True
 """
 
