@@ -1,6 +1,5 @@
 """The Explanation type: validation, reconstruction, long format, per-output view, plots."""
 
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -62,8 +62,9 @@ def _candidates(name: str, task: str) -> list[tuple[str, object]]:
 
 
 def _baseline(task: str):
-    import uniml
     from sklearn.dummy import DummyClassifier, DummyRegressor
+
+    import uniml
 
     est = DummyRegressor() if task == "regression" else DummyClassifier(strategy="prior")
     return uniml.make("sklearn.estimator", estimator=est)
@@ -103,9 +104,10 @@ def run(out: str | Path = "uniml-demo", folds: int = 5, only: list[str] | None =
     Path
         ``out/report.html``.
     """
-    import uniml
     from sklearn.datasets import load_breast_cancer, load_diabetes
     from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
+
+    import uniml
 
     out = Path(out)
     (out / "models").mkdir(parents=True, exist_ok=True)

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from abc import ABCMeta, abstractmethod
 import time
+from abc import ABCMeta, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
-from functools import lru_cache
+from functools import cache
 from types import ModuleType
 
 from uniml.core.errors import MissingDependencyError
@@ -49,7 +49,7 @@ def is_installed(module: str) -> bool:
         return False
 
 
-@lru_cache(maxsize=None)
+@cache
 def distribution_version(module: str) -> str | None:
     """Installed version of the distribution providing ``module``, or ``None``.
 

@@ -32,7 +32,12 @@ from typing import Any
 
 import numpy as np
 
-from uniml.core.errors import IntegrityError, UnimlError, UntrustedArtifactError, VersionMismatchWarning
+from uniml.core.errors import (
+    IntegrityError,
+    UnimlError,
+    UntrustedArtifactError,
+    VersionMismatchWarning,
+)
 
 __all__ = ["FORMAT_VERSION", "MANIFEST_NAME", "load", "read_manifest", "sha256_file"]
 

@@ -134,7 +134,12 @@ def _same_outputs(check, a: dict, b: dict, what: str):
 def _tabular_checks(adapter, X, y) -> list[tuple[str, Callable[[], None]]]:
     from sklearn.base import clone
 
-    from uniml.core.errors import IntegrityError, NotFittedError, SchemaError, UntrustedArtifactError
+    from uniml.core.errors import (
+        IntegrityError,
+        NotFittedError,
+        SchemaError,
+        UntrustedArtifactError,
+    )
     from uniml.core.explanation import Explanation
     from uniml.core.persistence import MANIFEST_NAME, load
 
