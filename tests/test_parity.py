@@ -53,8 +53,8 @@ from sklearn.tree import DecisionTreeClassifier
 
 import uniml
 
-lightgbm = pytest.importorskip("lightgbm")
-xgboost = pytest.importorskip("xgboost")
+import lightgbm  # noqa: E402
+import xgboost  # noqa: E402
 
 # --------------------------------------------------------------------- data
 _LOADERS = {"regression": load_diabetes, "binary": load_breast_cancer, "multiclass": load_wine}
@@ -165,10 +165,10 @@ def fit_sklearn_pair(key: str, X, y):
 # ---------------------------------------------------------------- asserts
 @pytest.fixture(autouse=True)
 def _single_threaded_openmp():
-    """HistGradientBoosting has no n_jobs; pin OpenMP for the same reason as n_jobs=1 above."""
+    """HistGradientBoosting has no n_jobs: pin OpenMP (and BLAS) for the same reason as n_jobs=1."""
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="openmp"):
+    with threadpool_limits(limits=1):
         yield
 
 
@@ -327,13 +327,18 @@ SHAP_CASES = [
         ("extra-trees-reg", lambda: ExtraTreesRegressor(n_estimators=30, max_depth=6, random_state=7), "regression"),
         ("gradient-boosting-clf", lambda: GradientBoostingClassifier(n_estimators=50, max_depth=3, random_state=7), "binary"),
         ("decision-tree-clf", lambda: DecisionTreeClassifier(max_depth=5, random_state=7), "multiclass"),
+        ("hist-gb-reg", SKLEARN_ESTIMATORS["hist-gb-reg"][0], "regression"),
+        ("hist-gb-clf", SKLEARN_ESTIMATORS["hist-gb-clf"][0], "binary"),
+        ("hist-gb-clf", SKLEARN_ESTIMATORS["hist-gb-clf"][0], "multiclass"),
     ]
 ]
 
 
+
 @pytest.mark.parametrize(("factory", "task"), SHAP_CASES)
 def test_sklearn_tree_contributions_equal_shap_tree_explainer(factory, task):
-    shap = pytest.importorskip("shap")
+    import shap
+
     X, y = dataset(task)
     estimator = factory()
     raw = clone(estimator).fit(X, y)

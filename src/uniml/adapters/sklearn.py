@@ -55,6 +55,7 @@ _TREE_MODELS = (
     "DecisionTreeRegressor", "DecisionTreeClassifier", "ExtraTreeRegressor", "ExtraTreeClassifier",
     "RandomForestRegressor", "RandomForestClassifier", "ExtraTreesRegressor", "ExtraTreesClassifier",
     "GradientBoostingRegressor", "GradientBoostingClassifier", "IsolationForest",
+    "HistGradientBoostingRegressor", "HistGradientBoostingClassifier",
 )
 
 
@@ -165,7 +166,7 @@ class SklearnEstimator(TabularAdapter):
     def score(self, X, y, sample_weight=None) -> float:
         """The wrapped estimator's own ``score`` (R² or accuracy) after the schema check."""
         self._check_fitted()
-        return self.estimator_.score(self.schema_.enforce(X), y, sample_weight=sample_weight)
+        return self.estimator_.score(self.schema_.enforce(X, owner=type(self).__name__), y, sample_weight=sample_weight)
 
     # ------------------------------------------------------------------ fit
     def _fit(self, X, y, **fit_params):

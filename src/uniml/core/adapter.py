@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import warnings
 from abc import ABCMeta, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
@@ -34,6 +35,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import DataConversionWarning
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 from sklearn.utils.metaestimators import available_if
 
 from uniml.core import events
@@ -43,7 +46,17 @@ from uniml.core.explanation import KINDS, Explanation
 from uniml.core.schema import Schema
 from uniml.core.tasks import TabularData, Task
 
-__all__ = ["Adapter", "ClassifierAdapter", "LibraryParams", "ProbabilityFrame", "RegressorAdapter", "TabularAdapter"]
+__all__ = ["Adapter", "ClassifierAdapter", "EstimatorNotFittedError", "LibraryParams", "ProbabilityFrame", "RegressorAdapter", "TabularAdapter"]
+
+
+class EstimatorNotFittedError(NotFittedError, _SklearnNotFittedError):
+    """:class:`uniml.NotFittedError` that is also scikit-learn's ``NotFittedError``.
+
+    Adapters raise it, so ``except sklearn.exceptions.NotFittedError`` (and
+    scikit-learn's own checks) catch it too; ``errors.py`` cannot subclass
+    scikit-learn's class itself without making ``import uniml`` import scikit-learn.
+    """
+
 
 _PERSISTENCE_FORMATS = {
     "skops": False,
@@ -179,7 +192,7 @@ class Adapter(BaseEstimator, metaclass=ABCMeta):
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "schema_"):
-            raise NotFittedError(
+            raise EstimatorNotFittedError(
                 f"this {type(self).__name__} ({self.name}) is not fitted yet; call fit() first"
             )
 
@@ -320,10 +333,10 @@ class ProbabilityFrame(pd.DataFrame):
         return super().__getitem__(key)
 
 
-def _index_of(X) -> pd.Index:
+def _index_of(X, n_rows: int) -> pd.Index:
     if isinstance(X, (pd.DataFrame, pd.Series)):
         return X.index
-    return pd.RangeIndex(len(X))
+    return pd.RangeIndex(n_rows)  # X may be any array-like, even one without len()
 
 
 def _frame_feature_names(X) -> np.ndarray | None:
@@ -401,14 +414,15 @@ class TabularAdapter(Adapter):
     def _check_xy(self, X, y):
         if y is None:
             raise DataContractError(
-                f"{type(self).__name__}.fit needs a target: fit(X, y) or fit(TabularData(frame, target=...))"
+                f"{type(self).__name__}.fit needs a target: it requires y to be passed, but the "
+                f"target y is None; call fit(X, y) or fit(TabularData(frame, target=...))"
             )
         if not isinstance(X, pd.DataFrame):
             X = np.asarray(X) if not hasattr(X, "toarray") else X
             if getattr(X, "ndim", 2) != 2:
                 raise SchemaError(
-                    f"expected 2-D X of shape (n_samples, n_features), got shape {np.shape(X)}; "
-                    f"reshape a single feature with X.reshape(-1, 1)"
+                    f"expected 2-D X of shape (n_samples, n_features), got shape {np.shape(X)}. "
+                    f"Reshape your data with X.reshape(-1, 1) if it has a single feature"
                 )
         if isinstance(y, pd.DataFrame):
             if y.shape[1] != 1:
@@ -417,6 +431,12 @@ class TabularAdapter(Adapter):
         if not isinstance(y, pd.Series):
             y_arr = np.asarray(y)
             if y_arr.ndim == 2 and y_arr.shape[1] == 1:
+                warnings.warn(
+                    "A column-vector y was passed when a 1d array was expected. Please change "
+                    "the shape of y to (n_samples,), for example using ravel().",
+                    DataConversionWarning,
+                    stacklevel=3,
+                )
                 y_arr = y_arr[:, 0]
             if y_arr.ndim != 1:
                 raise DataContractError(f"y must be 1-D, got shape {y_arr.shape}")
@@ -431,6 +451,8 @@ class TabularAdapter(Adapter):
             )
         if n_x == 0:
             raise DataContractError("cannot fit on 0 rows")
+        if X.shape[1] == 0:
+            raise SchemaError(f"0 feature(s) (shape={tuple(X.shape)}) while a minimum of 1 is required.")
         missing = pd.isna(y)
         if np.any(missing):
             raise DataContractError(f"y has {int(np.sum(missing))} missing value(s); drop or impute them first")
@@ -457,8 +479,8 @@ class TabularAdapter(Adapter):
             Naming the offending column.
         """
         self._check_fitted()
-        Xc = self.schema_.enforce(X)
-        pred = pd.Series(self._predict(Xc), index=_index_of(X), name=self.target_name_ or "prediction")
+        Xc = self.schema_.enforce(X, owner=type(self).__name__)
+        pred = pd.Series(self._predict(Xc), index=_index_of(X, len(Xc)), name=self.target_name_ or "prediction")
         if events.listening():
             events.emit("predict", adapter=self, X=X, prediction=pred)
         return pred
@@ -480,12 +502,12 @@ class TabularAdapter(Adapter):
             feature names.
         """
         self._check_fitted()
-        Xc = self.schema_.enforce(X)
+        Xc = self.schema_.enforce(X, owner=type(self).__name__)
         exp = self._explain(Xc, **kwargs)
         if exp.contributions is not None:
-            exp.contributions.index = _index_of(X)
+            exp.contributions.index = _index_of(X, len(Xc))
         if isinstance(exp.prediction, (pd.Series, pd.DataFrame)):
-            exp.prediction.index = _index_of(X)
+            exp.prediction.index = _index_of(X, len(Xc))
         if events.listening():
             events.emit("explain", adapter=self, X=X, explanation=exp)
         return exp
@@ -501,13 +523,18 @@ class TabularAdapter(Adapter):
         if not self._is_classifier():
             return y
         labels = np.asarray(y)
+        if labels.dtype.kind == "f" and np.any(labels != np.round(labels)):
+            raise DataContractError(
+                "Unknown label type: continuous. Classification needs discrete class labels, "
+                "but y has non-integer float values; use a regressor for a continuous target"
+            )
         try:
             self.classes_, codes = np.unique(labels, return_inverse=True)
         except TypeError as exc:
             raise DataContractError(f"class labels in y cannot be sorted (mixed types?): {exc}") from exc
         if len(self.classes_) < 2:
             raise DataContractError(
-                f"classification needs at least 2 classes in y; got a single class {self.classes_.tolist()}"
+                f"classification needs at least 2 classes in y; got only one class: {self.classes_.tolist()}"
             )
         return codes if self._encode_labels else y
 
@@ -535,8 +562,8 @@ class TabularAdapter(Adapter):
         SchemaError
         """
         self._check_fitted()
-        Xc = self.schema_.enforce(X)
-        proba = ProbabilityFrame(self._predict_proba(Xc), index=_index_of(X), columns=self.classes_)
+        Xc = self.schema_.enforce(X, owner=type(self).__name__)
+        proba = ProbabilityFrame(self._predict_proba(Xc), index=_index_of(X, len(Xc)), columns=self.classes_)
         if events.listening():
             events.emit("predict", adapter=self, X=X, prediction=proba)
         return proba

@@ -33,6 +33,9 @@ Examples
 Traceback (most recent call last):
 ...
 uniml.core.errors.SchemaError: column 'b' is out of order: expected column 0 to be 'a', got 'b'; reorder with X[model.schema_.names] (expected order: ['a', 'b'])
+The feature names should match those that were passed during fit.
+Feature names must be in the same order as they were in fit.
+<BLANKLINE>
 """
 
 from __future__ import annotations
@@ -91,6 +94,13 @@ def dtype_kind(dtype) -> str:
         return "datetime"
     kind = getattr(dtype, "kind", None)
     return _NUMPY_KINDS.get(kind, "string" if kind == "O" else "other")
+
+
+def _listing(values) -> str:
+    """scikit-learn's bulleted list of feature names (first few, then "...")."""
+    values = list(values)
+    lines = [f"- {v}\n" for v in values[:_MAX_SHOWN]]
+    return "".join(lines) + ("- ...\n" if len(values) > _MAX_SHOWN else "")
 
 
 def _show(values) -> str:
@@ -174,7 +184,8 @@ class Schema:
         object.__setattr__(self, "_by_name", {c.name: c for c in self.columns})
         kinds = {c.kind for c in self.columns}
         # the dtype kinds a single homogeneous block may have and pass without per-column checks
-        fast = set.intersection(*(_ACCEPTS[k] for k in kinds)) if kinds <= {"float", "integer", "bool"} else set()
+        numeric = kinds and kinds <= {"float", "integer", "bool"}
+        fast = set.intersection(*(_ACCEPTS[k] for k in kinds)) if numeric else set()
         object.__setattr__(self, "_block_kinds", frozenset(fast))
 
     # ------------------------------------------------------------------ capture
@@ -217,6 +228,8 @@ class Schema:
                     )
             cols = []
             for name, dtype in zip(names, X.dtypes, strict=True):
+                if getattr(dtype, "kind", None) == "c":
+                    raise SchemaError(f"column {name!r}: Complex data not supported", column=name)
                 kind = dtype_kind(dtype)
                 if kind == "category":
                     cats = tuple(_plain(v) for v in dtype.categories)
@@ -225,6 +238,8 @@ class Schema:
                     cols.append(Column(_plain(name), str(dtype), kind))
             return cls(tuple(cols), from_array=False)
         arr = _as_2d_array(X)
+        if arr.dtype.kind == "c":
+            raise SchemaError(f"Complex data not supported (dtype {arr.dtype})")
         kind = dtype_kind(arr.dtype)
         return cls(
             tuple(Column(f"x{i}", str(arr.dtype), kind) for i in range(arr.shape[1])),
@@ -251,12 +266,14 @@ class Schema:
         return self._by_name[name]
 
     # ---------------------------------------------------------------- enforce
-    def enforce(self, X):
+    def enforce(self, X, *, owner: str = "the model"):
         """Check ``X`` against the schema and return it ready for the model.
 
         Parameters
         ----------
         X : pandas.DataFrame or array-like
+        owner : str, optional
+            Name of the estimator enforcing the schema, used in error messages.
 
         Returns
         -------
@@ -282,7 +299,7 @@ class Schema:
         """
         if isinstance(X, pd.DataFrame):
             if self.from_array:
-                return self._enforce_array(X.to_numpy())
+                return self._enforce_array(X.to_numpy(), owner)
             return self._enforce_frame(X)
         if isinstance(X, pd.Series):
             raise SchemaError(
@@ -298,14 +315,16 @@ class Schema:
                 column=self.columns[0].name if self.columns else None,
                 expected=self.names,
             )
-        return self._enforce_array(X)
+        return self._enforce_array(X, owner)
 
-    def _enforce_array(self, X) -> np.ndarray:
+    def _enforce_array(self, X, owner: str = "the model") -> np.ndarray:
         arr = _as_2d_array(X)
         if arr.shape[1] != len(self.columns):
+            n, got = len(self.columns), arr.shape[1]
+            what = f"column 'x{n}' was not seen at fit" if got > n else f"column 'x{got}' is missing"
             raise SchemaError(
-                f"expected {len(self.columns)} columns (x0..x{len(self.columns) - 1}), "
-                f"got {arr.shape[1]}",
+                f"X has {got} features, but {owner} is expecting {n} features as input: "
+                f"{what} (expected x0..x{n - 1})",
                 column=f"x{min(arr.shape[1], len(self.columns))}",
                 expected=len(self.columns),
                 got=arr.shape[1],
@@ -380,10 +399,16 @@ class Schema:
         got_set, exp_set = set(got), set(expected)
         missing = [c for c in expected if c not in got_set]
         extra = [c for c in got if c not in exp_set]
+        # scikit-learn's wording, after ours, so sklearn's own name checks recognise the error
+        detail = "\nThe feature names should match those that were passed during fit.\n"
+        if extra:
+            detail += "Feature names unseen at fit time:\n" + _listing(extra)
+        if missing:
+            detail += "Feature names seen at fit time, yet now missing:\n" + _listing(missing)
         if missing and extra and len(missing) == len(extra) == 1:
             raise SchemaError(
                 f"column {missing[0]!r} is missing and column {extra[0]!r} is unexpected "
-                f"(renamed?); expected columns {_show(expected)}",
+                f"(renamed?); expected columns {_show(expected)}" + detail,
                 column=missing[0],
                 expected=missing[0],
                 got=extra[0],
@@ -392,7 +417,7 @@ class Schema:
             raise SchemaError(
                 f"column {missing[0]!r} is missing"
                 + (f" (and {len(missing) - 1} more: {_show(missing[1:])})" if len(missing) > 1 else "")
-                + f"; expected columns {_show(expected)}",
+                + f"; expected columns {_show(expected)}" + detail,
                 column=missing[0],
                 expected=tuple(expected),
                 got=tuple(got),
@@ -401,7 +426,7 @@ class Schema:
             raise SchemaError(
                 f"column {extra[0]!r} was not seen at fit"
                 + (f" (and {len(extra) - 1} more: {_show(extra[1:])})" if len(extra) > 1 else "")
-                + "; drop it or refit",
+                + "; drop it or refit" + detail,
                 column=extra[0],
                 expected=tuple(expected),
                 got=tuple(got),
@@ -412,7 +437,8 @@ class Schema:
         pos = next(i for i, (a, b) in enumerate(zip(expected, got, strict=True)) if a != b)
         raise SchemaError(
             f"column {got[pos]!r} is out of order: expected column {pos} to be {expected[pos]!r}, "
-            f"got {got[pos]!r}; reorder with X[model.schema_.names] (expected order: {_show(expected)})",
+            f"got {got[pos]!r}; reorder with X[model.schema_.names] (expected order: {_show(expected)})"
+            + detail + "Feature names must be in the same order as they were in fit.\n",
             column=got[pos],
             expected=expected[pos],
             got=got[pos],
@@ -474,6 +500,6 @@ def _as_2d_array(X) -> np.ndarray:
     if arr.ndim != 2:
         raise SchemaError(
             f"expected 2-D input of shape (n_samples, n_features), got {arr.ndim}-D with shape "
-            f"{arr.shape}; reshape a single sample with X.reshape(1, -1)"
+            f"{arr.shape}. Reshape your data with X.reshape(1, -1) if it is a single sample"
         )
     return arr
