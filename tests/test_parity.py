@@ -33,9 +33,11 @@ from __future__ import annotations
 
 from functools import cache
 
+import lightgbm
 import numpy as np
 import pandas as pd
 import pytest
+import xgboost
 from sklearn.base import clone, is_classifier
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 from sklearn.ensemble import (
@@ -52,9 +54,6 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 import uniml
-
-import lightgbm  # noqa: E402
-import xgboost  # noqa: E402
 
 # --------------------------------------------------------------------- data
 _LOADERS = {"regression": load_diabetes, "binary": load_breast_cancer, "multiclass": load_wine}

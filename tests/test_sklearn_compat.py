@@ -41,9 +41,11 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import lightgbm  # noqa: F401
 import numpy as np
 import pandas as pd
 import pytest
+import xgboost  # noqa: F401
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 from sklearn.ensemble import StackingClassifier, VotingRegressor
@@ -58,9 +60,6 @@ from sklearn.utils.estimator_checks import (
 )
 
 import uniml
-
-import lightgbm  # noqa: E402,F401
-import xgboost  # noqa: E402,F401
 
 # LogisticRegression() on unscaled data is what sklearn's checks use; its lbfgs warnings are noise
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -75,7 +75,10 @@ def _is_linear(final) -> bool:
 
 
 def _is_tree(final) -> bool:
-    return type(final).__module__.startswith("sklearn.") and type(final).__name__ in _TREE_MODELS
+    if not (type(final).__module__.startswith("sklearn.") and type(final).__name__ in _TREE_MODELS):
+        return False
+    # shap's TreeExplainer explains GradientBoostingClassifier for binary problems only
+    return not (type(final).__name__ == "GradientBoostingClassifier" and len(final.classes_) > 2)
 
 
 @register
@@ -181,6 +184,7 @@ class SklearnEstimator(TabularAdapter):
         pre, final = _split(self.estimator_)
         if _is_linear(final):
             z = pre.transform(X) if pre is not None else X
+            z = z.toarray() if hasattr(z, "toarray") else z  # e.g. OneHotEncoder's sparse output
             self.linear_mean_ = np.asarray(np.mean(np.asarray(z, dtype=np.float64), axis=0)).ravel()
 
     def _predict(self, X):

@@ -134,7 +134,9 @@ class _XGBoost(LibraryParams):
 
     def _load(self, folder: Path, manifest: dict, trusted: bool) -> None:
         xgb = self.require_library()
-        self.model_ = getattr(xgb, self._estimator_class)()
+        # sklearn-level parameters (``missing``...) are not in the JSON model: rebuild the
+        # wrapper with the saved params (already restored on self) before loading the booster
+        self.model_ = getattr(xgb, self._estimator_class)(**self._library_params())
         self.model_.load_model(str(folder / "model.json"))
         self._after_fit_or_load()
 

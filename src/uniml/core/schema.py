@@ -351,11 +351,16 @@ class Schema:
             self._check_kind(col, dtype)
             if col.kind == "category":
                 target = col.categorical_dtype()
-                if dtype != target:
+                # CategoricalDtype equality ignores the level order of unordered categoricals,
+                # but that order fixes the codes: re-code unless the levels are identical
+                if dtype != target or not dtype.categories.equals(target.categories):
                     self._check_levels(col, X[col.name])
                     recode[col.name] = target
         if recode:
-            X = X.astype(recode)
+            # not X.astype(recode): pandas skips the cast when the dtypes compare equal
+            X = X.copy(deep=False)
+            for name, target in recode.items():
+                X[name] = X[name].cat.set_categories(target.categories, ordered=target.ordered)
         return X
 
     def _check_kind(self, col: Column, dtype) -> None:
