@@ -103,6 +103,12 @@ def run(out: str | Path = "uniml-demo", folds: int = 5, only: list[str] | None =
     -------
     Path
         ``out/report.html``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> run(tempfile.mkdtemp(), folds=2, only=["xgboost.classifier"]).exists()
+    True
     """
     from sklearn.datasets import load_breast_cancer, load_diabetes
     from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
@@ -187,12 +193,24 @@ def _html(board: pd.DataFrame, sections: list[tuple[str, str]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point: ``python -m uniml.demo``."""
+    """Command-line entry point: ``python -m uniml.demo``; returns the exit code.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> main(["--out", tempfile.mkdtemp(), "--folds", "2", "--only", "lightgbm.regressor"])  # doctest: +ELLIPSIS
+    <BLANKLINE>
+    == regression
+    ...
+    report: ...report.html
+    0
+    """
     parser = argparse.ArgumentParser(prog="python -m uniml.demo", description=__doc__.split("\n")[0])
     parser.add_argument("--out", default="uniml-demo", help="output folder (default: uniml-demo)")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--only", nargs="*", help="catalog names to run (default: every installed adapter)")
     args = parser.parse_args(argv)
-    report = run(args.out, folds=args.folds, verbose=True)
+    report = run(args.out, folds=args.folds, only=args.only, verbose=True)
     board = pd.read_csv(Path(args.out) / "leaderboard.csv")
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 4):
         for task, part in board.groupby("task", sort=False):

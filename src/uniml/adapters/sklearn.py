@@ -127,6 +127,7 @@ class SklearnEstimator(TabularAdapter):
 
     @classmethod
     def info(cls) -> dict:
+        """Catalog metadata; the task is ``regression|classification`` (it follows the estimator)."""
         return {**super().info(), "task": "regression|classification"}
 
     @classmethod
@@ -147,6 +148,7 @@ class SklearnEstimator(TabularAdapter):
     # ------------------------------------------------------------- task kind
     @property
     def task_kind(self):
+        """Classification when the wrapped estimator is a classifier, else regression."""
         from uniml.core.tasks import Task
 
         return Task.CLASSIFICATION if is_classifier(self.estimator) else Task.REGRESSION

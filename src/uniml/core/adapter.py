@@ -55,6 +55,15 @@ class EstimatorNotFittedError(NotFittedError, _SklearnNotFittedError):
     Adapters raise it, so ``except sklearn.exceptions.NotFittedError`` (and
     scikit-learn's own checks) catch it too; ``errors.py`` cannot subclass
     scikit-learn's class itself without making ``import uniml`` import scikit-learn.
+
+    Examples
+    --------
+    >>> import uniml, sklearn.exceptions
+    >>> try:
+    ...     uniml.make("lightgbm.regressor").predict([[1.0]])
+    ... except sklearn.exceptions.NotFittedError as err:
+    ...     isinstance(err, uniml.NotFittedError)
+    True
     """
 
 
@@ -100,6 +109,13 @@ class Adapter(BaseEstimator, metaclass=ABCMeta):
     ----------
     schema_ : Schema
         Input schema captured at fit.
+
+    Examples
+    --------
+    >>> from uniml.core.catalog import get_adapter_class
+    >>> cls = get_adapter_class("xgboost.classifier")
+    >>> issubclass(cls, Adapter), cls.task, cls.persistence
+    (True, 'classification', 'xgboost-json')
     """
 
     name: ClassVar[str] = ""
@@ -360,6 +376,14 @@ class TabularAdapter(Adapter):
         Only when fitted on a DataFrame with string column names.
     target_name_ : str or None
         Name of the target Series, used to name predictions.
+
+    Examples
+    --------
+    >>> import numpy as np, uniml
+    >>> from sklearn.linear_model import LinearRegression
+    >>> m = uniml.make("sklearn.estimator", estimator=LinearRegression())
+    >>> isinstance(m, TabularAdapter), m.fit(np.eye(3), [1.0, 2.0, 3.0]).n_features_in_
+    (True, 3)
     """
 
     # ------------------------------------------------------------------ fit
@@ -598,7 +622,14 @@ class TabularAdapter(Adapter):
 
 
 class RegressorAdapter(RegressorMixin, TabularAdapter):
-    """Base of regression adapters (task ``"regression"``); ``score`` is R²."""
+    """Base of regression adapters (task ``"regression"``); ``score`` is R².
+
+    Examples
+    --------
+    >>> import uniml
+    >>> isinstance(uniml.make("lightgbm.regressor"), RegressorAdapter)
+    True
+    """
 
     task = "regression"
 
@@ -610,6 +641,12 @@ class ClassifierAdapter(ClassifierMixin, TabularAdapter):
     ``_encode_labels = True`` receive ``y`` as integer codes ``0..k-1`` in
     ``_fit`` (XGBoost requires this); ``_predict_proba`` returns an array of
     shape ``(n, k)`` in ``classes_`` order.
+
+    Examples
+    --------
+    >>> import uniml
+    >>> isinstance(uniml.make("xgboost.classifier"), ClassifierAdapter)
+    True
     """
 
     task = "classification"
@@ -640,6 +677,7 @@ class LibraryParams:
             setattr(self, key, value)
 
     def get_params(self, deep: bool = True) -> dict:
+        """The keywords given at construction or by ``set_params`` (nested ones too when ``deep``)."""
         params = {
             k: v for k, v in sorted(vars(self).items()) if not k.startswith("_") and not k.endswith("_")
         }
@@ -650,6 +688,7 @@ class LibraryParams:
         return params
 
     def set_params(self, **params):
+        """Set hyperparameters (``name__sub`` reaches a nested estimator); returns ``self``."""
         nested: dict[str, dict] = {}
         for key, value in params.items():
             head, sep, sub = key.partition("__")

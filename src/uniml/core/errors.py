@@ -37,11 +37,26 @@ class UnimlError(Exception):
 
 
 class UnimlWarning(UserWarning):
-    """Base class of uniml's warnings."""
+    """Base class of uniml's warnings.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", UnimlWarning)  # turn uniml's warnings into errors
+    ...     issubclass(VersionMismatchWarning, UnimlWarning)
+    True
+    """
 
 
 class VersionMismatchWarning(UnimlWarning):
-    """A model is loaded under a library version other than the one that saved it."""
+    """A model is loaded under a library version other than the one that saved it.
+
+    Examples
+    --------
+    >>> issubclass(VersionMismatchWarning, UserWarning)
+    True
+    """
 
 
 class SchemaError(UnimlError, ValueError):

@@ -34,20 +34,39 @@ _listeners: list[Callable[[str, dict], None]] = []
 
 
 def subscribe(listener: Callable[[str, dict], None]) -> Callable[[str, dict], None]:
-    """Register ``listener`` for every event; returns it (the unsubscribe token)."""
+    """Register ``listener`` for every event; returns it (the unsubscribe token).
+
+    Examples
+    --------
+    >>> token = subscribe(print)
+    >>> emit("promote", model="m")
+    promote {'model': 'm'}
+    >>> unsubscribe(token)
+    """
     if listener not in _listeners:
         _listeners.append(listener)
     return listener
 
 
 def unsubscribe(listener: Callable[[str, dict], None]) -> None:
-    """Remove a listener registered with :func:`subscribe` (no error if absent)."""
+    """Remove a listener registered with :func:`subscribe` (no error if absent).
+
+    Examples
+    --------
+    >>> unsubscribe(print)  # never subscribed: nothing happens
+    """
     if listener in _listeners:
         _listeners.remove(listener)
 
 
 def listening() -> bool:
-    """True when at least one listener is subscribed."""
+    """True when at least one listener is subscribed.
+
+    Examples
+    --------
+    >>> listening()
+    False
+    """
     return bool(_listeners)
 
 
@@ -60,6 +79,10 @@ def emit(event: str, **payload) -> None:
         One of :data:`EVENTS`.
     **payload
         Event data (``adapter=``, ``X=``, ``duration=``...).
+
+    Examples
+    --------
+    >>> emit("fit_start", adapter=None)  # no listener: a no-op
     """
     if not _listeners:
         return

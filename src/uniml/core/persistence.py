@@ -145,6 +145,14 @@ def read_manifest(path: str | Path) -> dict:
     IntegrityError
         The folder has no manifest, or it is not valid JSON, or it was
         written by a newer manifest format.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> read_manifest(tempfile.mkdtemp())
+    Traceback (most recent call last):
+    ...
+    uniml.core.errors.IntegrityError: ... is not a saved uniml model: uniml.json is missing
     """
     folder = Path(path)
     file = folder / MANIFEST_NAME

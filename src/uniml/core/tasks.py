@@ -108,6 +108,13 @@ class Dataset:
     ----------
     frame : pandas.DataFrame
         The data, unchanged (never copied or reordered).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = TabularData(pd.DataFrame({"a": [1.0], "y": [2.0]}), target="y")
+    >>> isinstance(data, Dataset), len(data)
+    (True, 1)
     """
 
     _single_roles: tuple[str, ...] = ()
@@ -266,10 +273,12 @@ class TabularData(Dataset):
 
     @property
     def X(self) -> pd.DataFrame:
+        """The feature columns, in ``features`` order."""
         return self.frame[list(self.features)]
 
     @property
     def y(self) -> pd.Series:
+        """The target column."""
         return self.frame[self.target]
 
     @property
@@ -490,8 +499,10 @@ class InteractionData(Dataset):
 
     @property
     def n_users(self) -> int:
+        """Number of distinct users."""
         return int(self.frame[self.user].nunique())
 
     @property
     def n_items(self) -> int:
+        """Number of distinct items."""
         return int(self.frame[self.item].nunique())

@@ -392,6 +392,13 @@ def check_adapter(adapter_or_name) -> list[str]:
     ------
     AssertionError
         ``"[check] what went wrong"`` for the first failing check.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import Ridge
+    >>> import uniml
+    >>> "schema_errors" in check_adapter(uniml.make("sklearn.estimator", estimator=Ridge()))
+    True
     """
     passed = []
     for check_id, func in adapter_checks(adapter_or_name):
