@@ -45,9 +45,9 @@ _LAZY = {
     "Schema": "uniml.core.schema:Schema",
     "Task": "uniml.core.tasks:Task",
     "TabularData": "uniml.core.tasks:TabularData",
-    "ForecastData": "uniml.core.tasks:ForecastData",
-    "CausalData": "uniml.core.tasks:CausalData",
-    "InteractionData": "uniml.core.tasks:InteractionData",
+    "ForecastData": "uniml.core.forecasting:ForecastData",
+    "CausalData": "uniml.core.causal:CausalData",
+    "InteractionData": "uniml.core.recommendation:InteractionData",
 }
 
 __all__ = [

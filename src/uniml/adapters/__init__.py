@@ -1,8 +1,8 @@
 """Built-in adapters, one module per wrapped library.
 
-Importing this package registers every built-in adapter in the catalog. It
-does not import the wrapped libraries: each adapter imports its library on
-first use (``fit`` or ``uniml.load``).
+Importing this package imports every module in it, and each module registers
+its adapters in the catalog. It does not import the wrapped libraries: each
+adapter imports its library on first use (``fit`` or ``uniml.load``).
 
 The package is also callable: ``uniml.adapters()`` lists the catalog (the
 folder and the function share the name DESIGN.md gives them both).
@@ -15,10 +15,14 @@ Examples
 'regression'
 """
 
+import importlib
+import pkgutil
 import sys
 import types
 
-from uniml.adapters import lightgbm, sklearn, xgboost  # noqa: F401  (registration side effect)
+for _module in pkgutil.iter_modules(__path__):
+    if not _module.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_module.name}")  # registration side effect
 
 
 class _CatalogModule(types.ModuleType):

@@ -6,17 +6,17 @@ validates them when it is built, so a mistake surfaces as one
 :class:`~uniml.DataContractError` naming the role and the column — before any
 library sees the data.
 
-==================  ====================  ============================================
-task                contract              roles
-==================  ====================  ============================================
-regression          :class:`TabularData`  target, features, optional sample weight
-classification      :class:`TabularData`  target, features, optional sample weight
-forecasting         :class:`ForecastData` time, target, optional series id and exogenous
-causal              :class:`CausalData`   outcome, treatment, effect modifiers (X),
-                                          confounders (W), instruments (Z), graph
-recommendation      :class:`InteractionData` user, item, optional weight and timestamp,
-                                          optional user/item feature frames
-==================  ====================  ============================================
+================  ===============================================  =====================================
+task              contract                                         roles
+================  ===============================================  =====================================
+regression        :class:`TabularData`                             target, features, sample weight
+classification    :class:`TabularData`                             target, features, sample weight
+forecasting       :class:`~uniml.core.forecasting.ForecastData`      time, target, series id, exogenous
+causal            :class:`~uniml.core.causal.CausalData`             outcome, treatment, modifiers (X),
+                                                                   confounders (W), instruments (Z), graph
+recommendation    :class:`~uniml.core.recommendation.InteractionData`  user, item, weight, timestamp,
+                                                                   user/item feature frames
+================  ===============================================  =====================================
 
 Examples
 --------
@@ -33,20 +33,12 @@ from collections.abc import Iterable, Sequence
 from enum import Enum
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from uniml.core.errors import DataContractError
 from uniml.core.schema import dtype_kind
 
-__all__ = [
-    "CausalData",
-    "Dataset",
-    "ForecastData",
-    "InteractionData",
-    "TabularData",
-    "Task",
-]
+__all__ = ["Dataset", "TabularData", "Task"]
 
 
 class Task(str, Enum):
@@ -69,13 +61,16 @@ class Task(str, Enum):
     @property
     def contract(self) -> type[Dataset]:
         """The data-contract class of this task."""
-        return {
-            Task.REGRESSION: TabularData,
-            Task.CLASSIFICATION: TabularData,
-            Task.FORECASTING: ForecastData,
-            Task.CAUSAL: CausalData,
-            Task.RECOMMENDATION: InteractionData,
+        import importlib
+
+        module, name = {
+            Task.REGRESSION: ("uniml.core.tasks", "TabularData"),
+            Task.CLASSIFICATION: ("uniml.core.tasks", "TabularData"),
+            Task.FORECASTING: ("uniml.core.forecasting", "ForecastData"),
+            Task.CAUSAL: ("uniml.core.causal", "CausalData"),
+            Task.RECOMMENDATION: ("uniml.core.recommendation", "InteractionData"),
         }[self]
+        return getattr(importlib.import_module(module), name)
 
     @property
     def is_tabular(self) -> bool:
@@ -285,224 +280,3 @@ class TabularData(Dataset):
     def sample_weight(self) -> pd.Series | None:
         """The weight column, or None."""
         return None if self.weight is None else self.frame[self.weight]
-
-
-class ForecastData(Dataset):
-    """Data contract of forecasting: long format, one row per series and time.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-    time : str
-        Datetime column.
-    target : str
-        Numeric column to forecast.
-    series_id : str or list of str, optional
-        Column(s) identifying each series; omit for a single series.
-    exog : list of str, optional
-        Exogenous regressor columns (numeric).
-
-    Raises
-    ------
-    DataContractError
-        Non-datetime time column, non-numeric target or regressor, duplicated
-        (series, time) pairs — naming the series.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> df = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=3), "y": [1.0, 2.0, 3.0]})
-    >>> ForecastData(df, time="ds", target="y").n_series
-    1
-    """
-
-    _single_roles = ("time", "target")
-    _required_roles = ("time", "target")
-    _multi_roles = ("series_id", "exog")
-    task = Task.FORECASTING
-
-    def __init__(self, frame, time, target, series_id=None, exog=None):
-        super().__init__(frame, time=time, target=target, series_id=series_id, exog=exog)
-
-    def validate(self) -> None:
-        if dtype_kind(self.frame[self.time].dtype) != "datetime":
-            raise DataContractError(
-                f"role 'time': column {self.time!r} must be datetime, got {self.frame[self.time].dtype} "
-                f"(convert with pd.to_datetime)"
-            )
-        self._require_numeric("target", self.target)
-        self._require_no_missing("time", [self.time])
-        self._require_no_missing("series_id", self.series_id)
-        for name in self.exog:
-            self._require_numeric("exog", name)
-        keys = [*self.series_id, self.time]
-        dup = self.frame.duplicated(keys)
-        if dup.any():
-            row = self.frame.loc[dup.to_numpy()].iloc[0]
-            where = ", ".join(f"{k}={row[k]!r}" for k in keys)
-            raise DataContractError(
-                f"duplicated timestamps: {int(dup.sum())} row(s) repeat a (series, time) pair, "
-                f"first at {where}"
-            )
-
-    @property
-    def n_series(self) -> int:
-        """Number of distinct series."""
-        if not self.series_id:
-            return 1
-        return int(self.frame.groupby(list(self.series_id), sort=False, observed=True).ngroups)
-
-
-class CausalData(Dataset):
-    """Data contract of causal effect estimation and uplift.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-    outcome : str
-        Numeric outcome column.
-    treatment : str
-        Treatment column: binary, multi-valued or continuous; must be numeric
-        (or boolean) and not constant.
-    effect_modifiers : list of str, optional
-        Columns the effect varies with (EconML's ``X``).
-    confounders : list of str, optional
-        Common causes adjusted for (EconML's ``W``).
-    instruments : list of str, optional
-        Instrumental variables (``Z``).
-    graph : str or networkx graph, optional
-        Causal graph (DOT or GML string) for DoWhy.
-
-    Raises
-    ------
-    DataContractError
-        A column in two roles, a non-numeric or constant treatment, missing
-        values in any role.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> df = pd.DataFrame({"t": [0, 1, 0, 1], "y": [1.0, 2.0, 1.5, 2.5], "w": [0.1, 0.2, 0.3, 0.4]})
-    >>> CausalData(df, outcome="y", treatment="t", confounders=["w"]).treatment_type
-    'binary'
-    """
-
-    _single_roles = ("outcome", "treatment", "graph")
-    _required_roles = ("outcome", "treatment")
-    _multi_roles = ("effect_modifiers", "confounders", "instruments")
-    task = Task.CAUSAL
-
-    def __init__(
-        self, frame, outcome, treatment, effect_modifiers=None, confounders=None, instruments=None, graph=None
-    ):
-        super().__init__(
-            frame,
-            outcome=outcome,
-            treatment=treatment,
-            effect_modifiers=effect_modifiers,
-            confounders=confounders,
-            instruments=instruments,
-            graph=graph,
-        )
-
-    def _role_columns(self):
-        for role, names in super()._role_columns():
-            if role != "graph":
-                yield role, names
-
-    def validate(self) -> None:
-        self._require_numeric("outcome", self.outcome)
-        t = self.frame[self.treatment]
-        if dtype_kind(t.dtype) not in ("float", "integer", "bool"):
-            raise DataContractError(
-                f"role 'treatment': column {self.treatment!r} has dtype {t.dtype}; encode it as "
-                f"numbers (e.g. 0/1, or integer codes for several arms) before estimating effects"
-            )
-        for role in ("outcome", "treatment", "effect_modifiers", "confounders", "instruments"):
-            names = getattr(self, role)
-            self._require_no_missing(role, (names,) if isinstance(names, str) else names)
-        if t.nunique() < 2:
-            raise DataContractError(
-                f"role 'treatment': column {self.treatment!r} is constant; effects are not identifiable"
-            )
-
-    @property
-    def treatment_type(self) -> str:
-        """``"binary"``, ``"multi"`` (a few discrete arms) or ``"continuous"``."""
-        t = self.frame[self.treatment]
-        n = t.nunique()
-        if n == 2:
-            return "binary"
-        if dtype_kind(t.dtype) in ("integer", "bool") or (n <= 10 and np.allclose(t, np.round(t))):
-            return "multi"
-        return "continuous"
-
-
-class InteractionData(Dataset):
-    """Data contract of recommendation: one row per user-item interaction.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-    user, item : str
-        Id columns (any hashable values).
-    weight : str, optional
-        Interaction strength / rating (numeric).
-    timestamp : str, optional
-        Interaction time (datetime or numeric), for temporal splits.
-    user_features, item_features : pandas.DataFrame, optional
-        Feature frames indexed by user id / item id.
-
-    Raises
-    ------
-    DataContractError
-        Missing ids, non-numeric weights, feature frames with duplicated ids.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> df = pd.DataFrame({"u": ["a", "a", "b"], "i": [1, 2, 1]})
-    >>> InteractionData(df, user="u", item="i").n_users
-    2
-    """
-
-    _single_roles = ("user", "item", "weight", "timestamp", "user_features", "item_features")
-    _required_roles = ("user", "item")
-    task = Task.RECOMMENDATION
-
-    def __init__(self, frame, user, item, weight=None, timestamp=None, user_features=None, item_features=None):
-        super().__init__(
-            frame,
-            user=user,
-            item=item,
-            weight=weight,
-            timestamp=timestamp,
-            user_features=user_features,
-            item_features=item_features,
-        )
-
-    def validate(self) -> None:
-        self._require_no_missing("user", [self.user])
-        self._require_no_missing("item", [self.item])
-        if self.weight is not None:
-            self._require_numeric("weight", self.weight)
-            self._require_no_missing("weight", [self.weight])
-        for role in ("user_features", "item_features"):
-            feats = getattr(self, role)
-            if feats is None:
-                continue
-            if not isinstance(feats, pd.DataFrame):
-                raise DataContractError(f"role {role!r}: expected a DataFrame indexed by id")
-            if feats.index.has_duplicates:
-                dup = feats.index[feats.index.duplicated()][0]
-                raise DataContractError(f"role {role!r}: id {dup!r} appears more than once")
-
-    @property
-    def n_users(self) -> int:
-        """Number of distinct users."""
-        return int(self.frame[self.user].nunique())
-
-    @property
-    def n_items(self) -> int:
-        """Number of distinct items."""
-        return int(self.frame[self.item].nunique())

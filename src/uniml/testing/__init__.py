@@ -342,7 +342,27 @@ def _datasets(adapter) -> list[tuple[str, pd.DataFrame, pd.Series]]:
             ("binary", *make_tabular_data("classification", categorical=categorical, n_classes=2)),
             ("multiclass", *make_tabular_data("classification", categorical=categorical, n_classes=3, seed=1)),
         ]
-    raise ValueError(f"the conformance suite covers tabular tasks; {task!r} checks arrive with its adapters")
+    raise ValueError(f"tabular datasets cover regression and classification, not {task!r}")
+
+
+def _task_checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
+    """(dataset, check, callable) triples for one adapter instance, by task kind.
+
+    Tabular checks live here; each other task kind has a module
+    ``uniml.testing.<task>`` exposing ``checks(adapter)`` with the same return shape.
+    """
+    import importlib
+
+    task = str(adapter.task_kind)
+    if task in ("regression", "classification"):
+        return [(data_name, check_name, func)
+                for data_name, X, y in _datasets(adapter)
+                for check_name, func in _tabular_checks(adapter, X, y)]
+    try:
+        module = importlib.import_module(f"uniml.testing.{task}")
+    except ModuleNotFoundError as exc:
+        raise ValueError(f"the conformance suite has no checks for task {task!r}") from exc
+    return module.checks(adapter)
 
 
 def adapter_checks(adapter_or_name) -> list[tuple[str, Callable[[], None]]]:
@@ -369,9 +389,8 @@ def adapter_checks(adapter_or_name) -> list[tuple[str, Callable[[], None]]]:
     out = []
     for adapter in _instances(adapter_or_name):
         label = repr(adapter).replace("\n", "")
-        for data_name, X, y in _datasets(adapter):
-            for check_name, func in _tabular_checks(adapter, X, y):
-                out.append((f"{label}/{data_name}/{check_name}", func))
+        for data_name, check_name, func in _task_checks(adapter):
+            out.append((f"{label}/{data_name}/{check_name}", func))
     return out
 
 
