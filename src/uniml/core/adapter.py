@@ -213,17 +213,9 @@ class Adapter(BaseEstimator, metaclass=ABCMeta):
             )
 
     # ---------------------------------------------------------------- hooks
-    @abstractmethod
-    def _fit(self, X, y, **fit_params) -> None:
-        """Fit the wrapped model; X passed the schema capture, y is prepared for the library."""
-
-    @abstractmethod
-    def _predict(self, X):
-        """Predictions for schema-checked X, as an array aligned row for row."""
-
-    @abstractmethod
-    def _explain(self, X, **kwargs) -> Explanation:
-        """An Explanation for schema-checked X (the caller sets the index)."""
+    # Every task implements _save/_load; the fit/predict/explain hooks have task-specific
+    # shapes and are declared by each task's base (TabularAdapter below, and the
+    # forecasting, causal and recommendation bases).
 
     @abstractmethod
     def _save(self, folder: Path) -> dict[str, dict]:
@@ -385,6 +377,19 @@ class TabularAdapter(Adapter):
     >>> isinstance(m, TabularAdapter), m.fit(np.eye(3), [1.0, 2.0, 3.0]).n_features_in_
     (True, 3)
     """
+
+    # ---------------------------------------------------------------- hooks
+    @abstractmethod
+    def _fit(self, X, y, **fit_params) -> None:
+        """Fit the wrapped model; X passed the schema capture, y is prepared for the library."""
+
+    @abstractmethod
+    def _predict(self, X):
+        """Predictions for schema-checked X, as an array aligned row for row."""
+
+    @abstractmethod
+    def _explain(self, X, **kwargs) -> Explanation:
+        """An Explanation for schema-checked X (the caller sets the index)."""
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None, **fit_params):
