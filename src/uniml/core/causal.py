@@ -10,13 +10,23 @@ Examples
 
 from __future__ import annotations
 
-import numpy as np
+import pickle
+import time
+from abc import abstractmethod
+from contextlib import contextmanager
+from pathlib import Path
 
-from uniml.core.errors import DataContractError
-from uniml.core.schema import dtype_kind
+import numpy as np
+import pandas as pd
+
+from uniml.core import events
+from uniml.core.adapter import Adapter
+from uniml.core.errors import DataContractError, SchemaError, UntrustedArtifactError
+from uniml.core.explanation import Explanation
+from uniml.core.schema import Schema, dtype_kind
 from uniml.core.tasks import Dataset, Task
 
-__all__ = ["CausalData"]
+__all__ = ["EFFECT_COLUMNS", "CausalAdapter", "CausalData", "seeded_global_numpy", "z_interval"]
 
 
 class CausalData(Dataset):
@@ -102,3 +112,359 @@ class CausalData(Dataset):
         if dtype_kind(t.dtype) in ("integer", "bool") or (n <= 10 and np.allclose(t, np.round(t))):
             return "multi"
         return "continuous"
+
+    # ------------------------------------------------------------ role views
+    @property
+    def Y(self) -> pd.Series:
+        """The outcome column."""
+        return self.frame[self.outcome]
+
+    @property
+    def T(self) -> pd.Series:
+        """The treatment column."""
+        return self.frame[self.treatment]
+
+    @property
+    def X(self) -> pd.DataFrame:
+        """The effect-modifier columns (may have no columns)."""
+        return self.frame[list(self.effect_modifiers)]
+
+    @property
+    def W(self) -> pd.DataFrame:
+        """The confounder columns (may have no columns)."""
+        return self.frame[list(self.confounders)]
+
+    @property
+    def Z(self) -> pd.DataFrame:
+        """The instrument columns (may have no columns)."""
+        return self.frame[list(self.instruments)]
+
+
+#: columns of :meth:`CausalAdapter.predict`
+EFFECT_COLUMNS = ("effect", "lower", "upper")
+
+
+class CausalAdapter(Adapter):
+    """Base of causal-effect adapters: ``fit(CausalData)`` / ``predict(frame)`` -> CATE.
+
+    ``fit`` takes a :class:`CausalData` or a frame plus the column roles.
+    ``predict(frame)`` returns the conditional average treatment effect (CATE)
+    of each row with its interval, as a DataFrame indexed like ``frame`` with
+    columns ``effect``, ``lower``, ``upper``; ``effect_summary()`` returns the
+    average treatment effect (ATE) over the training rows with its interval.
+
+    The schema captured at ``fit`` (``schema_``) is the effect modifiers'.
+    ``predict`` and ``explain`` read those columns by name from the frame they
+    are given (so the training frame itself can be passed: other columns are
+    ignored) and enforce their dtypes; a missing modifier is a
+    :class:`~uniml.SchemaError` naming it. Without effect modifiers every row
+    gets the ATE.
+
+    The effect is that of moving the treatment from ``control`` to
+    ``treated``: by default the lowest and highest treatment values seen at
+    fit (``0 -> 1`` for a binary treatment). Subclasses implement ``_fit``,
+    ``_effect``, ``_ate``, ``_explain``, ``_save`` and ``_load``.
+
+    Attributes
+    ----------
+    schema_ : Schema
+        Schema of the effect-modifier columns.
+    roles_ : dict
+        The column roles used at fit.
+    treatment_type_ : str
+        ``"binary"``, ``"multi"`` or ``"continuous"``.
+    control_, treated_ : float
+        The treatment values the effect contrasts.
+    n_train_ : int
+
+    Examples
+    --------
+    >>> import uniml
+    >>> from uniml.testing.causal import make_causal_data
+    >>> data, truth = make_causal_data(n=300, seed=0)
+    >>> m = uniml.make("dowhy.effect").fit(data)
+    >>> cate = m.predict(data.frame.head(3))
+    >>> print(list(cate.columns), bool((cate["lower"] <= cate["upper"]).all()))
+    ['effect', 'lower', 'upper'] True
+    """
+
+    task = "causal"
+    explanation_kind = "causal_drivers"
+    persistence = "pickle"
+    #: default level of the intervals (two-sided, 1 - alpha coverage)
+    alpha: float = 0.05
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data, outcome=None, treatment=None, effect_modifiers=None, confounders=None,
+            instruments=None, graph=None, **fit_params):
+        """Estimate the treatment effect.
+
+        Parameters
+        ----------
+        data : CausalData or pandas.DataFrame
+            With a DataFrame, give the roles as keywords.
+        outcome, treatment : str, optional
+            Required with a DataFrame.
+        effect_modifiers, confounders, instruments : list of str, optional
+        graph : str or networkx graph, optional
+        **fit_params
+            Passed to the library's fit.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        DataContractError
+            Invalid roles (see :class:`CausalData`), or roles given twice.
+        """
+        if isinstance(data, CausalData):
+            given = [k for k, v in {"outcome": outcome, "treatment": treatment,
+                                    "effect_modifiers": effect_modifiers, "confounders": confounders,
+                                    "instruments": instruments, "graph": graph}.items() if v is not None]
+            if given:
+                raise DataContractError(f"roles {given} were given besides a CausalData; set them on the CausalData")
+        else:
+            if outcome is None or treatment is None:
+                raise DataContractError(
+                    f"{type(self).__name__}.fit needs a CausalData, or a DataFrame with outcome= and "
+                    f"treatment= (got outcome={outcome!r}, treatment={treatment!r})"
+                )
+            data = CausalData(data, outcome=outcome, treatment=treatment, effect_modifiers=effect_modifiers,
+                              confounders=confounders, instruments=instruments, graph=graph)
+        self._check_data(data)
+        schema = Schema.capture(data.frame[list(self._predict_columns(data))])
+        if events.listening():
+            events.emit("fit_start", adapter=self, X=data.frame, y=data.Y, fit_params=fit_params)
+        start = time.perf_counter()
+        levels = np.unique(data.T.to_numpy())
+        self.treatment_type_ = data.treatment_type
+        self.treatment_levels_ = levels.tolist() if self.treatment_type_ != "continuous" else None
+        control, treated = getattr(self, "control_value", None), getattr(self, "treated_value", None)
+        self.control_ = levels[0].item() if control is None else control
+        self.treated_ = levels[-1].item() if treated is None else treated
+        self.roles_ = {k: (list(v) if isinstance(v, tuple) else v) for k, v in data.roles().items()
+                       if k != "graph"}
+        self.n_train_ = len(data)
+        self._fit(data, **fit_params)
+        self.schema_ = schema
+        if events.listening():
+            events.emit("fit_end", adapter=self, X=data.frame, y=data.Y, fit_params=fit_params,
+                        duration=time.perf_counter() - start)
+        return self
+
+    def _check_data(self, data: CausalData) -> None:
+        """Adapter-specific role requirements (e.g. instruments); raise DataContractError."""
+
+    def _predict_columns(self, data: CausalData) -> list:
+        """Columns ``predict`` reads (and ``schema_`` records): the effect modifiers by default."""
+        return list(data.effect_modifiers)
+
+    # -------------------------------------------------------------- predict
+    def _modifiers(self, frame) -> pd.DataFrame:
+        """The effect-modifier columns of ``frame``, schema-checked."""
+        owner = type(self).__name__
+        if isinstance(frame, CausalData):
+            frame = frame.frame
+        if not isinstance(frame, pd.DataFrame):
+            raise SchemaError(
+                f"{owner} predicts from a DataFrame holding the effect modifiers "
+                f"{list(self.schema_.names)}, got {type(frame).__name__}",
+                column=self.schema_.names[0] if self.schema_.names else None,
+            )
+        missing = [c for c in self.schema_.names if c not in frame.columns]
+        if missing:
+            raise SchemaError(
+                f"column {missing[0]!r} (effect modifier) is missing; expected the effect modifiers "
+                f"{list(self.schema_.names)}",
+                column=missing[0], expected=self.schema_.names, got=tuple(frame.columns),
+            )
+        X = frame[list(self.schema_.names)]
+        X = self.schema_.enforce(X, owner=owner)
+        bad = [c for c in X.columns if X[c].isna().any()]
+        if bad:
+            raise SchemaError(f"column {bad[0]!r} (effect modifier) has missing values", column=bad[0])
+        return X
+
+    def predict(self, frame, alpha: float | None = None) -> pd.DataFrame:
+        """Conditional average treatment effect (CATE) of each row, with its interval.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame or CausalData
+            Must hold the effect-modifier columns (other columns are ignored).
+        alpha : float, optional
+            Intervals cover ``1 - alpha``; default the adapter's ``alpha``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``effect``, ``lower``, ``upper``; indexed like ``frame``.
+
+        Raises
+        ------
+        NotFittedError
+        SchemaError
+            A missing effect modifier or one of another dtype kind, naming it.
+        """
+        self._check_fitted()
+        X = self._modifiers(frame)
+        a = getattr(self, "alpha", 0.05) if alpha is None else alpha
+        effect, lower, upper = self._effect(X, a)
+        index = frame.frame.index if isinstance(frame, CausalData) else frame.index
+        out = pd.DataFrame({"effect": np.asarray(effect, dtype=float).reshape(-1),
+                            "lower": np.asarray(lower, dtype=float).reshape(-1),
+                            "upper": np.asarray(upper, dtype=float).reshape(-1)}, index=index)
+        if events.listening():
+            events.emit("predict", adapter=self, X=frame, prediction=out)
+        return out
+
+    def _predict(self, X):
+        return self._effect(X, self.alpha)[0]
+
+    def effect_summary(self, alpha: float | None = None) -> dict:
+        """The average treatment effect over the training rows, with its interval.
+
+        Parameters
+        ----------
+        alpha : float, optional
+            The interval covers ``1 - alpha``; default the adapter's ``alpha``.
+
+        Returns
+        -------
+        dict
+            ``ate``, ``lower``, ``upper``, ``alpha``, ``method``, ``control``,
+            ``treated``, ``n``.
+
+        Raises
+        ------
+        NotFittedError
+        """
+        self._check_fitted()
+        a = self.alpha if alpha is None else alpha
+        ate, lower, upper = self._ate(a)
+        return {"ate": float(ate), "lower": float(lower), "upper": float(upper), "alpha": float(a),
+                "method": self._method_name(), "control": self.control_, "treated": self.treated_,
+                "n": int(self.n_train_)}
+
+    def explain(self, frame, **kwargs) -> Explanation:
+        """Explain the effect: drivers of the CATE, or estimand and refutations (by adapter).
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame or CausalData
+        **kwargs
+            Adapter-specific options.
+
+        Returns
+        -------
+        Explanation
+        """
+        self._check_fitted()
+        X = self._modifiers(frame)
+        exp = self._explain(X, **kwargs)
+        index = frame.frame.index if isinstance(frame, CausalData) else frame.index
+        if exp.contributions is not None:
+            exp.contributions.index = index
+        if isinstance(exp.prediction, (pd.Series, pd.DataFrame)):
+            exp.prediction.index = index
+        if events.listening():
+            events.emit("explain", adapter=self, X=frame, explanation=exp)
+        return exp
+
+    # ---------------------------------------------------------------- hooks
+    @abstractmethod
+    def _effect(self, X: pd.DataFrame, alpha: float):
+        """``(effect, lower, upper)`` arrays for schema-checked effect modifiers ``X``."""
+
+    @abstractmethod
+    def _ate(self, alpha: float):
+        """``(ate, lower, upper)`` over the training rows."""
+
+    def _method_name(self) -> str:
+        return self.name
+
+    # ----------------------------------------------------------- persistence
+    def _base_state(self) -> dict:
+        return {"treatment_type": self.treatment_type_, "treatment_levels": self.treatment_levels_,
+                "control": self.control_, "treated": self.treated_, "roles": self.roles_,
+                "n_train": self.n_train_}
+
+    def _set_base_state(self, state: dict) -> None:
+        self.treatment_type_ = state["treatment_type"]
+        self.treatment_levels_ = state["treatment_levels"]
+        self.control_, self.treated_ = state["control"], state["treated"]
+        self.roles_ = state["roles"]
+        self.n_train_ = state["n_train"]
+
+    @classmethod
+    def _params_from_manifest(cls, params: dict, folder: Path, trusted: bool) -> dict:
+        # nuisance models are objects: the exact parameters travel in a pickle next to the model
+        file = folder / PARAMS_FILE
+        if file.is_file():
+            if not trusted:  # uniml.load refuses first; this guards direct calls
+                raise UntrustedArtifactError(f"{file} is a pickle; pass trusted=True to load it")
+            with open(file, "rb") as fh:
+                return pickle.load(fh)
+        return super()._params_from_manifest(params, folder, trusted)
+
+    def _save_pickles(self, folder: Path, fitted) -> dict:
+        """Pickle the constructor parameters and the fitted library object."""
+        with open(folder / PARAMS_FILE, "wb") as fh:
+            pickle.dump(self.get_params(deep=False), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        with open(folder / MODEL_FILE, "wb") as fh:
+            pickle.dump(fitted, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        return {PARAMS_FILE: {"format": "pickle", "pickle": True},
+                MODEL_FILE: {"format": "pickle", "pickle": True}}
+
+    @staticmethod
+    def _load_pickle(folder: Path, trusted: bool):
+        if not trusted:
+            raise UntrustedArtifactError(f"{folder / MODEL_FILE} is a pickle; pass trusted=True to load it")
+        with open(folder / MODEL_FILE, "rb") as fh:
+            return pickle.load(fh)
+
+
+@contextmanager
+def seeded_global_numpy(seed):
+    """Seed numpy's legacy global generator for one call, then restore its state.
+
+    DoWhy's refuters and EconML's bootstrap draw from ``np.random`` directly;
+    this makes them reproducible without leaving the caller's generator changed.
+
+    Examples
+    --------
+    >>> before = np.random.get_state()[1][:3].tolist()  # noqa: NPY002
+    >>> with seeded_global_numpy(0):
+    ...     a = np.random.rand()  # noqa: NPY002
+    >>> np.random.get_state()[1][:3].tolist() == before, round(a, 4)  # noqa: NPY002
+    (True, 0.5488)
+    """
+    if seed is None:
+        yield
+        return
+    saved = np.random.get_state()  # noqa: NPY002
+    np.random.seed(seed)  # noqa: NPY002
+    try:
+        yield
+    finally:
+        np.random.set_state(saved)  # noqa: NPY002
+
+
+PARAMS_FILE = "params.pkl"
+MODEL_FILE = "model.pkl"
+
+
+def z_interval(estimate, stderr, alpha: float):
+    """Normal ``(lower, upper)`` bounds of a two-sided ``1 - alpha`` interval.
+
+    Examples
+    --------
+    >>> [round(float(v), 3) for v in z_interval(1.0, 0.5, 0.05)]
+    [0.02, 1.98]
+    """
+    from scipy.stats import norm
+
+    z = norm.ppf(1 - alpha / 2)
+    return estimate - z * stderr, estimate + z * stderr

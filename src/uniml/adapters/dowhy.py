@@ -1,0 +1,338 @@
+"""DoWhy adapter: ``dowhy.effect`` (model -> identify -> estimate -> refute).
+
+``fit`` builds a ``dowhy.CausalModel`` from the data's roles (confounders
+are DoWhy's common causes; an optional graph replaces them), identifies the
+estimand (``proceed_when_unidentifiable=True``: the roles are taken as the
+user's assumptions) and estimates it with ``method`` — any DoWhy method name:
+``"backdoor.linear_regression"`` (default), ``"backdoor.propensity_score_weighting"``,
+``"backdoor.propensity_score_matching"``, ``"backdoor.propensity_score_stratification"``,
+``"iv.instrumental_variable"``, ``"backdoor.econml.dml.LinearDML"``...
+
+Effects and intervals:
+
+* ``backdoor.linear_regression``: per-row effects ``(t1 - t0) * (b_t + x @ b_tx)``
+  from the regression's treatment and treatment x modifier coefficients, with
+  exact normal intervals from the coefficients' covariance; the ATE interval
+  is the same contrast averaged over the training rows.
+* any other method: every row gets the ATE (these estimators give an average
+  effect), with a seeded percentile bootstrap interval (``n_bootstrap``
+  re-estimations on resampled rows).
+
+``explain`` (``kind="refutation"``, not additive) returns the identified
+estimand, the estimate and a refutation table (placebo treatment, random
+common cause, data subset, bootstrap — ``refuters``) with each refuter's new
+effect, DoWhy's p-value and a pass flag: the placebo effect must stay within
+``tolerance * |estimate|`` of zero, the other refuters' effects within
+``tolerance * |estimate|`` of the estimate. :meth:`DoWhyEffect.refute` gives
+the table directly.
+
+DoWhy only pickles: models are saved as pickle and ``uniml.load`` requires
+``trusted=True``.
+
+Examples
+--------
+>>> import uniml
+>>> from uniml.testing.causal import make_causal_data
+>>> data, truth = make_causal_data(n=500, seed=0)
+>>> m = uniml.make("dowhy.effect", random_state=0).fit(data)
+>>> s = m.effect_summary()
+>>> print(s["method"], s["lower"] <= truth["ate"] <= s["upper"])
+backdoor.linear_regression True
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from uniml.core.catalog import register
+from uniml.core.causal import CausalAdapter, CausalData, seeded_global_numpy, z_interval
+from uniml.core.errors import DataContractError, UnimlError
+from uniml.core.explanation import Explanation
+
+__all__ = ["DoWhyEffect"]
+
+#: DoWhy refuter names accepted in ``refuters``
+REFUTERS = ("placebo_treatment_refuter", "random_common_cause", "data_subset_refuter", "bootstrap_refuter")
+_LINEAR = "backdoor.linear_regression"
+
+
+@contextmanager
+def _quiet_and_seeded(seed):
+    """Silence DoWhy's logging and seed numpy's global generator (DoWhy draws from it) for one call."""
+    loggers = [logging.getLogger(n) for n in ("dowhy", "dowhy.causal_model", "dowhy.causal_estimator")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        with seeded_global_numpy(seed):
+            yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+@register
+class DoWhyEffect(CausalAdapter):
+    """DoWhy's identify-estimate-refute workflow behind the causal adapter interface.
+
+    Parameters
+    ----------
+    method : str, default "backdoor.linear_regression"
+        DoWhy estimation method name.
+    method_params : dict, optional
+        Passed to DoWhy's ``estimate_effect`` (``method_params=``).
+    refuters : tuple of str, optional
+        Refuters run by :meth:`explain` / :meth:`refute`; default placebo
+        treatment, random common cause and data subset (see :data:`REFUTERS`).
+    num_simulations : int, default 20
+        Simulations per refuter.
+    tolerance : float, default 0.2
+        Relative tolerance of the refuters' pass flags.
+    n_bootstrap : int, default 50
+        Bootstrap re-estimations for intervals of methods other than linear regression.
+    random_state : int, optional
+        Seeds the refuters and the bootstrap.
+    control_value, treated_value : optional
+        The contrast (default lowest and highest treatment value).
+    alpha : float, default 0.05
+        Default interval level (``1 - alpha``).
+    identify_method : str, optional
+        DoWhy's identification method; default ``"maximal-adjustment"`` without a
+        graph (the confounders are the adjustment set) and ``"default"`` with one.
+
+    Attributes
+    ----------
+    model_ : dowhy.CausalModel
+    estimand_ : dowhy IdentifiedEstimand
+    estimate_ : dowhy CausalEstimate
+
+    Examples
+    --------
+    >>> import uniml
+    >>> from uniml.testing.causal import make_causal_data
+    >>> data, truth = make_causal_data(n=400, seed=1)
+    >>> m = uniml.make("dowhy.effect", random_state=0, num_simulations=3).fit(data)
+    >>> table = m.refute()
+    >>> print(table["refuter"].tolist(), bool(table["passed"].all()))
+    ['placebo_treatment_refuter', 'random_common_cause', 'data_subset_refuter'] True
+    """
+
+    name = "dowhy.effect"
+    library = "dowhy"
+    extra = "causal"
+    explanation_kind = "refutation"
+    additive = False
+    persistence = "pickle"
+
+    def __init__(self, method=_LINEAR, method_params=None, refuters=None, num_simulations=20, tolerance=0.2,
+                 n_bootstrap=50, random_state=None, control_value=None, treated_value=None, alpha=0.05,
+                 identify_method=None):
+        self.method = method
+        self.identify_method = identify_method
+        self.method_params = method_params
+        self.refuters = refuters
+        self.num_simulations = num_simulations
+        self.tolerance = tolerance
+        self.n_bootstrap = n_bootstrap
+        self.random_state = random_state
+        self.control_value = control_value
+        self.treated_value = treated_value
+        self.alpha = alpha
+
+    @classmethod
+    def _test_params(cls) -> list[dict]:
+        return [
+            {"random_state": 0, "num_simulations": 3},
+            {"method": "backdoor.propensity_score_weighting", "random_state": 0, "num_simulations": 3,
+             "n_bootstrap": 10},
+        ]
+
+    @classmethod
+    def require_library(cls):
+        # importing dowhy calls sympy's init_printing(), which replaces sys.displayhook for the whole
+        # interpreter (strings then echo without quotes in every REPL and doctest); undo that side effect
+        hook = sys.displayhook
+        try:
+            return super().require_library()
+        finally:
+            sys.displayhook = hook
+
+    def _method_name(self) -> str:
+        return self.method
+
+    def _check_data(self, data: CausalData) -> None:
+        if self.method.startswith("iv.") and not data.instruments:
+            raise DataContractError(f"role 'instruments': method {self.method!r} needs at least one instrument")
+        if "propensity_score" in self.method and data.treatment_type != "binary":
+            raise DataContractError(
+                f"role 'treatment': method {self.method!r} needs a binary treatment; column "
+                f"{data.treatment!r} is {data.treatment_type}"
+            )
+
+    # ------------------------------------------------------------------ fit
+    def _fit(self, data: CausalData, **fit_params):
+        dowhy = self.require_library()
+        roles = data.roles()
+        columns = [c for role, names in roles.items() if role != "graph"
+                   for c in ((names,) if isinstance(names, str) else names)]
+        frame = data.frame[columns].reset_index(drop=True)
+        with _quiet_and_seeded(self.random_state):
+            model = dowhy.CausalModel(
+                data=frame, treatment=data.treatment, outcome=data.outcome,
+                common_causes=list(data.confounders) or None,
+                effect_modifiers=list(data.effect_modifiers) or None,
+                instruments=list(data.instruments) or None, graph=data.graph,
+            )
+            # without a graph the roles *are* the adjustment set: skip DoWhy's (exponential) search for one
+            identify = self.identify_method or ("default" if data.graph is not None else "maximal-adjustment")
+            estimand = model.identify_effect(proceed_when_unidentifiable=True, method_name=identify)
+            estimate = model.estimate_effect(
+                estimand, method_name=self.method, control_value=self.control_, treatment_value=self.treated_,
+                method_params=self.method_params, **fit_params,
+            )
+        if estimate is None or estimate.value is None or not np.isfinite(float(np.ravel(estimate.value)[0])):
+            raise UnimlError(f"{self.name}: DoWhy could not estimate the effect with method {self.method!r}")
+        self.model_, self.estimand_, self.estimate_ = model, estimand, estimate
+        self.modifier_means_ = {str(k): float(v) for k, v in data.X.mean().items()}
+        self.bootstrap_ = None if self.method == _LINEAR else self._bootstrap(model, estimand, frame)
+        self.refutations_ = None
+
+    def _bootstrap(self, model, estimand, frame) -> np.ndarray:
+        rng = np.random.default_rng(self.random_state)
+        draws = []
+        with _quiet_and_seeded(self.random_state):
+            for _ in range(self.n_bootstrap):
+                sample = frame.iloc[rng.integers(0, len(frame), len(frame))].reset_index(drop=True)
+                estimator = copy.deepcopy(self.estimate_.estimator)
+                estimator.fit(sample, effect_modifier_names=list(self.roles_.get("effect_modifiers", [])) or None)
+                est = estimator.estimate_effect(sample, control_value=self.control_, treatment_value=self.treated_,
+                                                target_units="ate")
+                draws.append(float(np.ravel(est.value)[0]))
+        return np.asarray(draws, dtype=float)
+
+    # -------------------------------------------------------------- effects
+    def _linear_parts(self):
+        """Coefficients and covariance of the treatment and treatment x modifier terms, and the modifiers' order."""
+        est = self.estimate_.estimator
+        ols = est.model
+        params, cov = np.asarray(ols.params, dtype=float), np.asarray(ols.cov_params(), dtype=float)
+        n_w = len(est._observed_common_causes_names)
+        modifiers = list(est._effect_modifier_names or [])
+        # layout built by DoWhy: const, t, adjustment set..., t * modifiers (in its own order)
+        idx = [1, *range(2 + n_w, 2 + n_w + len(modifiers))]
+        if len(params) != 2 + n_w + len(modifiers):
+            raise UnimlError(f"{self.name}: unexpected regression layout ({len(params)} coefficients)")
+        return params[idx], cov[np.ix_(idx, idx)], modifiers
+
+    def _contrast(self, X: np.ndarray) -> np.ndarray:
+        delta = float(self.treated_) - float(self.control_)
+        return delta * np.hstack([np.ones((len(X), 1)), X])
+
+    def _effect(self, X, alpha):
+        n = len(X)
+        if self.method == _LINEAR:
+            beta, cov, modifiers = self._linear_parts()
+            C = self._contrast(X[modifiers].to_numpy(dtype=float).reshape(n, -1))
+            effect = C @ beta
+            se = np.sqrt(np.einsum("ij,jk,ik->i", C, cov, C))
+            lower, upper = z_interval(effect, se, alpha)
+            return effect, lower, upper
+        ate, lower, upper = self._ate(alpha)
+        return np.full(n, ate), np.full(n, lower), np.full(n, upper)
+
+    def _ate(self, alpha):
+        if self.method == _LINEAR:
+            beta, cov, modifiers = self._linear_parts()
+            means = np.array([[self.modifier_means_[m] for m in modifiers]]).reshape(1, -1)
+            c = self._contrast(means)[0]
+            ate, se = float(c @ beta), float(np.sqrt(c @ cov @ c))
+            lower, upper = z_interval(ate, se, alpha)
+            return ate, float(lower), float(upper)
+        ate = float(np.ravel(self.estimate_.value)[0])
+        lower, upper = np.quantile(self.bootstrap_, [alpha / 2, 1 - alpha / 2])
+        return ate, float(min(lower, ate)), float(max(upper, ate))
+
+    # ----------------------------------------------------------- refutation
+    def refute(self) -> pd.DataFrame:
+        """Run the refuters (once; the table is cached on the fitted model).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per refuter: ``refuter``, ``estimate``, ``new_effect``,
+            ``p_value`` (DoWhy's, NaN when it gives none), ``passed``.
+
+        Raises
+        ------
+        NotFittedError
+        """
+        self._check_fitted()
+        if self.refutations_ is None:
+            self.refutations_ = self._run_refuters()
+        return self.refutations_.copy()
+
+    def _run_refuters(self) -> pd.DataFrame:
+        names = tuple(self.refuters) if self.refuters is not None else REFUTERS[:3]
+        unknown = [r for r in names if r not in REFUTERS]
+        if unknown:
+            raise UnimlError(f"{self.name}: unknown refuter(s) {unknown}; choose from {list(REFUTERS)}")
+        estimate = float(np.ravel(self.estimate_.value)[0])
+        tol = self.tolerance * max(abs(estimate), 1e-12)
+        rows = []
+        for refuter in names:
+            kwargs = {"num_simulations": self.num_simulations,
+                      "random_state": np.random.RandomState(self.random_state), "n_jobs": 1}
+            if refuter == "placebo_treatment_refuter":
+                kwargs["placebo_type"] = "permute"
+            with _quiet_and_seeded(self.random_state):
+                result = self.model_.refute_estimate(self.estimand_, self.estimate_, method_name=refuter,
+                                                     **kwargs)
+            new = float(np.ravel(result.new_effect)[0])
+            p = (result.refutation_result or {}).get("p_value", np.nan)
+            p = float(np.ravel(p)[0]) if p is not None else np.nan
+            target = 0.0 if refuter == "placebo_treatment_refuter" else estimate
+            rows.append({"refuter": refuter, "estimate": estimate, "new_effect": new, "p_value": p,
+                         "passed": bool(abs(new - target) <= tol)})
+        return pd.DataFrame(rows, columns=["refuter", "estimate", "new_effect", "p_value", "passed"])
+
+    # -------------------------------------------------------------- explain
+    def _explain(self, X, refute: bool = True, **kwargs) -> Explanation:
+        s = self.effect_summary()
+        estimate = pd.DataFrame([{k: s[k] for k in ("ate", "lower", "upper", "alpha", "method")}])
+        tables = {"estimand": pd.DataFrame({"estimand": [str(self.estimand_)]}), "estimate": estimate}
+        importance = None
+        if refute:
+            table = self.refute()
+            tables["refutations"] = table
+            # how far each refuter moved the effect, relative to the estimate: the weakest links first
+            target = np.where(table["refuter"] == "placebo_treatment_refuter", 0.0, table["estimate"])
+            shift = (table["new_effect"] - target).abs() / max(abs(s["ate"]), 1e-12)
+            importance = pd.Series(shift.to_numpy(), index=table["refuter"].to_numpy())
+            importance = importance.sort_values(ascending=False, kind="stable")
+        return Explanation(None, s["ate"], "refutation", False, importance=importance, tables=tables,
+                           meta={"method": self.method, "estimand_type": str(self.estimand_.estimand_type)})
+
+    # ----------------------------------------------------------- persistence
+    def _state(self) -> dict:
+        return {"modifier_means": self.modifier_means_}
+
+    def _set_state(self, state: dict) -> None:
+        self.modifier_means_ = dict(state["modifier_means"])
+
+    def _save(self, folder: Path) -> dict:
+        return self._save_pickles(folder, {"model": self.model_, "estimand": self.estimand_,
+                                           "estimate": self.estimate_, "bootstrap": self.bootstrap_,
+                                           "refutations": self.refutations_})
+
+    def _load(self, folder: Path, manifest: dict, trusted: bool) -> None:
+        self.require_library()
+        payload = self._load_pickle(folder, trusted)
+        self.model_, self.estimand_, self.estimate_ = payload["model"], payload["estimand"], payload["estimate"]
+        self.bootstrap_, self.refutations_ = payload["bootstrap"], payload["refutations"]

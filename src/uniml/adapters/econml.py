@@ -1,0 +1,404 @@
+"""EconML adapters: ``econml.dml``, ``econml.dr`` and ``econml.metalearner``.
+
+One adapter per EconML *family*, the concrete estimator chosen by the
+``estimator`` parameter (the families share nuisance-model parameters, so a
+user switching from a linear to a forest final stage changes one word):
+
+=====================  =====================================================  ==========================
+adapter                ``estimator=``                                         EconML class
+=====================  =====================================================  ==========================
+``econml.dml``         ``"linear"`` (default), ``"sparse_linear"``,           ``LinearDML``,
+                       ``"causal_forest"``                                    ``SparseLinearDML``,
+                                                                              ``CausalForestDML``
+``econml.dr``          ``"linear"`` (default), ``"sparse_linear"``,           ``LinearDRLearner``...
+                       ``"forest"``, ``"dr"``                                 ``DRLearner``
+``econml.metalearner`` ``"t"`` (default), ``"s"``, ``"x"``                    ``TLearner``, ``SLearner``,
+                                                                              ``XLearner``
+=====================  =====================================================  ==========================
+
+Every other keyword is passed unchanged to the EconML class, so defaults stay
+EconML's own; the adapter only fills ``discrete_treatment=True`` (DML) when
+the treatment is binary or multi-valued and you did not set it. Nuisance
+models (``model_y``, ``model_t``, ``model_propensity``, ``models``...) accept
+any scikit-learn estimator or uniml tabular adapter, e.g.
+``model_y=uniml.make("lightgbm.regressor")``.
+
+Adapter-level keywords (not passed to EconML): ``estimator``,
+``control_value`` / ``treated_value`` (the contrast; default lowest and
+highest treatment level), ``inference`` (passed to EconML's ``fit``; default
+EconML's for DML/DR, ``BootstrapInference(n_bootstrap_samples)`` for
+meta-learners), ``n_bootstrap_samples`` and, for meta-learners (which take no
+seed themselves), ``random_state`` seeding the bootstrap.
+
+Meta-learners take no confounders separately: they condition on effect
+modifiers *and* confounders, so ``predict`` needs both.
+
+``explain(frame, background_samples=None)`` returns EconML's SHAP values of the CATE over the effect
+modifiers (``kind="causal_drivers"``); ``additive`` is True when they add up
+to the predicted effect to 1e-6 (linear final stages), else False.
+Persistence: EconML only pickles; models are saved as pickle and
+``uniml.load`` requires ``trusted=True``.
+
+Examples
+--------
+>>> import uniml
+>>> from sklearn.linear_model import LinearRegression, LogisticRegression
+>>> from uniml.testing.causal import make_causal_data
+>>> data, truth = make_causal_data(n=400, seed=0)
+>>> m = uniml.make("econml.dml", model_y=LinearRegression(), model_t=LogisticRegression(),
+...                random_state=0).fit(data)
+>>> s = m.effect_summary()
+>>> s["lower"] <= truth["ate"] <= s["upper"]
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils.metaestimators import available_if
+
+from uniml.core.adapter import LibraryParams
+from uniml.core.catalog import register
+from uniml.core.causal import CausalAdapter, CausalData, seeded_global_numpy
+from uniml.core.errors import DataContractError, UnimlError
+from uniml.core.explanation import Explanation
+
+__all__ = ["EconMLDML", "EconMLDR", "EconMLMetaLearner"]
+
+#: keywords the adapter consumes itself (never passed to EconML)
+ADAPTER_KEYS = frozenset({"estimator", "control_value", "treated_value", "inference", "n_bootstrap_samples",
+                          "alpha"})
+#: tolerance under which SHAP values are reported as additive to the CATE
+ADDITIVITY_TOL = 1e-6
+
+
+def _for_econml(value):
+    """uniml tabular adapters return pandas objects; EconML reshapes numpy arrays: bridge the two."""
+    from uniml.core.adapter import TabularAdapter
+
+    if isinstance(value, TabularAdapter):
+        return _ArrayOutput(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_for_econml(v) for v in value)
+    return value
+
+
+class _ArrayOutput(BaseEstimator):
+    """A uniml tabular adapter as a nuisance model whose predictions are numpy arrays."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __sklearn_tags__(self):
+        return self.model.__sklearn_tags__()
+
+    def fit(self, X, y, **fit_params):
+        self.model_ = clone(self.model).fit(X, y, **fit_params)
+        if hasattr(self.model_, "classes_"):
+            self.classes_ = self.model_.classes_
+        return self
+
+    def predict(self, X):
+        return np.asarray(self.model_.predict(X))
+
+    @available_if(lambda self: hasattr(self.model, "predict_proba"))
+    def predict_proba(self, X):
+        return np.asarray(self.model_.predict_proba(X))
+
+
+class _EconML(LibraryParams, CausalAdapter):
+    library = "econml"
+    extra = "causal"
+    additive = None  # linear final stages are additive, forests approximately
+    persistence = "pickle"
+    extra_library_modules = ()
+    _module = ""
+    _classes: dict[str, str] = {}
+    _default_estimator = ""
+    #: default background rows of the SHAP explainer (EconML's default is 100)
+    _shap_background = 100
+
+    # ------------------------------------------------------------ params
+    def _estimator_key(self) -> str:
+        key = getattr(self, "estimator", None) or self._default_estimator
+        if key not in self._classes:
+            raise UnimlError(f"{self.name}: estimator={key!r} is unknown; choose one of {sorted(self._classes)}")
+        return key
+
+    def _estimator_class(self):
+        self.require_library()
+        return getattr(importlib.import_module(f"econml.{self._module}"), self._classes[self._estimator_key()])
+
+    def _econml_params(self, data: CausalData) -> dict:
+        params = {k: _for_econml(v) for k, v in self.get_params(deep=False).items() if k not in ADAPTER_KEYS}
+        clash = sorted(k for k in params if hasattr(type(self), k))
+        if clash:
+            raise UnimlError(f"parameter name(s) {clash} clash with {type(self).__name__} attributes")
+        return params
+
+    def _inference(self):
+        return getattr(self, "inference", "auto")
+
+    def _method_name(self) -> str:
+        return f"econml.{self._module}.{self._classes[self._estimator_key()]}"
+
+    # ------------------------------------------------------------------ fit
+    def _fit_arrays(self, data: CausalData) -> dict:
+        X = data.X.to_numpy(dtype=float) if data.effect_modifiers else None
+        W = data.W.to_numpy(dtype=float) if data.confounders else None
+        return {"X": X, "W": W}
+
+    def _fit(self, data: CausalData, **fit_params):
+        est = self._estimator_class()(**self._econml_params(data))
+        arrays = self._fit_arrays(data)
+        est.fit(data.Y.to_numpy(dtype=float), data.T.to_numpy(), **arrays, inference=self._inference(),
+                **fit_params)
+        self.estimator_ = est
+        self.X_train_ = arrays["X"]
+
+    # -------------------------------------------------------------- effects
+    def _x(self, X: pd.DataFrame):
+        return X.to_numpy(dtype=float) if X.shape[1] else None
+
+    def _effect(self, X, alpha):
+        est, x = self.estimator_, self._x(X)
+        effect = np.asarray(est.effect(x, T0=self.control_, T1=self.treated_), dtype=float).reshape(-1)
+        lower, upper = est.effect_interval(x, T0=self.control_, T1=self.treated_, alpha=alpha)
+        lower, upper = np.asarray(lower, dtype=float).reshape(-1), np.asarray(upper, dtype=float).reshape(-1)
+        if x is None:  # no effect modifiers: every row gets the (constant) effect
+            effect, lower, upper = (np.repeat(v[:1], len(X)) for v in (effect, lower, upper))
+        return effect, lower, upper
+
+    def _ate(self, alpha):
+        est = self.estimator_
+        ate = est.ate(self.X_train_, T0=self.control_, T1=self.treated_)
+        lower, upper = est.ate_interval(self.X_train_, T0=self.control_, T1=self.treated_, alpha=alpha)
+        return float(np.ravel(ate)[0]), float(np.ravel(lower)[0]), float(np.ravel(upper)[0])
+
+    # -------------------------------------------------------------- explain
+    def _explain(self, X, background_samples: int | None = None, **kwargs) -> Explanation:
+        names = [str(c) for c in X.columns]
+        if not names:
+            raise UnimlError(f"{self.name}: explain needs effect modifiers; this model was fitted without any")
+        if background_samples is None:
+            background_samples = self._shap_background
+        shap = self.estimator_.shap_values(X.to_numpy(dtype=float), feature_names=names,
+                                           background_samples=background_samples)
+        per_treatment = next(iter(shap.values()))
+        key = self._shap_key(list(per_treatment))
+        sv = per_treatment[key]
+        values = np.asarray(sv.values, dtype=float).reshape(len(X), len(names))
+        base = np.asarray(sv.base_values, dtype=float).reshape(-1)
+        effect = pd.Series(self._effect(X, self.alpha)[0])
+        contributions = pd.DataFrame(values, columns=list(X.columns))
+        base_value = float(base[0]) if base.size else 0.0
+        # SHAP of a non-linear final stage (forests) is approximate: claim additivity only when it holds
+        additive = bool(base.size and np.allclose(base, base_value, rtol=0, atol=ADDITIVITY_TOL)
+                        and np.max(np.abs(contributions.sum(axis=1).to_numpy() + base_value
+                                          - effect.to_numpy()), initial=0.0) <= ADDITIVITY_TOL)
+        return Explanation(contributions, base_value, "causal_drivers", additive, effect,
+                           meta={"source": "econml shap_values", "treatment": key,
+                                 "estimator": self._method_name(), "contrast": (self.control_, self.treated_)})
+
+    def _shap_key(self, keys: list):
+        if len(keys) == 1 or self.treatment_levels_ is None:
+            return keys[0]
+        # discrete arms: EconML reports one entry per non-baseline level, in level order
+        arms = [lvl for lvl in self.treatment_levels_ if lvl != self.treatment_levels_[0]]
+        return keys[arms.index(self.treated_)] if self.treated_ in arms else keys[0]
+
+    # ----------------------------------------------------------- persistence
+    def _save(self, folder: Path) -> dict:
+        return self._save_pickles(folder, {"estimator": self.estimator_, "X_train": self.X_train_})
+
+    def _load(self, folder: Path, manifest: dict, trusted: bool) -> None:
+        self.require_library()
+        payload = self._load_pickle(folder, trusted)
+        self.estimator_, self.X_train_ = payload["estimator"], payload["X_train"]
+
+
+@register
+class EconMLDML(_EconML):
+    """Double machine learning: ``LinearDML``, ``SparseLinearDML`` or ``CausalForestDML``.
+
+    Parameters
+    ----------
+    estimator : {"linear", "sparse_linear", "causal_forest"}, default "linear"
+    control_value, treated_value : optional
+        Treatment values contrasted by the effect (default: lowest and highest seen at fit).
+    inference : optional
+        Passed to EconML's ``fit`` (default EconML's own).
+    **params
+        Passed unchanged to the EconML class (``model_y``, ``model_t``, ``cv``,
+        ``random_state``, ``n_estimators``...). ``discrete_treatment`` defaults
+        to True for binary and multi-valued treatments.
+
+    Attributes
+    ----------
+    estimator_ : econml estimator
+        The fitted EconML object.
+
+    Examples
+    --------
+    >>> import uniml
+    >>> from sklearn.linear_model import LinearRegression, LogisticRegression
+    >>> from uniml.testing.causal import make_causal_data
+    >>> data, truth = make_causal_data(n=300, seed=1)
+    >>> m = uniml.make("econml.dml", model_y=LinearRegression(), model_t=LogisticRegression(),
+    ...                random_state=0).fit(data)
+    >>> m.effect_summary()["method"]
+    'econml.dml.LinearDML'
+    """
+
+    name = "econml.dml"
+    _module = "dml"
+    _classes = {"linear": "LinearDML", "sparse_linear": "SparseLinearDML", "causal_forest": "CausalForestDML"}
+    _default_estimator = "linear"
+
+    @classmethod
+    def _test_params(cls) -> list[dict]:
+        from sklearn.linear_model import LinearRegression, LogisticRegression
+
+        return [
+            {"model_y": LinearRegression(), "model_t": LogisticRegression(), "cv": 2, "random_state": 0},
+            {"estimator": "causal_forest", "model_y": LinearRegression(), "model_t": LogisticRegression(),
+             "cv": 2, "n_estimators": 40, "min_samples_leaf": 10, "random_state": 0, "n_jobs": 1},
+        ]
+
+    def _econml_params(self, data):
+        params = super()._econml_params(data)
+        if "discrete_treatment" not in params and data.treatment_type != "continuous":
+            params["discrete_treatment"] = True
+        return params
+
+
+@register
+class EconMLDR(_EconML):
+    """Doubly robust learners: ``LinearDRLearner``, ``SparseLinearDRLearner``, ``ForestDRLearner``, ``DRLearner``.
+
+    Binary or multi-valued treatments only.
+
+    Parameters
+    ----------
+    estimator : {"linear", "sparse_linear", "forest", "dr"}, default "linear"
+    control_value, treated_value, inference : optional
+        See :class:`EconMLDML`.
+    **params
+        Passed unchanged to the EconML class (``model_propensity``,
+        ``model_regression``, ``cv``, ``random_state``...).
+
+    Examples
+    --------
+    >>> import uniml
+    >>> from sklearn.linear_model import LinearRegression, LogisticRegression
+    >>> from uniml.testing.causal import make_causal_data
+    >>> data, truth = make_causal_data(n=300, seed=2)
+    >>> m = uniml.make("econml.dr", model_propensity=LogisticRegression(),
+    ...                model_regression=LinearRegression(), random_state=0).fit(data)
+    >>> round(abs(m.effect_summary()["ate"] - truth["ate"]), 0) <= 1
+    True
+    """
+
+    name = "econml.dr"
+    _module = "dr"
+    _classes = {"linear": "LinearDRLearner", "sparse_linear": "SparseLinearDRLearner",
+                "forest": "ForestDRLearner", "dr": "DRLearner"}
+    _default_estimator = "linear"
+
+    @classmethod
+    def _test_params(cls) -> list[dict]:
+        from sklearn.linear_model import LinearRegression, LogisticRegression
+
+        return [{"model_propensity": LogisticRegression(), "model_regression": LinearRegression(), "cv": 2,
+                 "random_state": 0}]
+
+    def _check_data(self, data: CausalData) -> None:
+        if data.treatment_type == "continuous":
+            raise DataContractError(
+                f"role 'treatment': {self.name} needs a binary or multi-valued treatment; column "
+                f"{data.treatment!r} is continuous (use econml.dml)"
+            )
+
+
+@register
+class EconMLMetaLearner(_EconML):
+    """Meta-learners: ``TLearner``, ``SLearner``, ``XLearner``.
+
+    They condition on effect modifiers and confounders together (EconML's
+    meta-learners take no separate ``W``), so ``predict`` needs both. Intervals
+    come from bootstrap inference.
+
+    Parameters
+    ----------
+    estimator : {"t", "s", "x"}, default "t"
+    random_state : int, optional
+        Seeds the bootstrap (the meta-learners take no seed themselves; seed
+        the nuisance models through their own ``random_state``).
+    n_bootstrap_samples : int, default 100
+        Bootstrap replicates for the intervals (ignored when ``inference`` is given).
+    control_value, treated_value, inference : optional
+        See :class:`EconMLDML`.
+    **params
+        Passed unchanged (``models``, ``overall_model``, ``propensity_model``...).
+
+    Examples
+    --------
+    >>> import uniml
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from uniml.testing.causal import make_causal_data
+    >>> data, truth = make_causal_data(n=300, seed=3)
+    >>> m = uniml.make("econml.metalearner", models=LinearRegression(), n_bootstrap_samples=20,
+    ...                random_state=0).fit(data)
+    >>> m.schema_.names
+    ('x1', 'x2', 'w1', 'w2')
+    """
+
+    name = "econml.metalearner"
+    _module = "metalearners"
+    _classes = {"t": "TLearner", "s": "SLearner", "x": "XLearner"}
+    _default_estimator = "t"
+    # model-agnostic (exact) SHAP costs 2^d evaluations per background row: keep the background small
+    _shap_background = 20
+
+    @classmethod
+    def _test_params(cls) -> list[dict]:
+        from sklearn.linear_model import LinearRegression
+
+        return [{"models": LinearRegression(), "n_bootstrap_samples": 20, "random_state": 0}]
+
+    def _check_data(self, data: CausalData) -> None:
+        if data.treatment_type == "continuous":
+            raise DataContractError(
+                f"role 'treatment': {self.name} needs a binary or multi-valued treatment; column "
+                f"{data.treatment!r} is continuous (use econml.dml)"
+            )
+        if not data.effect_modifiers and not data.confounders:
+            raise DataContractError(f"{self.name} needs effect modifiers or confounders to condition on")
+
+    def _predict_columns(self, data: CausalData) -> list:
+        return [*data.effect_modifiers, *data.confounders]
+
+    def _econml_params(self, data):
+        params = super()._econml_params(data)
+        params.pop("random_state", None)
+        return params
+
+    def _inference(self):
+        if getattr(self, "inference", None) is not None:
+            return self.inference
+        from econml.inference import BootstrapInference
+
+        return BootstrapInference(n_bootstrap_samples=getattr(self, "n_bootstrap_samples", 100), n_jobs=1)
+
+    def _fit_arrays(self, data):
+        return {"X": data.frame[self._predict_columns(data)].to_numpy(dtype=float)}
+
+    def _fit(self, data, **fit_params):
+        # EconML's bootstrap draws from numpy's global generator: seed it for this fit only
+        with seeded_global_numpy(getattr(self, "random_state", None)):
+            super()._fit(data, **fit_params)

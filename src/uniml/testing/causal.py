@@ -1,0 +1,320 @@
+"""Conformance checks of causal adapters, and synthetic data with a known effect.
+
+:func:`checks` is what :func:`uniml.testing.check_adapter` runs for an
+adapter whose task is ``"causal"``: effect shape and index alignment, interval
+ordering, the ATE summary, schema errors naming the effect modifier, data
+contract errors, explanations, save/load round-trip with refusal of untrusted
+pickles and tamper detection, clone, pickling, determinism under a seed and
+not-fitted errors.
+
+Examples
+--------
+>>> from uniml.testing.causal import make_causal_data
+>>> data, truth = make_causal_data(n=200, seed=0)
+>>> data.roles()["effect_modifiers"], round(truth["ate"], 2)
+(('x1', 'x2'), 1.01)
+"""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["checks", "make_causal_data"]
+
+
+def make_causal_data(n: int = 500, seed: int = 0, treatment: str = "binary", effect: float = 1.0,
+                     heterogeneity: float = 0.5, confounding: float = 1.0, noise: float = 1.0):
+    """Confounded data whose true treatment effect is known.
+
+    ``tau(x) = effect + heterogeneity * x1`` (linear in the effect modifier
+    ``x1``; ``x2`` modifies nothing), ``w1`` and ``w2`` confound treatment and
+    outcome, and ``y = tau(x) * t + w1 + 0.5 w2 + x2 + noise``.
+
+    Parameters
+    ----------
+    n : int
+    seed : int
+    treatment : {"binary", "continuous"}
+        A 0/1 treatment with propensity ``sigmoid(confounding * w1 + 0.5 x1)``,
+        or a continuous dose ``confounding * w1 + 0.5 x1 + N(0, 1)`` (the
+        effect is then per unit of dose).
+    effect, heterogeneity, confounding, noise : float
+
+    Returns
+    -------
+    data : CausalData
+        Roles outcome ``y``, treatment ``t``, effect modifiers ``x1, x2``,
+        confounders ``w1, w2``; a shuffled string index.
+    truth : dict
+        ``ate`` (the sample average of ``tau``), ``cate`` (a Series indexed
+        like the frame) and ``naive`` (difference in means, biased by the
+        confounding; binary only).
+
+    Examples
+    --------
+    >>> data, truth = make_causal_data(n=50, treatment="continuous", seed=1)
+    >>> data.treatment_type, truth["cate"].index.equals(data.frame.index)
+    ('continuous', True)
+    """
+    from uniml.core.causal import CausalData
+
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=n), rng.uniform(-1, 1, size=n)
+    w1, w2 = rng.normal(size=n), rng.normal(size=n)
+    score = confounding * w1 + 0.5 * x1
+    if treatment == "binary":
+        t = (rng.uniform(size=n) < 1 / (1 + np.exp(-score))).astype(np.int64)
+    elif treatment == "continuous":
+        t = score + rng.normal(size=n)
+    else:
+        raise ValueError(f"treatment must be 'binary' or 'continuous', got {treatment!r}")
+    tau = effect + heterogeneity * x1
+    y = tau * t + w1 + 0.5 * w2 + x2 + noise * rng.normal(size=n)
+    index = pd.Index([f"u{i}" for i in rng.permutation(n)], name="unit")
+    frame = pd.DataFrame({"y": y, "t": t, "x1": x1, "x2": x2, "w1": w1, "w2": w2}, index=index)
+    data = CausalData(frame, outcome="y", treatment="t", effect_modifiers=["x1", "x2"], confounders=["w1", "w2"])
+    truth = {"ate": float(tau.mean()), "cate": pd.Series(tau, index=index, name="cate")}
+    if treatment == "binary":
+        truth["naive"] = float(y[t == 1].mean() - y[t == 0].mean())
+    return data, truth
+
+
+# --------------------------------------------------------------------- checks
+def _fail(check: str, message: str):
+    raise AssertionError(f"[{check}] {message}")
+
+
+def _expect(exc_type, check, what, func, *args, column=None, **kwargs):
+    from uniml.testing import _expect as expect
+
+    return expect(exc_type, check, what, func, *args, column=column, **kwargs)
+
+
+def _same(check: str, a: pd.DataFrame, b: pd.DataFrame, what: str):
+    if not np.array_equal(a.to_numpy(), b.to_numpy(), equal_nan=True):
+        diff = float(np.nanmax(np.abs(a.to_numpy() - b.to_numpy())))
+        _fail(check, f"{what}: effects differ (max abs diff {diff:.3g})")
+
+
+def checks(adapter, n: int = 300) -> list[tuple[str, str, Callable[[], None]]]:
+    """Causal conformance checks for one adapter instance.
+
+    Parameters
+    ----------
+    adapter : CausalAdapter
+        Unfitted.
+    n : int
+        Rows of the synthetic data.
+
+    Returns
+    -------
+    list of (dataset, check, callable)
+        Calling the callable raises ``AssertionError`` when the check fails.
+
+    Examples
+    --------
+    >>> import uniml
+    >>> from sklearn.linear_model import LinearRegression, LogisticRegression
+    >>> m = uniml.make("econml.dml", model_y=LinearRegression(), model_t=LogisticRegression(), random_state=0)
+    >>> names = [name for _, name, _ in checks(m)]
+    >>> "interval_ordering" in names and "save_load_roundtrip" in names
+    True
+    """
+    from sklearn.base import clone
+
+    from uniml.core.causal import EFFECT_COLUMNS, CausalData
+    from uniml.core.errors import (
+        DataContractError,
+        IntegrityError,
+        NotFittedError,
+        SchemaError,
+        UntrustedArtifactError,
+    )
+    from uniml.core.explanation import Explanation
+    from uniml.core.persistence import MANIFEST_NAME, load
+
+    cls = type(adapter)
+    data, _ = make_causal_data(n=n, seed=0)
+    frame = data.frame
+    new = frame.iloc[::-1].head(25)  # new order and subset: alignment must follow the index
+    state: dict = {}
+
+    def fitted():
+        if "model" not in state:
+            state["model"] = clone(adapter).fit(data)
+        return state["model"]
+
+    def predict_cols(model):
+        return list(model.schema_.names)
+
+    def metadata():
+        info = cls.info()
+        for key in ("name", "task", "library", "installed", "explanation", "persistence"):
+            if info.get(key) in (None, ""):
+                _fail("metadata", f"class metadata {key!r} is empty")
+        if info["task"] != "causal":
+            _fail("metadata", f"task is {info['task']!r}, expected 'causal'")
+        cls.validate_metadata()
+
+    def not_fitted():
+        fresh = clone(adapter)
+        for method in ("predict", "explain"):
+            _expect(NotFittedError, "not_fitted", f"{method} before fit", getattr(fresh, method), frame)
+        _expect(NotFittedError, "not_fitted", "effect_summary before fit", fresh.effect_summary)
+        _expect(NotFittedError, "not_fitted", "save before fit", fresh.save, tempfile.mkdtemp())
+
+    def fit_does_not_modify_input():
+        copy = frame.copy(deep=True)
+        clone(adapter).fit(data)
+        pd.testing.assert_frame_equal(frame, copy, check_exact=True)
+
+    def fit_predict_shapes():
+        model = clone(adapter)
+        if model.fit(data) is not model:
+            _fail("fit_predict_shapes", "fit must return self")
+        pred = model.predict(new)
+        if not isinstance(pred, pd.DataFrame):
+            _fail("fit_predict_shapes", f"predict must return a DataFrame, got {type(pred).__name__}")
+        if tuple(pred.columns) != EFFECT_COLUMNS:
+            _fail("fit_predict_shapes", f"predict columns must be {EFFECT_COLUMNS}, got {tuple(pred.columns)}")
+        if not pred.index.equals(new.index):
+            _fail("fit_predict_shapes", "predict's index is not the input's index")
+        if not np.all(np.isfinite(pred.to_numpy(dtype=float))):
+            _fail("fit_predict_shapes", "non-finite effects or bounds")
+        # the modifiers alone, in the frame's own order, give the same effects
+        _same("fit_predict_shapes", pred, model.predict(new[predict_cols(model)]), "modifier-only frame")
+        # a frame from the roles keyword form gives the same model
+        again = clone(adapter).fit(frame, **{k: v for k, v in data.roles().items()})
+        _same("fit_predict_shapes", pred, again.predict(new), "fit(frame, roles) vs fit(CausalData)")
+
+    def interval_ordering():
+        model = fitted()
+        pred = model.predict(new)
+        if not ((pred["lower"] <= pred["effect"] + 1e-9) & (pred["effect"] <= pred["upper"] + 1e-9)).all():
+            _fail("interval_ordering", "lower <= effect <= upper does not hold on every row")
+        wide, narrow = model.predict(new, alpha=0.01), model.predict(new, alpha=0.3)
+        if not ((wide["upper"] - wide["lower"]) >= (narrow["upper"] - narrow["lower"]) - 1e-9).all():
+            _fail("interval_ordering", "a 99% interval is narrower than a 70% one")
+        s = model.effect_summary()
+        for key in ("ate", "lower", "upper", "alpha", "method", "n"):
+            if key not in s:
+                _fail("interval_ordering", f"effect_summary lacks {key!r}")
+        if not s["lower"] <= s["ate"] <= s["upper"]:
+            _fail("interval_ordering", f"ATE {s['ate']} outside its interval [{s['lower']}, {s['upper']}]")
+
+    def schema_errors():
+        model = fitted()
+        cols = predict_cols(model)
+        first = cols[0]
+        cases = [
+            ("missing effect modifier", new.drop(columns=[first]), first),
+            ("dtype change", new.assign(**{first: new[first].astype(str)}), first),
+        ]
+        for what, bad, column in cases:
+            for method in ("predict", "explain"):
+                _expect(SchemaError, "schema_errors", f"{what} in {method}", getattr(model, method), bad,
+                        column=column)
+        _expect(SchemaError, "schema_errors", "array input", model.predict, new[cols].to_numpy())
+
+    def data_contract():
+        fresh = clone(adapter)
+        _expect(DataContractError, "data_contract", "no roles", fresh.fit, frame)
+        _expect(DataContractError, "data_contract", "column in two roles", fresh.fit, frame, outcome="y",
+                treatment="t", effect_modifiers=["x1"], confounders=["x1"])
+        bad = frame.assign(t=0)
+        _expect(DataContractError, "data_contract", "constant treatment", CausalData, bad, outcome="y",
+                treatment="t")
+        bad = frame.assign(w1=frame["w1"].where(frame["w1"] > -2))
+        _expect(DataContractError, "data_contract", "missing confounder values", CausalData, bad, outcome="y",
+                treatment="t", confounders=["w1"])
+
+    def explanation():
+        model = fitted()
+        rows = new.head(10)  # model-agnostic SHAP is costly per row; ten rows test the contract
+        exp = model.explain(rows)
+        if not isinstance(exp, Explanation):
+            _fail("explanation", f"explain must return an Explanation, got {type(exp).__name__}")
+        if cls.explanation_kind != "depends" and exp.kind != cls.explanation_kind:
+            _fail("explanation", f"class declares kind {cls.explanation_kind!r}, got {exp.kind!r}")
+        if cls.additive is not None and exp.additive != cls.additive:
+            _fail("explanation", f"class declares additive={cls.additive} but the explanation says {exp.additive}")
+        if exp.importance is None or len(exp.importance) == 0:
+            _fail("explanation", "no global importance")
+        if exp.contributions is not None and not exp.contributions.index.equals(rows.index):
+            _fail("explanation", "contributions are not indexed like the input")
+        if exp.additive:
+            effect = model.predict(rows)["effect"]
+            gap = float(np.max(np.abs(np.asarray(exp.reconstruction()) - effect.to_numpy())))
+            if not gap <= 1e-6:
+                _fail("explanation", f"base + sum(contributions) misses the effect by {gap:.3g}")
+
+    def save_load_roundtrip():
+        import json
+
+        model = fitted()
+        folder = Path(tempfile.mkdtemp()) / "model"
+        model.save(folder)
+        manifest = json.loads((folder / MANIFEST_NAME).read_text())
+        if manifest["adapter"] != cls.name or manifest["task"] != "causal":
+            _fail("save_load_roundtrip", "manifest names another adapter or task")
+        pickled = any(a.get("pickle") for a in manifest["artifacts"].values())
+        if cls.persistence in ("pickle", "cloudpickle") and not pickled:
+            _fail("save_load_roundtrip", f"persistence {cls.persistence!r} but no artifact is flagged pickle")
+        if pickled:
+            _expect(UntrustedArtifactError, "save_load_roundtrip", "untrusted pickle load", load, folder)
+        loaded = load(folder, trusted=pickled)
+        if type(loaded) is not cls:
+            _fail("save_load_roundtrip", f"load returned {type(loaded).__name__}")
+        _same("save_load_roundtrip", model.predict(new), loaded.predict(new), "after load")
+        if model.effect_summary() != loaded.effect_summary():
+            _fail("save_load_roundtrip", "effect_summary differs after load")
+        if set(loaded.get_params(deep=False)) != set(model.get_params(deep=False)):
+            _fail("save_load_roundtrip", "parameters were not restored")
+        col = predict_cols(model)[0]
+        _expect(SchemaError, "save_load_roundtrip", "schema after load", loaded.predict, new.drop(columns=[col]),
+                column=col)
+        artifact = folder / next(iter(manifest["artifacts"]))
+        artifact.write_bytes(artifact.read_bytes() + b" ")
+        _expect(IntegrityError, "save_load_roundtrip", "tampered artifact", load, folder, trusted=True)
+
+    def clone_unfitted():
+        model = fitted()
+        copy = clone(model)
+        if hasattr(copy, "schema_"):
+            _fail("clone", "clone kept fitted state")
+        if set(copy.get_params(deep=False)) != set(model.get_params(deep=False)):
+            _fail("clone", "clone changed the parameter names")
+
+    def determinism():
+        if not cls.deterministic:
+            return
+        a, b = clone(adapter).fit(data), clone(adapter).fit(data)
+        _same("determinism", a.predict(new), b.predict(new), "two fits with the same seed")
+        if a.effect_summary() != b.effect_summary():
+            _fail("determinism", "effect_summary differs between two fits with the same seed")
+
+    def pickling():
+        model = fitted()
+        again = pickle.loads(pickle.dumps(model))
+        _same("pickling", model.predict(new), again.predict(new), "after pickle round-trip")
+
+    return [("causal", name, func) for name, func in [
+        ("metadata", metadata),
+        ("not_fitted", not_fitted),
+        ("fit_does_not_modify_input", fit_does_not_modify_input),
+        ("fit_predict_shapes", fit_predict_shapes),
+        ("interval_ordering", interval_ordering),
+        ("schema_errors", schema_errors),
+        ("data_contract", data_contract),
+        ("explanation", explanation),
+        ("save_load_roundtrip", save_load_roundtrip),
+        ("clone", clone_unfitted),
+        ("determinism", determinism),
+        ("pickling", pickling),
+    ]]
