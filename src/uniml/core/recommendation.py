@@ -674,11 +674,13 @@ class RecommenderAdapter(Adapter):
             self._seen_indptr_, self._seen_indices_ = seen["indptr"], seen["indices"]
         self._load_model(folder, manifest)
 
+    @abstractmethod
     def _save_model(self, folder: Path) -> dict:
-        raise NotImplementedError
+        """Write the library model's arrays; returns the artifact entries."""
 
+    @abstractmethod
     def _load_model(self, folder: Path, manifest: dict) -> None:
-        raise NotImplementedError
+        """Restore the library model written by :meth:`_save_model`."""
 
 
 def _order(scores: np.ndarray, cols: np.ndarray) -> np.ndarray:
