@@ -29,8 +29,9 @@ SEED = 0
 
 
 def n_jobs() -> int:
-    """Threads given to both sides: every core of the machine."""
-    return os.cpu_count() or 1
+    """Threads given to both sides: ``$UNIML_BENCH_N_JOBS`` (``run.py --n-jobs``), else every core."""
+    value = os.environ.get("UNIML_BENCH_N_JOBS", "")
+    return int(value) if value else (os.cpu_count() or 1)
 
 
 def model_params(lib: str, n_estimators: int = 100) -> dict:
@@ -82,30 +83,35 @@ def make_data(n_rows: int, n_features: int = N_FEATURES, seed: int = SEED):
 
 # ------------------------------------------------------------------ timing
 def interleaved(funcs: Sequence[Callable[[], object]], repeats: int, warmup: int = 1,
-                collect: bool = True) -> list[list[float]]:
+                collect: bool = True) -> tuple[list[list[float]], list[list[float]]]:
     """Time each function ``repeats`` times, alternating them call by call.
 
-    The order rotates every round (A B, B A, A B... for two functions), so
+    The order reverses every round (A B, B A, A B... for two functions), so
     slow drift of the machine and "who runs first" effects hit every side
     equally. ``gc.collect()`` runs outside the timed region before each call
     when ``collect`` is true.
 
-    Returns one list of wall times (seconds) per function.
+    Returns ``(wall, cpu)``: per function, the list of wall times
+    (``perf_counter``) and of process CPU times (``process_time``, all
+    threads) in seconds.
     """
     for _ in range(warmup):
         for f in funcs:
             f()
-    times: list[list[float]] = [[] for _ in funcs]
+    wall: list[list[float]] = [[] for _ in funcs]
+    cpu: list[list[float]] = [[] for _ in funcs]
     k = len(funcs)
     for i in range(repeats):
         order = range(k) if i % 2 == 0 else range(k - 1, -1, -1)
         for j in order:
             if collect:
                 gc.collect()
+            c0 = time.process_time()
             t0 = time.perf_counter()
             funcs[j]()
-            times[j].append(time.perf_counter() - t0)
-    return times
+            wall[j].append(time.perf_counter() - t0)
+            cpu[j].append(time.process_time() - c0)
+    return wall, cpu
 
 
 def interleaved_calls(funcs: Sequence[Callable[[int], object]], calls: int,
@@ -141,13 +147,56 @@ def summary(samples: Sequence[float]) -> dict:
     return {"median": statistics.median(s), "q1": q1, "q3": q3, "min": s[0], "n": len(s)}
 
 
-def ratio_stats(adapter: Sequence[float], raw: Sequence[float]) -> dict:
-    """Ratio of medians plus the spread of the pairwise ratios (round i of A over round i of B)."""
-    pair = [a / b for a, b in zip(adapter, raw, strict=True) if b > 0]
-    out = {"ratio_of_medians": statistics.median(adapter) / statistics.median(raw)}
-    if pair:
-        ps = summary(pair)
-        out.update(paired_ratio_median=ps["median"], paired_ratio_q1=ps["q1"], paired_ratio_q3=ps["q3"])
+def _bootstrap(stat, samples: Sequence[Sequence[float]], paired: bool, resamples: int = 2000,
+               level: float = 0.95) -> list[float]:
+    """Percentile bootstrap interval of ``stat(*resampled samples)``.
+
+    ``paired`` resamples whole rounds (the same indices for every sample, as
+    round i of each side was measured back to back); otherwise each sample is
+    resampled on its own.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(SEED)
+    arrays = [np.asarray(x, dtype=float) for x in samples]
+    values = []
+    for start in range(0, resamples, 100):  # chunks keep memory small for 5,000-call samples
+        k = min(100, resamples - start)
+        shared = rng.integers(0, len(arrays[0]), (k, len(arrays[0]))) if paired else None
+        picks = [a[shared] if paired else a[rng.integers(0, len(a), (k, len(a)))] for a in arrays]
+        values.append(stat(*picks))
+    lo, hi = np.quantile(np.concatenate(values), [(1 - level) / 2, (1 + level) / 2])
+    return [float(lo), float(hi)]
+
+
+def ratio_stats(adapter: Sequence[float], raw: Sequence[float], paired: bool = True) -> dict:
+    """The adapter/raw ratio of a benchmark, with a bootstrap 95% interval.
+
+    Paired samples (side A and side B measured back to back, round after
+    round): ``ratio`` is the median over rounds of ``A_i / B_i``, which
+    cancels drift slower than one round. Unpaired samples (one process per
+    measurement): ``ratio`` is ``median(A) / median(B)``. Both are reported
+    in either case where they exist.
+    """
+    import numpy as np
+
+    a, b = np.asarray(adapter, dtype=float), np.asarray(raw, dtype=float)
+    out = {"ratio_of_medians": float(np.median(a) / np.median(b))}
+    if paired:
+        pair = a / b
+        ps = summary(pair.tolist())
+        out.update(
+            ratio=ps["median"],
+            ratio_ci95=_bootstrap(lambda r: np.median(r, axis=1), [pair], paired=True),
+            ratio_kind="median of per-round ratios",
+            paired_ratio_median=ps["median"], paired_ratio_q1=ps["q1"], paired_ratio_q3=ps["q3"],
+        )
+    else:
+        out.update(
+            ratio=out["ratio_of_medians"],
+            ratio_ci95=_bootstrap(lambda x, y: np.median(x, axis=1) / np.median(y, axis=1), [a, b], paired=False),
+            ratio_kind="ratio of medians",
+        )
     return out
 
 

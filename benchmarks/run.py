@@ -3,9 +3,11 @@
 Usage::
 
     python benchmarks/run.py                  # full run (~15-20 min on 2 cores)
-    python benchmarks/run.py --quick          # small sizes, < 2 min (nox -s benchmarks -- --quick)
+    python benchmarks/run.py --quick          # small sizes, n_jobs=1, < 2 min (nox -s benchmarks -- --quick)
+    python benchmarks/run.py --n-jobs 1       # full sizes, one thread per side (busy machines)
     python benchmarks/run.py --only latency   # one benchmark (comma-separate several)
     python benchmarks/run.py --only explain --libs xgboost
+    python benchmarks/run.py --only explain --merge   # re-run one benchmark, keep the other rows
 
 Every benchmark runs in a fresh interpreter per library (LightGBM and
 XGBoost each ship their own OpenMP runtime; sharing a process makes their
@@ -28,7 +30,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from _common import LIBRARIES, RESULT_MARK, library_versions, machine_info  # noqa: E402
+from _common import LIBRARIES, RESULT_MARK, library_versions, machine_info, n_jobs  # noqa: E402
 
 #: name -> (script, libraries it runs for)
 BENCHMARKS = {
@@ -71,6 +73,8 @@ def _fmt(value, unit: str) -> str:
 def _fmt_target(r: dict) -> str:
     if r["target"] is None:
         return "context"
+    if r["unit"] == "modules":
+        return "none imported"
     subject = "ratio" if r["ratio"] is not None else "value"
     if r["unit"] == "abs":
         return f"≤ {r['target']:.0e}"
@@ -81,17 +85,37 @@ def _fmt_target(r: dict) -> str:
 
 def markdown_table(rows: list[dict]) -> str:
     lines = [
-        "| benchmark | library | measure | adapter | raw | ratio | target | result |",
+        "| benchmark | library | measure | adapter | raw | ratio [95% CI] | target | result |",
         "| --- | --- | --- | ---: | ---: | ---: | --- | --- |",
     ]
     for r in rows:
         result = "—" if r["passed"] is None else ("PASS" if r["passed"] else "**FAIL**")
         ratio = "—" if r["ratio"] is None else f"{r['ratio']:.3f}"
+        ci = r["detail"].get("ratio_ci95")
+        if ci:
+            ratio += f" [{ci[0]:.2f}–{ci[1]:.2f}]"
         lines.append(
             f"| {r['benchmark']} | {r['library']} | {r['measure']} | {_fmt(r['adapter'], r['unit'])} | "
             f"{_fmt(r['raw'], r['unit'])} | {ratio} | {_fmt_target(r)} | {result} |"
         )
     return "\n".join(lines)
+
+
+def _merge(path: str, mode: str, rows: list[dict], runs: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Rows of an earlier results file for the (benchmark, library) pairs not re-run now, plus ours."""
+    try:
+        with open(path) as fh:
+            old = json.load(fh)
+    except (OSError, ValueError):
+        return rows, runs
+    if old.get("mode") != mode:
+        raise SystemExit(f"--merge: {path} holds a {old.get('mode')!r} run, this is a {mode!r} run")
+    fresh = {(r["benchmark"], r["library"]) for r in rows}
+    kept = [r for r in old.get("rows", []) if (r["benchmark"], r["library"]) not in fresh]
+    order = {name: i for i, name in enumerate(BENCHMARKS)}
+    libs = {lib: i for i, lib in enumerate((*LIBRARIES, "uniml"))}
+    merged = sorted(kept + rows, key=lambda r: (order.get(r["benchmark"], 99), libs.get(r["library"], 99)))
+    return merged, old.get("runs", []) + runs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help=f"comma-separated subset of {', '.join(BENCHMARKS)}")
     parser.add_argument("--libs", default="", help=f"comma-separated subset of {', '.join(LIBRARIES)}")
     parser.add_argument("--output", default=os.path.join(HERE, "results.json"), help="JSON results path")
+    parser.add_argument("--merge", action="store_true",
+                        help="update only the re-run rows of an existing results file (same mode)")
+    parser.add_argument("--n-jobs", type=int, default=None,
+                        help="threads for both sides (default: every core; 1 with --quick)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
 
@@ -109,10 +137,20 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown benchmark(s) {unknown}; choose from {list(BENCHMARKS)}")
     libs = [lib.strip() for lib in args.libs.split(",") if lib.strip()] or list(LIBRARIES)
 
+    if args.n_jobs is None and args.quick:
+        # The quick run is a smoke test for shared CI runners: with 2 OpenMP threads on a busy
+        # machine, wall times swing 2-4x (threads spin at barriers waiting for a descheduled peer).
+        args.n_jobs = 1
+    if args.n_jobs is not None:
+        # inherited by every worker; OMP_NUM_THREADS caps the calls that take no thread count
+        # (lightgbm.Booster.predict, hence shap's LightGBM path), so both sides use the same number
+        os.environ["UNIML_BENCH_N_JOBS"] = str(args.n_jobs)
+        os.environ["OMP_NUM_THREADS"] = str(args.n_jobs)
+    mode = "quick" if args.quick else "full"
     machine = machine_info()
-    started = dt.datetime.now(dt.timezone.utc)
-    print(f"uniml benchmarks ({'quick' if args.quick else 'full'}) on {machine['cpu_model']}, "
-          f"{machine['nproc']} cores, load {machine['loadavg']}", flush=True)
+    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    print(f"uniml benchmarks ({mode}) on {machine['cpu_model']}, {machine['nproc']} cores, "
+          f"n_jobs={n_jobs()}, load {machine['loadavg']}", flush=True)
     rows: list[dict] = []
     failures: list[str] = []
     timings: dict[str, float] = {}
@@ -122,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             if lib in LIBRARIES and lib not in libs:
                 continue
             print(f"  {name:<12} {lib:<9} ...", end=" ", flush=True)
+            load_before = os.getloadavg()[0]
             got, elapsed, error = _run_one(name, lib, args.quick)
             timings[f"{name}/{lib}"] = round(elapsed, 1)
             if error:
@@ -129,10 +168,18 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"ERROR after {elapsed:.0f} s", flush=True)
             else:
                 print(f"{elapsed:.0f} s", flush=True)
+            for r in got:
+                r["run"] = {"started_utc": started, "mode": mode, "n_jobs": n_jobs(), "seconds": round(elapsed, 1),
+                            "loadavg_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
             rows.extend(got)
     total = time.perf_counter() - t_start
-
     machine_end = machine_info()
+    runs = [{"started_utc": started, "mode": mode, "n_jobs": n_jobs(),
+             "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "seconds": round(total, 1),
+             "seconds_per_benchmark": timings, "loadavg_start": machine["loadavg"],
+             "loadavg_end": machine_end["loadavg"], "argv": sys.argv[1:] if argv is None else argv,
+             "errors": failures}]
+
     table = markdown_table(rows)
     print()
     print(table)
@@ -144,23 +191,21 @@ def main(argv: list[str] | None = None) -> int:
     for f in failures:
         print(f"\nERROR {f}", file=sys.stderr)
 
+    all_rows = rows
+    if args.merge:
+        all_rows, runs = _merge(args.output, mode, rows, runs)
     payload = {
-        "mode": "quick" if args.quick else "full",
-        "started_utc": started.isoformat(timespec="seconds"),
-        "seconds": round(total, 1),
-        "seconds_per_benchmark": timings,
+        "mode": mode,
         "machine": machine,
-        "loadavg_end": machine_end["loadavg"],
         "versions": library_versions(),
-        "argv": sys.argv[1:] if argv is None else argv,
-        "errors": failures,
-        "rows": rows,
-        "markdown": table,
+        "runs": runs,
+        "rows": all_rows,
+        "markdown": markdown_table(all_rows),
     }
     with open(args.output, "w") as fh:
         json.dump(payload, fh, indent=1, default=str)
         fh.write("\n")
-    print(f"wrote {os.path.relpath(args.output)}")
+    print(f"wrote {os.path.relpath(args.output)}" + (f" ({len(all_rows)} rows after merge)" if args.merge else ""))
     if failures:
         return 2
     return 1 if (args.strict and missed) else 0
