@@ -131,11 +131,32 @@ def _same_outputs(check, a: dict, b: dict, what: str):
             _fail(check, f"{what}: {key} differs (max abs diff {diff})")
 
 
+# ------------------------------------------------------ checks shared by every task
+def _check_clone_unfitted(model) -> None:
+    """``sklearn.base.clone`` of a fitted adapter is unfitted and keeps the parameter names."""
+    from sklearn.base import clone
+
+    copy = clone(model)
+    if hasattr(copy, "schema_"):
+        _fail("clone", "clone kept fitted state")
+    if set(copy.get_params(deep=False)) != set(model.get_params(deep=False)):
+        _fail("clone", "clone changed the parameter names")
+
+
+def _check_tamper_detected(folder: Path, manifest: dict) -> None:
+    """Altering any saved artifact makes ``uniml.load`` refuse the folder before reading it."""
+    from uniml.core.errors import IntegrityError
+    from uniml.core.persistence import load
+
+    artifact = folder / next(iter(manifest["artifacts"]))
+    artifact.write_bytes(artifact.read_bytes() + b" ")
+    _expect(IntegrityError, "save_load_roundtrip", "tampered artifact", load, folder, trusted=True)
+
+
 def _tabular_checks(adapter, X, y) -> list[tuple[str, Callable[[], None]]]:
     from sklearn.base import clone
 
     from uniml.core.errors import (
-        IntegrityError,
         NotFittedError,
         SchemaError,
         UntrustedArtifactError,
@@ -267,17 +288,10 @@ def _tabular_checks(adapter, X, y) -> list[tuple[str, Callable[[], None]]]:
         _expect(SchemaError, "save_load_roundtrip", "schema after load", loaded.predict,
                 X_new.drop(columns=[X.columns[0]]), column=X.columns[0])
         # tampering with any artifact must be detected before it is read
-        artifact = folder / next(iter(manifest["artifacts"]))
-        artifact.write_bytes(artifact.read_bytes() + b" ")
-        _expect(IntegrityError, "save_load_roundtrip", "tampered artifact", load, folder, trusted=True)
+        _check_tamper_detected(folder, manifest)
 
     def clone_unfitted():
-        model = fitted()
-        copy = clone(model)
-        if hasattr(copy, "schema_"):
-            _fail("clone", "clone kept fitted state")
-        if set(copy.get_params(deep=False)) != set(model.get_params(deep=False)):
-            _fail("clone", "clone changed the parameter names")
+        _check_clone_unfitted(fitted())
 
     def determinism():
         if not cls.deterministic:

@@ -131,13 +131,13 @@ def checks(adapter, n: int = 300) -> list[tuple[str, str, Callable[[], None]]]:
     from uniml.core.causal import EFFECT_COLUMNS, CausalData
     from uniml.core.errors import (
         DataContractError,
-        IntegrityError,
         NotFittedError,
         SchemaError,
         UntrustedArtifactError,
     )
     from uniml.core.explanation import Explanation
     from uniml.core.persistence import MANIFEST_NAME, load
+    from uniml.testing import _check_clone_unfitted, _check_tamper_detected
 
     cls = type(adapter)
     data, _ = make_causal_data(n=n, seed=0)
@@ -279,17 +279,10 @@ def checks(adapter, n: int = 300) -> list[tuple[str, str, Callable[[], None]]]:
         col = predict_cols(model)[0]
         _expect(SchemaError, "save_load_roundtrip", "schema after load", loaded.predict, new.drop(columns=[col]),
                 column=col)
-        artifact = folder / next(iter(manifest["artifacts"]))
-        artifact.write_bytes(artifact.read_bytes() + b" ")
-        _expect(IntegrityError, "save_load_roundtrip", "tampered artifact", load, folder, trusted=True)
+        _check_tamper_detected(folder, manifest)
 
     def clone_unfitted():
-        model = fitted()
-        copy = clone(model)
-        if hasattr(copy, "schema_"):
-            _fail("clone", "clone kept fitted state")
-        if set(copy.get_params(deep=False)) != set(model.get_params(deep=False)):
-            _fail("clone", "clone changed the parameter names")
+        _check_clone_unfitted(fitted())
 
     def determinism():
         if not cls.deterministic:

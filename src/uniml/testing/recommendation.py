@@ -124,7 +124,6 @@ def _recommendation_checks(adapter, data) -> list[tuple[str, Callable[[], None]]
     from sklearn.base import clone
 
     from uniml.core.errors import (
-        IntegrityError,
         NotFittedError,
         SchemaError,
         UntrustedArtifactError,
@@ -132,6 +131,7 @@ def _recommendation_checks(adapter, data) -> list[tuple[str, Callable[[], None]]
     from uniml.core.explanation import Explanation
     from uniml.core.persistence import MANIFEST_NAME, load
     from uniml.core.recommendation import UnknownIdError
+    from uniml.testing import _check_clone_unfitted, _check_tamper_detected
 
     cls = type(adapter)
     frame = data.frame
@@ -285,17 +285,10 @@ def _recommendation_checks(adapter, data) -> list[tuple[str, Callable[[], None]]
         pd.testing.assert_frame_equal(model.explain(pairs).contributions, loaded.explain(pairs).contributions,
                                       check_exact=True)
         _expect(UnknownIdError, "save_load_roundtrip", "unknown id after load", loaded.predict, ["__never_seen__"])
-        artifact = folder / next(iter(manifest["artifacts"]))
-        artifact.write_bytes(artifact.read_bytes() + b" ")
-        _expect(IntegrityError, "save_load_roundtrip", "tampered artifact", load, folder, trusted=True)
+        _check_tamper_detected(folder, manifest)
 
     def clone_unfitted():
-        model = fitted()
-        copy = clone(model)
-        if hasattr(copy, "schema_"):
-            _fail("clone", "clone kept fitted state")
-        if set(copy.get_params(deep=False)) != set(model.get_params(deep=False)):
-            _fail("clone", "clone changed the parameter names")
+        _check_clone_unfitted(fitted())
 
     def determinism():
         if not cls.deterministic:
