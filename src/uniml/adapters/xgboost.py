@@ -105,7 +105,8 @@ class _XGBoost(LibraryParams):
             feature_names=self.booster_.feature_names, feature_types=self.booster_.feature_types,
         )
         contrib = self.booster_.predict(dmatrix, pred_contribs=True, iteration_range=self._iteration_range)
-        margin = self._raw(X, margin=True)
+        # the margin from the same DMatrix (no second conversion of X); equals inplace_predict's
+        margin = self.booster_.predict(dmatrix, output_margin=True, iteration_range=self._iteration_range)
         names = list(self.schema_.names)
         if contrib.ndim == 2:
             frame = pd.DataFrame(contrib[:, :-1].astype(np.float64), columns=names)
