@@ -48,6 +48,9 @@ _LAZY = {
     "ForecastData": "uniml.core.forecasting:ForecastData",
     "CausalData": "uniml.core.causal:CausalData",
     "InteractionData": "uniml.core.recommendation:InteractionData",
+    "evaluate": "uniml.evaluation:evaluate",
+    "EvalReport": "uniml.evaluation:EvalReport",
+    "lineage": "uniml.lineage",
 }
 
 __all__ = [
@@ -55,6 +58,7 @@ __all__ = [
     "AdapterNotFoundError",
     "CausalData",
     "DataContractError",
+    "EvalReport",
     "Explanation",
     "ForecastData",
     "IntegrityError",
@@ -71,6 +75,8 @@ __all__ = [
     "VersionMismatchWarning",
     "__version__",
     "adapters",
+    "evaluate",
+    "lineage",
     "load",
     "make",
     "register",

@@ -21,16 +21,19 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from uniml.core.errors import UnimlWarning
 
-__all__ = ["EVENTS", "emit", "listening", "subscribe", "unsubscribe"]
+__all__ = ["EVENTS", "emit", "listening", "muted", "subscribe", "unsubscribe"]
 
 EVENTS = ("fit_start", "fit_end", "predict", "explain", "evaluate", "register", "promote")
 
 _listeners: list[Callable[[str, dict], None]] = []
+_muted: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("uniml_muted", default=frozenset())
 
 
 def subscribe(listener: Callable[[str, dict], None]) -> Callable[[str, dict], None]:
@@ -60,14 +63,14 @@ def unsubscribe(listener: Callable[[str, dict], None]) -> None:
 
 
 def listening() -> bool:
-    """True when at least one listener is subscribed.
+    """True when a listener is subscribed and the per-model events are not :func:`muted`.
 
     Examples
     --------
     >>> listening()
     False
     """
-    return bool(_listeners)
+    return bool(_listeners) and not _muted.get().issuperset(_MODEL_EVENTS)
 
 
 def emit(event: str, **payload) -> None:
@@ -88,6 +91,8 @@ def emit(event: str, **payload) -> None:
         return
     if event not in EVENTS:
         raise ValueError(f"unknown event {event!r}; known: {EVENTS}")
+    if event in _muted.get():
+        return
     for listener in tuple(_listeners):
         try:
             listener(event, payload)
@@ -97,3 +102,44 @@ def emit(event: str, **payload) -> None:
                 UnimlWarning,
                 stacklevel=3,
             )
+
+
+_MODEL_EVENTS = ("fit_start", "fit_end", "predict", "explain")
+
+
+@contextlib.contextmanager
+def muted(*names: str) -> Iterator[None]:
+    """Silence events inside the block (default: the per-model events).
+
+    The evaluation harness fits every candidate once per fold; those fits are
+    bookkeeping of one evaluation, not models anyone will deploy, so it mutes
+    them and reports the evaluation as a single ``evaluate`` event. Muting is
+    per thread and per asyncio task (a :class:`contextvars.ContextVar`), so a
+    fit running elsewhere at the same time is still reported.
+
+    Parameters
+    ----------
+    *names : str
+        Events to silence; none given means ``fit_start``, ``fit_end``,
+        ``predict`` and ``explain``.
+
+    Examples
+    --------
+    >>> seen = []
+    >>> token = subscribe(lambda name, payload: seen.append(name))
+    >>> with muted():
+    ...     listening(), emit("fit_start", adapter=None)
+    (False, None)
+    >>> emit("fit_start", adapter=None)
+    >>> unsubscribe(token)
+    >>> seen
+    ['fit_start']
+    """
+    unknown = set(names) - set(EVENTS)
+    if unknown:
+        raise ValueError(f"unknown event(s) {sorted(unknown)}; known: {EVENTS}")
+    reset = _muted.set(_muted.get() | frozenset(names or _MODEL_EVENTS))
+    try:
+        yield
+    finally:
+        _muted.reset(reset)
