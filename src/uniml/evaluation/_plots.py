@@ -102,6 +102,11 @@ def _ordered_models(report) -> list[str]:
     return [m for m in names if m in chosen]
 
 
+def _label(text) -> str:
+    """A legend / title text shown literally: a ``$`` would start matplotlib's mathtext."""
+    return str(text).replace("$", r"\$")
+
+
 def _style(report, model: str) -> str:
     return _ROLE_STYLE.get((getattr(report, "roles", {}) or {}).get(model, "candidate"), "-")
 
@@ -146,7 +151,7 @@ def fold_metrics(report) -> list[Plot]:
             if not len(rows):
                 continue
             ax.plot([positions[f] for f in rows["fold"]], rows["value"].to_numpy(float),
-                    _style(report, model), marker="o", label=model)
+                    _style(report, model), marker="o", label=_label(model))
         ax.set_xticks(range(len(folds)), [str(f) for f in folds])
         ax.set_xlabel("fold / origin")
         ax.set_title(metric)
@@ -182,8 +187,8 @@ def regression(report) -> list[Plot]:
     for model in shown:
         part = _sample(preds[preds["model"].astype(str) == model])
         resid = part["y_true"].to_numpy(float) - part["y_pred"].to_numpy(float)
-        axes[0].scatter(part["y_true"], part["y_pred"], s=8, alpha=0.5, label=model)
-        axes[1].scatter(part["y_pred"], resid, s=8, alpha=0.5, label=model)
+        axes[0].scatter(part["y_true"], part["y_pred"], s=8, alpha=0.5, label=_label(model))
+        axes[1].scatter(part["y_pred"], resid, s=8, alpha=0.5, label=_label(model))
     axes[0].plot([lo, hi], [lo, hi], color="grey", lw=1)
     axes[0].set(xlabel="actual", ylabel="predicted (out of fold)", title="predicted vs actual")
     axes[1].axhline(0, color="grey", lw=1)
@@ -230,9 +235,9 @@ def classification(report) -> list[Plot]:
         style = _style(report, model)
         if len(np.unique(y01)) == 2:
             frac, mean = calibration_curve(y01, p, n_bins=10, strategy="quantile")
-            cal.plot(mean, frac, style, marker="o", ms=3, label=model)
+            cal.plot(mean, frac, style, marker="o", ms=3, label=_label(model))
             fpr, tpr, _ = roc_curve(y01, p)
-            roc.plot(fpr, tpr, style, label=f"{model} (AUC {roc_auc_score(y01, p):.3f})")
+            roc.plot(fpr, tpr, style, label=f"{_label(model)} (AUC {roc_auc_score(y01, p):.3f})")
     cal.plot([0, 1], [0, 1], color="grey", lw=1)
     cal.set(xlabel="mean predicted probability", ylabel="observed frequency", title="calibration",
             xlim=(0, 1), ylim=(0, 1))
@@ -266,8 +271,6 @@ def forecasting(report) -> list[Plot]:
     preds = report.predictions
     if preds is None or not len(preds) or not {"time", "y_true", "y_pred"} <= set(preds.columns):
         return []
-    import pandas as pd
-
     models = _ordered_models(report)
     best = _best_candidate(report, models)
     others = [m for m in models if m != best][:2]
@@ -279,8 +282,7 @@ def forecasting(report) -> list[Plot]:
     for ax, key in zip(axes, keys, strict=True):
         part = preds if key is None else preds[preds[series_col] == key]
         actual = part.drop_duplicates("time").sort_values("time")
-        ax.plot(pd.to_datetime(actual["time"]) if _is_time(actual["time"]) else actual["time"],
-                actual["y_true"], color="black", lw=1.2, label="actual")
+        ax.plot(actual["time"], actual["y_true"], color="black", lw=1.2, label="actual")
         origins = list(dict.fromkeys(part["origin"])) if "origin" in part.columns else [None]
         for model in [best, *others]:
             rows = part[part["model"].astype(str) == model]
@@ -290,12 +292,12 @@ def forecasting(report) -> list[Plot]:
                 if not len(seg):
                     continue
                 ax.plot(seg["time"], seg["y_pred"], _style(report, model), color=colors[model], lw=1.2,
-                        label=model if i == 0 else None)
+                        label=_label(model) if i == 0 else None)
                 if model == best and {"lower", "upper"} <= set(seg.columns) and seg["lower"].notna().any():
                     ax.fill_between(seg["time"], seg["lower"].to_numpy(float), seg["upper"].to_numpy(float),
                                     color=colors[model], alpha=0.2, lw=0,
                                     label="interval" if i == 0 else None)
-        ax.set_title(f"series {key}" if key is not None else "series")
+        ax.set_title(_label(f"series {key}") if key is not None else "series")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize="small", ncol=4)
     n_series = len(dict.fromkeys(preds[series_col])) if series_col else 1
@@ -303,12 +305,6 @@ def forecasting(report) -> list[Plot]:
     return [Plot("backtest", "Backtest forecasts vs actuals",
                  f"Each segment is the forecast made at one origin, for {shown}; the band is the "
                  f"best candidate ({best})'s prediction interval.", _svg(fig))]
-
-
-def _is_time(values) -> bool:
-    import pandas as pd
-
-    return pd.api.types.is_datetime64_any_dtype(values)
 
 
 def qini_curve(effect, treatment, outcome):
@@ -374,7 +370,7 @@ def causal(report) -> list[Plot]:
             if not len(part):
                 continue
             x, q = qini_curve(part["effect"], part["treatment"], part["outcome"])
-            ax.plot(x, q, _style(report, model), label=model)
+            ax.plot(x, q, _style(report, model), label=_label(model))
             last = q[-1]
         if last is not None:
             ax.plot([0, 1], [0, last], color="grey", lw=1, label="random targeting")
@@ -391,7 +387,7 @@ def causal(report) -> list[Plot]:
         for model in models:
             part = _sample(preds[(preds["model"].astype(str) == model) & preds["true_effect"].notna()])
             if len(part):
-                ax.scatter(part["true_effect"], part["effect"], s=8, alpha=0.5, label=model)
+                ax.scatter(part["true_effect"], part["effect"], s=8, alpha=0.5, label=_label(model))
         ax.plot([lo, hi], [lo, hi], color="grey", lw=1)
         ax.set(xlabel="true effect", ylabel="estimated effect", title="estimated vs true effect")
         ax.grid(alpha=0.3)
@@ -426,9 +422,9 @@ def recommendation(report) -> list[Plot]:
         if not len(part):
             continue
         curve = part.groupby("k")[["precision", *(["recall"] if has_recall else [])]].mean().sort_index()
-        axes[0].plot(curve.index, curve["precision"], _style(report, model), marker="o", ms=3, label=model)
+        axes[0].plot(curve.index, curve["precision"], _style(report, model), marker="o", ms=3, label=_label(model))
         if has_recall:
-            axes[1].plot(curve.index, curve["recall"], _style(report, model), marker="o", ms=3, label=model)
+            axes[1].plot(curve.index, curve["recall"], _style(report, model), marker="o", ms=3, label=_label(model))
     axes[0].set(xlabel="k", ylabel="precision@k", title="precision@k")
     if has_recall:
         axes[1].set(xlabel="k", ylabel="recall@k", title="recall@k")
