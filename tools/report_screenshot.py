@@ -1,0 +1,207 @@
+#!/usr/bin/env python
+"""Open uniml evaluation reports in headless chromium, screenshot them, and prove the plots rendered.
+
+Usage (from the project root)::
+
+    python tools/report_screenshot.py                      # every docs/examples/*.yaml spec
+    python tools/report_screenshot.py --spec docs/examples/regression.yaml
+    python tools/report_screenshot.py --html some/report.html
+
+For each report it
+
+1. builds it (``uniml eval SPEC --report build/report-<name>.html``) unless ``--html`` is given;
+2. loads a copy with a tiny probe script appended in chromium (``--dump-dom`` with a virtual
+   time budget) and reads, for every ``<figure class="plot">``, the size and position of its
+   rendered SVG and how many drawn elements it holds; the report itself has no script;
+3. screenshots the unmodified report (``build/report-<name>.png``; the first one is also
+   copied to ``build/report.png``) at the page's full height;
+4. checks the screenshot's pixels inside each figure's box: a rendered plot is not blank
+   (enough non-white pixels, several colours).
+
+Exit code 0 when every report has at least one plot and every plot rendered, 1 when a check
+fails, 2 when chromium cannot be found or a report cannot be built. Chromium is found via
+``--chromium``, ``$CHROMIUM``, or ``chromium`` / ``chromium-browser`` / ``google-chrome`` on PATH.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--hide-scrollbars", "--force-device-scale-factor=1", "--mute-audio",
+]
+WIDTH = 1280
+MAX_HEIGHT = 16000
+#: a plot's box must have at least this share of non-white pixels, and this many distinct colours
+MIN_INK, MIN_COLOURS = 0.01, 4
+
+PROBE = """
+<script>
+(function () {
+  var out = {height: Math.ceil(document.documentElement.scrollHeight), plots: []};
+  document.querySelectorAll("figure.plot").forEach(function (fig) {
+    var svg = fig.querySelector("svg");
+    var entry = {key: fig.getAttribute("data-plot"), svg: !!svg, x: 0, y: 0, w: 0, h: 0, drawn: 0, bbox: 0};
+    if (svg) {
+      var r = svg.getBoundingClientRect();
+      entry.x = r.left + window.scrollX; entry.y = r.top + window.scrollY; entry.w = r.width; entry.h = r.height;
+      entry.drawn = svg.querySelectorAll("path, use, line, polyline, rect, text").length;
+      try { var b = svg.getBBox(); entry.bbox = b.width * b.height; } catch (e) { entry.bbox = -1; }
+    }
+    out.plots.push(entry);
+  });
+  document.body.setAttribute("data-uniml-probe", JSON.stringify(out));
+})();
+</script>
+"""
+
+
+def find_chromium(explicit: str | None) -> str | None:
+    for candidate in (explicit, os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
+        if candidate and (found := shutil.which(candidate)):
+            return found
+    return None
+
+
+def _run_browser(chromium: str, args: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
+    with tempfile.TemporaryDirectory(prefix="uniml-chromium-") as profile:
+        cmd = [chromium, *FLAGS, f"--user-data-dir={profile}", *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def probe(chromium: str, html: Path) -> dict:
+    """Layout facts about the report's figures, measured by chromium."""
+    text = html.read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="uniml-probe-") as tmp:
+        copy = Path(tmp) / "probe.html"
+        copy.write_text(text.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+        done = _run_browser(chromium, [f"--window-size={WIDTH},1000", "--virtual-time-budget=10000",
+                                       "--dump-dom", copy.as_uri()])
+    match = re.search(r'data-uniml-probe="([^"]*)"', done.stdout)
+    if not match:
+        raise RuntimeError(f"chromium did not run the probe (exit {done.returncode}): {done.stderr[-800:]}")
+    import html as _html
+
+    return json.loads(_html.unescape(match.group(1)))
+
+
+def screenshot(chromium: str, html: Path, png: Path, height: int) -> None:
+    png.parent.mkdir(parents=True, exist_ok=True)
+    png.unlink(missing_ok=True)
+    done = _run_browser(chromium, [f"--window-size={WIDTH},{height}", "--virtual-time-budget=10000",
+                                   f"--screenshot={png}", html.as_uri()])
+    if not png.exists():
+        raise RuntimeError(f"chromium wrote no screenshot (exit {done.returncode}): {done.stderr[-800:]}")
+
+
+def ink(png: Path, box: dict) -> tuple[float, int]:
+    """Share of non-white pixels and number of distinct colours inside ``box`` of the screenshot."""
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(png) as img:
+        pixels = np.asarray(img.convert("RGB"))
+    x0, y0 = max(int(box["x"]), 0), max(int(box["y"]), 0)
+    x1, y1 = min(int(box["x"] + box["w"]), pixels.shape[1]), min(int(box["y"] + box["h"]), pixels.shape[0])
+    region = pixels[y0:y1, x0:x1].reshape(-1, 3)
+    if not len(region):
+        return 0.0, 0
+    non_white = (region < 245).any(axis=1).mean()
+    colours = len(np.unique(region // 16, axis=0))
+    return float(non_white), int(colours)
+
+
+def check(chromium: str, html: Path, png: Path) -> list[str]:
+    """Screenshot ``html`` to ``png``; the list of problems (empty when every plot rendered)."""
+    facts = probe(chromium, html)
+    height = min(max(int(facts["height"]) + 40, 800), MAX_HEIGHT)
+    screenshot(chromium, html, png, height)
+    problems = []
+    if not facts["plots"]:
+        problems.append("the report has no plot")
+    for p in facts["plots"]:
+        name = p["key"]
+        if not p["svg"]:
+            problems.append(f"{name}: no <svg> in the figure")
+            continue
+        if p["w"] < 100 or p["h"] < 100 or p["drawn"] < 10 or p["bbox"] <= 0:
+            problems.append(f"{name}: not laid out (box {p['w']:.0f}x{p['h']:.0f}, {p['drawn']} elements, "
+                            f"bbox area {p['bbox']:.0f})")
+            continue
+        if p["y"] + p["h"] > height:
+            problems.append(f"{name}: below the screenshot's {height} px")
+            continue
+        share, colours = ink(png, p)
+        status = "ok" if share >= MIN_INK and colours >= MIN_COLOURS else "BLANK"
+        print(f"  {name:22s} {p['w']:.0f}x{p['h']:.0f} px, {p['drawn']} elements, "
+              f"{share:.1%} ink, {colours} colours: {status}")
+        if status != "ok":
+            problems.append(f"{name}: the screenshot shows nothing drawn ({share:.1%} ink, {colours} colours)")
+    return problems
+
+
+def build(spec: Path, out: Path) -> Path:
+    """Run ``uniml eval`` on ``spec``; returns the HTML report (gates may pass or fail)."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from uniml.cli import main
+
+    html = out / f"report-{spec.stem}.html"
+    code = main(["eval", str(spec), "--report", str(html), "--quiet"])
+    if code not in (0, 1) or not html.exists():
+        raise RuntimeError(f"uniml eval {spec} exited {code} without a report")
+    return html
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--spec", action="append", type=Path, help="spec(s) to evaluate (default: docs/examples)")
+    parser.add_argument("--html", action="append", type=Path, help="existing report(s) to check instead")
+    parser.add_argument("--out", type=Path, default=ROOT / "build", help="output folder (default: build/)")
+    parser.add_argument("--chromium", help="chromium binary")
+    args = parser.parse_args(argv)
+
+    chromium = find_chromium(args.chromium)
+    if chromium is None:
+        print("chromium not found: install it (apt-get install chromium) or pass --chromium", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.html:
+        reports = list(args.html)
+    else:
+        specs = args.spec or sorted((ROOT / "docs" / "examples").glob("*.yaml"))
+        try:
+            reports = [build(spec, args.out) for spec in specs]
+        except Exception as exc:  # a build failure is its own exit code, not a rendering failure
+            print(f"could not build a report: {exc}", file=sys.stderr)
+            return 2
+    failures = 0
+    for i, html in enumerate(reports):
+        png = args.out / f"{html.stem}.png"
+        print(f"{html} -> {png}")
+        try:
+            problems = check(chromium, html, png)
+        except (RuntimeError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
+            problems = [str(exc)]
+        if i == 0 and png.exists():
+            shutil.copyfile(png, args.out / "report.png")
+        for problem in problems:
+            print(f"  FAIL {problem}", file=sys.stderr)
+        failures += bool(problems)
+    print(f"{len(reports) - failures} of {len(reports)} report(s) rendered with every plot; "
+          f"screenshots in {args.out}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
