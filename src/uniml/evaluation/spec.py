@@ -182,8 +182,6 @@ class TabularDataSpec(_DataSpec):
     target: str
     features: list[str] | None = None
     weight: str | None = None
-    groups: str | None = Field(None, description="column of group labels, for grouped cross-validation")
-    time: str | None = Field(None, description="column that orders rows, for time-ordered cross-validation")
 
 
 class ForecastDataSpec(_DataSpec):
@@ -556,3 +554,325 @@ def _import_sklearn_class(dotted: str):
         return getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError):
         raise ValueError(f"estimator class {dotted!r} does not exist") from None
+
+
+# -- from a validated spec to an evaluation ----------------------------------------
+def _instantiate(spec, value, path):
+    """Spec parameter values -> Python objects: ``{class: sklearn..., params: {...}}`` builds an
+    estimator, ``{adapter: name, params: {...}}`` a uniml adapter; everything else is kept."""
+    if isinstance(value, list):
+        return [_instantiate(spec, v, (*path, i)) for i, v in enumerate(value)]
+    if not isinstance(value, dict):
+        return value
+    keys = set(value)
+    if "class" in keys or "adapter" in keys:
+        kind = "class" if "class" in keys else "adapter"
+        extra = keys - {kind, "params"}
+        if extra or ("class" in keys and "adapter" in keys):
+            raise spec.error(f"an object is given as {{{kind}: ..., params: {{...}}}}; unexpected "
+                             f"{sorted(extra | ({'adapter'} if kind == 'class' and 'adapter' in keys else set()))}",
+                             *path)
+        params = value.get("params") or {}
+        if not isinstance(params, dict):
+            raise spec.error("'params' must be a mapping", *path, "params")
+        params = {k: _instantiate(spec, v, (*path, "params", k)) for k, v in params.items()}
+        try:
+            if kind == "class":
+                return _import_sklearn_class(str(value["class"]))(**params)
+            from uniml.core.catalog import make
+
+            return make(str(value["adapter"]), **params)
+        except (ValueError, TypeError, UnimlError) as exc:
+            raise spec.error(str(exc), *path, kind) from None
+    return {k: _instantiate(spec, v, (*path, k)) for k, v in value.items()}
+
+
+def build_model(spec, candidate: CandidateSpec, path: tuple):
+    """The adapter a candidate (or the champion) of ``spec`` describes.
+
+    Parameters
+    ----------
+    spec : EvalSpec
+    candidate : CandidateSpec
+    path : tuple
+        Its field path in the spec (for error lines), e.g. ``("candidates", 0)``.
+
+    Returns
+    -------
+    Adapter
+        Unfitted (``adapter`` + ``params``) or as saved (``model``).
+
+    Raises
+    ------
+    SpecError
+        Invalid parameters, a missing folder, a model that cannot be loaded.
+
+    Examples
+    --------
+    >>> spec = parse_spec("task: regression\\ndata: {path: d.csv, target: y}\\ncandidates:\\n"
+    ...                   "  - adapter: sklearn.estimator\\n"
+    ...                   "    params: {estimator: {class: sklearn.linear_model.Ridge, params: {alpha: 2.0}}}\\n")
+    >>> build_model(spec, spec.candidates[0], ("candidates", 0)).estimator
+    Ridge(alpha=2.0)
+    """
+    if candidate.adapter is not None:
+        from uniml.core.catalog import make
+
+        params = {k: _instantiate(spec, v, (*path, "params", k)) for k, v in candidate.params.items()}
+        try:
+            return make(candidate.adapter, **params)
+        except TypeError as exc:  # an unknown constructor argument
+            raise spec.error(f"invalid params for {candidate.adapter!r}: {exc}", *path, "params") from None
+        except UnimlError as exc:
+            raise spec.error(str(exc), *path, "adapter") from None
+    if candidate.is_uri():
+        try:
+            from uniml.lineage import load_adapter
+        except ImportError as exc:
+            raise spec.error(f"loading {candidate.model!r} needs uniml.lineage: {exc}", *path, "model") from None
+        try:
+            return load_adapter(candidate.model)
+        except Exception as exc:  # MLflow raises its own exception types for a missing model / server
+            raise spec.error(f"cannot load {candidate.model!r}: {exc}", *path, "model") from None
+    from uniml.core.persistence import load
+
+    folder = spec.resolve(candidate.model)
+    if not folder.is_dir():
+        raise spec.error(f"no saved model folder {str(folder)!r}", *path, "model")
+    try:
+        return load(folder, trusted=candidate.trusted)
+    except UnimlError as exc:
+        hint = " (set 'trusted: true' if you trust this folder)" if "trusted" in str(exc) else ""
+        raise spec.error(f"{exc}{hint}", *path, "model") from None
+
+
+def read_frame(spec):
+    """Read the spec's data file into a DataFrame (CSV or Parquet), checking every role's columns.
+
+    Datetime roles (forecasting ``time``, recommendation ``timestamp``) are
+    parsed as dates when the file stores them as text.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    SpecError
+        Missing or unreadable file, or a role naming a column the file lacks.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "d.csv").write_text("x,y\\n1,2\\n")
+    >>> spec = parse_spec("task: regression\\ndata: {path: d.csv, target: z}\\n"
+    ...                   "candidates: [{adapter: statsmodels.ols}]\\n", source=folder / "s.yaml")
+    >>> read_frame(spec)
+    Traceback (most recent call last):
+    ...
+    uniml.evaluation.spec.SpecError: ...s.yaml:2: data.target: column 'z' is not in d.csv; its columns are x, y
+    """
+    import pandas as pd
+
+    data = spec.data
+    path = spec.resolve(data.path)
+    fmt = data.format or ("parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv")
+    if not path.is_file():
+        raise spec.error(f"no data file {str(path)!r}", "data", "path")
+    try:
+        if fmt == "parquet":
+            try:
+                frame = pd.read_parquet(path)
+            except ImportError as exc:
+                from uniml.core.errors import MissingDependencyError
+
+                raise MissingDependencyError("pyarrow", "parquet", purpose="reading Parquet data") from exc
+        else:
+            frame = pd.read_csv(path)
+    except UnimlError as exc:
+        raise spec.error(str(exc), "data", "path") from None
+    except (OSError, ValueError) as exc:  # pandas' parser errors are ValueErrors
+        raise spec.error(f"cannot read {path.name} as {fmt}: {exc}", "data", "path") from None
+    columns = [str(c) for c in frame.columns]
+    for role, names in data.role_columns().items():
+        for i, name in enumerate(names):
+            if name not in frame.columns:
+                where = ("data", role, i) if isinstance(getattr(data, role), list) else ("data", role)
+                raise spec.error(f"column {name!r} is not in {path.name}; its columns are {', '.join(columns)}",
+                                 *where)
+    for role in ("time", "timestamp"):
+        name = getattr(data, role, None)
+        if name is not None and not pd.api.types.is_datetime64_any_dtype(frame[name]) \
+                and not pd.api.types.is_numeric_dtype(frame[name]):
+            try:
+                frame[name] = pd.to_datetime(frame[name])
+            except (ValueError, TypeError) as exc:
+                raise spec.error(f"column {name!r} holds values that are not dates: {exc}", "data", role) from None
+    return frame
+
+
+def build_data(spec, frame):
+    """The task's data contract over ``frame`` (``TabularData``, ``ForecastData``, ...).
+
+    Raises
+    ------
+    SpecError
+        The data breaks the task's contract (message from the contract, line of ``data``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> spec = parse_spec("task: recommendation\\ndata: {path: d.csv, user: u, item: i}\\n"
+    ...                   "candidates: [{adapter: lightfm.recommender}]\\n")
+    >>> build_data(spec, pd.DataFrame({"u": [1, 2], "i": [3, 4]})).n_users
+    2
+    """
+    d = spec.data
+    try:
+        if spec.task in ("regression", "classification"):
+            from uniml.core.tasks import TabularData
+
+            return TabularData(frame, target=d.target, features=d.features, weight=d.weight)
+        if spec.task == "forecasting":
+            from uniml.core.forecasting import ForecastData
+
+            return ForecastData(frame, time=d.time, target=d.target, series_id=d.series_id, exog=d.exog or None)
+        if spec.task == "causal":
+            from uniml.core.causal import CausalData
+
+            return CausalData(frame, outcome=d.outcome, treatment=d.treatment,
+                              effect_modifiers=d.effect_modifiers or None, confounders=d.confounders or None,
+                              instruments=d.instruments or None)
+        from uniml.core.recommendation import InteractionData
+
+        return InteractionData(frame, user=d.user, item=d.item, weight=d.weight, timestamp=d.timestamp)
+    except UnimlError as exc:
+        raise spec.error(str(exc), "data") from None
+
+
+def build_protocol(spec):
+    """The protocol object the spec's ``protocol`` mapping names (None: the task's default).
+
+    Raises
+    ------
+    SpecError
+        Unknown ``kind`` or an argument the protocol does not take.
+
+    Examples
+    --------
+    >>> spec = parse_spec("task: regression\\ndata: {path: d.csv, target: y}\\n"
+    ...                   "candidates: [{adapter: statsmodels.ols}]\\nprotocol: {kind: kfold, n_splits: 3}\\n")
+    >>> build_protocol(spec)
+    KFold(n_splits=3, shuffle=True, random_state=None)
+    """
+    if spec.protocol is None:
+        return None
+    import inspect
+
+    from uniml.evaluation import splitters
+
+    kinds = {cls.kind: cls for cls in (getattr(splitters, n) for n in splitters.__all__)
+             if isinstance(cls, type) and getattr(cls, "kind", "")}
+    settings = dict(spec.protocol)
+    kind = settings.pop("kind", None)
+    if kind not in kinds:
+        what = "required field is missing" if kind is None else f"unknown protocol {kind!r}"
+        raise spec.error(f"{what}; one of {', '.join(sorted(kinds))}", "protocol", "kind")
+    cls = kinds[kind]
+    accepted = [p for p in inspect.signature(cls).parameters if p != "self"]
+    for key in settings:
+        if key not in accepted:
+            raise spec.error(f"unknown key for protocol {kind!r} (allowed: kind, {', '.join(accepted)})",
+                             "protocol", key)
+    try:
+        protocol = cls(**settings)
+        protocol.check_task(spec.task)
+    except UnimlError as exc:
+        raise spec.error(str(exc), "protocol") from None
+    return protocol
+
+
+def build_gates(spec) -> list:
+    """The spec's gates, parsed (each error on its own line).
+
+    Examples
+    --------
+    >>> spec = parse_spec("task: regression\\ndata: {path: d.csv, target: y}\\n"
+    ...                   "candidates: [{adapter: statsmodels.ols}]\\ngates:\\n  - rmse <= 3\\n  - rmse is low\\n")
+    >>> build_gates(spec)
+    Traceback (most recent call last):
+    ...
+    uniml.evaluation.spec.SpecError: line 6: gates[1]: invalid gate 'rmse is low': ...
+    """
+    from uniml.evaluation.gates import parse_gate
+
+    gates = []
+    for i, text in enumerate(spec.gates):
+        try:
+            gates.append(parse_gate(text))
+        except UnimlError as exc:
+            raise spec.error(str(exc), "gates", i) from None
+    return gates
+
+
+def build_metrics(spec):
+    """The spec's metric names, each checked against the task (None: the task's defaults).
+
+    Examples
+    --------
+    >>> spec = parse_spec("task: classification\\ndata: {path: d.csv, target: y}\\n"
+    ...                   "candidates: [{adapter: statsmodels.logit}]\\nmetrics: [roc_auc, rmse]\\n")
+    >>> build_metrics(spec)
+    Traceback (most recent call last):
+    ...
+    uniml.evaluation.spec.SpecError: line 4: metrics[1]: ...rmse...
+    """
+    if spec.metrics is None:
+        return None
+    from uniml.evaluation.metrics import get_metric
+
+    for i, name in enumerate(spec.metrics):
+        try:
+            get_metric(spec.task, name)
+        except UnimlError as exc:
+            raise spec.error(str(exc), "metrics", i) from None
+    return list(spec.metrics)
+
+
+def output_paths(spec, html=None, json_path=None) -> tuple[Path, Path | None]:
+    """Where the reports go: the CLI's options, else the spec's ``output``, else ``<spec>-report.html``.
+
+    Examples
+    --------
+    >>> spec = parse_spec("task: regression\\ndata: {path: d.csv, target: y}\\n"
+    ...                   "candidates: [{adapter: statsmodels.ols}]\\noutput: {json: out/r.json}\\n",
+    ...                   source="/specs/s.yaml")
+    >>> [str(p) for p in output_paths(spec)]
+    ['s-report.html', '/specs/out/r.json']
+    """
+    out = spec.output
+    if html is None:
+        html = spec.resolve(out.html) if out is not None and out.html else \
+            Path(f"{spec.source.stem if spec.source is not None else 'uniml'}-report.html")
+    if json_path is None and out is not None and out.json_:
+        json_path = spec.resolve(out.json_)
+    return Path(html), (Path(json_path) if json_path is not None else None)
+
+
+def lineage_settings(spec) -> LineageSpec | None:
+    """The lineage settings (None when lineage is off).
+
+    Examples
+    --------
+    >>> spec = parse_spec("task: regression\\ndata: {path: d.csv, target: y}\\n"
+    ...                   "candidates: [{adapter: statsmodels.ols}]\\nlineage: true\\n")
+    >>> lineage_settings(spec).enabled, lineage_settings(spec).tracking_uri
+    (True, None)
+    """
+    value = spec.lineage
+    if value is True:
+        return LineageSpec()
+    if value is False or not value.enabled:
+        return None
+    return value
