@@ -1,6 +1,11 @@
-"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s benchmarks`."""
+"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s benchmarks`, `nox -s demo`,
+`nox -s conda_recipe`, `nox -s conda_package` (see docs/distribution.md)."""
+
+import shutil
+from pathlib import Path
 
 import nox
+import tomllib
 
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
@@ -30,3 +35,42 @@ def benchmarks(session: nox.Session) -> None:
     """Adapter-vs-raw-library ratios; pass `-- --quick` for a short run."""
     session.install("-e", ".[all,test]")
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def demo(session: nox.Session) -> None:
+    """The demo over every installed adapter; pass e.g. `-- --only lightgbm.regressor --folds 2`."""
+    session.install("-e", ".[all]")
+    session.run("python", "-m", "uniml.demo", "--out", str(Path(session.create_tmp()) / "uniml-demo"),
+                *session.posargs)
+
+
+# the conda tooling's own pins; the package's dependencies come from pyproject.toml
+CONDA_RECIPE_DEPS = ["jinja2==3.1.6", "pyyaml==6.0.3", "packaging==26.3"]
+CONDA_PACKAGE_DEPS = [*CONDA_RECIPE_DEPS, "py-rattler-build==0.73.0", "py-rattler==0.28.0"]
+
+
+@nox.session(python=PYTHON)
+def conda_recipe(session: nox.Session) -> None:
+    """Render meta.yaml like conda-build (linux-64, osx-arm64, win-64) and check it against pyproject.toml."""
+    session.install(*CONDA_RECIPE_DEPS)
+    session.run("python", "-m", "tools.conda.recipe", ".")
+
+
+@nox.session(python=PYTHON)
+def conda_package(session: nox.Session) -> None:
+    """Offline smoke build of the conda packages: build + recipe tests, index, repodata, install, run.
+
+    The stand-in channel offers what this session's virtualenv has installed: the build
+    backend, pip, and uniml's core dependencies at their installed versions.
+    """
+    pyproject = tomllib.loads(Path("pyproject.toml").read_text(encoding="utf-8"))
+    session.install(
+        *CONDA_PACKAGE_DEPS,
+        "pip",
+        *pyproject["build-system"]["requires"],
+        *pyproject["project"]["dependencies"],
+    )
+    workdir = Path(session.create_tmp()) / "conda-smoke"
+    shutil.rmtree(workdir, ignore_errors=True)  # every smoke build starts from nothing
+    session.run("python", "-m", "tools.conda.package", ".", "--workdir", str(workdir), *session.posargs)
