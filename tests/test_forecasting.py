@@ -216,3 +216,141 @@ def test_prophet_holidays_frame_survives_save_and_load(tmp_path):
     pd.testing.assert_frame_equal(loaded.holidays, holidays, check_dtype=False)
     pd.testing.assert_frame_equal(loaded.predict(horizon=14), model.predict(horizon=14), check_exact=True)
     assert "holidays" in loaded.explain(horizon=14).contributions.columns
+
+
+# ------------------------------------------------------------- update (harness)
+def test_prophet_update_equals_a_warm_started_raw_refit_and_a_fresh_fit():
+    from prophet.utilities import warm_start_params
+
+    df = _series(n=90)
+    kw = {**FAST, "uncertainty_samples": 0}
+    model = uniml.make("prophet.forecaster", **kw).fit(df.iloc[:70], time="ds", target="y", exog=["x"])
+    model.update(df.iloc[70:80])
+    future = df.iloc[80:].drop(columns="y")
+    got = model.predict(future)["forecast"].to_numpy()
+    # the library's own way to extend a model: refit on the whole history, warm-started from the old fit
+    first = prophet.Prophet(**kw)
+    first.add_regressor("x")
+    first.fit(df.iloc[:70])
+    refit = prophet.Prophet(**kw)
+    refit.add_regressor("x")
+    refit.fit(df.iloc[:80], init=warm_start_params(first))
+    np.testing.assert_allclose(got, refit.predict(future)["yhat"], rtol=0, atol=1e-9)
+    # and a warm start lands where a fresh fit on the same history does (same optimum, other start)
+    fresh = uniml.make("prophet.forecaster", **kw).fit(df.iloc[:80], time="ds", target="y", exog=["x"])
+    np.testing.assert_allclose(got, fresh.predict(future)["forecast"], rtol=1e-3)
+    assert len(model.models_[None].history) == 80
+    assert model.predict(horizon=None, X=future)["ds"].iloc[0] == df["ds"].iloc[80]
+
+
+def test_update_of_many_series_in_parallel_and_its_errors():
+    df = make_forecast_data(n_series=3, n=40, exog=False)
+    roles = {"time": "date", "target": "sales", "series_id": "store"}
+    first, later = df[df["date"] < "2023-02-01"], df[df["date"] >= "2023-02-01"]
+    model = uniml.make("statsmodels.ets", trend="add", n_jobs=2).fit(first, **roles)
+    before = {k: m.params.copy() for k, m in model.models_.items()}
+    model.update(later)
+    fresh = uniml.make("statsmodels.ets", trend="add").fit(df, **roles)
+    # ETS cannot extend a fit: update refits on the full history, exactly like a fresh fit
+    pd.testing.assert_frame_equal(model.predict(horizon=4), fresh.predict(horizon=4), check_exact=True)
+    assert any(not np.array_equal(before[k], model.models_[k].params) for k in before)
+    with pytest.raises(DataContractError, match="series 's0'.*continue the series right after"):
+        model.update(later[later["store"] == "s0"])  # already seen: not after the last time
+    gap = df[(df["store"] == "s1") & (df["date"] > df["date"].max() - pd.Timedelta("2D"))].assign(
+        date=lambda d: d["date"] + pd.Timedelta("5D"))
+    with pytest.raises(DataContractError, match="series 's1'.*expected"):
+        model.update(gap)
+
+
+# ------------------------------------------------------------------ warnings
+def test_prophet_leaks_no_warnings_to_the_user(tmp_path):
+    """Prophet's own code triggers pandas deprecation warnings (Pandas4Warning...); users never see them."""
+    df = _series(n=120, start="2023-11-01")
+    kw = {**FAST, "uncertainty_samples": 20}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = uniml.make("prophet.forecaster", country_holidays="US", n_jobs=1, **kw)
+        model.fit(df.iloc[:100], time="ds", target="y", exog=["x"])
+        future = df.iloc[100:].drop(columns="y")
+        model.predict(future)
+        model.explain(future)
+        model.update(df.iloc[100:110])
+        loaded = uniml.load(model.save(tmp_path / "m"))
+        loaded.predict(df.iloc[110:].drop(columns="y"))
+    leaked = [f"{w.category.__name__} at {w.filename}:{w.lineno}: {w.message}" for w in caught]
+    assert leaked == []
+    # the raw library does warn on the same calls: the test would notice if the adapter stopped silencing
+    with warnings.catch_warnings(record=True) as raw_caught:
+        warnings.simplefilter("always")
+        _raw_prophet(df.iloc[:100], **kw).predict(future)
+    assert any(issubclass(w.category, DeprecationWarning) and "prophet" in w.filename for w in raw_caught)
+
+
+def test_prophet_warning_filters_are_scoped_to_prophet():
+    """Silencing is by module: a user's own deprecation warning in the same block still shows."""
+    model = uniml.make("prophet.forecaster", **FAST)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        before = list(warnings.filters)
+        with model._library_quiet(True):
+            warnings.warn("user's own", DeprecationWarning, stacklevel=1)
+        assert warnings.filters == before  # the block leaves the caller's filters as they were
+    assert [str(w.message) for w in caught] == ["user's own"]
+
+
+# ----------------------------------------------------------- logistic growth
+def _saturating(n=100, seed=1):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    cap = np.where(t < 60, 50.0, 55.0)  # capacity changes mid-way: it really is read per row
+    y = 5 + (cap - 5) / (1 + np.exp(-(t - 40) / 8)) + rng.normal(0, 0.5, n)
+    return pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=n), "y": y, "capacity": cap,
+                         "minimum": 2.0})
+
+
+def test_prophet_logistic_growth_matches_raw_prophet():
+    df = _saturating()
+    train, test = df.iloc[:80], df.iloc[80:]
+    kw = {**FAST, "growth": "logistic", "uncertainty_samples": 100}
+    raw = prophet.Prophet(**kw).fit(train.rename(columns={"capacity": "cap", "minimum": "floor"}))
+    np.random.seed(0)  # noqa: NPY002 - Prophet samples from the legacy global state
+    expected = raw.predict(test.rename(columns={"capacity": "cap", "minimum": "floor"})[["ds", "cap", "floor"]])
+    model = uniml.make("prophet.forecaster", cap_column="capacity", floor_column="minimum", **kw)
+    model.fit(train, time="ds", target="y")
+    got = model.predict(test.drop(columns="y"))
+    np.testing.assert_allclose(got["forecast"], expected["yhat"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(got["lower_80"], expected["yhat_lower"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(got["upper_80"], expected["yhat_upper"], rtol=0, atol=1e-9)
+    assert model.models_[None].logistic_floor
+    exp = model.explain(test.drop(columns="y"))
+    assert exp.additivity_error() < 1e-9
+    trend = exp.contributions["trend"].to_numpy()
+    assert (trend <= test["capacity"].to_numpy()).all() and (trend >= test["minimum"].to_numpy()).all()
+    # update keeps cap and floor in the refit history
+    model.update(test.iloc[:10])
+    assert model.models_[None].history["cap"].tolist() == df["capacity"].iloc[:90].tolist()
+
+
+def test_prophet_logistic_growth_errors_name_the_cap_and_floor_columns():
+    df = _saturating()
+    train, test = df.iloc[:80], df.iloc[80:]
+    with pytest.raises(DataContractError, match="growth='logistic' needs the capacity: pass cap_column="):
+        uniml.make("prophet.forecaster", growth="logistic", **FAST).fit(train, time="ds", target="y")
+    with pytest.raises(DataContractError, match="only apply to growth='logistic'"):
+        uniml.make("prophet.forecaster", cap_column="capacity", **FAST).fit(train, time="ds", target="y")
+    with pytest.raises(SchemaError, match="training data lacks logistic-growth cap column 'cap'"):
+        uniml.make("prophet.forecaster", growth="logistic", cap_column="cap", **FAST).fit(train, time="ds", target="y")
+    with pytest.raises(DataContractError, match="'capacity' has 1 missing value"):
+        uniml.make("prophet.forecaster", growth="logistic", cap_column="capacity", **FAST).fit(
+            train.assign(capacity=train["capacity"].where(train.index != 3)), time="ds", target="y")
+    model = uniml.make("prophet.forecaster", growth="logistic", cap_column="capacity", floor_column="minimum",
+                       uncertainty_samples=0, **FAST).fit(train, time="ds", target="y")
+    with pytest.raises(SchemaError, match="future frame lacks logistic-growth cap column 'capacity'") as err:
+        model.predict(test[["ds", "minimum"]])
+    assert err.value.column == "capacity"
+    with pytest.raises(SchemaError, match="lacks logistic-growth floor column 'minimum'"):
+        model.predict(test[["ds", "capacity"]])
+    with pytest.raises(DataContractError, match=r"column\(s\) \['capacity', 'minimum'\].*instead of horizon="):
+        model.predict(horizon=5)
+    with pytest.raises(DataContractError, match="'capacity' has 2 missing value"):
+        model.predict(test.assign(capacity=np.nan).iloc[:2])

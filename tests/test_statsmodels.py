@@ -146,3 +146,23 @@ def test_logit_binary_and_multiclass_match_raw_statsmodels():
     exp = multi.explain(X.head(4))
     assert exp.outputs == [0, 1, 2] and exp.additivity_error() < 1e-9
     assert set(exp.tables["parameters"]["class"]) == {"1", "2"}
+
+
+def test_sarimax_rolling_updates_equal_filtering_the_full_history_with_the_fitted_params():
+    """What a rolling-origin backtest does: fit once, then update fold by fold without refitting."""
+    df = _exog_series(n=90, seed=3)
+    params = {"order": (1, 0, 1), "trend": "c"}
+    model = uniml.make("statsmodels.sarimax", **params).fit(df.iloc[:50], time="t", target="y", exog=["a", "b"])
+    fitted = model.models_[None].params.copy()
+    for start in range(50, 80, 10):  # three folds of 10 new observations
+        model.update(df.iloc[start:start + 10])
+    assert model.last_time_[None] == df["t"].iloc[79]
+    # statsmodels' guarantee: appending without refit == filtering all data with the same parameters
+    full = SARIMAX(df["y"].iloc[:80].to_numpy(), exog=df[["a", "b"]].iloc[:80].to_numpy(), **params)
+    expected = full.filter(fitted).get_forecast(10, exog=df[["a", "b"]].iloc[80:].to_numpy())
+    out = model.predict(df.iloc[80:].drop(columns="y"))
+    np.testing.assert_allclose(out["forecast"], expected.predicted_mean, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(out[["lower_95", "upper_95"]].to_numpy(), expected.conf_int(alpha=0.05), rtol=1e-10)
+    np.testing.assert_array_equal(model.models_[None].params, fitted)
+    with pytest.raises(uniml.DataContractError, match="role 'exog': column 'a' is not in the frame"):
+        model.update(df.iloc[80:85].drop(columns="a"))

@@ -7,10 +7,16 @@ Prophet set-up is declared with three keywords: ``country_holidays`` (a
 country name for ``add_country_holidays``), ``seasonalities`` (a list of
 ``add_seasonality`` keyword dicts) and ``regressor_options`` (per exogenous
 column, ``add_regressor`` keywords such as ``prior_scale`` or ``mode``).
-Exogenous columns of the data become Prophet extra regressors.
+Exogenous columns of the data become Prophet extra regressors. Logistic
+growth (``growth="logistic"``) reads its capacity from the column named by
+``cap_column`` (and an optional saturating minimum from ``floor_column``) in
+the training data and in every future frame, so it needs a future frame
+rather than ``horizon=``.
 
 One Prophet model is fitted per series (in parallel with ``n_jobs``);
-cmdstanpy's and Prophet's log lines are silenced unless ``verbose=True``.
+cmdstanpy's and Prophet's log lines are silenced unless ``verbose=True``, and
+the pandas deprecation warnings Prophet's own code triggers (e.g.
+``Pandas4Warning`` about ``inplace=``) never reach the user.
 Interval bounds come from Prophet's own posterior predictive samples drawn
 under ``numpy`` seed ``seed`` (default 0; the global random state is restored
 afterwards), so they equal ``Prophet.predict``'s with the same seed, for every
@@ -42,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from uniml.core.catalog import register
+from uniml.core.errors import DataContractError
 from uniml.core.forecasting import ForecastingAdapter
 
 __all__ = ["ProphetForecaster"]
@@ -76,6 +83,11 @@ class ProphetForecaster(ForecastingAdapter):
         Exogenous column -> keywords of ``Prophet.add_regressor``.
     seed : int or None, default 0
         numpy seed for the uncertainty samples (None: leave numpy's state alone).
+    cap_column : str, optional
+        Column holding the capacity of logistic growth (Prophet's ``cap``);
+        required with ``growth="logistic"``, in the training data and in future frames.
+    floor_column : str, optional
+        Column holding the saturating minimum of logistic growth (Prophet's ``floor``).
     n_jobs, coverage, errors, progress, verbose
         See :class:`~uniml.core.forecasting.ForecastingAdapter`.
     **params
@@ -108,8 +120,9 @@ class ProphetForecaster(ForecastingAdapter):
     persistence = "prophet-json"
     extra_library_modules = ("cmdstanpy",)
     handles_gaps = True
+    parallel_predict = True  # sampling intervals costs far more than shipping a model to a worker
     _adapter_options = (*ForecastingAdapter._adapter_options, "country_holidays", "seasonalities",
-                        "regressor_options", "seed")
+                        "regressor_options", "seed", "cap_column", "floor_column")
     _noisy_loggers = ("cmdstanpy", "prophet", "prophet.plot")
 
     @classmethod
@@ -119,6 +132,31 @@ class ProphetForecaster(ForecastingAdapter):
 
     def _min_length(self) -> int:
         return 2
+
+    def _extra_columns(self) -> dict[str, str]:
+        cap, floor = self._option("cap_column", None), self._option("floor_column", None)
+        if self._option("growth", "linear") == "logistic":
+            if cap is None:
+                raise DataContractError(
+                    f"{self.name}: growth='logistic' needs the capacity: pass cap_column= naming the column "
+                    f"that holds it (and floor_column= for a saturating minimum)"
+                )
+            return {"cap": cap} if floor is None else {"cap": cap, "floor": floor}
+        if cap is not None or floor is not None:
+            raise DataContractError(
+                f"{self.name}: cap_column/floor_column only apply to growth='logistic', "
+                f"got growth={self._option('growth', 'linear')!r}"
+            )
+        return {}
+
+    def _extra_what(self, name: str) -> str:
+        return {"cap": "logistic-growth cap column", "floor": "logistic-growth floor column"}[name]
+
+    def _warning_filters(self, quiet: bool) -> list[dict]:
+        # pandas deprecations triggered inside Prophet's own code: nothing a user can act on, verbose or not
+        pandas_notes = [{"action": "ignore", "category": c, "module": r"prophet(?:\..*)?$"}
+                        for c in (DeprecationWarning, PendingDeprecationWarning, FutureWarning)]
+        return [*pandas_notes, *super()._warning_filters(quiet)]
 
     # ------------------------------------------------------------------ fit
     def _new_model(self, exog):
@@ -135,18 +173,20 @@ class ProphetForecaster(ForecastingAdapter):
         return model
 
     def _fit_series(self, frame, key):
-        model = self._new_model(list(frame.columns[2:]))
+        model = self._new_model(self.exog_)
         model.fit(frame.rename(columns={"time": "ds"}))
         return model
 
     def _update_series(self, model, new, key):
         from prophet.utilities import warm_start_params
 
-        history = model.history[["ds", "y", *model.extra_regressors]].copy()
+        # the training frame as given: ds, y, regressors, and cap / floor of logistic growth
+        columns = ["ds", "y", *model.extra_regressors, *(c for c in ("cap", "floor") if c in new.columns)]
+        history = model.history[columns].copy()
         for name, props in model.extra_regressors.items():  # history holds them standardized
             history[name] = history[name] * props["std"] + props["mu"]
-        frame = pd.concat([history, new.rename(columns={"time": "ds"})], ignore_index=True)
-        fresh = self._new_model(list(new.columns[2:]))
+        frame = pd.concat([history, new.rename(columns={"time": "ds"})[columns]], ignore_index=True)
+        fresh = self._new_model(self.exog_)
         fresh.fit(frame, init=warm_start_params(model))
         return fresh
 
@@ -160,11 +200,8 @@ class ProphetForecaster(ForecastingAdapter):
             model.uncertainty_samples = saved
 
     def _forecast_series(self, model, future, steps, key):
-        comp = self._components(model, future)
-        out = {"forecast": comp["yhat"].to_numpy()}
-        if model.uncertainty_samples:
-            with numpy_seed(self._option("seed", 0)):
-                samples = model.predictive_samples(future.rename(columns={"time": "ds"}))["yhat"]
+        yhat, samples = self._predict_once(model, future)
+        out = {"forecast": yhat}
         for c, lo, hi in self._coverage:
             if model.uncertainty_samples:
                 out[lo] = model.percentile(samples, 100 * (1.0 - c) / 2, axis=1)
@@ -172,6 +209,38 @@ class ProphetForecaster(ForecastingAdapter):
             else:
                 out[lo] = out[hi] = np.full(len(future), np.nan)
         return out
+
+    def _predict_once(self, model, future):
+        """Point forecast and posterior predictive samples of ``yhat`` from one pass over ``future``.
+
+        The steps of ``Prophet.predict`` (regressor preparation, ``setup_dataframe``,
+        trend, seasonal components, then the samples), done once: calling
+        ``predict`` for the point forecast and ``predictive_samples`` for the
+        intervals would prepare the frame and its features twice. Under the
+        same numpy seed the samples are those ``Prophet.predict`` draws.
+        """
+        n_samples = model.uncertainty_samples or None
+        with numpy_seed(self._option("seed", 0) if n_samples else None):
+            df = future.rename(columns={"time": "ds"})
+            prepare = getattr(model, "_prepare_regressors_for_predict", None)  # Prophet >= 1.2
+            regressor_samples = None
+            if prepare is not None:
+                df, regressor_samples = prepare(df, n_samples)
+            df = model.setup_dataframe(df)
+            if regressor_samples:
+                regressor_samples = {name: (draws - model.extra_regressors[name]["mu"])
+                                     / model.extra_regressors[name]["std"]
+                                     for name, draws in regressor_samples.items()}
+            trend = model.predict_trend(df)
+            df["trend"] = trend
+            seasonal = model.predict_seasonal_components(df)
+            yhat = (np.asarray(trend) * (1 + seasonal["multiplicative_terms"].to_numpy())
+                    + seasonal["additive_terms"].to_numpy())
+            samples = None
+            if n_samples:
+                extra = (regressor_samples,) if regressor_samples else ()
+                samples = model.sample_posterior_predictive(df, True, *extra)["yhat"]
+        return yhat, samples
 
     def _components_series(self, model, future, steps, key):
         comp = self._components(model, future)
@@ -210,4 +279,5 @@ class ProphetForecaster(ForecastingAdapter):
         from prophet.serialize import model_from_json
 
         models = json.loads((folder / "prophet_models.json").read_text())
-        self.models_ = {k: model_from_json(m) for k, m in zip(self._saved_keys, models, strict=True)}
+        with self._library_quiet(not self._option("verbose", False)):
+            self.models_ = {k: model_from_json(m) for k, m in zip(self._saved_keys, models, strict=True)}

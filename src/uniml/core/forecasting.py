@@ -245,9 +245,7 @@ def quiet_loggers(names, enabled: bool):
 def _fit_one(adapter, key, frame, quiet):
     """Worker: fit one series; return ``(key, model, None)`` or ``(key, None, reason)``."""
     try:
-        with quiet_loggers(adapter._noisy_loggers, quiet), warnings.catch_warnings():
-            if quiet:
-                warnings.simplefilter("ignore")
+        with adapter._library_quiet(quiet):
             return key, adapter._fit_series(frame, key), None
     except Exception as exc:  # one bad series must not lose the others' fits
         return key, None, f"{type(exc).__name__}: {exc}"
@@ -255,12 +253,16 @@ def _fit_one(adapter, key, frame, quiet):
 
 def _update_one(adapter, key, model, frame, quiet):
     try:
-        with quiet_loggers(adapter._noisy_loggers, quiet), warnings.catch_warnings():
-            if quiet:
-                warnings.simplefilter("ignore")
+        with adapter._library_quiet(quiet):
             return key, adapter._update_series(model, frame, key), None
     except Exception as exc:
         return key, None, f"{type(exc).__name__}: {exc}"
+
+
+def _forecast_one(adapter, key, model, future, steps, quiet):
+    """Worker: forecast one series (errors propagate: a forecast has no per-series fallback)."""
+    with adapter._library_quiet(quiet):
+        return key, adapter._forecast_series(model, future, steps, key), None
 
 
 class ForecastingAdapter(LibraryParams, Adapter):
@@ -316,6 +318,8 @@ class ForecastingAdapter(LibraryParams, Adapter):
     #: capability tags
     supports_exog: ClassVar[bool] = True
     handles_gaps: ClassVar[bool] = False
+    #: forecast series in parallel too (worth it when a forecast costs more than shipping the model)
+    parallel_predict: ClassVar[bool] = False
     _noisy_loggers: ClassVar[tuple[str, ...]] = ()
 
     def _option(self, name: str, default):
@@ -328,6 +332,41 @@ class ForecastingAdapter(LibraryParams, Adapter):
     @property
     def _coverage(self):
         return interval_columns(self._option("coverage", (0.8, 0.95)))
+
+    def _warning_filters(self, quiet: bool) -> list[dict]:
+        """``warnings.filterwarnings`` keywords applied while the library runs.
+
+        By default, when quiet, every warning raised from the wrapped library's
+        own modules (its log-like chatter, e.g. convergence notes per series);
+        warnings from anywhere else (the user's code, other libraries) pass.
+        """
+        if not quiet:
+            return []
+        names = "|".join(m.replace(".", r"\.") for m in self.library_modules())
+        return [{"action": "ignore", "module": rf"(?:{names})(?:\..*)?$"}]
+
+    @contextmanager
+    def _library_quiet(self, quiet: bool):
+        """Silence the library's loggers and its own warnings (see :meth:`_warning_filters`) in a block."""
+        # import first: statsmodels installs "always" filters for its warnings on import, which would
+        # otherwise land in front of ours for the first fit of the process
+        self.require_library()
+        with quiet_loggers(self._noisy_loggers, quiet), warnings.catch_warnings():
+            for spec in self._warning_filters(quiet):
+                warnings.filterwarnings(**spec)
+            yield
+
+    def _extra_columns(self) -> dict[str, str]:
+        """Further columns the library needs besides the roles: ``{name in series frames: user's column}``.
+
+        They must be present (numeric, no missing values) in the training data
+        and in every future frame (e.g. Prophet's logistic-growth ``cap``).
+        """
+        return {}
+
+    def _extra_what(self, name: str) -> str:
+        """How an error message names the extra column ``name``."""
+        return "column"
 
     # --------------------------------------------------------------- hooks
     def _min_length(self) -> int:
@@ -367,11 +406,30 @@ class ForecastingAdapter(LibraryParams, Adapter):
             )
         return ForecastData(data, time=time, target=target, series_id=series_id, exog=exog)
 
-    def _series_frame(self, data: ForecastData, part: pd.DataFrame) -> pd.DataFrame:
-        cols = [data.time, data.target, *data.exog]
+    def _series_frame(self, data: ForecastData, part: pd.DataFrame, extras: dict | None = None) -> pd.DataFrame:
+        extras = self.extras_ if extras is None else extras
+        cols = [data.time, data.target, *data.exog, *extras.values()]
         out = part[cols].reset_index(drop=True)
-        out.columns = ["time", "y", *data.exog]
+        out.columns = ["time", "y", *data.exog, *extras]
         return out
+
+    def _check_extras(self, frame: pd.DataFrame, extras: dict, where: str) -> None:
+        """The adapter's extra columns are present, numeric and complete in ``frame``; else name them."""
+        for name, column in extras.items():
+            if column not in frame.columns:
+                raise SchemaError(
+                    f"{where} lacks {self._extra_what(name)} {column!r}; {self.name} needs it in the training "
+                    f"data and in every future frame",
+                    column=column, expected=tuple(extras.values()), got=tuple(frame.columns),
+                )
+            kind = dtype_kind(frame[column].dtype)
+            if kind not in ("float", "integer"):
+                raise DataContractError(
+                    f"{where}: {self._extra_what(name)} {column!r} must be numeric, got {frame[column].dtype}")
+            if frame[column].isna().any():
+                raise DataContractError(
+                    f"{where}: {self._extra_what(name)} {column!r} has {int(frame[column].isna().sum())} "
+                    f"missing value(s)")
 
     def _check_series(self, key, frame: pd.DataFrame) -> str:
         """Validate one series and return its frequency; raise DataContractError naming the series."""
@@ -435,10 +493,13 @@ class ForecastingAdapter(LibraryParams, Adapter):
         if events.listening():
             events.emit("fit_start", adapter=self, X=data.frame, y=None, fit_params={})
         start = _time.perf_counter()
+        extras = dict(self._extra_columns())
+        self._check_extras(data.frame, extras, "the training data")
         for attr in ("models_", "freq_", "last_time_", "failures_", "schema_"):
             self.__dict__.pop(attr, None)
         self.time_, self.target_ = data.time, data.target
         self.series_id_, self.exog_ = list(data.series_id), list(data.exog)
+        self.extras_ = extras
         frames = {key: self._series_frame(data, part) for key, part in data.split().items()}
         failures: dict = {}
         checked = {}
@@ -465,7 +526,7 @@ class ForecastingAdapter(LibraryParams, Adapter):
         self.freq_ = {k: freqs[k] for k in models}
         self.last_time_ = {k: pd.Timestamp(checked[k]["time"].iloc[-1]) for k in models}
         self.failures_ = failures
-        self.schema_ = Schema.capture(data.frame[[*data.series_id, data.time, *data.exog]].head(0))
+        self.schema_ = Schema.capture(data.frame[[*data.series_id, data.time, *data.exog, *extras.values()]].head(0))
         if events.listening():
             events.emit("fit_end", adapter=self, X=data.frame, y=None, fit_params={},
                         duration=_time.perf_counter() - start)
@@ -480,28 +541,28 @@ class ForecastingAdapter(LibraryParams, Adapter):
         else:
             raise SeriesFitError(failures, model=self)
 
-    def _run(self, func, items, what):
-        from sklearn.base import clone
-
-        n_jobs = self._option("n_jobs", 1)
+    def _run(self, func, items, what, parallel: bool = True):
+        """``func(adapter, *item, quiet)`` for every item: in order, in joblib workers when ``n_jobs`` allows."""
+        n_jobs = self._option("n_jobs", 1) if parallel else 1
         quiet = not self._option("verbose", False)
-        worker = self
-        if hasattr(self, "models_"):  # ship the roles, not every fitted model, to the workers
-            worker = clone(self)
-            worker.time_, worker.target_, worker.series_id_, worker.exog_ = (
-                self.time_, self.target_, self.series_id_, self.exog_)
         progress = self._progress(len(items), what)
         if n_jobs in (None, 1) or len(items) <= 1:
             out = []
             for item in items:
-                out.append(func(worker, *item, quiet))
+                out.append(func(self, *item, quiet))
                 progress()
             return out
         import joblib
+        from sklearn.base import clone
 
+        worker = self
+        if hasattr(self, "models_"):  # ship the roles, not every fitted model, to the workers
+            worker = clone(self)
+            worker.time_, worker.target_, worker.series_id_, worker.exog_, worker.extras_ = (
+                self.time_, self.target_, self.series_id_, self.exog_, self.extras_)
         out = []
-        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
-        for result in parallel(joblib.delayed(func)(worker, *item, quiet) for item in items):
+        runner = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
+        for result in runner(joblib.delayed(func)(worker, *item, quiet) for item in items):
             out.append(result)
             progress()
         return out
@@ -555,10 +616,12 @@ class ForecastingAdapter(LibraryParams, Adapter):
             horizon = int(horizon)
             if horizon < 1:
                 raise DataContractError(f"horizon must be a positive integer, got {horizon}")
-            if self.exog_:
+            needs = [*self.exog_, *self.extras_.values()]
+            if needs:
+                what = "exogenous regressor(s)" if self.exog_ else "column(s)"
                 raise DataContractError(
-                    f"{self.name} was fitted with exogenous regressor(s) {self.exog_}; pass a future frame "
-                    f"with their values (columns {[*self.series_id_, self.time_, *self.exog_]}) instead of horizon="
+                    f"{self.name} was fitted with {what} {needs}; pass a future frame with their values "
+                    f"(columns {[*self.series_id_, self.time_, *needs]}) instead of horizon="
                 )
             out = []
             for key in self.models_:
@@ -567,10 +630,12 @@ class ForecastingAdapter(LibraryParams, Adapter):
             return out
         if not isinstance(X, pd.DataFrame):
             raise DataContractError(f"the future frame must be a pandas DataFrame, got {type(X).__name__}")
-        needed = [*self.series_id_, self.time_, *self.exog_]
+        needed = [*self.series_id_, self.time_, *self.exog_, *self.extras_.values()]
         missing = [c for c in needed if c not in X.columns]
         if missing:
-            what = "exogenous regressor" if missing[0] in self.exog_ else "column"
+            inverse = {column: name for name, column in self.extras_.items()}
+            what = ("exogenous regressor" if missing[0] in self.exog_
+                    else self._extra_what(inverse[missing[0]]) if missing[0] in inverse else "column")
             raise SchemaError(
                 f"the future frame lacks {what} {missing[0]!r}"
                 + (f" (and {missing[1:]})" if len(missing) > 1 else "")
@@ -578,6 +643,7 @@ class ForecastingAdapter(LibraryParams, Adapter):
                 column=missing[0], expected=tuple(needed), got=tuple(X.columns),
             )
         sub = self.schema_.enforce(X[needed], owner=type(self).__name__)
+        self._check_extras(sub, self.extras_, "the future frame")
         sub = sub.sort_values([*self.series_id_, self.time_], kind="stable")  # any row order is fine
         data = ForecastData(sub.assign(__y__=0.0), time=self.time_, target="__y__",
                             series_id=self.series_id_ or None, exog=self.exog_ or None)
@@ -586,8 +652,8 @@ class ForecastingAdapter(LibraryParams, Adapter):
             if key not in self.models_:
                 reason = f" (it failed to fit: {self.failures_[key]})" if key in self.failures_ else ""
                 raise DataContractError(f"{_key_repr(key)} was not fitted{reason}; cannot forecast it")
-            future = part[[self.time_, *self.exog_]].reset_index(drop=True)
-            future.columns = ["time", *self.exog_]
+            future = part[[self.time_, *self.exog_, *self.extras_.values()]].reset_index(drop=True)
+            future.columns = ["time", *self.exog_, *self.extras_]
             steps = self._steps(key, pd.DatetimeIndex(future["time"]))
             out.append((key, future, steps, part.index))
         return out
@@ -663,12 +729,12 @@ class ForecastingAdapter(LibraryParams, Adapter):
             Unknown series, times not after the training data or off the grid.
         """
         self._check_fitted()
-        frames, labels = [], []
-        for key, future, steps, index in self._future(X, horizon):
-            values = self._forecast_series(self.models_[key], future, steps, key)
-            frames.append(self._frame_out(key, future, values))
-            labels.append(index)
-        out = self._assemble(frames, labels)
+        plan = self._future(X, horizon)
+        items = [(key, self.models_[key], future, steps) for key, future, steps, _ in plan]
+        results = self._run(_forecast_one, items, "forecasting", parallel=self.parallel_predict)
+        frames = [self._frame_out(key, future, values)
+                  for (key, future, _, _), (_, values, _) in zip(plan, results, strict=True)]
+        out = self._assemble(frames, [index for *_, index in plan])
         if events.listening():
             events.emit("predict", adapter=self, X=X, prediction=out)
         return out
@@ -692,8 +758,10 @@ class ForecastingAdapter(LibraryParams, Adapter):
         """
         self._check_fitted()
         comps, frames, labels = [], [], []
+        quiet = not self._option("verbose", False)
         for key, future, steps, index in self._future(X, horizon):
-            contrib, forecast = self._components_series(self.models_[key], future, steps, key)
+            with self._library_quiet(quiet):
+                contrib, forecast = self._components_series(self.models_[key], future, steps, key)
             frame = self._frame_out(key, future, {"forecast": forecast})
             comps.append(contrib.reset_index(drop=True))
             frames.append(pd.concat([frame, contrib.reset_index(drop=True).add_prefix("__c__")], axis=1))
@@ -756,6 +824,7 @@ class ForecastingAdapter(LibraryParams, Adapter):
         """
         self._check_fitted()
         data = self._as_data(new_observations, self.time_, self.target_, self.series_id_ or None, self.exog_ or None)
+        self._check_extras(data.frame, self.extras_, "the new observations")
         parts = {key: self._series_frame(data, part) for key, part in data.split().items()}
         known = {k: v for k, v in parts.items() if k in self.models_}
         fresh = {k: v for k, v in parts.items() if k not in self.models_}
@@ -796,6 +865,7 @@ class ForecastingAdapter(LibraryParams, Adapter):
     def _state(self) -> dict:
         return {
             "time": self.time_, "target": self.target_, "series_id": self.series_id_, "exog": self.exog_,
+            "extras": self.extras_,
             "series": [[k] if not isinstance(k, tuple) else list(k) for k in self.models_],
             "freq": list(self.freq_.values()),
             "last_time": [t.isoformat() for t in self.last_time_.values()],
@@ -805,6 +875,7 @@ class ForecastingAdapter(LibraryParams, Adapter):
     def _set_state(self, state: dict) -> None:
         self.time_, self.target_ = state["time"], state["target"]
         self.series_id_, self.exog_ = list(state["series_id"]), list(state["exog"])
+        self.extras_ = dict(state.get("extras", {}))
         if self.series_id_:
             keys = [k[0] if len(k) == 1 else tuple(k) for k in state["series"]]
         else:
