@@ -295,9 +295,9 @@ def current_subdir() -> str:
     >>> current_subdir().split("-")[0] in {"linux", "osx", "win"}
     True
     """
-    from rattler import Platform
+    from rattler import Subdir
 
-    return str(Platform.current())
+    return str(Subdir.current())
 
 
 def make_standin_channel(channel: Path, workdir: Path, conda_names: Iterable[str]) -> dict[str, str]:
@@ -604,6 +604,7 @@ def build_smoke_package(
     transcript: list[str] = []
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env["PATH"] = f"{prefix / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["COLUMNS"] = "200"  # rich would truncate the adapter names in an 80-column pipe
     where = _run(
         [str(prefix / "bin" / "python"), "-c", f"import {core}; print({core}.__version__, {core}.__file__)"],
         transcript,
