@@ -97,3 +97,10 @@ def __getattr__(name: str):
 
 def __dir__():
     return sorted(set(globals()) | set(_LAZY))
+
+
+# UNIML_LINEAGE=mlflow: subscribe a tiny listener now; the sink (and MLflow) load on the first event
+if __import__("os").environ.get("UNIML_LINEAGE"):
+    from uniml.lineage._env import install as _install_lineage
+
+    _install_lineage()
