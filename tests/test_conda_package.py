@@ -159,3 +159,16 @@ def test_smoke_build_installs_and_runs_from_a_fresh_prefix(tmp_path):
 def test_docstring_examples():
     outcome = doctest.testmod(package, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert outcome.attempted > 5 and outcome.failed == 0
+
+
+def test_release_workflow_runs_on_tags_and_refuses_smoke_builds():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text(encoding="utf-8"))
+    triggers = workflow[True] if True in workflow else workflow["on"]  # YAML 1.1 reads `on` as True
+    assert triggers["push"]["tags"] == ["v*"]
+    steps = {job: " ".join(str(s.get("run", "")) for s in spec["steps"]) for job, spec in workflow["jobs"].items()}
+    assert "conda_recipe" in steps["verify"] and "conda_package" in steps["verify"]
+    assert "--override-channels" in steps["build"]
+    # the guard looks for exactly the marker the smoke build puts in every build string
+    assert SMOKE_BUILD_PREFIX in steps["build"] and SMOKE_BUILD_PREFIX in steps["publish"]
+    assert workflow["jobs"]["publish"]["environment"] == "release"
+    assert workflow["jobs"]["publish"]["needs"] == "build" and workflow["jobs"]["build"]["needs"] == "verify"
