@@ -81,7 +81,7 @@ def _header(report, when: str) -> str:
               else f"{n_failed} of {n_gates} gate{'s' if n_gates != 1 else ''} failed")
     if not n_gates:
         detail = "no gates were set"
-    protocol = ", ".join(f"{_e(k)}={_e(v)}" for k, v in (report.protocol or {}).items())
+    protocol = ", ".join(f"{_e(k)}={_e(v)}" for k, v in (report.protocol or {}).items() if v is not None)
     rows = [
         ("task", _e(report.task)),
         ("protocol", protocol or "—"),
@@ -149,10 +149,7 @@ def _gates(report) -> str:
     )
 
 
-def _comparisons(report) -> str:
-    comp = report.comparisons
-    if comp is None or not len(comp):
-        return ""
+def _comparison_rows(report, comp) -> str:
     rows = []
     for _, r in comp.iterrows():
         better = report.greater_is_better.get(r["metric"], False)
@@ -171,13 +168,25 @@ def _comparisons(report) -> str:
             f"<td>[{_num(low)}, {_num(high)}]</td><td>{_num(float(conf) * 100, 3) + '%' if conf is not None else '—'}"
             f'</td><td class="text">{verdict} {_e(word)}</td></tr>')
     return (
-        "<h2>Comparisons</h2>"
-        "<p class='muted'>Mean paired difference <code>model − reference</code> over the same folds, with a "
-        "paired bootstrap confidence interval.</p>"
-        '<table id="comparisons"><thead><tr><th class="name">model</th><th class="name">reference</th>'
+        '<table class="comparisons"><thead><tr><th class="name">model</th><th class="name">reference</th>'
         '<th class="name">metric</th><th>difference</th><th>interval</th><th>confidence</th>'
         f'<th class="name">reading</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
     )
+
+
+def _comparisons(report) -> str:
+    comp = report.comparisons
+    if comp is None or not len(comp):
+        return ""
+    primary = comp["metric"] == report.metrics[0]
+    out = ("<h2>Comparisons</h2>"
+           "<p class='muted'>Mean paired difference <code>model − reference</code> over the same folds, with a "
+           f"paired bootstrap confidence interval; primary metric {_e(report.metrics[0])}.</p>"
+           + _comparison_rows(report, comp[primary]))
+    if (~primary).any():
+        out += (f"<details><summary>the other metrics ({int((~primary).sum())} comparisons)</summary>"
+                + _comparison_rows(report, comp[~primary]) + "</details>")
+    return out
 
 
 def _figures(report) -> str:

@@ -59,10 +59,21 @@ from uniml.core.errors import UnimlError
 
 __all__ = [
     "CandidateSpec",
+    "ChampionSpec",
     "EvalSpec",
     "LineageSpec",
     "SpecError",
+    "build_data",
+    "build_gates",
+    "build_metrics",
+    "build_model",
+    "build_protocol",
+    "lineage_settings",
     "load_spec",
+    "output_paths",
+    "parse_spec",
+    "read_frame",
+    "run_spec",
 ]
 
 TASKS = ("regression", "classification", "forecasting", "causal", "recommendation")
@@ -272,6 +283,23 @@ class CandidateSpec(_Strict):
         return self.model is not None and self.model.startswith(_URI_SCHEMES)
 
 
+class ChampionSpec(CandidateSpec):
+    """The current champion: like a candidate (its report name is always ``champion``).
+
+    ``refit: false`` scores the saved model as it is instead of refitting a
+    clone on every fold (optimistic when its training rows overlap the folds).
+    """
+
+    refit: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _no_name(cls, name):
+        if name is not None:
+            raise ValueError("the champion is always reported as 'champion'; remove 'name'")
+        return name
+
+
 class LineageSpec(_Strict):
     """Lineage settings: log the evaluation to MLflow."""
 
@@ -307,9 +335,11 @@ class EvalSpec(_Strict):
     candidates: list[CandidateSpec] = Field(min_length=1)
     protocol: dict[str, Any] | None = None
     metrics: list[str] | None = None
-    baselines: Literal["auto", "none"] | list[str] = "auto"
-    champion: CandidateSpec | None = None
+    baselines: list[CandidateSpec] = Field([], description="extra baselines (the task's own always run)")
+    champion: ChampionSpec | None = None
     gates: list[str | dict[str, Any]] = []
+    confidence: float = Field(0.95, gt=0, lt=1, description="level of the comparison intervals")
+    n_boot: int = Field(2000, ge=100, description="bootstrap draws")
     random_state: int | None = 0
     n_jobs: int = 1
     lineage: LineageSpec | bool = False
@@ -497,6 +527,7 @@ def _check_tasks(spec) -> None:
     from uniml.core.catalog import get_adapter_class
 
     entries = [(("candidates", i), c) for i, c in enumerate(spec.candidates)]
+    entries += [(("baselines", i), c) for i, c in enumerate(spec.baselines)]
     if spec.champion is not None:
         entries.append((("champion",), spec.champion))
     for path, cand in entries:
@@ -630,8 +661,10 @@ def build_model(spec, candidate: CandidateSpec, path: tuple):
             from uniml.lineage import load_adapter
         except ImportError as exc:
             raise spec.error(f"loading {candidate.model!r} needs uniml.lineage: {exc}", *path, "model") from None
+        lineage = lineage_settings(spec)
         try:
-            return load_adapter(candidate.model)
+            return load_adapter(candidate.model, trusted=candidate.trusted,
+                                tracking_uri=lineage.tracking_uri if lineage is not None else None)
         except Exception as exc:  # MLflow raises its own exception types for a missing model / server
             raise spec.error(f"cannot load {candidate.model!r}: {exc}", *path, "model") from None
     from uniml.core.persistence import load
@@ -876,3 +909,97 @@ def lineage_settings(spec) -> LineageSpec | None:
     if value is False or not value.enabled:
         return None
     return value
+
+
+def _column_refs(spec, frame) -> None:
+    """Protocol settings that name a column (``groups``, ``time``) must name one of the data."""
+    for key in ("groups", "time"):
+        name = (spec.protocol or {}).get(key)
+        if isinstance(name, str) and name not in frame.columns:
+            raise spec.error(f"column {name!r} is not in {Path(spec.data.path).name}", "protocol", key)
+
+
+#: harness errors -> the spec section they are about (for the line number)
+_SECTIONS = {"GateError": "gates", "MetricError": "metrics", "ProtocolError": "protocol",
+             "DataContractError": "data", "SchemaError": "data"}
+
+
+def run_spec(spec, progress=None):
+    """Evaluate what ``spec`` describes and return the report.
+
+    Parameters
+    ----------
+    spec : EvalSpec
+        From :func:`load_spec` / :func:`parse_spec`.
+    progress : callable, optional
+        Called as ``progress(done, total, description)`` between stages.
+
+    Returns
+    -------
+    EvalReport
+
+    Raises
+    ------
+    SpecError
+        Anything wrong with the spec or its data, located at the section it
+        concerns (a bad gate at its line, a protocol the data cannot satisfy
+        at ``protocol``...).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from sklearn.datasets import load_diabetes
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> load_diabetes(as_frame=True).frame.to_csv(folder / "d.csv", index=False)
+    >>> _ = (folder / "s.yaml").write_text(
+    ...     "task: regression\\ndata: {path: d.csv, target: target}\\n"
+    ...     "candidates: [{name: ols, adapter: statsmodels.ols}]\\n"
+    ...     "protocol: {kind: kfold, n_splits: 3}\\ngates: [rmse better than baseline]\\n")
+    >>> report = run_spec(load_spec(folder / "s.yaml"))
+    >>> report.passed, list(report.roles)
+    (True, ['ols', 'dummy_mean'])
+    """
+    import contextlib
+
+    from uniml.evaluation import evaluate
+
+    step = progress or (lambda done, total, what="": None)
+    step(0, 3, "reading data")
+    frame = read_frame(spec)
+    data = build_data(spec, frame)
+    protocol = build_protocol(spec)
+    _column_refs(spec, frame)
+    metrics = build_metrics(spec)
+    gates = build_gates(spec)
+    step(1, 3, "building models")
+    candidates = {c.label: build_model(spec, c, ("candidates", i)) for i, c in enumerate(spec.candidates)}
+    baselines = {c.label: build_model(spec, c, ("baselines", i)) for i, c in enumerate(spec.baselines)}
+    champion = build_model(spec, spec.champion, ("champion",)) if spec.champion is not None else None
+    lineage = lineage_settings(spec)
+    step(2, 3, f"evaluating {len(candidates)} candidate{'s' if len(candidates) != 1 else ''} ({spec.task})")
+    with contextlib.ExitStack() as stack:
+        if lineage is not None:
+            import uniml.lineage
+
+            stack.enter_context(uniml.lineage.enable(tracking_uri=lineage.tracking_uri,
+                                                     experiment=lineage.experiment))
+        try:
+            report = evaluate(
+                candidates, data, protocol=protocol, metrics=metrics, baselines=baselines or "auto",
+                champion=champion, gates=gates, n_jobs=spec.n_jobs, random_state=spec.random_state,
+                spec=spec.model_dump(mode="json", by_alias=True),
+                true_effect=getattr(spec.data, "true_effect", None),
+                champion_refit=spec.champion.refit if spec.champion is not None else True,
+                confidence=spec.confidence, n_boot=spec.n_boot)
+        except UnimlError as exc:
+            section = next((s for cls, s in _SECTIONS.items()
+                            if any(k.__name__ == cls for k in type(exc).__mro__)), None)
+            if section is None or isinstance(exc, SpecError):
+                raise
+            raise spec.error(str(exc), section) from None
+        if lineage is not None:
+            import uniml.lineage
+
+            uniml.lineage.flush()
+    step(3, 3, "done")
+    return report
