@@ -81,8 +81,18 @@ class _Problem:
     extra: dict = field(default_factory=dict)
 
 
+def _continuous(y: pd.Series) -> bool:
+    from sklearn.utils.multiclass import type_of_target
+
+    return y.dtype.kind == "f" and type_of_target(y.to_numpy()) == "continuous"
+
+
 def _task_of_model(model) -> str | None:
-    task = getattr(model, "task", None)
+    try:  # an adapter's task_kind follows what it wraps (sklearn.estimator: the estimator's kind)
+        task = getattr(getattr(model, "task_kind", None), "value", None)
+    except (AttributeError, TypeError, ValueError):
+        task = None
+    task = task or getattr(model, "task", None)
     if isinstance(task, str) and task in _TASKS:
         return task
     try:
@@ -123,6 +133,9 @@ def _problem(data, candidates: dict, true_effect, protocol) -> _Problem:
         task = kinds.pop()
         if task == "regression" and data.y.dtype.kind not in "biuf":
             raise DataContractError(f"regression candidates, but target {data.target!r} has dtype {data.y.dtype}")
+        if task == "classification" and _continuous(data.y):
+            raise DataContractError(f"classification candidates, but target {data.target!r} is continuous "
+                                    f"(non-integer floats); evaluate regression models on it")
         return _Problem(task, data, X=data.X, y=data.y, sample_weight=data.sample_weight)
     kinds = {ForecastData: "forecasting", CausalData: "causal", InteractionData: "recommendation"}
     task = next((t for cls, t in kinds.items() if isinstance(data, cls)), None)
@@ -428,7 +441,7 @@ def _load_champion(champion, trusted: bool):
     if "://" in text or text.startswith(("models:/", "runs:/")):
         from uniml.lineage import load_adapter
 
-        return load_adapter(text)
+        return load_adapter(text, trusted=trusted)
     from uniml.core.persistence import load
 
     if not Path(text).exists():
