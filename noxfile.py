@@ -62,15 +62,12 @@ def conda_package(session: nox.Session) -> None:
     """Offline smoke build of the conda packages: build + recipe tests, index, repodata, install, run.
 
     The stand-in channel offers what this session's virtualenv has installed: the build
-    backend, pip, and uniml's core dependencies at their installed versions.
+    backend, pip, and every dependency of uniml and of the `all` extra, at their installed
+    versions; `uniml` and `uniml-all` are each installed into a fresh prefix and run.
     """
     pyproject = tomllib.loads(Path("pyproject.toml").read_text(encoding="utf-8"))
-    session.install(
-        *CONDA_PACKAGE_DEPS,
-        "pip",
-        *pyproject["build-system"]["requires"],
-        *pyproject["project"]["dependencies"],
-    )
+    session.install(*CONDA_PACKAGE_DEPS, "pip", *pyproject["build-system"]["requires"], ".[all]")
     workdir = Path(session.create_tmp()) / "conda-smoke"
     shutil.rmtree(workdir, ignore_errors=True)  # every smoke build starts from nothing
-    session.run("python", "-m", "tools.conda.package", ".", "--workdir", str(workdir), *session.posargs)
+    session.run("python", "-m", "tools.conda.package", ".", "--workdir", str(workdir), "--with-all",
+                *session.posargs)

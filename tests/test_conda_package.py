@@ -84,6 +84,19 @@ def test_rattler_build_renders_the_converted_recipe_to_the_same_requirements(met
             assert len(run) == len(expected[name])
 
 
+def test_stand_ins_cover_the_core_build_and_with_all_every_wrapped_library(meta):
+    from tools.conda.package import _requirements_to_offer
+
+    found = outputs(meta)
+    core = _requirements_to_offer(found, PROJECT["name"])
+    assert {"python", "pip", "hatchling"} <= set(core)
+    assert {split_spec(pypi_to_conda(d))[0] for d in PROJECT["dependencies"]} <= set(core)
+    assert "py-xgboost" not in core and PROJECT["name"] not in core
+    everything = _requirements_to_offer(found, PROJECT["name"], with_all=True)
+    wrapped = {split_spec(s)[0] for s in found[PROJECT["name"] + "-all"].run} - {PROJECT["name"]}
+    assert wrapped <= set(everything) and PROJECT["name"] not in everything
+
+
 def test_conda_names_map_back_to_their_pypi_distributions():
     for pypi, conda in PYPI_TO_CONDA.items():
         assert conda_to_pypi(conda) == pypi

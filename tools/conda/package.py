@@ -24,7 +24,10 @@ start with ``smoke_do_not_publish``, summaries say so, ``extra.smoke-build`` is 
 the stand-in packages only work on the machine that made them. The release build is
 ``.github/workflows/release.yml`` against the internal channel.
 
-Run it as ``python -m tools.conda.package [--workdir DIR] [--keep]``.
+With ``--with-all`` it also installs ``uniml-all`` into a second prefix and checks that
+every wrapped library is there (the running environment then needs every extra).
+
+Run it as ``python -m tools.conda.package [--workdir DIR] [--keep] [--with-all]``.
 """
 
 from __future__ import annotations
@@ -429,7 +432,9 @@ class SmokeResult:
     repodata : dict
         Output name -> its repodata record.
     transcript : list of str
-        Commands run from the prefix and their output.
+        Commands run from the prefixes and their output.
+    prefix_all : pathlib.Path or None
+        The prefix ``uniml-all`` was installed into (with ``with_all=True``).
 
     Examples
     --------
@@ -442,12 +447,16 @@ class SmokeResult:
     prefix: Path
     repodata: dict[str, dict[str, Any]]
     transcript: list[str] = field(default_factory=list)
+    prefix_all: Path | None = None
 
 
-def _requirements_to_offer(found: Mapping[str, Output], core: str) -> list[str]:
+def _requirements_to_offer(found: Mapping[str, Output], core: str, with_all: bool = False) -> list[str]:
     names: list[str] = []
     out = found[core]
-    for spec in [*out.host, *out.run, *out.test_requires]:
+    specs = [*out.host, *out.run, *out.test_requires]
+    if with_all:
+        specs += [spec for name, other in found.items() if name != core for spec in other.run]
+    for spec in specs:
         name = split_spec(spec)[0]
         if name not in names and name not in found:
             names.append(name)
@@ -509,6 +518,7 @@ def build_smoke_package(
     repo_root: str | os.PathLike[str] = ".",
     workdir: str | os.PathLike[str] | None = None,
     *,
+    with_all: bool = False,
     log=print,
 ) -> SmokeResult:
     """Build, test, index, install and run the uniml conda package, offline.
@@ -520,6 +530,10 @@ def build_smoke_package(
     workdir : path-like, optional
         A fresh directory for everything the build writes (a new temporary directory
         by default). Must not exist or be empty.
+    with_all : bool, default False
+        Also install the ``-all`` metapackage into a second prefix and check that every
+        wrapped library's distribution is there. Needs every extra installed here (the
+        stand-ins are made from them).
     log : callable, default print
         Progress messages.
 
@@ -560,7 +574,7 @@ def build_smoke_package(
     log(f"v1 recipe: {recipe_dir / 'recipe.yaml'}")
 
     channel = workdir / "channel-smoke-do-not-publish"
-    offered = make_standin_channel(channel, workdir, _requirements_to_offer(found, core))
+    offered = make_standin_channel(channel, workdir, _requirements_to_offer(found, core, with_all))
     log("stand-in channel: " + ", ".join(f"{k} {v}" for k, v in offered.items()))
 
     saved = os.environ.get("RATTLER_CACHE_DIR")
@@ -618,7 +632,34 @@ def build_smoke_package(
     if core in scripts:
         _run([str(prefix / "bin" / core), "adapters"], transcript, env)
     log(f"ran from the prefix: import {core}, " + ", ".join(f"{s} --help" for s in scripts))
-    return SmokeResult(packages, channel, prefix, records, transcript)
+    result = SmokeResult(packages, channel, prefix, records, transcript)
+    if with_all:
+        result.prefix_all = _install_all(channel, found, core, workdir, env, transcript, log)
+    return result
+
+
+def _install_all(channel: Path, found, core: str, workdir: Path, env, transcript, log) -> Path:
+    everything = f"{core}-all"
+    prefix = workdir / "prefix-all"
+    env = {**env, "PATH": f"{prefix / 'bin'}{os.pathsep}{env['PATH']}"}
+    installed = _install(channel, f"{everything} =={found[everything].version}", prefix, workdir / "install-cache")
+    log(f"installed {everything} into {prefix}: {len(installed)} packages")
+    wanted = [conda_to_pypi(split_spec(s)[0]) for s in found[everything].run if split_spec(s)[0] not in found]
+    probe = (
+        "import importlib.metadata as m, sys\n"
+        f"wanted = {wanted!r}\n"
+        "missing = []\n"
+        "for name in wanted:\n"
+        "    try:\n"
+        "        print(name, m.version(name))\n"
+        "    except m.PackageNotFoundError:\n"
+        "        missing.append(name)\n"
+        "sys.exit(f'missing from the prefix: {missing}' if missing else 0)\n"
+    )
+    _run([str(prefix / "bin" / "python"), "-c", probe], transcript, env)
+    _run([str(prefix / "bin" / core), "adapters"], transcript, env)
+    log(f"{everything}: every wrapped library is installed in {prefix}")
+    return prefix
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -627,7 +668,7 @@ def main(argv: list[str] | None = None) -> int:
     Parameters
     ----------
     argv : list of str, optional
-        ``[--workdir DIR] [--keep] [REPO_ROOT]``.
+        ``[--workdir DIR] [--keep] [--with-all] [REPO_ROOT]``.
 
     Returns
     -------
@@ -645,10 +686,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("repo_root", nargs="?", default=".")
     parser.add_argument("--workdir", help="fresh directory for the build (default: a new temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary workdir")
+    parser.add_argument(
+        "--with-all",
+        action="store_true",
+        help="also install uniml-all into a second prefix (needs every extra installed here)",
+    )
     args = parser.parse_args(argv)
     workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="uniml-conda-smoke-"))
     try:
-        result = build_smoke_package(args.repo_root, workdir)
+        result = build_smoke_package(args.repo_root, workdir, with_all=args.with_all)
     except RecipeError as exc:
         print(f"conda smoke build failed: {exc}", file=sys.stderr)
         print(f"(work directory kept: {workdir})", file=sys.stderr)
