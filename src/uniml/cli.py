@@ -11,8 +11,9 @@ command                does
 
 Exit codes of ``uniml eval``: **0** every gate passed, **1** a gate failed (the
 reasons are printed), **2** the spec or its data is invalid (a readable
-message, never a traceback), **3** an unexpected internal error (with its
-traceback, to report as a bug). Nothing heavy (pandas, scikit-learn, the
+message, never a traceback), **3** the evaluation crashed on an unexpected
+error (a model that raised inside its library, or a bug; the traceback is
+printed). Nothing heavy (pandas, scikit-learn, the
 wrapped libraries) is imported until a command runs, so ``uniml --help`` is
 instant.
 
@@ -38,7 +39,7 @@ EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
 
 #: sub-command groups that live in other modules: name -> (module, attribute, one-line help)
 _LAZY = {
-    "lineage": ("uniml.lineage._cli", "lineage", "Lineage utilities (MLflow sync, runs)."),
+    "lineage": ("uniml.lineage._cli", "lineage", "Lineage: replay spooled runs into MLflow."),
 }
 
 
@@ -129,7 +130,8 @@ def eval_command(spec, report_path, json_path, quiet):
         code, message = _classify(exc)
         if code == EXIT_INTERNAL:
             traceback.print_exc()
-            _error(f"internal error (please report it): {message}")
+            _error(f"the evaluation crashed: {message} (traceback above; with a valid spec and data this is a "
+                   "bug in uniml or in a wrapped library)")
         else:
             _error(message)
         sys.exit(code)

@@ -979,6 +979,10 @@ def run_spec(spec, progress=None):
     step(2, 3, f"evaluating {len(candidates)} candidate{'s' if len(candidates) != 1 else ''} ({spec.task})")
     with contextlib.ExitStack() as stack:
         if lineage is not None:
+            # MLflow is imported here, before the sink starts, because the sink's background warm-up
+            # import can still be running when the evaluate event arrives (reported to lineage)
+            import mlflow  # noqa: F401
+
             import uniml.lineage
 
             stack.enter_context(uniml.lineage.enable(tracking_uri=lineage.tracking_uri,
