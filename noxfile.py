@@ -47,7 +47,7 @@ def demo(session: nox.Session) -> None:
 
 # the conda tooling's own pins; the package's dependencies come from pyproject.toml
 CONDA_RECIPE_DEPS = ["jinja2==3.1.6", "pyyaml==6.0.3", "packaging==26.3"]
-CONDA_PACKAGE_DEPS = [*CONDA_RECIPE_DEPS, "py-rattler-build==0.73.0", "py-rattler==0.28.0"]
+CONDA_PACKAGE_DEPS = [*CONDA_RECIPE_DEPS, "py-rattler-build==0.73.0", "py-rattler==0.28.0", "hatchling==1.33.0"]
 
 
 @nox.session(python=PYTHON)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import doctest
 import json
+import os
 import subprocess
 import sys
 from importlib.metadata import distribution
@@ -131,6 +132,18 @@ def test_repodata_check_compares_depends_with_the_rendered_run_requirements(meta
         _check_repodata(_fake_channel(tmp_path / "b", run[:-1]), core)
     with pytest.raises(PackageBuildError, match="repodata depends"):
         _check_repodata(_fake_channel(tmp_path / "c", [*run, "requests >=2"]), core)
+
+
+def test_public_modules_missing_from_test_imports_fail(meta):
+    from tools.conda.package import _check_test_imports, public_module_report
+
+    python = Path(sys.prefix) / "bin" / "python"
+    report = public_module_report(python, PROJECT["name"], dict(os.environ))
+    assert report["uniml.core.schema"] == "ok" and "uniml.core._private" not in report
+    core = outputs(meta)[PROJECT["name"]]
+    core.test_imports = sorted(m for m, state in report.items() if state == "ok" and m != "uniml.core.schema")
+    with pytest.raises(PackageBuildError, match=r"not in meta.yaml's test.imports: uniml.core.schema$"):
+        _check_test_imports(Path(sys.prefix), PROJECT["name"], core, [], dict(os.environ))
 
 
 def test_workdir_must_start_empty(tmp_path):

@@ -626,6 +626,8 @@ def build_smoke_package(
     ).split()
     if where[0] != found[core].version or not Path(where[1]).resolve().is_relative_to(prefix):
         raise PackageBuildError(f"import {core} from the prefix gave {where}, expected {found[core].version} under {prefix}")
+    _check_test_imports(prefix, core, found[core], transcript, env)
+    log(f"every public module that imports with only the core dependencies is in {core}'s test.imports")
     scripts = pyproject["project"].get("scripts") or {}
     for script in scripts:
         _run([str(prefix / "bin" / script), "--help"], transcript, env)
@@ -636,6 +638,75 @@ def build_smoke_package(
     if with_all:
         result.prefix_all = _install_all(channel, found, core, workdir, env, transcript, log)
     return result
+
+
+_IMPORT_PROBE = """
+import importlib, json, pkgutil, sys
+package = importlib.import_module(sys.argv[1])
+found = {sys.argv[1]: "ok"}
+failed = {}
+def onerror(name):
+    failed[name] = repr(sys.exc_info()[1])
+for info in pkgutil.walk_packages(package.__path__, sys.argv[1] + ".", onerror=onerror):
+    if any(part.startswith("_") for part in info.name.split(".")):
+        continue
+    try:
+        importlib.import_module(info.name)
+        found[info.name] = "ok"
+    except ModuleNotFoundError as exc:
+        found[info.name] = "needs " + str(exc.name)
+    except Exception as exc:
+        found[info.name] = "error " + repr(exc)
+found.update({k: "error " + v for k, v in failed.items() if k not in found})
+print(json.dumps(found))
+"""
+
+
+def public_module_report(python: Path, package: str, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Try to import every public module of ``package`` with a given interpreter.
+
+    Parameters
+    ----------
+    python : pathlib.Path
+        The interpreter (for example a prefix's ``bin/python``).
+    package : str
+        Top-level package name.
+    env : mapping, optional
+        Environment for the interpreter.
+
+    Returns
+    -------
+    dict
+        Module -> ``"ok"``, ``"needs <module>"`` (a dependency is not installed) or
+        ``"error <exception>"``. Modules with a ``_``-prefixed part are private and skipped.
+
+    Examples
+    --------
+    >>> report = public_module_report(Path(sys.executable), "json")
+    >>> report["json"], report["json.decoder"]
+    ('ok', 'ok')
+    """
+    done = subprocess.run(
+        [str(python), "-c", _IMPORT_PROBE, package], capture_output=True, text=True, timeout=300, env=env, check=False
+    )
+    if done.returncode != 0:
+        raise PackageBuildError(f"could not list the modules of {package}: {done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _check_test_imports(prefix: Path, core: str, out: Output, transcript: list[str], env) -> None:
+    report = public_module_report(prefix / "bin" / "python", core, env)
+    transcript.append("public modules in the core-only prefix:\n" + "\n".join(f"  {k}: {v}" for k, v in sorted(report.items())))
+    broken = {k: v for k, v in report.items() if v.startswith("error")}
+    unlisted = sorted(k for k, v in report.items() if v == "ok" and k not in out.test_imports)
+    problems = [f"{k} fails to import: {v}" for k, v in sorted(broken.items())]
+    if unlisted:
+        problems.append(
+            "these public modules import with only the core dependencies but are not in "
+            f"meta.yaml's test.imports: {', '.join(unlisted)}"
+        )
+    if problems:
+        raise PackageBuildError("test.imports check failed:\n  " + "\n  ".join(problems))
 
 
 def _install_all(channel: Path, found, core: str, workdir: Path, env, transcript, log) -> Path:
