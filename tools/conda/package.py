@@ -492,12 +492,13 @@ def _check_repodata(channel: Path, found: Mapping[str, Output]) -> dict[str, dic
 
 
 def _install(channel: Path, spec: str, prefix: Path, cache: Path) -> list[str]:
-    from rattler import Channel, install, solve
+    from rattler import Channel, Gateway, install, solve
 
     async def go() -> list[str]:
         records = await solve(
             sources=[Channel(channel.as_uri())],
             specs=[spec],
+            gateway=Gateway(cache_dir=cache / "repodata"),  # nothing shared between runs
             platforms=[current_subdir(), "noarch"],
         )
         await install(records, target_prefix=prefix, cache_dir=cache, show_progress=False)
