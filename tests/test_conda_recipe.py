@@ -269,3 +269,16 @@ def test_rendered_yaml_is_what_conda_build_would_parse():
 def test_docstring_examples():
     result = doctest.testmod(recipe, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 10 and result.failed == 0
+
+
+def test_description_with_yaml_syntax_renders_verbatim(tree):
+    text = (tree / "pyproject.toml").read_text(encoding="utf-8")
+    tricky = "Models: one API # for \\\"all\\\" & <every> library's {needs}"
+    start = text.index("description = ")
+    end = text.index("\n", start)
+    (tree / "pyproject.toml").write_text(text[:start] + f'description = "{tricky}"' + text[end:], encoding="utf-8")
+    expected = tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8"))["project"]["description"]
+    meta = render(tree, "linux-64")
+    assert meta["about"]["summary"] == expected
+    assert outputs(meta)["uniml"].summary == expected
+    assert check(tree) == []
