@@ -246,3 +246,141 @@ def test_nhefs_backdoor_estimates_land_in_the_books_interval(nhefs):
     # and the intervals agree with the book's to within a few tenths of a kilo
     for s in (linear, dml):
         assert abs(s["lower"] - 2.5) < 0.4 and abs(s["upper"] - 4.5) < 0.4
+
+
+# ------------------------------------------------------ multi-valued treatment
+@pytest.fixture(scope="module")
+def three_arms():
+    return make_causal_data(n=3000, seed=7, treatment="multi")
+
+
+def _arrays(data):
+    return data.Y.to_numpy(float), data.T.to_numpy(), data.X.to_numpy(float), data.W.to_numpy(float)
+
+
+def test_econml_multi_valued_treatment_recovers_each_arm(three_arms):
+    data, truth = three_arms
+    models = {
+        "dml": _dml(),
+        "dr": uniml.make("econml.dr", model_propensity=LogisticRegression(), model_regression=LinearRegression(),
+                         cv=2, random_state=0),
+    }
+    for name, model in models.items():
+        model.fit(data)
+        assert model.treatment_type_ == "multi" and model.treatment_levels_ == [0, 1, 2], name
+        assert (model.control_, model.treated_) == (0, 2)  # default contrast: lowest -> highest arm
+        for k in (1, 2):
+            s = model.effect_summary(treated=k)
+            level = truth["levels"][k]
+            assert s["treated"] == k and s["control"] == 0
+            assert s["lower"] <= level["ate"] <= s["upper"], (name, k, s, level["ate"])
+            pred = model.predict(data.frame, treated=k)
+            rmse = float(np.sqrt(((pred["effect"] - level["cate"].loc[pred.index]) ** 2).mean()))
+            assert rmse < 0.15, (name, k, rmse)
+        # arm 2 is not twice arm 1 here (curvature): each arm is estimated on its own
+        gap = model.effect_summary(treated=2)["ate"] - 2 * model.effect_summary(treated=1)["ate"]
+        assert abs(gap - 0.5) < 0.3, (name, gap)
+        pd.testing.assert_frame_equal(model.predict(data.frame), model.predict(data.frame, treated=2))
+
+
+def test_econml_multi_valued_treatment_equals_raw_econml(three_arms):
+    from econml.dml import LinearDML
+    from econml.dr import LinearDRLearner
+    from econml.metalearners import TLearner
+
+    data, _ = three_arms
+    y, t, X, W = _arrays(data)
+    dml = _dml().fit(data)
+    raw = LinearDML(model_y=LinearRegression(), model_t=LogisticRegression(), cv=2, random_state=0,
+                    discrete_treatment=True).fit(y, t, X=X, W=W)
+    dr = uniml.make("econml.dr", model_propensity=LogisticRegression(), model_regression=LinearRegression(),
+                    cv=2, random_state=0).fit(data)
+    raw_dr = LinearDRLearner(model_propensity=LogisticRegression(), model_regression=LinearRegression(), cv=2,
+                             random_state=0).fit(y, t, X=X, W=W)
+    meta = uniml.make("econml.metalearner", models=LinearRegression(), n_bootstrap_samples=10,
+                      random_state=0).fit(data)
+    XW = np.column_stack([X, W])
+    raw_meta = TLearner(models=LinearRegression()).fit(y, t, X=XW)
+    for k in (1, 2):
+        np.testing.assert_array_equal(dml.predict(data.frame, treated=k)["effect"], raw.effect(X, T0=0, T1=k))
+        lower, upper = raw.effect_interval(X, T0=0, T1=k, alpha=0.1)
+        got = dml.predict(data.frame, alpha=0.1, treated=k)
+        np.testing.assert_array_equal(got["lower"], lower)
+        np.testing.assert_array_equal(got["upper"], upper)
+        assert dml.effect_summary(treated=k)["ate"] == raw.ate(X, T0=0, T1=k)
+        np.testing.assert_array_equal(dr.predict(data.frame, treated=k)["effect"], raw_dr.effect(X, T0=0, T1=k))
+        np.testing.assert_allclose(meta.predict(data.frame, treated=k)["effect"], raw_meta.effect(XW, T0=0, T1=k),
+                                   rtol=1e-12, atol=1e-12)
+    # the explanation follows the contrast: SHAP of arm 2's CATE, additive to it
+    exp = dml.explain(data.frame.head(10))
+    assert exp.meta["contrast"] == (0, 2) and exp.additive
+    np.testing.assert_allclose(exp.reconstruction(), dml.predict(data.frame.head(10))["effect"], atol=1e-6)
+
+
+def test_dowhy_multi_valued_treatment_each_level_against_truth_and_raw_dowhy():
+    import dowhy
+
+    # DoWhy's linear regression is linear in the treatment value: generate data for which that is right
+    data, truth = make_causal_data(n=3000, seed=8, treatment="multi", curvature=0.0)
+    model = uniml.make("dowhy.effect", random_state=0, num_simulations=3).fit(data)
+    raw = dowhy.CausalModel(data=data.frame.reset_index(drop=True), treatment="t", outcome="y",
+                            common_causes=["w1", "w2"], effect_modifiers=["x1", "x2"])
+    estimand = raw.identify_effect(proceed_when_unidentifiable=True, method_name="maximal-adjustment")
+    for k in (1, 2):
+        s = model.effect_summary(treated=k)
+        assert s["lower"] <= truth["levels"][k]["ate"] <= s["upper"], (k, s)
+        pred = model.predict(data.frame, treated=k)
+        rmse = float(np.sqrt(((pred["effect"] - truth["levels"][k]["cate"].loc[pred.index]) ** 2).mean()))
+        assert rmse < 0.08 * k, (k, rmse)  # the error scales with the dose k (the fit is per unit)
+        value = raw.estimate_effect(estimand, method_name="backdoor.linear_regression", control_value=0,
+                                    treatment_value=k).value
+        assert s["ate"] == pytest.approx(float(value), abs=1e-9)
+
+
+def test_treated_level_is_checked(three_arms):
+    data, _ = three_arms
+    model = _dml().fit(data)
+    with pytest.raises(uniml.DataContractError, match=r"treated=5 is not a treatment level seen at fit; levels are \[0, 1, 2\]"):
+        model.predict(data.frame, treated=5)
+    with pytest.raises(uniml.DataContractError, match="control level itself"):
+        model.effect_summary(treated=0)
+    with pytest.raises(uniml.DataContractError, match="needs a binary treatment.*multi"):
+        uniml.make("dowhy.effect", method="backdoor.propensity_score_weighting").fit(data)
+
+
+# ------------------------------------------------ the libraries' own generators
+def test_known_truth_from_dowhys_linear_dataset():
+    import dowhy.datasets
+
+    from uniml.core.causal import seeded_global_numpy
+
+    # a continuous treatment: DoWhy 0.14's binary conversion (np.vectorize) fails under numpy 2.4
+    with seeded_global_numpy(3):  # DoWhy's generator draws from numpy's global state
+        ds = dowhy.datasets.linear_dataset(beta=10, num_common_causes=3, num_effect_modifiers=0,
+                                           num_samples=3000, treatment_is_binary=False)
+    frame = ds["df"]
+    roles = {"outcome": ds["outcome_name"], "treatment": ds["treatment_name"][0],
+             "confounders": list(ds["common_causes_names"])}
+    truth = float(ds["ate"])  # per unit of treatment: the contrast 0 -> 1
+    unit = {"control_value": 0.0, "treated_value": 1.0}
+    for model in (uniml.make("dowhy.effect", random_state=0, **unit),
+                  uniml.make("econml.dml", model_y=LinearRegression(), model_t=LinearRegression(), cv=2,
+                             random_state=0, **unit)):
+        s = model.fit(frame, **roles).effect_summary()
+        assert s["lower"] <= truth <= s["upper"], (model.name, s, truth)
+
+
+def test_known_truth_from_econmls_ihdp_surfaces():
+    from econml.data.dgps import ihdp_surface_A, ihdp_surface_B
+
+    for surface, seed in ((ihdp_surface_A, 0), (ihdp_surface_B, 1)):
+        Y, T, X, true_te = surface(random_state=seed)
+        names = [f"x{i}" for i in range(X.shape[1])]
+        frame = pd.DataFrame(X, columns=names).assign(y=Y, t=T.astype(int))
+        model = uniml.make("econml.dml", model_y=LinearRegression(), model_t=LogisticRegression(max_iter=2000),
+                           cv=3, random_state=0)
+        s = model.fit(frame, outcome="y", treatment="t", effect_modifiers=names).effect_summary()
+        assert s["lower"] <= float(np.mean(true_te)) <= s["upper"], (surface.__name__, s, np.mean(true_te))
+        if surface is ihdp_surface_A:  # constant effect 4: the linear CATE model is right, rows stay close
+            rmse = float(np.sqrt(np.mean((model.predict(frame)["effect"].to_numpy() - true_te) ** 2)))
+            assert rmse < 1.0, rmse

@@ -231,30 +231,39 @@ class DoWhyEffect(CausalAdapter):
             raise UnimlError(f"{self.name}: unexpected regression layout ({len(params)} coefficients)")
         return params[idx], cov[np.ix_(idx, idx)], modifiers
 
-    def _contrast(self, X: np.ndarray) -> np.ndarray:
-        delta = float(self.treated_) - float(self.control_)
+    def _contrast(self, X: np.ndarray, treated) -> np.ndarray:
+        delta = float(treated) - float(self.control_)
         return delta * np.hstack([np.ones((len(X), 1)), X])
 
-    def _effect(self, X, alpha):
+    def _fixed_contrast(self, treated) -> None:
+        if treated != self.treated_:
+            raise UnimlError(
+                f"{self.name}: method {self.method!r} estimated the contrast {self.control_!r} -> {self.treated_!r} "
+                f"only; refit with treated_value={treated!r} for another level (backdoor.linear_regression "
+                f"gives every level from one fit)"
+            )
+
+    def _effect(self, X, alpha, treated):
         n = len(X)
         if self.method == _LINEAR:
             beta, cov, modifiers = self._linear_parts()
-            C = self._contrast(X[modifiers].to_numpy(dtype=float).reshape(n, -1))
+            C = self._contrast(X[modifiers].to_numpy(dtype=float).reshape(n, -1), treated)
             effect = C @ beta
             se = np.sqrt(np.einsum("ij,jk,ik->i", C, cov, C))
             lower, upper = z_interval(effect, se, alpha)
             return effect, lower, upper
-        ate, lower, upper = self._ate(alpha)
+        ate, lower, upper = self._ate(alpha, treated)
         return np.full(n, ate), np.full(n, lower), np.full(n, upper)
 
-    def _ate(self, alpha):
+    def _ate(self, alpha, treated):
         if self.method == _LINEAR:
             beta, cov, modifiers = self._linear_parts()
             means = np.array([[self.modifier_means_[m] for m in modifiers]]).reshape(1, -1)
-            c = self._contrast(means)[0]
+            c = self._contrast(means, treated)[0]
             ate, se = float(c @ beta), float(np.sqrt(c @ cov @ c))
             lower, upper = z_interval(ate, se, alpha)
             return ate, float(lower), float(upper)
+        self._fixed_contrast(treated)
         ate = float(np.ravel(self.estimate_.value)[0])
         lower, upper = np.quantile(self.bootstrap_, [alpha / 2, 1 - alpha / 2])
         return ate, float(min(lower, ate)), float(max(upper, ate))

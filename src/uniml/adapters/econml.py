@@ -165,19 +165,19 @@ class _EconML(LibraryParams, CausalAdapter):
     def _x(self, X: pd.DataFrame):
         return X.to_numpy(dtype=float) if X.shape[1] else None
 
-    def _effect(self, X, alpha):
+    def _effect(self, X, alpha, treated):
         est, x = self.estimator_, self._x(X)
-        effect = np.asarray(est.effect(x, T0=self.control_, T1=self.treated_), dtype=float).reshape(-1)
-        lower, upper = est.effect_interval(x, T0=self.control_, T1=self.treated_, alpha=alpha)
+        effect = np.asarray(est.effect(x, T0=self.control_, T1=treated), dtype=float).reshape(-1)
+        lower, upper = est.effect_interval(x, T0=self.control_, T1=treated, alpha=alpha)
         lower, upper = np.asarray(lower, dtype=float).reshape(-1), np.asarray(upper, dtype=float).reshape(-1)
         if x is None:  # no effect modifiers: every row gets the (constant) effect
             effect, lower, upper = (np.repeat(v[:1], len(X)) for v in (effect, lower, upper))
         return effect, lower, upper
 
-    def _ate(self, alpha):
+    def _ate(self, alpha, treated):
         est = self.estimator_
-        ate = est.ate(self.X_train_, T0=self.control_, T1=self.treated_)
-        lower, upper = est.ate_interval(self.X_train_, T0=self.control_, T1=self.treated_, alpha=alpha)
+        ate = est.ate(self.X_train_, T0=self.control_, T1=treated)
+        lower, upper = est.ate_interval(self.X_train_, T0=self.control_, T1=treated, alpha=alpha)
         return float(np.ravel(ate)[0]), float(np.ravel(lower)[0]), float(np.ravel(upper)[0])
 
     # -------------------------------------------------------------- explain
@@ -194,7 +194,7 @@ class _EconML(LibraryParams, CausalAdapter):
         sv = per_treatment[key]
         values = np.asarray(sv.values, dtype=float).reshape(len(X), len(names))
         base = np.asarray(sv.base_values, dtype=float).reshape(-1)
-        effect = pd.Series(self._effect(X, self.alpha)[0])
+        effect = pd.Series(self._effect(X, self.alpha, self.treated_)[0])
         contributions = pd.DataFrame(values, columns=list(X.columns))
         base_value = float(base[0]) if base.size else 0.0
         # SHAP of a non-linear final stage (forests) is approximate: claim additivity only when it holds

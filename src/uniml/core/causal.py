@@ -287,7 +287,20 @@ class CausalAdapter(Adapter):
             raise SchemaError(f"column {bad[0]!r} (effect modifier) has missing values", column=bad[0])
         return X
 
-    def predict(self, frame, alpha: float | None = None) -> pd.DataFrame:
+    def _treated_level(self, treated):
+        """The treated level of the contrast (``treated_`` by default), checked against the levels seen at fit."""
+        if treated is None:
+            return self.treated_
+        levels = getattr(self, "treatment_levels_", None)
+        if levels is not None and treated not in levels:
+            raise DataContractError(
+                f"role 'treatment': treated={treated!r} is not a treatment level seen at fit; levels are {levels}"
+            )
+        if treated == self.control_:
+            raise DataContractError(f"role 'treatment': treated={treated!r} is the control level itself")
+        return treated.item() if isinstance(treated, np.generic) else treated
+
+    def predict(self, frame, alpha: float | None = None, *, treated=None) -> pd.DataFrame:
         """Conditional average treatment effect (CATE) of each row, with its interval.
 
         Parameters
@@ -296,6 +309,10 @@ class CausalAdapter(Adapter):
             Must hold the effect-modifier columns (other columns are ignored).
         alpha : float, optional
             Intervals cover ``1 - alpha``; default the adapter's ``alpha``.
+        treated : optional
+            Treatment level contrasted with ``control_`` (default ``treated_``):
+            with a multi-valued treatment, one call per level gives each
+            level's effect against the control from the same fitted model.
 
         Returns
         -------
@@ -307,11 +324,13 @@ class CausalAdapter(Adapter):
         NotFittedError
         SchemaError
             A missing effect modifier or one of another dtype kind, naming it.
+        DataContractError
+            ``treated`` is not a treatment level seen at fit.
         """
         self._check_fitted()
         X = self._modifiers(frame)
         a = getattr(self, "alpha", 0.05) if alpha is None else alpha
-        effect, lower, upper = self._effect(X, a)
+        effect, lower, upper = self._effect(X, a, self._treated_level(treated))
         index = frame.frame.index if isinstance(frame, CausalData) else frame.index
         out = pd.DataFrame({"effect": np.asarray(effect, dtype=float).reshape(-1),
                             "lower": np.asarray(lower, dtype=float).reshape(-1),
@@ -321,15 +340,17 @@ class CausalAdapter(Adapter):
         return out
 
     def _predict(self, X):
-        return self._effect(X, self.alpha)[0]
+        return self._effect(X, self.alpha, self.treated_)[0]
 
-    def effect_summary(self, alpha: float | None = None) -> dict:
+    def effect_summary(self, alpha: float | None = None, *, treated=None) -> dict:
         """The average treatment effect over the training rows, with its interval.
 
         Parameters
         ----------
         alpha : float, optional
             The interval covers ``1 - alpha``; default the adapter's ``alpha``.
+        treated : optional
+            Treatment level contrasted with ``control_`` (default ``treated_``).
 
         Returns
         -------
@@ -340,12 +361,15 @@ class CausalAdapter(Adapter):
         Raises
         ------
         NotFittedError
+        DataContractError
+            ``treated`` is not a treatment level seen at fit.
         """
         self._check_fitted()
         a = self.alpha if alpha is None else alpha
-        ate, lower, upper = self._ate(a)
+        level = self._treated_level(treated)
+        ate, lower, upper = self._ate(a, level)
         return {"ate": float(ate), "lower": float(lower), "upper": float(upper), "alpha": float(a),
-                "method": self._method_name(), "control": self.control_, "treated": self.treated_,
+                "method": self._method_name(), "control": self.control_, "treated": level,
                 "n": int(self.n_train_)}
 
     def explain(self, frame, **kwargs) -> Explanation:
@@ -375,12 +399,12 @@ class CausalAdapter(Adapter):
 
     # ---------------------------------------------------------------- hooks
     @abstractmethod
-    def _effect(self, X: pd.DataFrame, alpha: float):
-        """``(effect, lower, upper)`` arrays for schema-checked effect modifiers ``X``."""
+    def _effect(self, X: pd.DataFrame, alpha: float, treated):
+        """``(effect, lower, upper)`` arrays of the contrast ``control_ -> treated`` for effect modifiers ``X``."""
 
     @abstractmethod
-    def _ate(self, alpha: float):
-        """``(ate, lower, upper)`` over the training rows."""
+    def _ate(self, alpha: float, treated):
+        """``(ate, lower, upper)`` of the contrast ``control_ -> treated`` over the training rows."""
 
     def _method_name(self) -> str:
         return self.name

@@ -29,7 +29,8 @@ __all__ = ["checks", "make_causal_data"]
 
 
 def make_causal_data(n: int = 500, seed: int = 0, treatment: str = "binary", effect: float = 1.0,
-                     heterogeneity: float = 0.5, confounding: float = 1.0, noise: float = 1.0):
+                     heterogeneity: float = 0.5, confounding: float = 1.0, noise: float = 1.0,
+                     curvature: float = 0.5):
     """Confounded data whose true treatment effect is known.
 
     ``tau(x) = effect + heterogeneity * x1`` (linear in the effect modifier
@@ -40,11 +41,16 @@ def make_causal_data(n: int = 500, seed: int = 0, treatment: str = "binary", eff
     ----------
     n : int
     seed : int
-    treatment : {"binary", "continuous"}
-        A 0/1 treatment with propensity ``sigmoid(confounding * w1 + 0.5 x1)``,
-        or a continuous dose ``confounding * w1 + 0.5 x1 + N(0, 1)`` (the
-        effect is then per unit of dose).
+    treatment : {"binary", "continuous", "multi"}
+        A 0/1 treatment with propensity ``sigmoid(confounding * w1 + 0.5 x1)``;
+        a continuous dose ``confounding * w1 + 0.5 x1 + N(0, 1)`` (the effect is
+        then per unit of dose); or three arms ``t in {0, 1, 2}`` drawn with
+        probabilities ``softmax(0, s, 2 s)``, ``s = confounding * w1 + 0.5 x1``,
+        where arm ``k`` has effect ``tau_k(x) = k * tau(x) + curvature * k (k - 1) / 2``
+        against arm 0 (so arm 2 is not simply twice arm 1 unless ``curvature=0``).
     effect, heterogeneity, confounding, noise : float
+    curvature : float
+        Extra effect of arm 2 (``treatment="multi"`` only).
 
     Returns
     -------
@@ -54,7 +60,9 @@ def make_causal_data(n: int = 500, seed: int = 0, treatment: str = "binary", eff
     truth : dict
         ``ate`` (the sample average of ``tau``), ``cate`` (a Series indexed
         like the frame) and ``naive`` (difference in means, biased by the
-        confounding; binary only).
+        confounding; binary only). With ``treatment="multi"``, ``ate`` and
+        ``cate`` are arm 2's against arm 0, and ``levels`` maps each arm
+        ``k = 1, 2`` to its own ``{"ate": ..., "cate": ...}``.
 
     Examples
     --------
@@ -72,16 +80,29 @@ def make_causal_data(n: int = 500, seed: int = 0, treatment: str = "binary", eff
         t = (rng.uniform(size=n) < 1 / (1 + np.exp(-score))).astype(np.int64)
     elif treatment == "continuous":
         t = score + rng.normal(size=n)
+    elif treatment == "multi":
+        logits = np.column_stack([np.zeros(n), score, 2 * score])
+        prob = np.exp(logits - logits.max(axis=1, keepdims=True))
+        prob /= prob.sum(axis=1, keepdims=True)
+        t = (rng.uniform(size=(n, 1)) > np.cumsum(prob, axis=1)[:, :2]).sum(axis=1).astype(np.int64)
     else:
-        raise ValueError(f"treatment must be 'binary' or 'continuous', got {treatment!r}")
+        raise ValueError(f"treatment must be 'binary', 'continuous' or 'multi', got {treatment!r}")
     tau = effect + heterogeneity * x1
-    y = tau * t + w1 + 0.5 * w2 + x2 + noise * rng.normal(size=n)
+    if treatment == "multi":
+        arm = {k: k * tau + curvature * k * (k - 1) / 2 for k in (1, 2)}
+        y = np.select([t == 1, t == 2], [arm[1], arm[2]], 0.0) + w1 + 0.5 * w2 + x2 + noise * rng.normal(size=n)
+        tau = arm[2]
+    else:
+        y = tau * t + w1 + 0.5 * w2 + x2 + noise * rng.normal(size=n)
     index = pd.Index([f"u{i}" for i in rng.permutation(n)], name="unit")
     frame = pd.DataFrame({"y": y, "t": t, "x1": x1, "x2": x2, "w1": w1, "w2": w2}, index=index)
     data = CausalData(frame, outcome="y", treatment="t", effect_modifiers=["x1", "x2"], confounders=["w1", "w2"])
     truth = {"ate": float(tau.mean()), "cate": pd.Series(tau, index=index, name="cate")}
     if treatment == "binary":
         truth["naive"] = float(y[t == 1].mean() - y[t == 0].mean())
+    if treatment == "multi":
+        truth["levels"] = {k: {"ate": float(arm[k].mean()), "cate": pd.Series(arm[k], index=index, name="cate")}
+                           for k in (1, 2)}
     return data, truth
 
 
