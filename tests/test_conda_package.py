@@ -182,6 +182,24 @@ def test_smoke_build_installs_and_runs_from_a_fresh_prefix(tmp_path):
     assert any("uniml adapters" in line and "sklearn.estimator" in line for line in result.transcript)
 
 
+@pytest.mark.slow
+def test_smoke_build_fails_when_a_recipe_test_fails(tmp_path):
+    import shutil
+
+    tree = tmp_path / "tree"
+    shutil.copytree(ROOT / "src", tree / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("meta.yaml", "pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, tree / name)
+    meta_text = (tree / "meta.yaml").read_text(encoding="utf-8")
+    (tree / "meta.yaml").write_text(
+        meta_text.replace("        - uniml adapters\n", "        - uniml adapters\n        - uniml no-such-command\n"),
+        encoding="utf-8",
+    )
+    with pytest.raises(PackageBuildError, match="rattler-build"):
+        build_smoke_package(tree, tmp_path / "work", log=lambda message: None)
+    assert not list((tmp_path / "work").glob("prefix*"))  # nothing was installed
+
+
 def test_docstring_examples():
     outcome = doctest.testmod(package, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert outcome.attempted > 5 and outcome.failed == 0
