@@ -49,10 +49,10 @@ def test_kfold_rmse_equals_cross_val_score(diabetes):
     import lightgbm
 
     X, y = diabetes
-    candidates = {"ridge": ridge(), "lgbm": uniml.make("lightgbm.regressor", n_estimators=20, verbose=-1)}
+    candidates = {"ridge": ridge(), "lgbm": uniml.make("lightgbm.regressor", n_estimators=20, n_jobs=1, verbose=-1)}
     report = evaluate(candidates, (X, y), protocol=KFold(5, random_state=3), metrics=["rmse"], n_jobs=1)
     cv = SkKFold(5, shuffle=True, random_state=3)
-    raw = {"ridge": Ridge(), "lgbm": lightgbm.LGBMRegressor(n_estimators=20, verbose=-1)}
+    raw = {"ridge": Ridge(), "lgbm": lightgbm.LGBMRegressor(n_estimators=20, n_jobs=1, verbose=-1)}
     for name, est in raw.items():
         expected = -cross_val_score(est, X, y, cv=cv, scoring="neg_root_mean_squared_error")
         np.testing.assert_allclose(_fold_means(report, name, "rmse"), expected, rtol=1e-9)

@@ -703,6 +703,9 @@ def evaluate(candidates, data, protocol=None, metrics=None, baselines="auto", ch
 
     from joblib import Parallel, delayed, effective_n_jobs
 
+    if task in ("regression", "classification"):  # workers need X and y only: ship the data once, not twice
+        problem = _Problem(task, None, X=problem.X, y=problem.y, sample_weight=problem.sample_weight)
+
     workers = max(1, min(effective_n_jobs(n_jobs), len(jobs)))
     inner = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
     if workers > 1:
