@@ -248,3 +248,27 @@ def test_recommendation_protocol_matches_ranking_metrics():
         assert set(test["u"]) <= set(train["u"]) and set(test["i"]) <= set(train["i"])
     curve = r.predictions[(r.predictions.model == "lfm") & (r.predictions.fold == 0)]
     assert curve["k"].tolist() == [1, 2, 3, 4, 5]
+
+
+def test_champion_from_an_mlflow_run_uri(diabetes, tmp_path, monkeypatch):
+    import uniml.lineage as lineage
+
+    monkeypatch.chdir(tmp_path)
+    X, y = diabetes
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    with lineage.enable(tracking_uri=uri, experiment="eval-test", spool=str(tmp_path / "spool"), explain_rows=0):
+        ridge(alpha=0.3).fit(X, y)
+        run = lineage.last_run(timeout=60)
+        assert run is not None and run.model_uri.startswith("runs:/")
+        seen = []
+        token = events.subscribe(lambda name, payload: seen.append(name))
+        try:
+            r = evaluate({"worse": ridge(alpha=30.0)}, (X, y), champion=run.model_uri,
+                         gates=["rmse not worse than champion by 1%"], n_jobs=1)
+        finally:
+            events.unsubscribe(token)
+        lineage.flush(timeout=60)
+    assert r.params["champion"]["estimator__alpha"] == 0.3
+    assert not r.passed and "vs champion" in r.gates[0].reason
+    assert seen == ["evaluate"]  # the refits of the champion and candidates per fold are not tracked
+    assert r.extra["champion_source"] == run.model_uri
