@@ -41,8 +41,11 @@ def benchmarks(session: nox.Session) -> None:
 def demo(session: nox.Session) -> None:
     """The demo over every installed adapter; pass e.g. `-- --only lightgbm.regressor --folds 2`."""
     session.install("-e", ".[all]")
-    session.run("python", "-m", "uniml.demo", "--out", str(Path(session.create_tmp()) / "uniml-demo"),
-                *session.posargs)
+    tmp = Path(session.create_tmp())
+    # the demo's lineage goes to the session's tmp, not to a mlruns.db in the checkout
+    session.run("python", "-m", "uniml.demo", "--out", str(tmp / "uniml-demo"), *session.posargs,
+                env={"MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlruns.db'}",
+                     "UNIML_LINEAGE_SPOOL": str(tmp / "lineage-spool")})
 
 
 # the conda tooling's own pins; the package's dependencies come from pyproject.toml
