@@ -202,10 +202,9 @@ def _prepare(model, inner_threads, refit: bool):
     m = clone(model, safe=False)  # objects without get_params are deep-copied
     if inner_threads is not None:
         library = getattr(type(m), "library", "")
-        params = m.get_params(deep=False)
-        if library in _THREADED_LIBRARIES and params.get("n_jobs") in (None, -1, 0):
-            m.set_params(n_jobs=inner_threads)
-        elif "n_jobs" in params and params["n_jobs"] in (-1,) and library not in ("",):
+        params = m.get_params(deep=False) if hasattr(m, "get_params") else {}
+        # "all cores" in every worker would oversubscribe; an explicit thread count is the user's choice
+        if (library in _THREADED_LIBRARIES and params.get("n_jobs") in (None, -1, 0)) or params.get("n_jobs") == -1:
             m.set_params(n_jobs=inner_threads)
     return m
 
@@ -300,9 +299,9 @@ def _forecast_score(problem, m, fold, metrics, name, train_rows):
     if sid:  # series the training window never saw cannot be forecast
         seen = pd.MultiIndex.from_frame(train[sid]).unique()
         test = test[pd.MultiIndex.from_frame(test[sid]).isin(seen)]
+    test = test.reset_index(drop=True)  # predictions come back indexed like the future frame: 0..n-1
     future = test[[*sid, d.time, *d.exog]]
-    pred = m.predict(future)
-    pred = pred.loc[future.index] if pred.index.equals(future.index) or pred.index.isin(future.index).all() else pred
+    pred = m.predict(future).reindex(future.index)
     y_true = test[d.target].to_numpy(dtype=float)
     y_pred = pred["forecast"].to_numpy(dtype=float)
     intervals = {}
