@@ -146,6 +146,27 @@ def test_public_modules_missing_from_test_imports_fail(meta):
         _check_test_imports(Path(sys.prefix), PROJECT["name"], core, [], dict(os.environ))
 
 
+def test_repodata_check_requires_the_metapackage_to_pin_the_build_made_with_it(meta, tmp_path):
+    found = outputs(meta)
+    core_run, all_run = found[PROJECT["name"]].run, found[PROJECT["name"] + "-all"].run
+    version = PROJECT["version"]
+
+    def channel(folder: str, pinned_build: str) -> Path:
+        noarch = tmp_path / folder / "noarch"
+        noarch.mkdir(parents=True)
+        core = {"name": "uniml", "version": version, "build": f"{SMOKE_BUILD_PREFIX}_a_0", "depends": core_run}
+        pin = f"uniml =={version} {pinned_build}"
+        everything = {"name": "uniml-all", "version": version, "build": f"{SMOKE_BUILD_PREFIX}_b_0",
+                      "depends": [pin, *all_run[1:]]}
+        packages = {"uniml-a.conda": core, "uniml-all-b.conda": everything}
+        (noarch / "repodata.json").write_text(json.dumps({"packages.conda": packages}))
+        return tmp_path / folder
+
+    assert set(_check_repodata(channel("ok", f"{SMOKE_BUILD_PREFIX}_a_0"), found)) == {"uniml", "uniml-all"}
+    with pytest.raises(PackageBuildError, match="but the uniml built alongside is"):
+        _check_repodata(channel("stale", f"{SMOKE_BUILD_PREFIX}_old_0"), found)
+
+
 def test_workdir_must_start_empty(tmp_path):
     (tmp_path / "stale.conda").write_text("")
     with pytest.raises(PackageBuildError, match="not empty"):

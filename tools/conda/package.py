@@ -486,6 +486,11 @@ def _check_repodata(channel: Path, found: Mapping[str, Output]) -> dict[str, dic
         depends = [" ".join(d.split()[:2]) if d.split()[0] in found else d for d in record["depends"]]
         if _normalised(depends) != _normalised(_ranged(r) for r in out.run):
             problems.append(f"{name}: repodata depends {sorted(record['depends'])} != rendered run {sorted(out.run)}")
+        for dep in record["depends"]:
+            parts = dep.split()
+            sibling = by_name.get(parts[0])
+            if sibling is not None and parts[2:] != [sibling["build"]]:
+                problems.append(f"{name}: pins {dep!r}, but the {parts[0]} built alongside is {sibling['build']}")
     if problems:
         raise PackageBuildError("repodata check failed:\n  " + "\n  ".join(problems))
     return by_name
