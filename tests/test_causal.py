@@ -384,3 +384,38 @@ def test_known_truth_from_econmls_ihdp_surfaces():
         if surface is ihdp_surface_A:  # constant effect 4: the linear CATE model is right, rows stay close
             rmse = float(np.sqrt(np.mean((model.predict(frame)["effect"].to_numpy() - true_te) ** 2)))
             assert rmse < 1.0, rmse
+
+
+# ------------------------------------------------------- more DoWhy estimators
+@pytest.mark.parametrize("method", ["backdoor.propensity_score_matching", "backdoor.propensity_score_stratification",
+                                    "backdoor.econml.dml.LinearDML"])
+def test_dowhy_methods_cover_truth_and_equal_raw_dowhy(method):
+    import dowhy
+
+    data, truth = make_causal_data(n=1500, seed=0)
+    extra = {}
+    if "econml" in method:  # an EconML estimator through DoWhy
+        extra["method_params"] = {"init_params": {"model_y": LinearRegression(), "model_t": LogisticRegression(),
+                                                  "discrete_treatment": True, "cv": 2, "random_state": 0},
+                                  "fit_params": {}}
+    model = uniml.make("dowhy.effect", method=method, random_state=0, n_bootstrap=8, **extra).fit(data)
+    s = model.effect_summary()
+    assert s["lower"] <= truth["ate"] <= s["upper"], s
+    raw = dowhy.CausalModel(data=data.frame.reset_index(drop=True), treatment="t", outcome="y",
+                            common_causes=["w1", "w2"], effect_modifiers=["x1", "x2"])
+    estimand = raw.identify_effect(proceed_when_unidentifiable=True, method_name="maximal-adjustment")
+    value = raw.estimate_effect(estimand, method_name=method, control_value=0, treatment_value=1,
+                                method_params=extra.get("method_params")).value
+    assert s["ate"] == pytest.approx(float(np.ravel(value)[0]), abs=1e-9)
+
+
+def test_dowhy_bootstrap_refuter_passes_on_a_correct_model():
+    data, _ = make_causal_data(n=800, seed=1)
+    # without effect modifiers: DoWhy's bootstrap then skips its slow per-subgroup effects
+    model = uniml.make("dowhy.effect", random_state=0, num_simulations=3, refuters=("bootstrap_refuter",)).fit(
+        data.frame, outcome="y", treatment="t", confounders=["w1", "w2", "x1", "x2"])
+    table = model.refute()
+    assert table["refuter"].tolist() == ["bootstrap_refuter"]
+    assert table["passed"].all(), table
+    with pytest.raises(uniml.UnimlError, match="unknown refuter"):
+        uniml.make("dowhy.effect", refuters=("nope",)).fit(data).refute()

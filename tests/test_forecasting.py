@@ -27,9 +27,6 @@ def _series(n=84, seed=0, start="2024-01-01"):
 
 
 def _raw_prophet(df, **kw):
-    import logging
-
-    logging.getLogger("cmdstanpy").disabled = True
     m = prophet.Prophet(**kw)
     m.add_regressor("x")
     m.add_seasonality(name="fortnight", period=14, fourier_order=2)
@@ -88,7 +85,7 @@ def test_prophet_country_holidays_pass_through():
 
 def test_prophet_logging_is_silenced_unless_verbose(caplog):
     df = _series(n=40).drop(columns="x")
-    with caplog.at_level("INFO"):
+    with caplog.at_level("DEBUG"):
         uniml.make("prophet.forecaster", uncertainty_samples=0, **FAST).fit(df, time="ds", target="y")
     assert not [r for r in caplog.records if r.name.startswith(("cmdstanpy", "prophet"))]
 
@@ -354,3 +351,35 @@ def test_prophet_logistic_growth_errors_name_the_cap_and_floor_columns():
         model.predict(horizon=5)
     with pytest.raises(DataContractError, match="'capacity' has 2 missing value"):
         model.predict(test.assign(capacity=np.nan).iloc[:2])
+
+
+# ------------------------------------------------- options: coverage, progress, verbose
+def test_custom_coverage_columns_equal_statsmodels_intervals():
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    df = _series(n=60).drop(columns="x")
+    model = uniml.make("statsmodels.sarimax", order=(1, 0, 0), coverage=(0.5, 0.99))
+    out = model.fit(df, time="ds", target="y").predict(horizon=5)
+    assert out.columns.tolist() == ["ds", "forecast", "lower_50", "upper_50", "lower_99", "upper_99"]
+    fc = SARIMAX(df["y"].to_numpy(), order=(1, 0, 0)).fit(disp=False).get_forecast(5)
+    np.testing.assert_array_equal(out[["lower_50", "upper_50"]].to_numpy(), fc.conf_int(alpha=0.5))
+    np.testing.assert_array_equal(out[["lower_99", "upper_99"]].to_numpy(), fc.conf_int(alpha=0.01))
+    with pytest.raises(ValueError, match=r"coverage must be in \(0, 1\)"):
+        uniml.make("statsmodels.sarimax", coverage=(95,)).fit(df, time="ds", target="y").predict(horizon=2)
+
+
+def test_progress_bar_counts_every_series(capsys):
+    df = make_forecast_data(n_series=4, n=20, exog=False)
+    uniml.make("statsmodels.ets", trend="add", progress=True).fit(df, time="date", target="sales", series_id="store")
+    err = capsys.readouterr().err
+    assert "statsmodels.ets fitting" in err and "4/4" in err
+
+
+def test_prophet_verbose_brings_the_library_logging_back(caplog, monkeypatch):
+    import logging
+
+    monkeypatch.setattr(logging.getLogger("cmdstanpy"), "disabled", False)  # whatever ran before in this process
+    df = _series(n=40).drop(columns="x")
+    with caplog.at_level("DEBUG"):
+        uniml.make("prophet.forecaster", uncertainty_samples=0, verbose=True, **FAST).fit(df, time="ds", target="y")
+    assert [r for r in caplog.records if r.name.startswith(("cmdstanpy", "prophet"))]
