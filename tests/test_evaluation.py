@@ -272,3 +272,10 @@ def test_champion_from_an_mlflow_run_uri(diabetes, tmp_path, monkeypatch):
     assert not r.passed and "vs champion" in r.gates[0].reason
     assert seen == ["evaluate"]  # the refits of the champion and candidates per fold are not tracked
     assert r.extra["champion_source"] == run.model_uri
+
+
+def test_progress_callback_counts_jobs(diabetes):
+    X, y = diabetes
+    calls = []
+    evaluate({"ridge": ridge()}, (X, y), protocol=KFold(3), n_jobs=1, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(i, 6) for i in range(1, 7)]  # (ridge + dummy_mean) x 3 folds

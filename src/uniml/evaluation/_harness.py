@@ -576,7 +576,8 @@ def _check_gates(gates, roles):
 
 def evaluate(candidates, data, protocol=None, metrics=None, baselines="auto", champion=None, gates=None,
              n_jobs=-1, random_state=0, *, spec=None, true_effect=None, champion_refit=True,
-             champion_trusted=False, confidence=0.95, n_boot=2000, keep_predictions=5000) -> EvalReport:
+             champion_trusted=False, confidence=0.95, n_boot=2000, keep_predictions=5000,
+             progress=None) -> EvalReport:
     """Evaluate candidates against baselines and a champion on the task's protocol.
 
     Parameters
@@ -628,6 +629,9 @@ def evaluate(candidates, data, protocol=None, metrics=None, baselines="auto", ch
     keep_predictions : int or None, default 5000
         Rows of out-of-fold predictions kept per model for plots (tabular
         and causal; a seeded sample of the same rows for every model). None keeps all.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each (model, fold) job, in
+        the main process (e.g. to drive a progress bar).
 
     Returns
     -------
@@ -708,11 +712,16 @@ def evaluate(candidates, data, protocol=None, metrics=None, baselines="auto", ch
     workers = max(1, min(effective_n_jobs(n_jobs), len(jobs)))
     inner = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
     if workers > 1:
-        results = Parallel(n_jobs=workers)(
+        stream = Parallel(n_jobs=workers, return_as="generator")(
             delayed(_job)(problem, name, m, fs, metric_objs, inner, refit, upd) for name, m, fs, refit, upd in jobs
         )
     else:
-        results = [_job(problem, name, m, fs, metric_objs, None, refit, upd) for name, m, fs, refit, upd in jobs]
+        stream = (_job(problem, name, m, fs, metric_objs, None, refit, upd) for name, m, fs, refit, upd in jobs)
+    results = []
+    for result in stream:  # in submission order, whichever worker finished first
+        results.append(result)
+        if progress is not None:
+            progress(len(results), len(jobs))
 
     score_rows, pred_frames = [], []
     for (name, *_), result in zip(jobs, results, strict=True):
