@@ -5,7 +5,6 @@ import shutil
 from pathlib import Path
 
 import nox
-import tomllib
 
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
@@ -68,7 +67,7 @@ def conda_package(session: nox.Session) -> None:
     backend, pip, and every dependency of uniml and of the `all` extra, at their installed
     versions; `uniml` and `uniml-all` are each installed into a fresh prefix and run.
     """
-    pyproject = tomllib.loads(Path("pyproject.toml").read_text(encoding="utf-8"))
+    pyproject = nox.project.load_toml("pyproject.toml")
     session.install(*CONDA_PACKAGE_DEPS, "pip", *pyproject["build-system"]["requires"], ".[all]")
     workdir = Path(session.create_tmp()) / "conda-smoke"
     shutil.rmtree(workdir, ignore_errors=True)  # every smoke build starts from nothing
