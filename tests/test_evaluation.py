@@ -279,3 +279,16 @@ def test_progress_callback_counts_jobs(diabetes):
     calls = []
     evaluate({"ridge": ridge()}, (X, y), protocol=KFold(3), n_jobs=1, progress=lambda d, t: calls.append((d, t)))
     assert calls == [(i, 6) for i in range(1, 7)]  # (ridge + dummy_mean) x 3 folds
+
+
+class _Broken(Ridge):
+    def fit(self, X, y, sample_weight=None):
+        raise FloatingPointError("diverged")
+
+
+def test_a_model_failing_in_a_fold_is_named(diabetes):
+    from uniml.evaluation import EvaluationError
+
+    X, y = diabetes
+    with pytest.raises(EvaluationError, match=r"model 'broken' failed on fold 0: FloatingPointError: diverged"):
+        evaluate({"broken": _Broken()}, (X, y), n_jobs=1)

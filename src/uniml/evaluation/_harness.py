@@ -401,13 +401,19 @@ def _job(problem, name, model, folds, metrics, inner, refit, update):
         for category in (UserWarning, FutureWarning, DeprecationWarning, RuntimeWarning):
             warnings.simplefilter("ignore", category=category)  # library chatter, once per fold
         warnings.simplefilter("default", category=UnimlWarning)
-        if problem.task in ("regression", "classification"):
-            return [r for f in folds for r in _tabular_fold(problem, model, f, metrics, inner, refit, name)]
-        if problem.task == "forecasting":
-            return _forecast_folds(problem, model, folds, metrics, inner, refit, name, update)
-        if problem.task == "causal":
-            return [r for f in folds for r in _causal_fold(problem, model, f, metrics, inner, refit, name)]
-        return [r for f in folds for r in _recommendation_fold(problem, model, f, metrics, inner, refit, name)]
+        try:
+            if problem.task in ("regression", "classification"):
+                return [r for f in folds for r in _tabular_fold(problem, model, f, metrics, inner, refit, name)]
+            if problem.task == "forecasting":
+                return _forecast_folds(problem, model, folds, metrics, inner, refit, name, update)
+            if problem.task == "causal":
+                return [r for f in folds for r in _causal_fold(problem, model, f, metrics, inner, refit, name)]
+            return [r for f in folds for r in _recommendation_fold(problem, model, f, metrics, inner, refit, name)]
+        except UnimlError:
+            raise  # already typed and naming the problem
+        except Exception as exc:  # a library failing inside one fold: say which model and fold
+            where = f"fold {folds[0].id}" if len(folds) == 1 else f"folds {[f.id for f in folds]}"
+            raise EvaluationError(f"model {name!r} failed on {where}: {type(exc).__name__}: {exc}") from exc
 
 
 # ----------------------------------------------------------------------------- inputs
