@@ -1,226 +1,515 @@
-"""The main demo: every installed adapter on bundled data, measured, explained, saved and reloaded.
+"""The main demo: adapters of every task kind on bundled data, evaluated, tracked and reported.
 
-Run it with ``python -m uniml.demo [--out DIR]``. For every tabular adapter in
-the catalog whose library is installed it:
+Run it with ``python -m uniml.demo`` (or ``uniml demo``). For each task kind it
 
-1. fits on scikit-learn's bundled diabetes (regression) or breast-cancer
-   (classification) data, inside 5-fold cross-validation, next to a naive
-   baseline (mean / prior), and reports the metric with its spread;
-2. refits on all data and explains it (top drivers);
-3. saves it to ``DIR/models/<adapter>`` and reloads it, checking the reloaded
-   model predicts bit for bit the same;
-4. writes ``DIR/report.html`` (leaderboard and importance charts).
+1. builds a dataset from data that ships with the installed libraries or from
+   a seeded generator with a known answer: scikit-learn's diabetes
+   (regression) and breast-cancer (classification) data, statsmodels' US
+   macro series (forecasting), a simulation with a known treatment effect
+   (causal) and interactions with planted preferences (recommendation);
+2. evaluates the task's adapters with :func:`uniml.evaluate` on the task's
+   protocol (k-fold CV, rolling-origin backtest, known-effect validation,
+   leave-out ranking), next to the naive baselines, with a gate that each
+   candidate must beat the baseline;
+3. refits the best candidate on all the data, saves it, reloads it and checks
+   the reloaded model predicts exactly the same;
+4. with lineage on (the default: MLflow's embedded SQLite store, or
+   ``--tracking-uri``), logs every evaluation (a parent run, one child per
+   model, the HTML report attached) and every final fit (parameters, data
+   fingerprint, the model, a model card);
+5. writes one HTML report per task kind and ``index.html`` linking them.
+
+The exit code is 0 when every step ran (a failed gate is reported, not a
+crash), 1 when something crashed or a reloaded model did not reproduce its
+predictions, 2 for invalid options.
 
 Examples
 --------
+>>> import tempfile
 >>> from uniml.demo import run
->>> report = run(out=__import__("tempfile").mkdtemp(), folds=2, only=["lightgbm.regressor"])
->>> report.name
-'report.html'
+>>> result = run(tempfile.mkdtemp(), folds=2, only=["statsmodels.ols"], lineage=False)
+>>> result.index.name, [t.task for t in result.tasks]
+('index.html', ['regression'])
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import html
-import io
 import sys
 import time
+import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
+__all__ = ["DemoResult", "TaskResult", "main", "run"]
 
-__all__ = ["main", "run"]
+TASKS = ("regression", "classification", "forecasting", "causal", "recommendation")
 
 
-def _candidates(name: str, task: str) -> list[tuple[str, object]]:
-    """(label, adapter) pairs to demo for one catalog entry."""
+# ----------------------------------------------------------------------------- data and models
+# each task: a data builder (bundled or seeded data), the demo's models by name (unfitted; cheap to
+# build, no wrapped library is imported before fit) and the gates
+def _regression_data():
+    from sklearn.datasets import load_diabetes
+
     import uniml
 
-    if name == "sklearn.estimator":
-        from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
-        from sklearn.linear_model import LogisticRegression, Ridge
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
+    X, y = load_diabetes(return_X_y=True, as_frame=True, scaled=False)
+    return uniml.TabularData(X.assign(progression=y), target="progression")
 
-        if task == "regression":
-            return [("sklearn Ridge", uniml.make(name, estimator=Ridge(alpha=0.1))),
-                    ("sklearn RandomForest", uniml.make(name, estimator=RandomForestRegressor(
-                        n_estimators=100, min_samples_leaf=5, random_state=0, n_jobs=1)))]
-        return [("sklearn LogisticRegression", uniml.make(name, estimator=make_pipeline(
-                    StandardScaler(), LogisticRegression(max_iter=2000)))),
-                ("sklearn RandomForest", uniml.make(name, estimator=RandomForestClassifier(
-                    n_estimators=100, random_state=0, n_jobs=1)))]
-    params = {"n_estimators": 200, "learning_rate": 0.05, "random_state": 0, "n_jobs": 1}
-    if name.startswith("lightgbm"):
-        params.update(num_leaves=15, min_child_samples=10)
+
+def _regression_models():
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.linear_model import Ridge
+
+    import uniml
+
+    return {
+        "ridge": uniml.make("sklearn.estimator", estimator=Ridge(alpha=1.0)),
+        "random_forest": uniml.make("sklearn.estimator", estimator=RandomForestRegressor(
+            n_estimators=100, min_samples_leaf=5, random_state=0, n_jobs=1)),
+        "ols": uniml.make("statsmodels.ols"),
+        "glm_gamma": uniml.make("statsmodels.glm", family="gamma", link="log"),
+        "xgboost": uniml.make("xgboost.regressor", n_estimators=150, learning_rate=0.05, max_depth=2,
+                              random_state=0, n_jobs=1),
+        "lightgbm": uniml.make("lightgbm.regressor", n_estimators=150, learning_rate=0.03, num_leaves=7,
+                               min_child_samples=20, random_state=0, n_jobs=1, verbose=-1),
+    }
+
+
+def _classification_data():
+    from sklearn.datasets import load_breast_cancer
+
+    import uniml
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X = X[[c for c in X.columns if c.startswith("mean ")]]  # the ten "mean" features
+    X.columns = [c.removeprefix("mean ").replace(" ", "_") for c in X.columns]
+    return uniml.TabularData(X.assign(malignant=(y == 0).astype(int)), target="malignant")
+
+
+def _classification_models():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import uniml
+
+    return {
+        "logistic": uniml.make("sklearn.estimator", estimator=make_pipeline(
+            StandardScaler(), LogisticRegression(max_iter=1000))),
+        "logit": uniml.make("statsmodels.logit"),
+        "xgboost": uniml.make("xgboost.classifier", n_estimators=150, learning_rate=0.05, max_depth=3,
+                              random_state=0, n_jobs=1),
+        "lightgbm": uniml.make("lightgbm.classifier", n_estimators=150, learning_rate=0.05, num_leaves=7,
+                               random_state=0, n_jobs=1, verbose=-1),
+    }
+
+
+def _forecasting_data():
+    import pandas as pd
+    from statsmodels.datasets import macrodata
+
+    import uniml
+
+    macro = macrodata.load_pandas().data
+    quarter = pd.PeriodIndex.from_fields(year=macro["year"].astype(int), quarter=macro["quarter"].astype(int),
+                                         freq="Q").to_timestamp()
+    frame = pd.concat([pd.DataFrame({"series": name, "quarter": quarter, "value": macro[name].to_numpy()})
+                       for name in ("realgdp", "realcons", "realinv")], ignore_index=True)
+    return uniml.ForecastData(frame, time="quarter", target="value", series_id="series")
+
+
+def _forecasting_models():
+    import uniml
+
+    return {
+        "prophet": uniml.make("prophet.forecaster", yearly_seasonality=False, weekly_seasonality=False,
+                              daily_seasonality=False),
+        "arima_110_drift": uniml.make("statsmodels.sarimax", order=(1, 1, 0), trend="t"),
+        "ets_damped": uniml.make("statsmodels.ets", error="add", trend="add", damped_trend=True),
+    }
+
+
+def _causal_data():
+    import uniml
+    from uniml.testing.causal import make_causal_data
+
+    data, truth = make_causal_data(n=1500, seed=7, effect=1.0, heterogeneity=1.0)
+    return uniml.CausalData(data.frame.assign(true_effect=truth["cate"]), outcome="y", treatment="t",
+                            effect_modifiers=["x1", "x2"], confounders=["w1", "w2"])
+
+
+def _causal_models():
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    import uniml
+
+    return {
+        "linear_dml": uniml.make("econml.dml", model_y=LinearRegression(), model_t=LogisticRegression(),
+                                 random_state=0),
+        "linear_dr": uniml.make("econml.dr", model_regression=LinearRegression(),
+                                model_propensity=LogisticRegression(), random_state=0),
+        "x_learner": uniml.make("econml.metalearner", estimator="x", models=LinearRegression(),
+                                propensity_model=LogisticRegression(), n_bootstrap_samples=20),
+        "dowhy_backdoor": uniml.make("dowhy.effect", method="backdoor.linear_regression", random_state=0),
+    }
+
+
+def _recommendation_data():
+    from uniml.testing.recommendation import make_interaction_data
+
+    return make_interaction_data(n_users=300, n_items=100, n_groups=5, per_user=12, seed=3)
+
+
+def _recommendation_models():
+    import uniml
+
+    return {"lightfm_warp": uniml.make("lightfm.recommender", loss="warp", no_components=16, epochs=20,
+                                       learning_rate=0.05, random_state=0)}
+
+
+#: task -> (data builder, models builder, gates)
+_TASKS = {
+    "regression": (_regression_data, _regression_models, ["rmse better than baseline"]),
+    "classification": (_classification_data, _classification_models, ["roc_auc better than baseline"]),
+    "forecasting": (_forecasting_data, _forecasting_models, ["mase <= 6"]),
+    "causal": (_causal_data, _causal_models, ["pehe better than baseline"]),
+    "recommendation": (_recommendation_data, _recommendation_models, ["ndcg@10 better than baseline"]),
+}
+
+
+def _selected(task: str, only) -> dict:
+    """The task's demo models that ``only`` (task kinds, catalog names, model names) keeps."""
+    models = _TASKS[task][1]()
+    if only is None or task in only:
+        return models
+    return {name: m for name, m in models.items() if name in only or m.name in only}
+
+
+def _protocol(task: str, folds: int):
+    from uniml.evaluation import splitters
+
+    if task == "classification":
+        return splitters.StratifiedKFold(n_splits=folds)
+    if task == "forecasting":
+        return splitters.RollingOrigin(horizon=8, n_origins=folds)
+    if task == "recommendation":
+        return splitters.LeaveOut("random", test_size=0.2, n_splits=folds)
+    return splitters.KFold(n_splits=folds)
+
+
+# ----------------------------------------------------------------------------- results
+@dataclass
+class TaskResult:
+    """What the demo did for one task kind.
+
+    Parameters
+    ----------
+    task : str
+    report : EvalReport or None
+        None when the evaluation crashed.
+    html : Path or None
+        The task's HTML report.
+    best : str or None
+        The best candidate, refit on all the data.
+    reload_identical : bool or None
+        Whether the reloaded best model predicted exactly what the fitted one did.
+    error : str or None
+        The crash, if any.
+    seconds : float
+
+    Examples
+    --------
+    >>> TaskResult("regression").ok
+    True
+    """
+
+    task: str
+    report: object = None
+    html: Path | None = None
+    best: str | None = None
+    reload_identical: bool | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing crashed and the reload check (if run) held."""
+        return self.error is None and self.reload_identical is not False
+
+
+@dataclass
+class DemoResult:
+    """The demo's outputs.
+
+    Parameters
+    ----------
+    index : Path
+        ``index.html`` linking every task's report.
+    tasks : list of TaskResult
+    tracking_uri : str or None
+        Where lineage went (None with lineage off).
+
+    Examples
+    --------
+    >>> DemoResult(Path("index.html")).ok
+    True
+    """
+
+    index: Path
+    tasks: list = field(default_factory=list)
+    tracking_uri: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every task ran and reproduced its predictions after reload."""
+        return all(t.ok for t in self.tasks)
+
+
+def _same_predictions(a, b) -> bool:
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(a, pd.DataFrame):
+        return a.columns.equals(b.columns) and all(
+            np.array_equal(a[c].to_numpy(), b[c].to_numpy(), equal_nan=a[c].dtype.kind == "f") for c in a.columns)
+    return bool(np.array_equal(np.asarray(a), np.asarray(b)))
+
+
+def _refit_best(task: str, model, data, folder: Path, trusted: bool):
+    """Fit ``model`` on all of ``data``, save, reload; whether the reload predicts identically."""
+    import uniml
+
+    if task in ("regression", "classification"):
+        model.fit(data.X, data.y)
+        X = data.X
     else:
-        params.update(max_depth=4)
-    return [(name, uniml.make(name, **params))]
+        model.fit(data)
+        X = None if task == "forecasting" else data.frame
+    saved = model.save(folder, overwrite=True)
+    again = uniml.load(saved, trusted=trusted)
+    if task == "forecasting":
+        return _same_predictions(model.predict(horizon=8), again.predict(horizon=8))
+    if task == "recommendation":
+        users = data.frame[data.user].drop_duplicates().head(50)
+        return _same_predictions(model.predict(users.to_numpy(), k=10), again.predict(users.to_numpy(), k=10))
+    return _same_predictions(model.predict(X), again.predict(X))
 
 
-def _baseline(task: str):
-    from sklearn.dummy import DummyClassifier, DummyRegressor
-
+def _run_task(task, out: Path, folds: int, only, n_jobs: int, verbose: bool) -> TaskResult:
     import uniml
 
-    est = DummyRegressor() if task == "regression" else DummyClassifier(strategy="prior")
-    return uniml.make("sklearn.estimator", estimator=est)
+    start = time.perf_counter()
+    result = TaskResult(task)
+    chosen = _selected(task, only)
+    if not chosen:
+        return None
+    try:
+        build_data, build_models, gates = _TASKS[task]
+        data = build_data()
+        report = uniml.evaluate(
+            chosen, data, protocol=_protocol(task, folds), gates=gates, n_jobs=n_jobs, random_state=0,
+            true_effect="true_effect" if task == "causal" else None, n_boot=1000)
+        result.report = report
+        result.html = report.to_html(out / f"{task}.html")
+        result.best = next(m for m in report.leaderboard.index if report.roles.get(m) == "candidate")
+        final = build_models()[result.best]
+        trusted = final.info()["persistence"].endswith("pickle")  # the demo saved it just now
+        result.reload_identical = _refit_best(task, final, data, out / "models" / task, trusted)
+    except Exception as exc:  # the demo goes on with the other tasks, and exits non-zero at the end
+        result.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        if verbose:
+            traceback.print_exc()
+    result.seconds = time.perf_counter() - start
+    return result
 
 
-def _png(explanation, title: str) -> str:
-    import matplotlib
+def _index(result: DemoResult) -> str:
+    import uniml
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    rows = []
+    for t in result.tasks:
+        if t.report is not None:
+            r = t.report
+            metric = r.metrics[0]
+            value = r.leaderboard.loc[t.best, f"{metric}_mean"] if t.best is not None else float("nan")
+            verdict = "PASSED" if r.passed else "FAILED"
+            status = (f"<span class='{verdict.lower()}'>{verdict}</span>"
+                      + (" — reload check failed" if t.reload_identical is False else ""))
+            best = f"{html.escape(str(t.best))}: {html.escape(metric)} = {value:.4g}"
+            link = f"<a href='{html.escape(t.html.name)}'>{html.escape(t.task)} report</a>"
+            n_models = len(r.leaderboard)
+        else:
+            status, best, link, n_models = "<span class='failed'>CRASHED</span>", html.escape(t.error or ""), \
+                html.escape(t.task), 0
+        rows.append(f"<tr><td>{link}</td><td>{status}</td><td>{n_models}</td><td>{best}</td>"
+                    f"<td>{t.seconds:.1f} s</td></tr>")
+    store = (f"<p>Lineage: every evaluation and final fit is in the MLflow store "
+             f"<code>{html.escape(result.tracking_uri)}</code> "
+             f"(<code>mlflow ui --backend-store-uri {html.escape(result.tracking_uri)}</code>).</p>"
+             if result.tracking_uri else "<p>Lineage was off.</p>")
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>uniml demo</title><style>"
+        "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;padding:0 1em}"
+        "table{border-collapse:collapse}td,th{padding:.4em .9em;border-bottom:1px solid #d0d7de;text-align:left}"
+        ".passed{color:#1a7f37;font-weight:600}.failed{color:#cf222e;font-weight:600}"
+        "code{background:#f6f8fa;padding:.1em .3em}</style></head><body>"
+        f"<h1>uniml demo</h1><p>uniml {html.escape(uniml.__version__)}: adapters of every task kind evaluated "
+        "on bundled data against naive baselines, each on its task's protocol.</p>"
+        "<table><thead><tr><th>task</th><th>gates</th><th>models</th><th>best candidate</th><th>time</th></tr>"
+        f"</thead><tbody>{''.join(rows)}</tbody></table>{store}</body></html>\n"
+    )
 
-    ax = explanation.plot(top=10)
-    ax.set_title(title)
-    buf = io.BytesIO()
-    ax.figure.savefig(buf, format="png", dpi=90)
-    plt.close(ax.figure)
-    return base64.b64encode(buf.getvalue()).decode()
 
-
-def run(out: str | Path = "uniml-demo", folds: int = 5, only: list[str] | None = None,
-        verbose: bool = False) -> Path:
-    """Run the demo and return the path of the HTML report.
+def run(out: str | Path = "uniml-demo", folds: int = 3, only: list[str] | None = None, lineage: bool = True,
+        tracking_uri: str | None = None, n_jobs: int = 1, verbose: bool = False) -> DemoResult:
+    """Run the demo; see the module docstring.
 
     Parameters
     ----------
     out : str or Path
-        Output folder (created).
-    folds : int
-        Cross-validation folds.
+        Output folder (created): ``index.html``, ``<task>.html``, ``models/<task>``.
+    folds : int, default 3
+        Folds (CV), origins (backtest) or leave-out draws (recommendation).
     only : list of str, optional
-        Restrict to these catalog names.
-    verbose : bool
-        Print progress.
+        Restrict to these task kinds, catalog names or demo model names.
+    lineage : bool, default True
+        Log to MLflow (:func:`uniml.lineage.enable`).
+    tracking_uri : str, optional
+        MLflow store; default as :func:`uniml.lineage.enable` resolves it
+        (``sqlite:///<cwd>/mlruns.db`` unless ``MLFLOW_TRACKING_URI`` is set).
+    n_jobs : int, default 1
+    verbose : bool, default False
+        Print progress and tracebacks to stderr.
 
     Returns
     -------
-    Path
-        ``out/report.html``.
+    DemoResult
 
     Examples
     --------
     >>> import tempfile
-    >>> run(tempfile.mkdtemp(), folds=2, only=["xgboost.classifier"]).exists()
-    True
+    >>> result = run(tempfile.mkdtemp(), folds=2, only=["statsmodels.ols"], lineage=False)
+    >>> result.ok, result.tasks[0].best, result.tasks[0].reload_identical
+    (True, 'ols', True)
     """
-    from sklearn.datasets import load_breast_cancer, load_diabetes
-    from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
-
-    import uniml
+    import contextlib
 
     out = Path(out)
-    (out / "models").mkdir(parents=True, exist_ok=True)
-    data = {
-        "regression": load_diabetes(return_X_y=True, as_frame=True),
-        "classification": load_breast_cancer(return_X_y=True, as_frame=True),
-    }
-    scoring = {
-        "regression": {"rmse": "neg_root_mean_squared_error", "r2": "r2"},
-        "classification": {"roc_auc": "roc_auc", "log_loss": "neg_log_loss"},
-    }
-    catalog = uniml.adapters()
-    rows, sections = [], []
-    for task in ("regression", "classification"):
-        X, y = data[task]
-        splitter = (KFold if task == "regression" else StratifiedKFold)(folds, shuffle=True, random_state=0)
-        entries = catalog[catalog["installed"] & catalog["task"].str.contains(task)]
-        candidates = [("baseline (naive)", _baseline(task))]
-        for name in entries["name"]:
-            if only is None or name in only:
-                candidates += _candidates(name, task)
-        for label, model in candidates:
-            start = time.perf_counter()
-            cv = cross_validate(model, X, y, cv=splitter, scoring=scoring[task])
-            row = {"task": task, "model": label, "adapter": model.name}
-            for metric in scoring[task]:
-                values = cv[f"test_{metric}"] * (-1 if scoring[task][metric].startswith("neg_") else 1)
-                row[metric] = values.mean()
-                row[f"{metric}_sd"] = values.std(ddof=1)
-            model.fit(X, y)
-            folder = model.save(out / "models" / label.replace(" ", "_").replace("(", "").replace(")", ""),
-                                overwrite=True)
-            again = uniml.load(folder)
-            row["reload_identical"] = bool(np.array_equal(model.predict(X), again.predict(X)))
-            if label.startswith("baseline"):
-                row["top_drivers"] = "-"
-            else:
-                exp = model.explain(X.head(200))
-                row["top_drivers"] = ", ".join(map(str, exp.importance.index[:3]))
-                try:
-                    sections.append((f"{label} ({task}) — {exp.kind}", _png(exp, label)))
-                except ImportError:
-                    pass
-            row["seconds"] = time.perf_counter() - start
-            rows.append(row)
+    out.mkdir(parents=True, exist_ok=True)
+    result = DemoResult(out / "index.html")
+    with contextlib.ExitStack() as stack:
+        if lineage:
+            import mlflow  # noqa: F401  (imported before the sink starts: see uniml.evaluation.spec.run_spec)
+
+            import uniml.lineage
+
+            handle = stack.enter_context(uniml.lineage.enable(tracking_uri=tracking_uri, experiment="uniml-demo"))
+            result.tracking_uri = getattr(handle.sink, "tracking_uri", tracking_uri)
+        for task in TASKS:
             if verbose:
-                print(f"  {task:14s} {label:28s} done in {row['seconds']:.1f}s", file=sys.stderr)
-    board = pd.DataFrame(rows)
-    report = out / "report.html"
-    report.write_text(_html(board, sections))
-    board.to_csv(out / "leaderboard.csv", index=False)
-    return report
+                print(f"[uniml demo] {task} ...", file=sys.stderr, flush=True)
+            task_result = _run_task(task, out, folds, only, n_jobs, verbose)
+            if task_result is None:
+                continue
+            result.tasks.append(task_result)
+            if verbose:
+                state = "ok" if task_result.ok else f"FAILED: {task_result.error or 'reload check failed'}"
+                print(f"[uniml demo] {task}: {state} ({task_result.seconds:.1f} s)", file=sys.stderr, flush=True)
+        if lineage:
+            import uniml.lineage
+
+            uniml.lineage.flush()
+    result.index.write_text(_index(result), encoding="utf-8")
+    return result
 
 
-def _html(board: pd.DataFrame, sections: list[tuple[str, str]]) -> str:
-    tables = []
-    for task, part in board.groupby("task", sort=False):
-        tables.append(f"<h2>{html.escape(task)}</h2>" + part.dropna(axis=1, how="all").to_html(
-            index=False, float_format=lambda v: f"{v:.4f}", border=0, classes="board"))
-    figures = "".join(
-        f"<figure><img alt='{html.escape(t)}' src='data:image/png;base64,{png}'><figcaption>{html.escape(t)}"
-        f"</figcaption></figure>" for t, png in sections
-    )
-    import uniml
-
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>uniml demo report</title><style>"
-        "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}"
-        "table.board{border-collapse:collapse}table.board td,table.board th{padding:4px 10px;"
-        "border-bottom:1px solid #ddd;text-align:right}figure{display:inline-block;margin:1em}"
-        "</style></head><body>"
-        f"<h1>uniml demo</h1><p>uniml {html.escape(uniml.__version__)} — every installed tabular adapter, "
-        "cross-validated next to a naive baseline on scikit-learn's bundled data, explained, saved and "
-        "reloaded (reload_identical: predictions equal bit for bit).</p>"
-        + "".join(tables) + "<h2>Explanations</h2>" + figures + "</body></html>"
-    )
+def _print(result: DemoResult) -> None:
+    for t in result.tasks:
+        print()
+        if t.report is None:
+            print(f"== {t.task}: CRASHED: {t.error}")
+            continue
+        print(f"== {t.task}")
+        print(t.report.summary())
+        reload = {True: "reloaded model predicts identically", False: "RELOADED MODEL DIFFERS",
+                  None: "no reload check"}[t.reload_identical]
+        print(f"  best candidate {t.best} refit on all data, saved and reloaded: {reload}")
+    print(f"\nreport: {result.index.resolve()}")
+    for t in result.tasks:
+        if t.html is not None:
+            print(f"  {t.task:15s} {t.html.resolve()}")
+    if result.tracking_uri:
+        print(f"lineage: MLflow store {result.tracking_uri} (browse: mlflow ui --backend-store-uri "
+              f"{result.tracking_uri})")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point: ``python -m uniml.demo``; returns the exit code.
+def main(argv: list[str] | None = None, prog: str = "python -m uniml.demo") -> int:
+    """Command-line entry point (``python -m uniml.demo``, ``uniml demo``); returns the exit code.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+    prog : str
+        Program name shown in ``--help``.
+
+    Returns
+    -------
+    int
+        0 everything ran, 1 something crashed or did not reload identically, 2 invalid options.
 
     Examples
     --------
     >>> import tempfile
-    >>> main(["--out", tempfile.mkdtemp(), "--folds", "2", "--only", "lightgbm.regressor"])  # doctest: +ELLIPSIS
+    >>> main(["--out", tempfile.mkdtemp(), "--folds", "2", "--only", "statsmodels.ols", "--no-lineage"])
     <BLANKLINE>
     == regression
+    regression evaluation (kfold), primary metric rmse: PASSED (1 gate)
     ...
-    report: ...report.html
+    report: ...index.html
+    ...
     0
     """
-    parser = argparse.ArgumentParser(prog="python -m uniml.demo", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
     parser.add_argument("--out", default="uniml-demo", help="output folder (default: uniml-demo)")
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--only", nargs="*", help="catalog names to run (default: every installed adapter)")
-    args = parser.parse_args(argv)
-    report = run(args.out, folds=args.folds, only=args.only, verbose=True)
-    board = pd.read_csv(Path(args.out) / "leaderboard.csv")
-    with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 4):
-        for task, part in board.groupby("task", sort=False):
-            part = part.dropna(axis=1, how="all").drop(columns=["task", "adapter"])
-            print(f"\n== {task}\n" + part.drop(columns=[c for c in part if c.endswith("_sd")]).to_string(index=False))
-    print(f"\nreport: {report}")
-    if not board["reload_identical"].all():
-        print("some reloaded models did not reproduce their predictions", file=sys.stderr)
+    parser.add_argument("--folds", type=int, default=3, help="CV folds / backtest origins (default: 3)")
+    parser.add_argument("--only", nargs="+", metavar="NAME",
+                        help="task kinds, catalog names or demo model names to run (default: all)")
+    parser.add_argument("--tracking-uri", help="MLflow tracking URI (default: sqlite:///<cwd>/mlruns.db)")
+    parser.add_argument("--no-lineage", action="store_true", help="do not log to MLflow")
+    parser.add_argument("--n-jobs", type=int, default=1, help="parallel jobs of the harness (default: 1)")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad options and 0 on --help
+        return int(exc.code or 0)
+    if args.folds < 2:
+        parser.print_usage(sys.stderr)
+        print(f"{prog}: error: --folds must be at least 2", file=sys.stderr)
+        return 2
+    if args.only:
+        known = _known_names()
+        unknown = [n for n in args.only if n not in known]
+        if unknown:
+            print(f"{prog}: error: unknown --only name(s) {unknown}; choose from {sorted(known)}", file=sys.stderr)
+            return 2
+    result = run(args.out, folds=args.folds, only=args.only, lineage=not args.no_lineage,
+                 tracking_uri=args.tracking_uri, n_jobs=args.n_jobs, verbose=not args.quiet)
+    _print(result)
+    if not result.ok:
+        print("the demo did not complete cleanly: see the messages above", file=sys.stderr)
         return 1
     return 0
+
+
+def _known_names() -> set[str]:
+    names = set(TASKS)
+    for task in TASKS:
+        for name, model in _TASKS[task][1]().items():
+            names.update({name, model.name})
+    return names
 
 
 if __name__ == "__main__":
