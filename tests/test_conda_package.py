@@ -167,6 +167,24 @@ def test_repodata_check_requires_the_metapackage_to_pin_the_build_made_with_it(m
         _check_repodata(channel("stale", f"{SMOKE_BUILD_PREFIX}_old_0"), found)
 
 
+def test_module_importing_an_undeclared_library_fails(tmp_path):
+    from tools.conda.package import _check_test_imports
+    from tools.conda.recipe import Output
+
+    package_dir = tmp_path / "site" / "fakepkg"
+    package_dir.mkdir(parents=True)
+    (package_dir / "__init__.py").write_text("")
+    (package_dir / "plain.py").write_text("import json\n")
+    (package_dir / "wrapped.py").write_text("import uniml_test_absent_library\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    out = Output("fakepkg", "1", test_imports=["fakepkg", "fakepkg.plain"])
+    declared = {"name": "fakepkg", "optional-dependencies": {"x": ["uniml-test-absent-library>=1"]}}
+    _check_test_imports(Path(sys.prefix), "fakepkg", out, [], env, declared)  # an extra: fine
+    undeclared = {"name": "fakepkg", "dependencies": ["numpy"]}
+    with pytest.raises(PackageBuildError, match="fakepkg.wrapped imports 'uniml_test_absent_library'"):
+        _check_test_imports(Path(sys.prefix), "fakepkg", out, [], env, undeclared)
+
+
 def test_workdir_must_start_empty(tmp_path):
     (tmp_path / "stale.conda").write_text("")
     with pytest.raises(PackageBuildError, match="not empty"):

@@ -632,7 +632,7 @@ def build_smoke_package(
     ).split()
     if where[0] != found[core].version or not Path(where[1]).resolve().is_relative_to(prefix):
         raise PackageBuildError(f"import {core} from the prefix gave {where}, expected {found[core].version} under {prefix}")
-    _check_test_imports(prefix, core, found[core], transcript, env)
+    _check_test_imports(prefix, core, found[core], transcript, env, pyproject["project"])
     log(f"every public module that imports with only the core dependencies is in {core}'s test.imports")
     scripts = pyproject["project"].get("scripts") or {}
     for script in scripts:
@@ -700,12 +700,60 @@ def public_module_report(python: Path, package: str, env: Mapping[str, str] | No
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _check_test_imports(prefix: Path, core: str, out: Output, transcript: list[str], env) -> None:
+def declared_import_names(project: Mapping[str, Any]) -> set[str]:
+    """Top-level module names that ``[project]`` dependencies or extras may provide.
+
+    A module is attributed to a distribution through the installed distributions' file
+    lists where possible, and otherwise by name (``xgboost`` provides ``xgboost``).
+
+    Parameters
+    ----------
+    project : mapping
+        The ``[project]`` table of ``pyproject.toml``.
+
+    Returns
+    -------
+    set of str
+        Importable top-level names.
+
+    Examples
+    --------
+    >>> names = declared_import_names({"name": "p", "dependencies": ["scikit-learn>=1"],
+    ...                                "optional-dependencies": {"x": ["PyYAML"]}})
+    >>> {"sklearn", "yaml"} <= names
+    True
+    """
+    from importlib.metadata import packages_distributions
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    requirements = list(project.get("dependencies") or [])
+    for items in (project.get("optional-dependencies") or {}).values():
+        requirements += items
+    declared = {canonicalize_name(Requirement(r).name) for r in requirements}
+    names = {name.replace("-", "_") for name in declared}
+    for module, dists in packages_distributions().items():
+        if any(canonicalize_name(d) in declared for d in dists):
+            names.add(module)
+    return names
+
+
+def _check_test_imports(prefix: Path, core: str, out: Output, transcript: list[str], env, project=None) -> None:
     report = public_module_report(prefix / "bin" / "python", core, env)
     transcript.append("public modules in the core-only prefix:\n" + "\n".join(f"  {k}: {v}" for k, v in sorted(report.items())))
     broken = {k: v for k, v in report.items() if v.startswith("error")}
     unlisted = sorted(k for k, v in report.items() if v == "ok" and k not in out.test_imports)
     problems = [f"{k} fails to import: {v}" for k, v in sorted(broken.items())]
+    if project is not None:
+        allowed = declared_import_names(project)
+        for module, state in sorted(report.items()):
+            needed = state.removeprefix("needs ").split(".")[0]
+            if state.startswith("needs ") and needed not in allowed:
+                problems.append(
+                    f"{module} imports {needed!r} at import time, which no dependency or extra of "
+                    "pyproject.toml provides"
+                )
     if unlisted:
         problems.append(
             "these public modules import with only the core dependencies but are not in "
