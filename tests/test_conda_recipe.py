@@ -202,6 +202,12 @@ def test_test_import_of_a_module_that_does_not_exist_fails(tree):
     assert any("'uniml.core.nothing', which is not in the source tree" in p for p in problems), problems
 
 
+def test_license_typed_differently_fails(tree):
+    edit(tree / "meta.yaml", '      license: {{ project["license"] }}\n\n  - name:', "      license: MIT\n\n  - name:")
+    problems = check(tree)
+    assert any("uniml: about.license 'MIT' != pyproject.toml's 'BSD-3-Clause'" in p for p in problems), problems
+
+
 def test_build_script_without_no_deps_fails(tree):
     edit(tree / "meta.yaml", "--no-deps --no-build-isolation", "--no-build-isolation")
     problems = check(tree)

@@ -889,6 +889,15 @@ def check_rendered(
     for script in sorted(set(declared) - set(scripts)):
         problems.append(f"{where} {name}: entry point {script!r} is not in [project.scripts]")
 
+    license_ = project.get("license")
+    if isinstance(license_, dict):  # the older table form: {text = "..."} or {file = "..."}
+        license_ = license_.get("text")
+    for out in found.values():
+        if license_ and out.license != license_:
+            problems.append(f"{where} {out.name}: about.license {out.license!r} != pyproject.toml's {license_!r}")
+        if not out.summary:
+            problems.append(f"{where} {out.name}: about.summary is empty")
+
     import_name = name.replace("-", "_")
     if not core.test_imports:
         problems.append(f"{where} {name}: test.imports is empty")
