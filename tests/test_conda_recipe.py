@@ -233,6 +233,29 @@ def test_command_line_reports_drift_with_exit_status(tree, capsys):
     assert "requests" in capsys.readouterr().err
 
 
+DRIFTS = {
+    "new dependency": ("pyproject.toml", '"pluggy>=1.5",', '"pluggy>=1.5",\n    "requests>=2.31",', "requests"),
+    "new script": ("pyproject.toml", 'uniml = "uniml.cli:main"', 'uniml = "uniml.cli:main"\nuniml-x = "uniml.cli:x"', "uniml-x"),
+    "version typed by hand": ("meta.yaml", "  version: {{ version }}", f"  version: {PROJECT['version']}", "typed"),
+    "typo'd selector": ("meta.yaml", "# [unix]", "# [unixx]", "unixx"),
+}
+
+
+@pytest.mark.parametrize("drift", sorted(DRIFTS))
+def test_the_session_command_exits_non_zero_on_drift(tree, drift):
+    """What `nox -s conda_recipe` runs, as a process: each named kind of drift fails it."""
+    import subprocess
+
+    command = [sys.executable, "-m", "tools.conda.recipe", str(tree)]
+    clean = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    assert clean.returncode == 0, clean.stderr
+    filename, old, new, needle = DRIFTS[drift]
+    edit(tree / filename, old, new)
+    drifted = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    assert drifted.returncode == 1
+    assert needle in drifted.stderr
+
+
 # ----------------------------------------------------------------------------- translation
 
 
