@@ -9,11 +9,9 @@ from __future__ import annotations
 import sys
 from html.parser import HTMLParser
 
-import numpy as np
-import pandas as pd
 import pytest
 
-from uniml.evaluation import EvalReport, GateResult, _html, _plots
+from uniml.evaluation import EvalReport, _html
 
 EXPECTED_PLOTS = {
     "regression": {"fold-metrics", "predicted-vs-actual"},
@@ -57,68 +55,59 @@ def _parse(text: str) -> _Page:
     return page
 
 
-def _report(task: str, *, passed: bool = True, name: str = "cand", seed: int = 0) -> EvalReport:
-    """A hand-built report with the predictions frame of ``task`` (shape as in the EvalReport contract)."""
-    rng = np.random.default_rng(seed)
-    models = {name: "candidate", "baseline_naive": "baseline", "champ": "champion"}
-    metric, gib = {"regression": ("rmse", False), "classification": ("roc_auc", True),
-                   "forecasting": ("mae", False), "causal": ("pehe", False),
-                   "recommendation": ("ndcg@10", True)}[task]
-    folds = [0, 1, 2]
-    fold_scores = pd.DataFrame([(m, f, metric, float(rng.uniform(1, 2))) for m in models for f in folds],
-                               columns=["model", "fold", "metric", "value"])
-    means = fold_scores.groupby("model")["value"].agg(["mean", "std"])
-    board = pd.DataFrame({"role": [models[m] for m in means.index], f"{metric}_mean": means["mean"],
-                          f"{metric}_std": means["std"]}, index=pd.Index(means.index, name="model"))
-    board = board.sort_values(f"{metric}_mean", ascending=not gib)
-    n = 120
-    frames = []
-    for m in models:
-        if task in ("regression", "classification"):
-            y = rng.normal(size=n) if task == "regression" else rng.integers(0, 2, n)
-            part = pd.DataFrame({"model": m, "fold": np.arange(n) % 3, "row": np.arange(n), "y_true": y})
-            if task == "regression":
-                part["y_pred"] = y + rng.normal(scale=0.5, size=n)
-            else:
-                part["proba"] = np.clip(0.5 * y + rng.uniform(0, 0.5, n), 0, 1)
-                part["y_pred"] = (part["proba"] > 0.5).astype(int)
-        elif task == "forecasting":
-            rows = []
-            for series in ("s0", "s1", "s2", "s3"):
-                for origin in range(3):
-                    times = pd.date_range("2024-01-01", periods=30, freq="D")[20 + origin * 3: 23 + origin * 3]
-                    truth = np.sin(np.arange(len(times)))
-                    pred = truth + rng.normal(scale=0.2, size=len(times))
-                    rows.append(pd.DataFrame({"model": m, "origin": times[0] - pd.Timedelta(days=1),
-                                              "series": series, "time": times, "y_true": truth, "y_pred": pred,
-                                              "lower": pred - 1, "upper": pred + 1}))
-            part = pd.concat(rows, ignore_index=True)
-        elif task == "causal":
-            t = rng.integers(0, 2, n)
-            true = rng.normal(size=n)
-            part = pd.DataFrame({"model": m, "fold": np.arange(n) % 3, "row": np.arange(n), "treatment": t,
-                                 "outcome": true * t + rng.normal(size=n),
-                                 "effect": true + rng.normal(scale=0.3, size=n), "true_effect": true})
-        else:
-            ks = [1, 3, 5, 10]
-            part = pd.DataFrame([(m, f, k, 0.5 / k, min(1.0, 0.1 * k), 0.3) for f in folds for k in ks],
-                                columns=["model", "fold", "k", "precision", "recall", "ndcg"])
-        frames.append(part)
-    comparisons = pd.DataFrame({"model": [name, name], "reference": ["baseline_naive", "champ"],
-                                "metric": [metric, metric], "diff": [-0.3, 0.1], "ci_low": [-0.5, -0.1],
-                                "ci_high": [-0.1, 0.3], "confidence": [0.95, 0.95]})
-    gates = [GateResult(f"{metric} not worse than champion by 1%", passed, f"{metric}: {name} vs champ, reason "
-                        f"text {seed}", name, metric, 0.1, 0.01, -0.1, 0.3)]
-    return EvalReport(task=task, protocol={"kind": "kfold", "n_splits": 3}, metrics=[metric],
-                      greater_is_better={metric: gib}, roles=models, params={m: {"alpha": 1.0} for m in models},
-                      fold_scores=fold_scores, leaderboard=board, comparisons=comparisons, gates=gates,
-                      passed=passed, predictions=pd.concat(frames, ignore_index=True), duration=1.5,
-                      random_state=0, n_jobs=1)
+def _evaluate(task: str, name: str = "cand", gates=None) -> EvalReport:
+    """A real, small ``uniml.evaluate`` report of ``task`` (one cheap candidate, the task's baselines)."""
+    import uniml
+    from uniml.evaluation import splitters
+
+    if task == "regression":
+        from sklearn.datasets import load_diabetes
+
+        X, y = load_diabetes(return_X_y=True, as_frame=True)
+        return uniml.evaluate({name: uniml.make("statsmodels.ols")}, (X, y), protocol=splitters.KFold(3),
+                              gates=gates, n_jobs=1, n_boot=200)
+    if task == "classification":
+        from sklearn.datasets import load_breast_cancer
+
+        X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+        X = X[[c for c in X.columns if c.startswith("mean ")]]
+        return uniml.evaluate({name: uniml.make("lightgbm.classifier", n_estimators=30, verbose=-1)}, (X, y),
+                              protocol=splitters.StratifiedKFold(3), gates=gates, n_jobs=1, n_boot=200)
+    if task == "forecasting":
+        from uniml.testing.forecasting import make_forecast_data
+
+        frame = make_forecast_data(n_series=4, n=70, exog=False)
+        data = uniml.ForecastData(frame, time="date", target="sales", series_id="store")
+        return uniml.evaluate({name: uniml.make("statsmodels.ets", trend="add")}, data,
+                              protocol=splitters.RollingOrigin(horizon=7, n_origins=2), gates=gates, n_jobs=1,
+                              n_boot=200)
+    if task == "causal":
+        from sklearn.linear_model import LinearRegression, LogisticRegression
+
+        from uniml.testing.causal import make_causal_data
+
+        data, truth = make_causal_data(n=400, seed=1)
+        data = uniml.CausalData(data.frame.assign(tau=truth["cate"]), outcome="y", treatment="t",
+                                effect_modifiers=["x1", "x2"], confounders=["w1", "w2"])
+        model = uniml.make("econml.dr", model_regression=LinearRegression(), model_propensity=LogisticRegression(),
+                           random_state=0)
+        return uniml.evaluate({name: model}, data, protocol=splitters.KFold(3), true_effect="tau", gates=gates,
+                              n_jobs=1, n_boot=200)
+    from uniml.testing.recommendation import make_interaction_data
+
+    return uniml.evaluate({name: uniml.make("lightfm.recommender", epochs=5, random_state=0)},
+                          make_interaction_data(), protocol=splitters.LeaveOut(n_splits=2), gates=gates, n_jobs=1,
+                          n_boot=200)
+
+
+@pytest.fixture(scope="module")
+def reports():
+    return {task: _evaluate(task) for task in EXPECTED_PLOTS}
 
 
 @pytest.mark.parametrize("task", sorted(EXPECTED_PLOTS))
-def test_every_plot_is_inline_svg_and_nothing_is_fetched(task, tmp_path):
-    path = _report(task).to_html(tmp_path / "r.html")
+def test_every_plot_is_inline_svg_and_nothing_is_fetched(task, reports, tmp_path):
+    path = reports[task].to_html(tmp_path / "r.html")
     text = path.read_text(encoding="utf-8")
     page = _parse(text)
     assert set(page.figures) == EXPECTED_PLOTS[task]
@@ -137,24 +126,28 @@ def test_every_plot_is_inline_svg_and_nothing_is_fetched(task, tmp_path):
 
 @pytest.mark.parametrize("passed", [True, False])
 def test_banner_gates_reasons_and_leaderboard(passed, tmp_path):
-    report = _report("regression", passed=passed, seed=3)
+    report = _evaluate("regression", gates=["rmse better than baseline", "rmse <= 70" if passed else "rmse <= 5"])
+    assert report.passed is passed
     page = _parse(report.to_html(tmp_path / "r.html").read_text(encoding="utf-8"))
     verdict = [attrs for tag, attrs in page.tags if attrs.get("id") == "verdict"]
     assert verdict and ("passed" if passed else "failed") in verdict[0]["class"]
     text = " ".join(page.text)
     assert ("PASSED" if passed else "FAILED") in text
-    assert report.gates[0].reason in text
-    # every model of the leaderboard, with its mean formatted as in the table
+    for gate in report.gates:  # every verdict with its reason
+        assert gate.reason in text
+    assert sum(attrs.get("class") == "gate failed" for tag, attrs in page.tags if tag == "tr") == (0 if passed else 1)
+    # every model of the leaderboard, with its mean as the table shows it
     for name, row in report.leaderboard.iterrows():
         assert name in text
         assert f"{row['rmse_mean']:.4g}" in text
-    # the comparison interval is shown
-    assert "[-0.5, -0.1]" in text
+    # the comparison of the candidate with the baseline, with its interval
+    comp = report.comparisons[report.comparisons["metric"] == "rmse"].iloc[0]
+    assert f"[{comp['ci_low']:.4g}, {comp['ci_high']:.4g}]" in text
 
 
 def test_user_strings_are_escaped(tmp_path):
     evil = "<script>alert('x')</script>$a$&"
-    report = _report("classification", name=evil)
+    report = _evaluate("classification", name=evil)
     report.params[evil] = {"note": "</pre><b>bold</b>"}
     text = report.to_html(tmp_path / "r.html").read_text(encoding="utf-8")
     assert "<script>" not in text and "<b>bold</b>" not in text
@@ -164,19 +157,19 @@ def test_user_strings_are_escaped(tmp_path):
     assert any(evil in chunk for chunk in page.text)  # shown literally, round-tripped by the parser
 
 
-def test_without_matplotlib_the_report_still_renders(tmp_path, monkeypatch):
+def test_without_matplotlib_the_report_still_renders(reports, tmp_path, monkeypatch):
     for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
-    text = _report("regression").to_html(tmp_path / "r.html").read_text(encoding="utf-8")
+    text = reports["regression"].to_html(tmp_path / "r.html").read_text(encoding="utf-8")
     page = _parse(text)
     assert not page.figures and "<svg" not in text
     assert "matplotlib is not installed" in text
     assert "Leaderboard" in text and "PASSED" in text
 
 
-def test_render_from_json_round_trip_matches(tmp_path):
-    report = _report("forecasting")
+def test_render_from_json_round_trip_matches(reports):
+    report = reports["forecasting"]
     again = EvalReport.from_json(report.to_json())
     first = _html.render_text(report, when="fixed")
     second = _html.render_text(again, when="fixed")
@@ -184,16 +177,3 @@ def test_render_from_json_round_trip_matches(tmp_path):
     assert _parse(first).figures.keys() == _parse(second).figures.keys()
     assert [t for t in _parse(first).text if "svg" not in t][:40] == [t for t in _parse(second).text
                                                                      if "svg" not in t][:40]
-
-
-def test_qini_curve_against_a_direct_count():
-    rng = np.random.default_rng(1)
-    n = 200
-    effect, t, y = rng.normal(size=n), rng.integers(0, 2, n), rng.normal(size=n)
-    x, q = _plots.qini_curve(effect, t, y)
-    order = np.argsort(-effect, kind="stable")
-    for k in (10, 50, 200):
-        top = order[:k]
-        n_t, n_c = t[top].sum(), (1 - t[top]).sum()
-        expected = y[top][t[top] == 1].sum() - y[top][t[top] == 0].sum() * n_t / n_c
-        assert q[np.searchsorted(x, k / n)] == pytest.approx(expected)

@@ -307,40 +307,6 @@ def forecasting(report) -> list[Plot]:
                  f"best candidate ({best})'s prediction interval.", _svg(fig))]
 
 
-def qini_curve(effect, treatment, outcome):
-    """Qini curve: incremental outcome when targeting the top fraction ranked by predicted effect.
-
-    Parameters
-    ----------
-    effect, treatment, outcome : array-like
-        Predicted effect (the ranking score), 0/1 treatment, observed outcome.
-
-    Returns
-    -------
-    (numpy.ndarray, numpy.ndarray)
-        Fraction targeted (0..1) and the Qini value
-        ``Y_t(k) - Y_c(k) * N_t(k) / N_c(k)`` among the top ``k`` rows.
-
-    Examples
-    --------
-    >>> x, q = qini_curve([3, 2, 1, 0], [1, 0, 1, 0], [5.0, 1.0, 2.0, 1.0])
-    >>> x.tolist(), q.tolist()
-    ([0.0, 0.25, 0.5, 0.75, 1.0], [0.0, 5.0, 4.0, 5.0, 5.0])
-    """
-    import numpy as np
-
-    effect = np.asarray(effect, dtype=float)
-    order = np.argsort(-effect, kind="stable")
-    t = (np.asarray(treatment, dtype=float)[order] > 0).astype(float)
-    y = np.asarray(outcome, dtype=float)[order]
-    n_t, n_c = np.cumsum(t), np.cumsum(1 - t)
-    y_t, y_c = np.cumsum(y * t), np.cumsum(y * (1 - t))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q = np.where(n_c > 0, y_t - y_c * n_t / np.where(n_c > 0, n_c, 1), y_t)
-    x = np.arange(len(effect) + 1) / max(len(effect), 1)
-    return x, np.concatenate([[0.0], q])
-
-
 def causal(report) -> list[Plot]:
     """Qini (uplift) curve per model; with a known true effect, estimated against true effect too.
 
@@ -359,6 +325,8 @@ def causal(report) -> list[Plot]:
         return []
     import numpy as np
 
+    from uniml.evaluation.metrics.causal import qini_curve
+
     models = _ordered_models(report)
     out = []
     fig, (ax,) = _figure(1, width=6.4, height=4.0)
@@ -369,8 +337,8 @@ def causal(report) -> list[Plot]:
             part = preds[preds["model"].astype(str) == model]
             if not len(part):
                 continue
-            x, q = qini_curve(part["effect"], part["treatment"], part["outcome"])
-            ax.plot(x, q, _style(report, model), label=_label(model))
+            n, q = qini_curve(part["effect"], part["treatment"], part["outcome"])
+            ax.plot(n / n[-1], q, _style(report, model), label=_label(model))
             last = q[-1]
         if last is not None:
             ax.plot([0, 1], [0, last], color="grey", lw=1, label="random targeting")
