@@ -563,6 +563,8 @@ def _judge(gates, board, roles, metrics, fold_scores, n_boot, seed) -> list[Gate
             cmp = paired_bootstrap(both.iloc[:, 0].to_numpy(), both.iloc[:, 1].to_numpy(),
                                    confidence=gate.confidence, n_boot=n_boot, seed=seed)
             ok, reason, value, threshold, lo, hi = judge_relative(gate, model, ref, cmp, direction[gate.metric])
+            if cmp["n"] < 3:  # a bootstrap over one or two folds says nothing about spread
+                reason += f" (only {cmp['n']} fold{'s' if cmp['n'] != 1 else ''}: the interval cannot show spread)"
             results.append(GateResult(gate.name, ok, reason, model, gate.metric, value, threshold, lo, hi))
     return results
 
