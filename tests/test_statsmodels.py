@@ -166,3 +166,17 @@ def test_sarimax_rolling_updates_equal_filtering_the_full_history_with_the_fitte
     np.testing.assert_array_equal(model.models_[None].params, fitted)
     with pytest.raises(uniml.DataContractError, match="role 'exog': column 'a' is not in the frame"):
         model.update(df.iloc[80:85].drop(columns="a"))
+
+
+def test_statsmodels_forecasters_run_blas_single_threaded_only_inside_the_adapter():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return sorted({lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"})
+
+    model = uniml.make("statsmodels.sarimax", order=(1, 0, 0))
+    before = blas_threads()
+    with model._library_quiet(True):
+        inside = blas_threads()
+    assert inside == [1]
+    assert blas_threads() == before  # restored for the caller (the parity tests above show identical results)
