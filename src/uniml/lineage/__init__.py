@@ -99,6 +99,11 @@ class LineageHandle:
         finally:
             _remove(self)
 
+    def last_run(self, timeout: float | None = None):
+        """Like :func:`last_run`, for this sink only (when several are enabled)."""
+        own = getattr(self.sink, "last_run", None)
+        return own(timeout) if own is not None else None
+
     def __enter__(self) -> LineageHandle:
         return self
 
@@ -257,7 +262,8 @@ def last_run(timeout: float | None = None):
     RunRef or None
         Attributes (also keys) ``run_id``, ``model_uri`` (``runs:/<id>/model``),
         ``experiment_id``, ``spooled``, ``spool_path``, ``lineage_id``; None
-        before the first fit with the MLflow sink.
+        before the first fit with the MLflow sink. With several MLflow sinks
+        enabled, the last one written to; ``handle.last_run()`` asks one sink.
 
     Examples
     --------
@@ -341,6 +347,23 @@ def _uniml_folder(path):
     return found[0].parent if found else None
 
 
+def _registry_source(model_uri: str, tracking_uri: str) -> str:
+    """Where ``models:/name/version`` or ``models:/name@alias`` lives, asking this store's registry
+    (MLflow's own resolution asks the process-wide registry URI instead)."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    ref, _, sub = model_uri[len("models:/"):].partition("/")
+    if "@" in ref:
+        name, alias = ref.split("@", 1)
+        version = client.get_model_version_by_alias(name, alias).version
+        rest = sub
+    else:
+        name, version, rest = ref, sub.partition("/")[0], sub.partition("/")[2]
+    source = client.get_model_version_download_uri(name, version)
+    return f"{source.rstrip('/')}/{rest}" if rest else source
+
+
 def load_adapter(model_uri: str, *, tracking_uri: str | None = None, trusted: bool = False):
     """Load the uniml adapter behind an MLflow model logged by lineage.
 
@@ -383,9 +406,10 @@ def load_adapter(model_uri: str, *, tracking_uri: str | None = None, trusted: bo
     else:
         import mlflow.artifacts
 
+        uri = _resolve(tracking_uri)
         try:
-            downloaded = mlflow.artifacts.download_artifacts(artifact_uri=model_uri,
-                                                             tracking_uri=_resolve(tracking_uri))
+            artifact_uri = _registry_source(model_uri, uri) if model_uri.startswith("models:/") else model_uri
+            downloaded = mlflow.artifacts.download_artifacts(artifact_uri=artifact_uri, tracking_uri=uri)
         except Exception as exc:
             raise LineageError(f"could not download {model_uri!r}: {exc}") from exc
         folder = _uniml_folder(Path(downloaded))
@@ -449,7 +473,7 @@ def register_model(model_uri: str, name: str, alias: str | None = None, *,
         previous = None
         if alias:
             try:
-                previous = client.get_model_version_by_alias(name, alias).version
+                previous = str(client.get_model_version_by_alias(name, alias).version)
             except Exception:
                 previous = None
             client.set_registered_model_alias(name, alias, version)

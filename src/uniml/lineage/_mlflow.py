@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as _dt
-import functools
 import getpass
 import json
 import os
@@ -50,7 +49,7 @@ RECOMMEND_USERS = 500
 #: MLflow's HTTP client retries for minutes by default; a dead server must not stall flush()
 HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
-    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "0.2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",  # an int for MLflow
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "15",
 }
 
@@ -243,8 +242,8 @@ def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
     return f"sqlite:///{Path.cwd() / 'mlruns.db'}"
 
 
-@functools.lru_cache(maxsize=32)
 def _git_info(directory: str) -> dict[str, str]:
+    # not cached: in a long session (a notebook) the code's commit moves on
     def git(*args):
         return subprocess.run(["git", "-C", directory, *args], capture_output=True, text=True,
                               timeout=10, check=True).stdout.strip()
@@ -787,6 +786,7 @@ class MlflowSink:
         self.run_name = run_name
         self.explain_rows = int(explain_rows)
         self._starts: dict[int, int] = {}
+        self._last_fit: concurrent.futures.Future | None = None
         _install_exit_hook()
         _WORKER.submit(_warm_up, self.tracking_uri)
 
@@ -795,9 +795,13 @@ class MlflowSink:
 
     def _parent_run_id(self) -> str | None:
         mlflow = sys.modules.get("mlflow")
-        if mlflow is None:  # the user never imported MLflow, so has no active run
+        active_run = getattr(mlflow, "active_run", None)
+        if active_run is None:  # MLflow not imported (or only half-way, by our worker): no user run
             return None
-        run = mlflow.active_run()
+        try:
+            run = active_run()
+        except Exception:
+            return None
         if run is None:
             return None
         try:
@@ -845,7 +849,11 @@ class MlflowSink:
             run_name=self.run_name or adapter.name, log_model=self.log_model, explain_rows=self.explain_rows,
             intended_use=self.intended_use, limitations=self.limitations,
         )
-        _last_fit = _WORKER.submit(_fit_job, job)
+        _last_fit = self._last_fit = _WORKER.submit(_fit_job, job)
+
+    def last_run(self, timeout: float | None = None) -> RunRef | None:
+        """This sink's most recent fit (see :func:`uniml.lineage.last_run`)."""
+        return None if self._last_fit is None else self._last_fit.result(timeout=timeout)
 
     @hookimpl
     def uniml_evaluate(self, report, spec):

@@ -156,7 +156,7 @@ def _param_key(key: str) -> str:
     key = _BAD_KEY_CHARS.sub("_", key)
     if len(key) > MAX_KEY:
         digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-        key = key[: MAX_KEY - 13] + "~" + digest
+        key = key[: MAX_KEY - 13] + "-" + digest
     return key
 
 

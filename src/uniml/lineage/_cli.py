@@ -1,0 +1,47 @@
+"""``uniml lineage ...`` commands (a click group the ``uniml`` CLI mounts).
+
+Importing this module does not import MLflow.
+
+Examples
+--------
+>>> from click.testing import CliRunner
+>>> import tempfile
+>>> result = CliRunner().invoke(lineage, ["sync", "--spool", tempfile.mkdtemp()])
+>>> result.exit_code, result.output.strip()
+(0, 'nothing to replay: the spool is empty')
+"""
+
+from __future__ import annotations
+
+import click
+
+__all__ = ["lineage"]
+
+
+@click.group(name="lineage")
+def lineage():
+    """Lineage: replay spooled runs into MLflow."""
+
+
+@lineage.command()
+@click.option("--tracking-uri", default=None, help="MLflow tracking URI (default: each record's own).")
+@click.option("--spool", "spool", default=None, type=click.Path(file_okay=False),
+              help="Spool folder (default: $UNIML_LINEAGE_SPOOL or ./.uniml-spool).")
+def sync(tracking_uri, spool):
+    """Replay spooled lineage into MLflow, idempotently; exit code 1 if any record failed."""
+    from uniml.lineage import sync as _sync
+
+    results = _sync(tracking_uri=tracking_uri, spool=spool)
+    if not results:
+        click.echo("nothing to replay: the spool is empty")
+        return
+    failed = 0
+    for r in results:
+        if r.status == "replayed":
+            click.echo(f"replayed {r.lineage_id} -> run {r.run_id}")
+        else:
+            failed += 1
+            click.echo(f"failed   {r.lineage_id}: {r.error}", err=True)
+    click.echo(f"{len(results) - failed} replayed, {failed} failed")
+    if failed:
+        raise SystemExit(1)
