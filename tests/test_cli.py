@@ -268,19 +268,43 @@ def test_data_breaking_the_task_contract_exits_2(project, diabetes):
     assert f"{spec}:2: data:" in result.stderr and "target" in result.stderr
 
 
-def test_a_model_crashing_inside_its_library_exits_3_not_1(project):
+def test_a_model_failing_inside_its_library_exits_2_naming_model_and_fold(project):
     # a classifier on a continuous target: scikit-learn raises inside fit; that is not a gate verdict
     spec = project("""
         task: regression
         data: {path: diabetes.csv, target: target}
         candidates:
-          - adapter: sklearn.estimator
+          - name: wrong_kind
+            adapter: sklearn.estimator
             params: {estimator: {class: sklearn.linear_model.LogisticRegression}}
         protocol: {kind: kfold, n_splits: 3}
         """)
     result = _run("eval", spec, "--report", project.folder / "r.html")
-    assert result.exit_code == EXIT_INTERNAL, result.output
-    assert "Traceback" in result.stderr and "the evaluation crashed" in result.stderr
+    assert result.exit_code == EXIT_INVALID, result.output
+    assert "Traceback" not in result.output
+    assert "wrong_kind" in result.stderr and "fold" in result.stderr
+
+
+def test_exit_codes_of_exceptions():
+    import yaml
+    from pydantic import BaseModel, ValidationError
+
+    from uniml.cli import _classify
+
+    class Model(BaseModel):
+        x: int
+
+    try:
+        Model(x="no")
+    except ValidationError as exc:
+        validation = exc
+    assert _classify(validation)[0] == EXIT_INVALID
+    assert _classify(yaml.YAMLError("bad"))[0] == EXIT_INVALID
+    assert _classify(uniml.SchemaError("column 'a'"))[0] == EXIT_INVALID
+    missing = _classify(FileNotFoundError(2, "No such file or directory", "x.csv"))
+    assert missing == (EXIT_INVALID, "No such file or directory: x.csv")
+    # anything else is a crash, never confused with a failed gate (1) or bad input (2)
+    assert _classify(RuntimeError("boom")) == (EXIT_INTERNAL, "RuntimeError: boom")
 
 
 # --------------------------------------------------------------------------- lineage

@@ -169,7 +169,7 @@ def _console(**kwargs):
 
 
 class _progress:
-    """A rich live spinner with elapsed time while the evaluation runs (nothing when not a terminal)."""
+    """A rich progress bar over the harness's (model, fold) jobs, with elapsed time (only on a terminal)."""
 
     def __init__(self, console, spec):
         self.console = console
@@ -196,11 +196,10 @@ class _progress:
                 f"evaluating {n} candidate{'s' if n != 1 else ''} ({self.spec.task})", total=None)
         return self
 
-    def __call__(self, done: int, total: int, what: str = "") -> None:
-        """Progress callback: ``done`` of ``total`` units finished."""
+    def __call__(self, done: int, total: int) -> None:
+        """Progress callback of the harness: ``done`` of ``total`` (model, fold) jobs finished."""
         if self._live is not None:
-            self._live.update(self._task, completed=done, total=total,
-                              **({"description": what} if what else {}))
+            self._live.update(self._task, completed=done, total=total)
 
     def __exit__(self, *exc):
         if self._live is not None:

@@ -932,7 +932,8 @@ def run_spec(spec, progress=None):
     spec : EvalSpec
         From :func:`load_spec` / :func:`parse_spec`.
     progress : callable, optional
-        Called as ``progress(done, total, description)`` between stages.
+        Called as ``progress(done, total)`` after each (model, fold) job of
+        the harness (e.g. to drive a progress bar).
 
     Returns
     -------
@@ -963,20 +964,16 @@ def run_spec(spec, progress=None):
 
     from uniml.evaluation import evaluate
 
-    step = progress or (lambda done, total, what="": None)
-    step(0, 3, "reading data")
     frame = read_frame(spec)
     data = build_data(spec, frame)
     protocol = build_protocol(spec)
     _column_refs(spec, frame)
     metrics = build_metrics(spec)
     gates = build_gates(spec)
-    step(1, 3, "building models")
     candidates = {c.label: build_model(spec, c, ("candidates", i)) for i, c in enumerate(spec.candidates)}
     baselines = {c.label: build_model(spec, c, ("baselines", i)) for i, c in enumerate(spec.baselines)}
     champion = build_model(spec, spec.champion, ("champion",)) if spec.champion is not None else None
     lineage = lineage_settings(spec)
-    step(2, 3, f"evaluating {len(candidates)} candidate{'s' if len(candidates) != 1 else ''} ({spec.task})")
     with contextlib.ExitStack() as stack:
         if lineage is not None:
             # MLflow is imported here, before the sink starts, because the sink's background warm-up
@@ -994,7 +991,7 @@ def run_spec(spec, progress=None):
                 spec=spec.model_dump(mode="json", by_alias=True),
                 true_effect=getattr(spec.data, "true_effect", None),
                 champion_refit=spec.champion.refit if spec.champion is not None else True,
-                confidence=spec.confidence, n_boot=spec.n_boot)
+                confidence=spec.confidence, n_boot=spec.n_boot, progress=progress)
         except UnimlError as exc:
             section = next((s for cls, s in _SECTIONS.items()
                             if any(k.__name__ == cls for k in type(exc).__mro__)), None)
@@ -1005,5 +1002,4 @@ def run_spec(spec, progress=None):
             import uniml.lineage
 
             uniml.lineage.flush()
-    step(3, 3, "done")
     return report
