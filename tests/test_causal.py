@@ -419,3 +419,26 @@ def test_dowhy_bootstrap_refuter_passes_on_a_correct_model():
     assert table["passed"].all(), table
     with pytest.raises(uniml.UnimlError, match="unknown refuter"):
         uniml.make("dowhy.effect", refuters=("nope",)).fit(data).refute()
+
+
+def test_generic_dr_learner_gets_seeded_bootstrap_intervals_equal_to_raw_econml():
+    from econml.dr import DRLearner
+    from econml.inference import BootstrapInference
+
+    from uniml.core.causal import seeded_global_numpy
+
+    data, truth = make_causal_data(n=1000, seed=2)
+    params = {"model_propensity": LogisticRegression(), "model_regression": LinearRegression(),
+              "model_final": LinearRegression(), "cv": 2, "random_state": 0}
+    model = uniml.make("econml.dr", estimator="dr", n_bootstrap_samples=10, **params).fit(data)
+    s = model.effect_summary()
+    assert s["lower"] <= truth["ate"] <= s["upper"]
+    pred = model.predict(data.frame.head(50))
+    assert (pred["lower"] <= pred["effect"]).all() and (pred["effect"] <= pred["upper"]).all()
+    y, t, X, W = _arrays(data)
+    with seeded_global_numpy(0):
+        raw = DRLearner(**params).fit(y, t, X=X, W=W, inference=BootstrapInference(n_bootstrap_samples=10, n_jobs=1))
+    lower, upper = raw.effect_interval(X[:50], T0=0, T1=1, alpha=0.05)
+    np.testing.assert_array_equal(pred["effect"], raw.effect(X[:50], T0=0, T1=1))
+    np.testing.assert_array_equal(pred["lower"], lower)
+    np.testing.assert_array_equal(pred["upper"], upper)

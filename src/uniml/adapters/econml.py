@@ -27,8 +27,10 @@ Adapter-level keywords (not passed to EconML): ``estimator``,
 ``control_value`` / ``treated_value`` (the contrast; default lowest and
 highest treatment level), ``inference`` (passed to EconML's ``fit``; default
 EconML's for DML/DR, ``BootstrapInference(n_bootstrap_samples)`` for
-meta-learners), ``n_bootstrap_samples`` and, for meta-learners (which take no
-seed themselves), ``random_state`` seeding the bootstrap.
+meta-learners and for ``DRLearner`` with a generic final model
+(``econml.dr`` with ``estimator="dr"``), which have no analytic intervals),
+``n_bootstrap_samples`` and ``random_state``, which also seeds the bootstrap
+(EconML's bootstrap draws from numpy's global generator; its state is restored).
 
 Meta-learners take no confounders separately: they condition on effect
 modifiers *and* confounders, so ``predict`` needs both.
@@ -287,7 +289,10 @@ class EconMLDR(_EconML):
     ----------
     estimator : {"linear", "sparse_linear", "forest", "dr"}, default "linear"
     control_value, treated_value, inference : optional
-        See :class:`EconMLDML`.
+        See :class:`EconMLDML`. ``estimator="dr"`` defaults to bootstrap
+        inference (``n_bootstrap_samples`` replicates, seeded by ``random_state``).
+    n_bootstrap_samples : int, default 100
+        Bootstrap replicates of ``estimator="dr"`` (ignored when ``inference`` is given).
     **params
         Passed unchanged to the EconML class (``model_propensity``,
         ``model_regression``, ``cv``, ``random_state``...).
@@ -309,6 +314,19 @@ class EconMLDR(_EconML):
     _classes = {"linear": "LinearDRLearner", "sparse_linear": "SparseLinearDRLearner",
                 "forest": "ForestDRLearner", "dr": "DRLearner"}
     _default_estimator = "linear"
+
+    def _inference(self):
+        if self._estimator_key() == "dr" and getattr(self, "inference", None) is None:
+            # a generic final model has no analytic intervals ("Only point estimates are available!")
+            from econml.inference import BootstrapInference
+
+            return BootstrapInference(n_bootstrap_samples=getattr(self, "n_bootstrap_samples", 100), n_jobs=1)
+        return super()._inference()
+
+    def _fit(self, data, **fit_params):
+        # EconML's bootstrap draws from numpy's global generator: seed it for this fit only
+        with seeded_global_numpy(getattr(self, "random_state", None)):
+            super()._fit(data, **fit_params)
 
     @classmethod
     def _test_params(cls) -> list[dict]:
