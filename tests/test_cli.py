@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import uniml
 from uniml.cli import EXIT_FAILED, EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, cli
@@ -415,3 +417,58 @@ def test_json_flag_writes_a_parseable_report(project):
     assert data["passed"] is False and data["task"] == "regression"
     frame = pd.DataFrame(dict(zip(data["fold_scores"]["columns"], data["fold_scores"]["data"], strict=True)))
     assert set(frame["model"]) == {"ols", "dummy_mean"}
+
+
+def test_parquet_data(project, diabetes):
+    diabetes.to_parquet(project.folder / "diabetes.parquet")
+    spec = project("""
+        task: regression
+        data: {path: diabetes.parquet, target: target}
+        candidates: [{name: ols, adapter: statsmodels.ols}]
+        protocol: {kind: kfold, n_splits: 3}
+        """)
+    result = _run("eval", spec, "--report", project.folder / "r.html")
+    assert result.exit_code == EXIT_OK, result.output
+    assert "ols" in result.stdout
+
+
+VALID = """task: regression
+data:
+  path: diabetes.csv
+  target: target
+candidates:
+  - name: ols
+    adapter: statsmodels.ols
+protocol:
+  kind: kfold
+  n_splits: 3
+gates:
+  - rmse <= 70
+"""
+
+
+@settings(max_examples=40, deadline=None)
+@given(position=st.integers(min_value=0, max_value=VALID.count("\n") - 1),
+       key=st.from_regex(r"[a-z][a-z_]{2,12}", fullmatch=True))
+def test_an_unknown_key_anywhere_is_reported_at_its_own_line(position, key):
+    """Insert ``key: 1`` after any line of a valid spec, indented like that line's mapping keys."""
+    from uniml.evaluation.spec import SpecError, parse_spec
+
+    lines = VALID.splitlines()
+    anchor = lines[position]
+    assume(not anchor.endswith(":"))  # after a block opener the new key would be its (only) child
+    indent = len(anchor) - len(anchor.lstrip(" -"))
+    if anchor.lstrip().startswith("- ") and ":" not in anchor:  # a list item of strings: no mapping here
+        indent = 0
+    text = "\n".join(lines[: position + 1] + [" " * indent + f"{key}: 1"] + lines[position + 1:]) + "\n"
+    try:
+        spec = parse_spec(text, source="s.yaml")
+    except SpecError as exc:
+        message = str(exc)
+    else:  # the key happened to be a real, optional field at that level: nothing to report
+        assert key in type(spec).model_fields or key in type(spec.data).model_fields \
+            or key in ("name", "params", "model", "trusted", "adapter") or key in spec.protocol
+        return
+    # the problem about the inserted key is reported at the line it was inserted on
+    assert any(line.startswith(f"s.yaml:{position + 2}:") and key in line for line in message.splitlines()), \
+        (text, message)
