@@ -1,5 +1,6 @@
 """Forecasting contract and the Prophet adapter: parity with raw Prophet, many series, errors."""
 
+import inspect
 import warnings
 
 import numpy as np
@@ -383,3 +384,20 @@ def test_prophet_verbose_brings_the_library_logging_back(caplog, monkeypatch):
     with caplog.at_level("DEBUG"):
         uniml.make("prophet.forecaster", uncertainty_samples=0, verbose=True, **FAST).fit(df, time="ds", target="y")
     assert [r for r in caplog.records if r.name.startswith(("cmdstanpy", "prophet"))]
+
+
+def test_every_prophet_constructor_argument_passes_through():
+    df = _series(n=60).drop(columns="x")
+    args = {"growth": "flat", "changepoints": None, "n_changepoints": 3, "changepoint_range": 0.7,
+            "yearly_seasonality": False, "weekly_seasonality": 2, "daily_seasonality": False, "holidays": None,
+            "seasonality_mode": "multiplicative", "seasonality_prior_scale": 3.0, "holidays_prior_scale": 4.0,
+            "changepoint_prior_scale": 0.2, "mcmc_samples": 0, "interval_width": 0.9, "uncertainty_samples": 10,
+            "scaling": "minmax", "holidays_mode": "additive"}
+    model = uniml.make("prophet.forecaster", **args).fit(df, time="ds", target="y")
+    fitted = model.models_[None]
+    for name, value in args.items():
+        if name != "changepoints":  # None: Prophet places them itself, n_changepoints of them
+            assert getattr(fitted, name) == value, name
+    assert len(fitted.changepoints) == 3
+    assert fitted.seasonalities["weekly"]["fourier_order"] == 2
+    assert set(args) | {"stan_backend"} == set(inspect.signature(prophet.Prophet).parameters)
