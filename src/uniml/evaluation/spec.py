@@ -141,10 +141,9 @@ class _Lines:
                 if name in seen:
                     self.duplicates.append((path + (name,), key.start_mark.line + 1))
                 seen.add(name)
-                self.lines[path + (name,)] = key.start_mark.line + 1
-                self._walk(value, path + (name,))
                 # the key's line, not the value's: "name: value" reads best at the key
                 self.lines[path + (name,)] = key.start_mark.line + 1
+                self._walk(value, path + (name,))
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
                 self._walk(item, path + (i,))
@@ -392,13 +391,13 @@ def _spec_class(task: str) -> type:
 _SPEC_CLASSES = {task: _spec_class(task) for task in TASKS}
 
 
-def _format_errors(exc: ValidationError, lines: _Lines, source, model) -> SpecError:
+def _format_errors(exc: ValidationError, raw, lines: _Lines, source, model) -> SpecError:
     problems = []
     for err in exc.errors():
-        loc = tuple(err["loc"])
         kind = err["type"]
+        clean = _data_path(tuple(err["loc"]), raw, kind)
         if kind == "extra_forbidden":
-            allowed = _allowed_keys(model, loc[:-1])
+            allowed = _allowed_keys(model, clean[:-1])
             msg = "unknown key" + (f" (allowed: {', '.join(allowed)})" if allowed else "")
         elif kind == "missing":
             msg = "required field is missing"
@@ -409,9 +408,12 @@ def _format_errors(exc: ValidationError, lines: _Lines, source, model) -> SpecEr
             ctx = err.get("ctx") or {}
             if kind in ("assertion_error", "value_error") and "error" in ctx:
                 msg = str(ctx["error"])
-        # pydantic reports union members as extra path parts ("str", "dict[str,any]", "function-after[...]")
-        clean = tuple(p for p in loc if isinstance(p, int) or not _is_type_tag(p))
-        problems.append((lines.line(clean), _field(clean), msg))
+        problems.append((clean, msg))
+    # a union reports every member that failed: when one member failed deeper inside the value
+    # (an unknown key in a mapping), the user meant that member; drop the others' complaints
+    paths = [p for p, _ in problems]
+    problems = [(lines.line(p), _field(p), msg) for p, msg in problems
+                if not any(len(q) > len(p) and q[: len(p)] == p for q in paths)]
     # one line per field (a union reports once per member), in file order
     merged: dict[tuple, list[str]] = {}
     for line, field, msg in problems:
@@ -424,10 +426,24 @@ def _format_errors(exc: ValidationError, lines: _Lines, source, model) -> SpecEr
     return SpecError(text, unique, source)
 
 
-def _is_type_tag(part: str) -> bool:
-    return any(mark in part for mark in ("[", "(")) or part in (
-        "str", "int", "bool", "float", "dict", "list", "none", "literal['auto','none']", "LineageSpec",
-        "OutputSpec", "CandidateSpec")
+def _data_path(loc: tuple, raw, kind: str) -> tuple:
+    """The part of a pydantic error location that is a path in the document.
+
+    Pydantic inserts the member of a union it tried (``'str'``, ``'LineageSpec'``...) into the
+    location; those parts name no key of the data, so they are dropped. For a missing field the
+    last part is kept although the data lacks it: it is the field.
+    """
+    out, node = [], raw
+    for i, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            out.append(part)
+            node = node[part]
+        elif i == len(loc) - 1 and kind == "missing":
+            out.append(part)
+    return tuple(out)
 
 
 def _allowed_keys(model, path) -> list[str]:
@@ -515,7 +531,7 @@ def parse_spec(text: str, source=None):
     try:
         spec = model.model_validate(raw)
     except ValidationError as exc:
-        raise _format_errors(exc, lines, name, model) from None
+        raise _format_errors(exc, raw, lines, name, model) from None
     spec._source = Path(source) if source is not None else None
     spec._lines = lines
     _check_tasks(spec)
