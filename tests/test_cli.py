@@ -472,3 +472,15 @@ def test_an_unknown_key_anywhere_is_reported_at_its_own_line(position, key):
     # the problem about the inserted key is reported at the line it was inserted on
     assert any(line.startswith(f"s.yaml:{position + 2}:") and key in line for line in message.splitlines()), \
         (text, message)
+
+
+def test_model_names_are_printed_literally(project):
+    spec = project("""
+        task: regression
+        data: {path: diabetes.csv, target: target}
+        candidates: [{name: "[bold]ols[/bold]", adapter: statsmodels.ols}]
+        protocol: {kind: kfold, n_splits: 3}
+        """)
+    result = _run("eval", spec, "--report", project.folder / "[r].html")
+    assert result.exit_code == EXIT_OK, result.output
+    assert "[bold]ols[/bold]" in result.stdout and "[r].html" in result.stdout

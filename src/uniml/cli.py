@@ -108,11 +108,12 @@ def cli():
                    "in the working folder).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True),
               help="Also write the report as JSON here.")
-@click.option("--quiet", "-q", is_flag=True, help="Print only the verdict.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but the failing gates' reasons (on stderr).")
 def eval_command(spec, report_path, json_path, quiet):
     """Evaluate the candidates of SPEC (a YAML file) against baselines, champion and gates.
 
-    Exit code 0: every gate passed; 1: a gate failed; 2: invalid spec or data.
+    Exit code 0: every gate passed; 1: a gate failed; 2: invalid spec or data;
+    3: the evaluation crashed (traceback printed).
     """
     from uniml.evaluation import spec as specs
 
@@ -136,7 +137,7 @@ def eval_command(spec, report_path, json_path, quiet):
             _error(message)
         sys.exit(code)
     _print_report(out, report)
-    out.print(f"report: [bold]{html_path}[/bold]" + (f"  json: {json_file}" if json_file is not None else ""))
+    out.print(f"report: {html_path}" + (f"  json: {json_file}" if json_file is not None else ""), markup=False)
     if not report.passed:
         # the failing reasons go to stderr too, so a CI log shows them even with --quiet
         for gate in report.failed_gates:
@@ -218,20 +219,22 @@ def _cell(mean, std) -> str:
 
 
 def _print_report(console, report) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     verdict = "[bold green]PASSED[/]" if report.passed else "[bold red]FAILED[/]"
     protocol = ", ".join(f"{k}={v}" for k, v in report.protocol.items()
                          if v is not None and not isinstance(v, (list, dict)))
-    console.print(f"{report.task} evaluation ({protocol}): {verdict} in {report.duration:.1f} s")
+    console.print(f"{escape(report.task)} evaluation ({escape(protocol)}): {verdict} in {report.duration:.1f} s")
     table = Table(title="leaderboard (mean ± std over folds, best first)", title_justify="left")
     table.add_column("model", no_wrap=True)
     table.add_column("role", no_wrap=True)
     metrics = [m for m in report.metrics if f"{m}_mean" in report.leaderboard.columns]
     for m in metrics:
-        table.add_column(f"{m} {'↑' if report.greater_is_better.get(m) else '↓'}", justify="right", no_wrap=True)
+        table.add_column(f"{escape(m)} {'↑' if report.greater_is_better.get(m) else '↓'}", justify="right",
+                         no_wrap=True)
     for name, row in report.leaderboard.iterrows():
-        table.add_row(str(name), str(row["role"]), *(_cell(row[f"{m}_mean"], row[f"{m}_std"]) for m in metrics))
+        table.add_row(escape(str(name)), str(row["role"]), *(_cell(row[f"{m}_mean"], row[f"{m}_std"]) for m in metrics))
     console.print(table)
     for gate in report.gates:
         mark = "[green]PASS[/]" if gate.passed else "[red]FAIL[/]"
