@@ -553,3 +553,93 @@ def test_env_switch_enables_lineage_without_importing_mlflow_at_import(tmp_path)
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlruns.db'}")
     run = client.get_run(result["run_id"])
     assert client.get_experiment(run.info.experiment_id).name == "from-env"
+
+
+def test_real_harness_evaluation_is_logged_with_a_registered_champion(store):
+    """uniml.evaluate with lineage on: the champion comes from the registry through load_adapter,
+    the per-fold fits stay muted, and the evaluation is one parent run with a child per model."""
+    from uniml.evaluation import EvalReport, evaluate
+
+    client = store["client"]
+    X, y = make_tabular_data("regression", n=150, seed=11)
+    uniml.make("lightgbm.regressor", n_estimators=5, verbose=-1).fit(X, y)
+    champion = lineage.register_model(lineage.last_run().model_uri, "harness-champion", alias="champion",
+                                      tracking_uri=store["uri"])
+    before = {r.info.run_id for r in client.search_runs(
+        [client.get_experiment_by_name("tests").experiment_id], max_results=1000)}
+    mlflow.set_tracking_uri(store["uri"])  # the harness resolves models:/ URIs through MLflow
+    try:
+        report = evaluate({"lgbm": uniml.make("lightgbm.regressor", n_estimators=10, verbose=-1)}, (X, y),
+                          champion=f"models:/{champion['name']}@champion", n_jobs=1, n_boot=200)
+    finally:
+        mlflow.set_tracking_uri(None)
+    assert isinstance(report, EvalReport)
+    lineage.flush()
+    exp = client.get_experiment_by_name("tests")
+    new = [r for r in client.search_runs([exp.experiment_id], max_results=1000) if r.info.run_id not in before]
+    parents = [r for r in new if r.data.tags.get("uniml.kind") == "evaluate"]
+    assert len(parents) == 1, [r.data.tags.get("uniml.kind") for r in new]
+    (parent,) = parents
+    children = [r for r in new if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+    assert len(new) == 1 + len(children)  # no per-fold fit runs
+    assert {r.info.run_name for r in children} == set(report.leaderboard.index)
+    assert parent.data.tags["uniml.eval.passed"] == str(report.passed).lower()
+    for child in children:
+        row = report.leaderboard.loc[child.info.run_name]
+        assert child.data.tags["uniml.role"] == row["role"]
+        for col, value in row.items():
+            if col.endswith(("_mean", "_std")) and np.isfinite(value):
+                assert child.data.metrics[col] == pytest.approx(float(value))
+
+
+@pytest.mark.parametrize("exit_timeout", ["120", "0"])
+def test_interpreter_exit_flushes_or_spools(tmp_path, exit_timeout):
+    """A script that ends right after fit: its lineage is in the store (enough time at exit) or, with
+    no time allowed, in the store or the spool -- never lost, never both."""
+    code = textwrap.dedent("""
+        import numpy as np, uniml, uniml.lineage
+        uniml.lineage.enable(explain_rows=0)
+        X = np.random.default_rng(0).normal(size=(40, 2))
+        for n in (3, 4, 5):
+            uniml.make("lightgbm.regressor", n_estimators=n, verbose=-1).fit(X, X[:, 0])
+    """)  # no flush(): the exit hook must do it
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env.update(UNIML_LINEAGE_EXIT_TIMEOUT=exit_timeout, MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'exit.db'}")
+    # the store exists already (a process killed while MLflow creates a SQLite store's tables
+    # leaves it half-migrated, which is MLflow's business, not lineage's)
+    MlflowClient(f"sqlite:///{tmp_path / 'exit.db'}").search_experiments()
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, check=True, timeout=300,
+                   capture_output=True)
+    logged = []
+    if (tmp_path / "exit.db").exists():
+        client = MlflowClient(f"sqlite:///{tmp_path / 'exit.db'}")
+        exp = client.get_experiment_by_name("uniml")
+        runs = client.search_runs([exp.experiment_id]) if exp else []
+        assert all(r.info.status == "FINISHED" for r in runs)
+        logged = [r.data.params["n_estimators"] for r in runs]
+    spool = tmp_path / ".uniml-spool"
+    spooled = [json.loads((d / "record.json").read_text())["runs"][0]["params"]["n_estimators"]
+               for d in (spool.iterdir() if spool.exists() else [])]
+    assert sorted(logged + spooled) == ["3", "4", "5"]
+    if exit_timeout == "120":
+        assert spooled == []
+
+
+def test_an_unsavable_model_is_still_tracked_without_its_model(store):
+    from uniml.adapters.lightgbm import LightGBMRegressor
+
+    class Unsavable(LightGBMRegressor):
+        name = "test.unsavable"
+
+        def _save(self, folder):
+            raise RuntimeError("no disk for you")
+
+    X, y = make_tabular_data("regression", n=80, seed=12)
+    model = Unsavable(n_estimators=4, verbose=-1).fit(X, y)
+    ref = lineage.last_run()
+    assert not ref.spooled and ref.model_uri is None
+    run = store["client"].get_run(ref.run_id)
+    assert "no disk for you" in run.data.tags["uniml.model_error"]
+    assert run.data.params["n_estimators"] == "4"
+    assert run.data.metrics["train_rmse"] == pytest.approx(float(np.sqrt(np.mean((y - model.predict(X)) ** 2))))
+    assert "model_card.json" in {a.path for a in store["client"].list_artifacts(ref.run_id)}

@@ -210,6 +210,8 @@ def _install_exit_hook() -> None:
     _exit_hook_installed = True
     # threading's exit hooks run before concurrent.futures refuses new work (which MLflow's
     # artifact uploads need); plain atexit runs after that. Fall back to atexit if absent.
+    import concurrent.futures.thread  # noqa: F401  (registers its own exit hook first, so ours runs before it)
+
     register = getattr(threading, "_register_atexit", None)
     if register is not None:
         register(_flush_at_exit)
@@ -406,19 +408,19 @@ def _build_fit_record(job: dict) -> Path:
 
     stage: Path = job["stage"]
     snapshot = stage / "uniml_model"
-    model = load(snapshot, trusted=True)  # our own folder, written a moment ago
+    model = job.get("model_obj") or load(snapshot, trusted=True)  # our own folder, written a moment ago
     cls = type(model)
     X, y = job["X"], job["y"]
     dataset = _dataset_entry(model, X, y)
     metrics = {"fit_duration_s": float(job["duration"])}
-    errors = {}
+    errors = {"uniml.model_error": job["save_error"]} if job.get("save_error") else {}
     try:
         metrics.update(_in_sample_metrics(model, X, y))
     except Exception as exc:
         errors["uniml.metrics_error"] = f"{type(exc).__name__}: {exc}"[:5000]
     explanation = _explanation_summary(model, X, job["explain_rows"])
     artifacts = []
-    if job["log_model"]:
+    if job["log_model"] and not job.get("save_error"):
         try:
             example = example_frame(model, X)
             save_pyfunc(model, snapshot, stage / "model", example, cls.extra)
@@ -838,9 +840,18 @@ class MlflowSink:
         job = self._common("fit")
         # what must reflect the model *as fitted*, taken before fit returns: a refit of the
         # same object afterwards cannot change what is logged
-        adapter.save(job["stage"] / "uniml_model")
+        try:
+            adapter.save(job["stage"] / "uniml_model")
+        except Exception as exc:  # still log params, tags, data and metrics; say why there is no model
+            import copy
+
+            job["model_obj"] = copy.deepcopy(adapter)
+            job["save_error"] = f"{type(exc).__name__}: {exc}"[:5000]
         # pandas copy-on-write: a shallow copy is an immutable snapshot of the user's frame
-        X_snap = X.copy(deep=False) if hasattr(X, "copy") and hasattr(X, "columns") else np.array(X, copy=True)
+        if hasattr(X, "columns"):
+            X_snap = X.copy(deep=False)
+        else:
+            X_snap = X.copy() if hasattr(X, "toarray") else np.array(X, copy=True)
         y_snap = None if y is None else (y.copy(deep=False) if hasattr(y, "index") else np.array(y, copy=True))
         job.update(
             X=X_snap, y=y_snap, duration=float(duration or 0.0), adapter_name=adapter.name,
