@@ -467,9 +467,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m uniml.demo") -> i
     <BLANKLINE>
     == regression
     regression evaluation (kfold), primary metric rmse: PASSED (1 gate)
-    ...
+      ols [candidate]: rmse=...
     report: ...index.html
-    ...
+      regression      ...regression.html
     0
     """
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])

@@ -33,7 +33,6 @@ Examples
 >>> _ = (folder / "bad.yaml").write_text("task: regression\\ndata: {path: d.csv, target: y}\\nfolds: 3\\n")
 >>> load_spec(folder / "bad.yaml")
 Traceback (most recent call last):
-...
 uniml.evaluation.spec.SpecError: ...bad.yaml:3: folds: unknown key (allowed: ...)
 """
 
@@ -500,7 +499,6 @@ def parse_spec(text: str, source=None):
     >>> parse_spec("task: regression\\ndata: {path: x.csv, target: y}\\n"
     ...            "candidates: [{adapter: nope.model}]\\n")
     Traceback (most recent call last):
-    ...
     uniml.evaluation.spec.SpecError: line 3: candidates[0].adapter: no adapter named 'nope.model'; ...
     """
     name = str(source) if source is not None else None
@@ -579,7 +577,6 @@ def load_spec(path):
     --------
     >>> load_spec("no/such/spec.yaml")
     Traceback (most recent call last):
-    ...
     uniml.evaluation.spec.SpecError: no/such/spec.yaml: no such spec file
     """
     path = Path(path)
@@ -719,7 +716,6 @@ def read_frame(spec):
     ...                   "candidates: [{adapter: statsmodels.ols}]\\n", source=folder / "s.yaml")
     >>> read_frame(spec)
     Traceback (most recent call last):
-    ...
     uniml.evaluation.spec.SpecError: ...s.yaml:2: data.target: column 'z' is not in d.csv; its columns are x, y
     """
     import pandas as pd
@@ -851,7 +847,6 @@ def build_gates(spec) -> list:
     ...                   "candidates: [{adapter: statsmodels.ols}]\\ngates:\\n  - rmse <= 3\\n  - rmse is low\\n")
     >>> build_gates(spec)
     Traceback (most recent call last):
-    ...
     uniml.evaluation.spec.SpecError: line 6: gates[1]: invalid gate 'rmse is low': ...
     """
     from uniml.evaluation.gates import parse_gate
@@ -874,7 +869,6 @@ def build_metrics(spec):
     ...                   "candidates: [{adapter: statsmodels.logit}]\\nmetrics: [roc_auc, rmse]\\n")
     >>> build_metrics(spec)
     Traceback (most recent call last):
-    ...
     uniml.evaluation.spec.SpecError: line 4: metrics[1]: ...rmse...
     """
     if spec.metrics is None:
