@@ -144,6 +144,14 @@ def test_every_adapter_fit_is_tracked_and_served_as_pyfunc(store, name, params):
         mlflow.set_tracking_uri(None)
     direct = predict_frame(model, raw_new)
     assert _same(direct, served), (direct, served)
+    model_dir = Path(mlflow.artifacts.download_artifacts(run_id=ref.run_id, artifact_path="model",
+                                                         tracking_uri=store["uri"]))
+    mlmodel = (model_dir / "MLmodel").read_text()
+    assert "signature:" in mlmodel and "uniml_adapter: " + name in mlmodel
+    requirements = (model_dir / "requirements.txt").read_text().split()
+    extra = cls.extra if cls.extra and cls.extra != "core" else None
+    wanted = f"uniml[{extra}]=={uniml.__version__}" if extra else f"uniml=={uniml.__version__}"
+    assert wanted in requirements
     # and load_adapter gives back an equivalent adapter
     loaded = lineage.load_adapter(ref.model_uri, tracking_uri=store["uri"], trusted=True)
     assert _same(predict_frame(loaded, raw_new), direct)
@@ -498,6 +506,16 @@ def test_entry_point_sink_receives_events(tmp_path, monkeypatch):
     assert handle.sink not in lineage.enabled_sinks()
     model.predict(X.head(2))  # disabled: no more events
     assert len(recorder_sink.EVENTS) == 3
+
+
+def test_spool_location_from_the_environment(tmp_path, monkeypatch):
+    from uniml.lineage._spool import default_spool
+
+    monkeypatch.setenv("UNIML_LINEAGE_SPOOL", str(tmp_path / "elsewhere"))
+    assert default_spool() == tmp_path / "elsewhere"
+    monkeypatch.delenv("UNIML_LINEAGE_SPOOL")
+    monkeypatch.chdir(tmp_path)
+    assert default_spool() == tmp_path / ".uniml-spool"
 
 
 def test_unknown_sink_is_a_typed_error():
