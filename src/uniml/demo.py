@@ -402,8 +402,6 @@ def run(out: str | Path = "uniml-demo", folds: int = 3, only: list[str] | None =
     result = DemoResult(out / "index.html")
     with contextlib.ExitStack() as stack:
         if lineage:
-            import mlflow  # noqa: F401  (imported before the sink starts: see uniml.evaluation.spec.run_spec)
-
             import uniml.lineage
 
             handle = stack.enter_context(uniml.lineage.enable(tracking_uri=tracking_uri, experiment="uniml-demo"))

@@ -986,10 +986,6 @@ def run_spec(spec, progress=None):
     lineage = lineage_settings(spec)
     with contextlib.ExitStack() as stack:
         if lineage is not None:
-            # MLflow is imported here, before the sink starts, because the sink's background warm-up
-            # import can still be running when the evaluate event arrives (reported to lineage)
-            import mlflow  # noqa: F401
-
             import uniml.lineage
 
             stack.enter_context(uniml.lineage.enable(tracking_uri=lineage.tracking_uri,
