@@ -551,6 +551,13 @@ def test_flush_timeout_is_typed():
 
 
 # ----------------------------------------------------------------- the environment switch
+def test_env_switch_keeps_import_uniml_light():
+    env = {**os.environ, "UNIML_LINEAGE": "mlflow"}
+    code = "import sys, uniml; print(sorted(m for m in ('mlflow', 'pandas', 'sklearn', 'pluggy') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_env_switch_enables_lineage_without_importing_mlflow_at_import(tmp_path):
     code = textwrap.dedent("""
         import sys, json
