@@ -298,14 +298,11 @@ def _refit_best(task: str, model, data, folder: Path, trusted: bool):
     return _same_predictions(model.predict(X), again.predict(X))
 
 
-def _run_task(task, out: Path, folds: int, only, n_jobs: int, verbose: bool) -> TaskResult:
+def _run_task(task, chosen: dict, out: Path, folds: int, n_jobs: int, verbose: bool) -> TaskResult:
     import uniml
 
     start = time.perf_counter()
     result = TaskResult(task)
-    chosen = _selected(task, only)
-    if not chosen:
-        return None
     try:
         build_data, build_models, gates = _TASKS[task]
         data = build_data()
@@ -407,11 +404,12 @@ def run(out: str | Path = "uniml-demo", folds: int = 3, only: list[str] | None =
             handle = stack.enter_context(uniml.lineage.enable(tracking_uri=tracking_uri, experiment="uniml-demo"))
             result.tracking_uri = getattr(handle.sink, "tracking_uri", tracking_uri)
         for task in TASKS:
-            if verbose:
-                print(f"[uniml demo] {task} ...", file=sys.stderr, flush=True)
-            task_result = _run_task(task, out, folds, only, n_jobs, verbose)
-            if task_result is None:
+            chosen = _selected(task, only)
+            if not chosen:
                 continue
+            if verbose:
+                print(f"[uniml demo] {task}: {len(chosen)} model(s) ...", file=sys.stderr, flush=True)
+            task_result = _run_task(task, chosen, out, folds, n_jobs, verbose)
             result.tasks.append(task_result)
             if verbose:
                 state = "ok" if task_result.ok else f"FAILED: {task_result.error or 'reload check failed'}"
