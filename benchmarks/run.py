@@ -39,6 +39,8 @@ BENCHMARKS = {
     "memory": ("bench_memory.py", LIBRARIES),
     "explain": ("bench_explain.py", LIBRARIES),
     "import": ("bench_import.py", ("uniml",)),
+    "harness": ("bench_harness.py", ("lightgbm",)),
+    "lineage": ("bench_lineage.py", ("lightgbm",)),
 }
 
 
