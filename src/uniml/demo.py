@@ -19,7 +19,8 @@ Run it with ``python -m uniml.demo`` (or ``uniml demo``). For each task kind it
    fingerprint, the model, a model card);
 5. writes one HTML report per task kind and ``index.html`` linking them.
 
-The exit code is 0 when every step ran (a failed gate is reported, not a
+Models whose library is not installed are left out (``uniml adapters`` says
+what to install). The exit code is 0 when every step ran (a failed gate is reported, not a
 crash), 1 when something crashed or a reloaded model did not reproduce its
 predictions, 2 for invalid options.
 
@@ -48,6 +49,17 @@ TASKS = ("regression", "classification", "forecasting", "causal", "recommendatio
 
 
 # ----------------------------------------------------------------------------- data and models
+def _make(name: str, **params):
+    """``uniml.make``, or None when the adapter's library is not installed (the demo skips it)."""
+    import uniml
+    from uniml.core.errors import MissingDependencyError
+
+    try:
+        return uniml.make(name, **params)
+    except MissingDependencyError:
+        return None
+
+
 # each task: a data builder (bundled or seeded data), the demo's models by name (unfitted; cheap to
 # build, no wrapped library is imported before fit) and the gates
 def _regression_data():
@@ -63,18 +75,16 @@ def _regression_models():
     from sklearn.ensemble import RandomForestRegressor
     from sklearn.linear_model import Ridge
 
-    import uniml
-
     return {
-        "ridge": uniml.make("sklearn.estimator", estimator=Ridge(alpha=1.0)),
-        "random_forest": uniml.make("sklearn.estimator", estimator=RandomForestRegressor(
+        "ridge": _make("sklearn.estimator", estimator=Ridge(alpha=1.0)),
+        "random_forest": _make("sklearn.estimator", estimator=RandomForestRegressor(
             n_estimators=100, min_samples_leaf=5, random_state=0, n_jobs=1)),
-        "ols": uniml.make("statsmodels.ols"),
-        "glm_gamma": uniml.make("statsmodels.glm", family="gamma", link="log"),
-        "xgboost": uniml.make("xgboost.regressor", n_estimators=150, learning_rate=0.05, max_depth=2,
-                              random_state=0, n_jobs=1),
-        "lightgbm": uniml.make("lightgbm.regressor", n_estimators=150, learning_rate=0.03, num_leaves=7,
-                               min_child_samples=20, random_state=0, n_jobs=1, verbose=-1),
+        "ols": _make("statsmodels.ols"),
+        "glm_gamma": _make("statsmodels.glm", family="gamma", link="log"),
+        "xgboost": _make("xgboost.regressor", n_estimators=150, learning_rate=0.05, max_depth=2,
+                        random_state=0, n_jobs=1),
+        "lightgbm": _make("lightgbm.regressor", n_estimators=150, learning_rate=0.03, num_leaves=7,
+                         min_child_samples=20, random_state=0, n_jobs=1, verbose=-1),
     }
 
 
@@ -94,16 +104,14 @@ def _classification_models():
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    import uniml
-
     return {
-        "logistic": uniml.make("sklearn.estimator", estimator=make_pipeline(
+        "logistic": _make("sklearn.estimator", estimator=make_pipeline(
             StandardScaler(), LogisticRegression(max_iter=1000))),
-        "logit": uniml.make("statsmodels.logit"),
-        "xgboost": uniml.make("xgboost.classifier", n_estimators=150, learning_rate=0.05, max_depth=3,
-                              random_state=0, n_jobs=1),
-        "lightgbm": uniml.make("lightgbm.classifier", n_estimators=150, learning_rate=0.05, num_leaves=7,
-                               random_state=0, n_jobs=1, verbose=-1),
+        "logit": _make("statsmodels.logit"),
+        "xgboost": _make("xgboost.classifier", n_estimators=150, learning_rate=0.05, max_depth=3,
+                        random_state=0, n_jobs=1),
+        "lightgbm": _make("lightgbm.classifier", n_estimators=150, learning_rate=0.05, num_leaves=7,
+                         random_state=0, n_jobs=1, verbose=-1),
     }
 
 
@@ -122,13 +130,11 @@ def _forecasting_data():
 
 
 def _forecasting_models():
-    import uniml
-
     return {
-        "prophet": uniml.make("prophet.forecaster", yearly_seasonality=False, weekly_seasonality=False,
-                              daily_seasonality=False),
-        "arima_110_drift": uniml.make("statsmodels.sarimax", order=(1, 1, 0), trend="t"),
-        "ets_damped": uniml.make("statsmodels.ets", error="add", trend="add", damped_trend=True),
+        "prophet": _make("prophet.forecaster", yearly_seasonality=False, weekly_seasonality=False,
+                        daily_seasonality=False),
+        "arima_110_drift": _make("statsmodels.sarimax", order=(1, 1, 0), trend="t"),
+        "ets_damped": _make("statsmodels.ets", error="add", trend="add", damped_trend=True),
     }
 
 
@@ -144,16 +150,14 @@ def _causal_data():
 def _causal_models():
     from sklearn.linear_model import LinearRegression, LogisticRegression
 
-    import uniml
-
     return {
-        "linear_dml": uniml.make("econml.dml", model_y=LinearRegression(), model_t=LogisticRegression(),
-                                 random_state=0),
-        "linear_dr": uniml.make("econml.dr", model_regression=LinearRegression(),
-                                model_propensity=LogisticRegression(), random_state=0),
-        "x_learner": uniml.make("econml.metalearner", estimator="x", models=LinearRegression(),
-                                propensity_model=LogisticRegression(), n_bootstrap_samples=20),
-        "dowhy_backdoor": uniml.make("dowhy.effect", method="backdoor.linear_regression", random_state=0),
+        "linear_dml": _make("econml.dml", model_y=LinearRegression(), model_t=LogisticRegression(),
+                           random_state=0),
+        "linear_dr": _make("econml.dr", model_regression=LinearRegression(),
+                          model_propensity=LogisticRegression(), random_state=0),
+        "x_learner": _make("econml.metalearner", estimator="x", models=LinearRegression(),
+                          propensity_model=LogisticRegression(), n_bootstrap_samples=20),
+        "dowhy_backdoor": _make("dowhy.effect", method="backdoor.linear_regression", random_state=0),
     }
 
 
@@ -164,10 +168,8 @@ def _recommendation_data():
 
 
 def _recommendation_models():
-    import uniml
-
-    return {"lightfm_warp": uniml.make("lightfm.recommender", loss="warp", no_components=16, epochs=20,
-                                       learning_rate=0.05, random_state=0)}
+    return {"lightfm_warp": _make("lightfm.recommender", loss="warp", no_components=16, epochs=20,
+                                 learning_rate=0.05, random_state=0)}
 
 
 #: task -> (data builder, models builder, gates)
@@ -182,7 +184,7 @@ _TASKS = {
 
 def _selected(task: str, only) -> dict:
     """The task's demo models that ``only`` (task kinds, catalog names, model names) keeps."""
-    models = _TASKS[task][1]()
+    models = {name: m for name, m in _TASKS[task][1]().items() if m is not None}
     if only is None or task in only:
         return models
     return {name: m for name, m in models.items() if name in only or m.name in only}
@@ -504,7 +506,9 @@ def _known_names() -> set[str]:
     names = set(TASKS)
     for task in TASKS:
         for name, model in _TASKS[task][1]().items():
-            names.update({name, model.name})
+            names.add(name)
+            if model is not None:
+                names.add(model.name)
     return names
 
 
