@@ -83,3 +83,17 @@ def test_bootstrap_interval_matches_a_direct_resampling():
     d = (a - b)[idx].mean(axis=1)
     assert r["ci_low"] == pytest.approx(np.percentile(d, 5)) and r["ci_high"] == pytest.approx(np.percentile(d, 95))
     assert r["diff"] == pytest.approx((a - b).mean())
+
+
+def test_reason_names_what_the_bootstrap_resampled():
+    gate = parse_gate("rmse not worse than champion by 1%")
+    cmp = paired_bootstrap([10.5, 11.6, 12.4], [10.0, 11.0, 12.0], seed=0)
+    plain = judge_relative(gate, "m", "champion", cmp, greater_is_better=False)[1]
+    assert "paired bootstrap" not in plain  # a bare comparison says nothing about its units
+    rows = judge_relative(gate, "m", "champion", {**cmp, "unit": "rows", "n": 1200, "n_folds": 5}, False)[1]
+    assert "95% CI [" in rows and ", paired bootstrap over 1200 rows of 5 folds)" in rows
+    folds = judge_relative(gate, "m", "champion", {**cmp, "unit": "folds", "n_folds": 3}, False)[1]
+    assert ", paired bootstrap over 3 folds)" in folds
+    # the verdict depends on the interval only, not on how it is labelled
+    assert judge_relative(gate, "m", "champion", cmp, False)[0] == judge_relative(
+        gate, "m", "champion", {**cmp, "unit": "rows", "n": 1200, "n_folds": 5}, False)[0]

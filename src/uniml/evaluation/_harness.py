@@ -4,6 +4,13 @@ Candidates, baselines and the champion are run on the same folds of the
 task's protocol (in parallel with joblib), scored with the task's metrics,
 compared with paired bootstrap intervals and judged by the gates.
 
+The comparison intervals resample the out-of-fold predictions, not the
+per-fold scores: every model's full out-of-fold arrays are kept in memory
+(never in the report, whose ``predictions`` is a sample for plots) and
+:class:`~uniml.evaluation._bootstrap.RowBootstrap` draws the same rows
+(users; series x origin blocks of a backtest) for every model, within each
+fold, recomputing each metric per fold and averaging over folds.
+
 How the work is cut: one joblib job per (model, fold) — or per model for a
 backtest that ``update``-s its model origin after origin, since those folds
 depend on each other. Every job fits a fresh ``sklearn.base.clone`` of the
@@ -29,7 +36,7 @@ import pandas as pd
 
 from uniml.core import events
 from uniml.core.errors import DataContractError, UnimlError, UnimlWarning
-from uniml.evaluation._bootstrap import paired_bootstrap
+from uniml.evaluation._bootstrap import RowBootstrap, kernel, paired_bootstrap, user_values
 from uniml.evaluation._report import EvalReport, GateResult
 from uniml.evaluation.baselines import default_baselines
 from uniml.evaluation.gates import (
@@ -278,7 +285,7 @@ def _tabular_fold(problem, model, fold, metrics, inner, refit, name):
                 out["proba"] = proba
         source.update(labels=labels, proba=proba)
     scores = {mt.name: _score(mt, source) for mt in metrics}
-    return [(fold.id, scores, pd.DataFrame(out))]
+    return [(fold.id, scores, pd.DataFrame(out), _raw(source))]
 
 
 def _forecast_frames(problem, rows):
@@ -312,12 +319,12 @@ def _forecast_score(problem, m, fold, metrics, name, train_rows):
     train_keys = (train[sid].astype(str).agg("|".join, axis=1).to_numpy() if sid else np.full(len(train), ""))
     scales = {k: mase_scale(train[d.target].to_numpy(dtype=float)[train_keys == k]) for k in np.unique(keys)}
     source = {"model": name, "y_true": y_true, "y_pred": y_pred, "intervals": intervals,
-              "scale": np.array([scales[k] for k in keys])}
+              "scale": np.array([scales[k] for k in keys]), "keys": keys}
     scores = {mt.name: _score(mt, source) for mt in metrics}
     lo, hi = intervals.get(0.8, (np.full(len(test), np.nan), np.full(len(test), np.nan)))
     frame = pd.DataFrame({"model": name, "origin": fold.info["origin"], "series": keys, "time": test[d.time].to_numpy(),
                           "y_true": y_true, "y_pred": y_pred, "lower": lo, "upper": hi})
-    return fold.id, scores, frame
+    return fold.id, scores, frame, _raw(source)
 
 
 def _forecast_folds(problem, model, folds, metrics, inner, refit, name, update):
@@ -363,7 +370,7 @@ def _causal_fold(problem, model, fold, metrics, inner, refit, name):
     frame = {"model": name, "fold": fold.id, "row": fold.test, "treatment": t, "outcome": y, "effect": effect}
     if truth is not None:
         frame["true_effect"] = truth
-    return [(fold.id, scores, pd.DataFrame(frame))]
+    return [(fold.id, scores, pd.DataFrame(frame), _raw(source))]
 
 
 def _recommendation_fold(problem, model, fold, metrics, inner, refit, name):
@@ -385,6 +392,8 @@ def _recommendation_fold(problem, model, fold, metrics, inner, refit, name):
     source = {"model": name, "recs": recs, "truth": truth, "catalogue": pd.unique(train[d.item].to_numpy()),
               "y_true": truth, "y_pred": recs}
     scores = {mt.name: _score(mt, source) for mt in metrics}
+    per_user = {mt.name: user_values(mt, recs, truth) for mt in metrics if mt.source == "ranking"}
+    raw = {"user_values": {k: v for k, v in per_user.items() if v is not None}}
     ks = np.arange(1, k_max + 1)
     curve = pd.DataFrame({
         "model": name, "fold": fold.id, "k": ks,
@@ -392,7 +401,12 @@ def _recommendation_fold(problem, model, fold, metrics, inner, refit, name):
         "recall": [ranking.recall_at_k(recs, truth, int(k)) for k in ks],
         "ndcg": [ranking.ndcg_at_k(recs, truth, int(k)) for k in ks],
     })
-    return [(fold.id, scores, curve)]
+    return [(fold.id, scores, curve, raw)]
+
+
+def _raw(source: dict) -> dict:
+    """What the per-row bootstrap needs of a fold's predictions (kept in memory, never in the report)."""
+    return {k: v for k, v in source.items() if k != "model"}
 
 
 def _job(problem, name, model, folds, metrics, inner, refit, update):
@@ -508,7 +522,75 @@ def _leaderboard(fold_scores, metrics, roles) -> pd.DataFrame:
     return board.iloc[order]
 
 
-def _comparisons(fold_scores, metrics, roles, confidence, n_boot, seed) -> tuple[pd.DataFrame, dict]:
+_BOOTSTRAP_NOTE = (
+    "Comparison intervals are paired percentile bootstraps: the out-of-fold units (rows; series x origin "
+    "blocks or rows of a backtest; users) are resampled within each fold, the same draw for both models, "
+    "and the metric is recomputed per fold and averaged over folds. Metrics without a per-row form "
+    "(user callables, uplift curves, catalogue coverage) resample the per-fold values instead (unit 'folds')."
+)
+_MIN_SERIES_BLOCKS = 10
+
+
+def _fold_units(task: str, raw: dict) -> tuple[np.ndarray, str]:
+    """Resampling units of one fold's test rows, and their name."""
+    if task == "recommendation":
+        values = next(iter(raw.get("user_values", {}).values()), np.zeros(0))
+        return np.arange(len(values)), "users"
+    n = len(raw.get("y_true", raw.get("effect", ())))
+    if task == "forecasting":
+        codes, uniques = pd.factorize(raw["keys"])
+        if len(uniques) >= _MIN_SERIES_BLOCKS:
+            return codes.astype(np.int64), "series x origin blocks"
+        return np.arange(n), "backtest rows"
+    return np.arange(n), "rows"
+
+
+def _kernel_rows(k) -> int:
+    return k.stats.shape[0] if hasattr(k, "stats") else k.n_rows
+
+
+def _row_bootstrap(task, raws: dict, metrics, n_boot, seed, n_jobs=1) -> tuple[RowBootstrap, str]:
+    """Register the per-row form of every (model, fold, metric) in one shared paired resampler, and run it."""
+    units, names = {}, set()
+    for (_, fold), raw in sorted(raws.items(), key=lambda kv: kv[0][1]):
+        if fold not in units:
+            units[fold], name = _fold_units(task, raw)
+            names.add(name)
+    # a backtest with few series in any origin resamples rows everywhere, never a mix of units
+    if "backtest rows" in names and len(names) > 1:
+        units = {f: np.arange(len(u)) for f, u in units.items()}
+        names = {"backtest rows"}
+    boot = RowBootstrap(units, n_boot=n_boot, seed=seed)
+    for (model, fold), raw in raws.items():
+        for mt in metrics:
+            k = kernel(mt, raw)
+            if k is not None and _kernel_rows(k) != len(units[fold]):
+                k = None  # not aligned with the fold's units: this metric falls back to per-fold values
+            boot.add(model, mt.name, fold, k)
+    boot.run(n_jobs=n_jobs)
+    return boot, names.pop() if names else "rows"
+
+
+def _compare(boot, fold_scores_wide, model, ref, metric, confidence, n_boot, seed, unit) -> dict | None:
+    """Per-row paired bootstrap when both models have one for ``metric``, else the per-fold one."""
+    if boot is not None and boot.supports(model, metric) and boot.supports(ref, metric):
+        r = boot.compare(model, ref, metric, confidence)
+        if r is not None:
+            r["unit"] = unit
+            return r
+    if (model, metric) not in fold_scores_wide.columns or (ref, metric) not in fold_scores_wide.columns:
+        return None
+    both = fold_scores_wide[[(model, metric), (ref, metric)]].dropna()
+    if both.empty:
+        return None
+    r = paired_bootstrap(both.iloc[:, 0].to_numpy(), both.iloc[:, 1].to_numpy(), confidence=confidence,
+                         n_boot=n_boot, seed=seed)
+    r["unit"], r["n_folds"] = "folds", r["n"]
+    return r
+
+
+def _comparisons(fold_scores, metrics, roles, confidence, n_boot, seed, boot=None,
+                 unit="rows") -> tuple[pd.DataFrame, dict]:
     wide = fold_scores.pivot_table(index="fold", columns=["model", "metric"], values="value", aggfunc="first")
     rows, raw = [], {}
     baselines = [m for m, r in roles.items() if r == "baseline"]
@@ -522,24 +604,20 @@ def _comparisons(fold_scores, metrics, roles, confidence, n_boot, seed) -> tuple
             pairs += [(model, c) for c in champions]
     for model, ref in pairs:
         for mt in metrics:
-            if (model, mt.name) not in wide.columns or (ref, mt.name) not in wide.columns:
+            r = _compare(boot, wide, model, ref, mt.name, confidence, n_boot, seed, unit)
+            if r is None:
                 continue
-            both = wide[[(model, mt.name), (ref, mt.name)]].dropna()
-            if both.empty:
-                continue
-            r = paired_bootstrap(both.iloc[:, 0].to_numpy(), both.iloc[:, 1].to_numpy(), confidence=confidence,
-                                 n_boot=n_boot, seed=seed)
             raw[(model, ref, mt.name)] = r
             rows.append({"model": model, "reference": ref, "metric": mt.name, "diff": r["diff"],
                          "ci_low": r["ci_low"], "ci_high": r["ci_high"], "confidence": confidence,
                          "rel_diff": r["rel_diff"], "rel_ci_low": r["rel_ci_low"], "rel_ci_high": r["rel_ci_high"],
-                         "n_folds": r["n"]})
+                         "n_folds": r["n_folds"], "unit": r["unit"], "n_units": r["n"]})
     cols = ["model", "reference", "metric", "diff", "ci_low", "ci_high", "confidence", "rel_diff", "rel_ci_low",
-            "rel_ci_high", "n_folds"]
+            "rel_ci_high", "n_folds", "unit", "n_units"]
     return pd.DataFrame(rows, columns=cols), raw
 
 
-def _judge(gates, board, roles, metrics, fold_scores, n_boot, seed) -> list[GateResult]:
+def _judge(gates, board, roles, metrics, fold_scores, n_boot, seed, boot=None, unit="rows") -> list[GateResult]:
     direction = {m.name: m.greater_is_better for m in metrics}
     candidates = [m for m, r in roles.items() if r == "candidate"]
     results = []
@@ -559,11 +637,11 @@ def _judge(gates, board, roles, metrics, fold_scores, n_boot, seed) -> list[Gate
                 ref = str(col.idxmax() if direction[gate.metric] else col.idxmin())
             elif ref == "champion":
                 ref = next(m for m, r in roles.items() if r == "champion")
-            both = wide[[(model, gate.metric), (ref, gate.metric)]].dropna()
-            cmp = paired_bootstrap(both.iloc[:, 0].to_numpy(), both.iloc[:, 1].to_numpy(),
-                                   confidence=gate.confidence, n_boot=n_boot, seed=seed)
+            cmp = _compare(boot, wide, model, ref, gate.metric, gate.confidence, n_boot, seed, unit)
+            if cmp is None:
+                raise GateError(f"gate {gate.name!r}: {model!r} and {ref!r} have no {gate.metric} on common folds")
             ok, reason, value, threshold, lo, hi = judge_relative(gate, model, ref, cmp, direction[gate.metric])
-            if cmp["n"] < 3:  # a bootstrap over one or two folds says nothing about spread
+            if cmp["unit"] == "folds" and cmp["n"] < 3:  # a bootstrap over one or two folds says nothing
                 reason += f" (only {cmp['n']} fold{'s' if cmp['n'] != 1 else ''}: the interval cannot show spread)"
             results.append(GateResult(gate.name, ok, reason, model, gate.metric, value, threshold, lo, hi))
     return results
@@ -633,7 +711,11 @@ def evaluate(candidates, data, protocol=None, metrics=None, baselines="auto", ch
     confidence : float, default 0.95
         Level of the comparison intervals.
     n_boot : int, default 2000
-        Bootstrap draws.
+        Bootstrap resamples. The comparison intervals resample the
+        out-of-fold rows (users for recommendation; series x origin blocks,
+        or rows, of a backtest) within each fold, the same rows for both
+        models, recomputing the metric; metrics without a per-row form fall
+        back to resampling per-fold values (see ``report.comparisons["unit"]``).
     keep_predictions : int or None, default 5000
         Rows of out-of-fold predictions kept per model for plots (tabular
         and causal; a seeded sample of the same rows for every model). None keeps all.
@@ -731,12 +813,13 @@ def evaluate(candidates, data, protocol=None, metrics=None, baselines="auto", ch
         if progress is not None:
             progress(len(results), len(jobs))
 
-    score_rows, pred_frames = [], []
+    score_rows, pred_frames, raws = [], [], {}
     for (name, *_), result in zip(jobs, results, strict=True):
-        for fold_id, scores, frame in result:
+        for fold_id, scores, frame, raw in result:
             score_rows += [{"model": name, "fold": int(fold_id), "metric": k, "value": float(v)}
                            for k, v in scores.items()]
             pred_frames.append(frame)
+            raws[(name, int(fold_id))] = raw
     fold_scores = pd.DataFrame(score_rows, columns=["model", "fold", "metric", "value"])
     fold_scores = fold_scores.astype({"fold": "int64", "value": "float64"})
     predictions = pd.concat(pred_frames, ignore_index=True) if pred_frames else pd.DataFrame()
@@ -747,13 +830,19 @@ def evaluate(candidates, data, protocol=None, metrics=None, baselines="auto", ch
             predictions = predictions[predictions["row"].isin(keep)].reset_index(drop=True)
 
     board = _leaderboard(fold_scores, metric_objs, roles)
-    comparisons, _ = _comparisons(fold_scores, metric_objs, roles, confidence, n_boot, random_state)
-    gate_results = _judge(gate_objs, board, roles, metric_objs, fold_scores, n_boot, random_state)
+    boot, unit = _row_bootstrap(task, raws, metric_objs, n_boot, random_state, workers)
+    del raws
+    comparisons, _ = _comparisons(fold_scores, metric_objs, roles, confidence, n_boot, random_state, boot, unit)
+    gate_results = _judge(gate_objs, board, roles, metric_objs, fold_scores, n_boot, random_state, boot, unit)
+    per_row = sorted({m for m in comparisons["metric"]
+                      if (comparisons.loc[comparisons["metric"] == m, "unit"] != "folds").all()})
+    per_fold = sorted(set(comparisons["metric"]) - set(per_row))
 
     described = protocol.describe()
     if described.get("random_state", "absent") is None and described.get("shuffle", True):
         described["random_state"] = random_state
     described["n_folds"] = len(folds)
+    described["bootstrap"] = (f"paired, {unit} resampled within folds" if per_row else "paired, folds resampled")
     if isinstance(protocol, RollingOrigin):
         described["origins"] = [str(f.info["origin"]) for f in folds]
     report = EvalReport(
@@ -773,6 +862,8 @@ def evaluate(candidates, data, protocol=None, metrics=None, baselines="auto", ch
         random_state=random_state,
         n_jobs=int(workers),
         extra={"confidence": confidence, "n_boot": n_boot,
+               "bootstrap": {"unit": unit, "per_row_metrics": per_row, "per_fold_metrics": per_fold,
+                             "note": _BOOTSTRAP_NOTE},
                "true_effect": true_effect, "champion_refit": bool(champion_refit) if champ is not None else None,
                "champion_source": str(champion) if isinstance(champion, (str, Path)) else None},
     )

@@ -188,7 +188,11 @@ class EvalReport:
     comparisons : pandas.DataFrame
         Columns ``model, reference, metric, diff, ci_low, ci_high,
         confidence``: the mean paired difference ``model - reference`` with
-        its bootstrap interval.
+        its bootstrap interval; reports from :func:`uniml.evaluate` also have
+        ``rel_diff, rel_ci_low, rel_ci_high`` (relative to ``|reference|``),
+        ``n_folds``, ``unit`` (what the paired bootstrap resampled: ``rows``,
+        ``users``, ``series x origin blocks``, ``backtest rows``, or
+        ``folds`` for metrics without a per-row form) and ``n_units``.
     gates : list of GateResult
     passed : bool
         All gates passed (True when there are no gates).
@@ -200,7 +204,9 @@ class EvalReport:
     random_state : int or None
     n_jobs : int
     extra : dict
-        Free-form json-able notes (library versions, warnings...).
+        Free-form json-able notes (library versions, warnings...);
+        :func:`uniml.evaluate` records ``confidence``, ``n_boot`` and
+        ``bootstrap`` (``unit``, ``per_row_metrics``, ``per_fold_metrics``, ``note``).
 
     Examples
     --------

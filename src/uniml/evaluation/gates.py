@@ -314,7 +314,12 @@ def judge_threshold(gate: ThresholdGate, model: str, value: float):
 
 
 def judge_relative(gate: RelativeGate, model: str, reference: str, cmp: dict, greater_is_better: bool):
-    """Verdict of a relative gate from a :func:`~uniml.evaluation._bootstrap.paired_bootstrap` result.
+    """Verdict of a relative gate from a paired bootstrap comparison.
+
+    ``cmp`` is a :func:`~uniml.evaluation._bootstrap.paired_bootstrap` or
+    :meth:`~uniml.evaluation._bootstrap.RowBootstrap.compare` result; when it
+    names the resampled ``unit`` (``rows``, ``users``, ``folds``...) and ``n``
+    the reason says what the interval rests on.
 
     Returns
     -------
@@ -329,18 +334,27 @@ def judge_relative(gate: RelativeGate, model: str, reference: str, cmp: dict, gr
     >>> print(judge_relative(RelativeGate("rmse", "champion", "not_worse", 0.01), "challenger", "champion",
     ...                      cmp, False)[1])
     rmse: challenger 13.2 vs champion 12.1 (+9.1%, 95% CI [+6.0%, +12.3%]) exceeds the allowed +1.0%
+    >>> cmp.update(unit="rows", n=442, n_folds=5)
+    >>> print(judge_relative(RelativeGate("rmse", "champion", "not_worse", 0.01), "challenger", "champion",
+    ...                      cmp, False)[1])
+    rmse: challenger 13.2 vs champion 12.1 (+9.1%, 95% CI [+6.0%, +12.3%], paired bootstrap over 442 rows of 5 folds) exceeds the allowed +1.0%
     """
     sign = 1.0 if greater_is_better else -1.0  # > 0 means "better"
     conf = f"{cmp['confidence'] * 100:g}% CI"
     head = f"{gate.metric}: {model} {_fmt(cmp['mean'])} vs {reference} {_fmt(cmp['reference_mean'])}"
     use_rel = gate.relative and math.isfinite(cmp["rel_diff"])
+    over = ""
+    if cmp.get("unit"):  # what the paired bootstrap resampled
+        over = f", paired bootstrap over {cmp['n']} {cmp['unit']}"
+        if cmp["unit"] != "folds" and cmp.get("n_folds"):
+            over += f" of {cmp['n_folds']} fold{'s' if cmp['n_folds'] != 1 else ''}"
     if use_rel:
         d, lo, hi = cmp["rel_diff"], cmp["rel_ci_low"], cmp["rel_ci_high"]
-        show = f"({_pct(d)}, {conf} [{_pct(lo)}, {_pct(hi)}])"
+        show = f"({_pct(d)}, {conf} [{_pct(lo)}, {_pct(hi)}]{over})"
         fmt = _pct
     else:
         d, lo, hi = cmp["diff"], cmp["ci_low"], cmp["ci_high"]
-        show = f"({d:+.4g}, {conf} [{lo:+.4g}, {hi:+.4g}])"
+        show = f"({d:+.4g}, {conf} [{lo:+.4g}, {hi:+.4g}]{over})"
         fmt = lambda x: f"{x:+.4g}"  # noqa: E731
     if gate.mode == "better":
         bound = lo if greater_is_better else hi  # the least favourable end
