@@ -283,3 +283,22 @@ def test_backtests_and_recommendations_resample_their_units():
     board = r.leaderboard
     assert row["diff"] == pytest.approx(board.loc["lfm", "precision@5_mean"] - board.loc["popularity",
                                                                                           "precision@5_mean"])
+
+
+def test_an_empty_fold_is_left_out_and_threads_change_nothing():
+    rng = np.random.default_rng(0)
+    t = rng.normal(size=80)
+    mae = get_metric("regression", "mae")
+    results = []
+    for n_jobs in (1, 2):
+        boot = RowBootstrap({0: np.arange(0), 1: np.arange(40), 2: np.arange(40)}, n_boot=50, seed=9)
+        boot.add("a", "mae", 0, kernel(mae, {"y_true": np.zeros(0), "y_pred": np.zeros(0)}))
+        boot.add("b", "mae", 0, kernel(mae, {"y_true": np.zeros(0), "y_pred": np.zeros(0)}))
+        for fold, rows in ((1, slice(0, 40)), (2, slice(40, 80))):
+            boot.add("a", "mae", fold, kernel(mae, {"y_true": t[rows], "y_pred": t[rows] + 1.0}))
+            boot.add("b", "mae", fold, kernel(mae, {"y_true": t[rows], "y_pred": t[rows] + 0.5}))
+        boot.run(n_jobs=n_jobs)
+        results.append(boot.compare("a", "b", "mae"))
+    assert results[0] == results[1]
+    assert results[0]["n_folds"] == 2 and results[0]["n"] == 80
+    assert results[0]["diff"] == pytest.approx(0.5) and results[0]["ci_low"] == pytest.approx(0.5)

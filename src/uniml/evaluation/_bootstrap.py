@@ -154,6 +154,9 @@ class _RocAuc:
             neg = neg[np.argsort(score[neg], kind="stable")]
             pos_rows = np.flatnonzero(pos)
             s_neg, s_pos = score[neg], score[pos_rows]
+            if len(score) and np.all(score == score[0]):  # one tie group (a prior): 0.5 whenever both classes occur
+                out.columns.append((neg, pos_rows, None, None))
+                continue
             lt = np.searchsorted(s_neg, s_pos, side="left")
             le = np.searchsorted(s_neg, s_pos, side="right")
             out.columns.append((neg, pos_rows, lt, None if np.array_equal(lt, le) else le))
@@ -163,6 +166,10 @@ class _RocAuc:
         """AUC for each column of ``weights``, an integer ``(n_rows, n_resamples)`` matrix of row counts."""
         result = np.zeros(weights.shape[1])
         for neg, pos_rows, lt, le in self.columns:
+            if lt is None:
+                both = (weights[neg].sum(axis=0) > 0) & (weights[pos_rows].sum(axis=0) > 0)
+                result += np.where(both, 0.5, np.nan)
+                continue
             cum = np.zeros((len(neg) + 1, weights.shape[1]), dtype=weights.dtype)
             np.cumsum(weights[neg], axis=0, out=cum[1:])  # exact in integers
             wp = weights[pos_rows]
@@ -497,6 +504,8 @@ class RowBootstrap:
         if not ks:
             return {}, {}
         n_u, n_rows = self.n_units[fold], len(units)
+        if n_u == 0:  # an empty test fold: nothing to score or resample
+            return {key: float("nan") for key, _ in ks}, {key: np.full(self.n_boot, np.nan) for key, _ in ks}
         rows_are_units = n_u == n_rows and np.array_equal(units, np.arange(n_rows))
         additive = [(key, k) for key, k in ks if isinstance(k, _Additive)]
         ranked = [(key, k) for key, k in ks if not isinstance(k, _Additive)]
