@@ -93,11 +93,34 @@ def test_kernels_reproduce_the_metrics(seed, n, n_classes, ties):
 
 def test_metrics_without_a_per_row_form_have_no_kernel():
     user = Metric("max_error", lambda t, p: float(np.max(np.abs(t - p))), greater_is_better=False)
-    src = {"y_true": np.zeros(3), "y_pred": np.ones(3), "effect": np.ones(3), "treatment": np.array([0, 1, 1]),
-           "outcome": np.ones(3)}
-    assert kernel(user, src) is None
-    assert kernel(get_metric("causal", "qini"), src) is None
-    assert kernel(get_metric("recommendation", "coverage@5"), src) is None
+    recs = pd.DataFrame({"user": [1], "item": ["a"]})
+    assert kernel(user, {"y_true": recs, "y_pred": recs}) is None  # recommendations: frames, not rows
+    assert kernel(get_metric("recommendation", "coverage@5"), {"recs": recs, "catalogue": ["a"]}) is None
+    assert kernel(user, {"y_true": np.zeros(3), "y_pred": np.ones(3)}) is not None
+
+
+def test_uplift_metrics_are_recomputed_on_each_resample():
+    from uniml.evaluation.metrics import causal
+
+    rng = np.random.default_rng(5)
+    n, n_boot = 120, 60
+    x, t = rng.normal(size=n), rng.integers(0, 2, n)
+    y = (x > 0) * t * 2.0 + rng.normal(size=n)
+    scores = {"good": x, "noise": rng.normal(size=n)}
+    boot = RowBootstrap({0: np.arange(n)}, n_boot=n_boot, seed=21)
+    for name in ("qini", "auuc", "uplift@30%"):
+        metric = get_metric("causal", name)
+        for model, e in scores.items():
+            boot.add(model, name, 0, kernel(metric, {"effect": e, "treatment": t, "outcome": y}))
+    boot.run()
+    idx = np.random.default_rng(np.random.SeedSequence(21).spawn(1)[0]).integers(0, n, size=(n_boot, n),
+                                                                                 dtype=np.int32)
+    for name, fn in (("qini", causal.qini), ("auuc", causal.auuc),
+                     ("uplift@30%", lambda e, tt, yy: causal.uplift_at_k(e, tt, yy, 0.3))):
+        d = [fn(scores["good"][i], t[i], y[i]) - fn(scores["noise"][i], t[i], y[i]) for i in idx]
+        r = boot.compare("good", "noise", name)
+        assert [r["ci_low"], r["ci_high"]] == pytest.approx(list(np.percentile(d, [2.5, 97.5]))), name
+        assert r["diff"] == pytest.approx(fn(scores["good"], t, y) - fn(scores["noise"], t, y))
 
 
 # ------------------------------------------------------------- against a loop over resamples
@@ -240,20 +263,23 @@ def test_same_intervals_and_verdicts_whatever_n_jobs(cancer):
     assert not {g.model: g for g in one.gates if g.metric == "log_loss"}["weak"].passed
 
 
-def test_user_metrics_and_uplift_fall_back_to_folds(diabetes):
+def test_user_metrics_are_resampled_by_row_too(diabetes):
     X, y = diabetes
 
     def max_error(t, p):
         return float(np.max(np.abs(t - p)))
 
     max_error.greater_is_better = False
-    r = evaluate({"ridge": ridge(0.1)}, (X, y), metrics=["rmse", max_error], n_jobs=1, n_boot=200,
-                 gates=["max_error not worse than baseline by 50%"])
+    n_boot = 40
+    r = evaluate({"ridge": ridge(0.1)}, (X, y), metrics=["rmse", max_error], n_jobs=1, n_boot=n_boot,
+                 keep_predictions=None, gates=["max_error not worse than baseline by 50%"], random_state=2)
     units = r.comparisons.set_index("metric")["unit"]
-    assert units["rmse"] == "rows" and units["max_error"] == "folds"
-    assert r.comparisons.set_index("metric").loc["max_error", "n_units"] == 5
-    assert r.extra["bootstrap"]["per_fold_metrics"] == ["max_error"]
-    assert "paired bootstrap over 5 folds" in r.gates[0].reason
+    assert units["rmse"] == "rows" and units["max_error"] == "rows"
+    row = r.comparisons.set_index("metric").loc["max_error"]
+    ref = _loop_bootstrap(r, "ridge", "dummy_mean", lambda f: skm.max_error(f["y_true"], f["y_pred"]), n_boot, 2)
+    assert [row["ci_low"], row["ci_high"]] == pytest.approx(list(ref["ci"]))
+    assert r.extra["bootstrap"]["per_fold_metrics"] == []
+    assert f"paired bootstrap over {len(X)} rows of 5 folds" in r.gates[0].reason
 
 
 def test_backtests_and_recommendations_resample_their_units():

@@ -11,8 +11,8 @@ Two levels:
   mean over folds, and the interval reflects the row-to-row variation of
   all the out-of-fold predictions, not only 5 fold means.
 * :func:`paired_bootstrap` resamples per-fold values: the fallback for
-  metrics that cannot be computed from per-row pieces (user callables,
-  uplift curves, catalogue coverage).
+  metrics without a per-row form (catalogue coverage of recommendations,
+  user metrics of recommendations).
 
 The resampling is vectorised: per fold and chunk of resamples a matrix of
 unit counts is drawn once and shared by all models and metrics; metrics that
@@ -22,7 +22,8 @@ those that are functions of such sums (R² from sums of ``t``, ``t²`` and
 squared errors; F1 from true/false positive and false negative counts; ECE
 from per-bin sums of ``correct - confidence``) are one matrix product; ROC
 AUC is recomputed per resample from weighted counts over the score order
-(ties as half, like scikit-learn).
+(ties as half, like scikit-learn). User metric callables and the uplift
+metrics (Qini, AUUC, uplift@k%) are called on each resample's rows.
 
 Examples
 --------
@@ -181,6 +182,24 @@ class _RocAuc:
         return result / len(self.columns)
 
 
+@dataclass
+class _Loop:
+    """Any metric, recomputed by calling it on each resample's rows (in row order; metrics are order-free)."""
+
+    n_rows: int
+    score: object  # row indices -> float
+
+    def values(self, weights: np.ndarray) -> np.ndarray:
+        rows = np.arange(self.n_rows)
+        out = np.empty(weights.shape[1])
+        for j in range(weights.shape[1]):
+            try:
+                out[j] = self.score(np.repeat(rows, weights[:, j]))
+            except (ValueError, ZeroDivisionError, FloatingPointError):  # e.g. one class in a resample
+                out[j] = np.nan
+        return out
+
+
 def _col(x) -> np.ndarray:
     return np.asarray(x, dtype=float).reshape(-1, 1)
 
@@ -288,8 +307,10 @@ def kernel(metric, source: dict):
     -------
     object or None
         An object whose ``values(...)`` recomputes the metric for resampled
-        row weights; None for metrics without a per-row form (user
-        callables, uplift curves, catalogue coverage).
+        row weights: from per-row statistics for the built-in metrics, by
+        calling the function on each resample's rows for user callables
+        and uplift metrics; None for metrics without a per-row form
+        (catalogue coverage, user metrics of recommendations).
 
     Examples
     --------
@@ -355,6 +376,13 @@ def kernel(metric, source: dict):
                                       ranking.map_at_k, ranking.hit_rate_at_k):
                 return None
             return _mean_of(v)
+        if src == "pred" and isinstance(source.get("y_true"), np.ndarray) and isinstance(source.get("y_pred"),
+                                                                                           np.ndarray):
+            t, p = source["y_true"], source["y_pred"]  # a user metric: called once per resample
+            return _Loop(len(t), lambda i: float(f(t[i], p[i])))
+        if src == "uplift" and source.get("effect") is not None:
+            e, tr, y = (np.asarray(source[k]) for k in ("effect", "treatment", "outcome"))
+            return _Loop(len(e), lambda i: float(f(e[i], tr[i], y[i], **opts)))
     except (ValueError, KeyError, IndexError):  # the fold's own score says what is wrong
         return None
     return None

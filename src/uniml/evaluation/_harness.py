@@ -526,7 +526,7 @@ _BOOTSTRAP_NOTE = (
     "Comparison intervals are paired percentile bootstraps: the out-of-fold units (rows; series x origin "
     "blocks or rows of a backtest; users) are resampled within each fold, the same draw for both models, "
     "and the metric is recomputed per fold and averaged over folds. Metrics without a per-row form "
-    "(user callables, uplift curves, catalogue coverage) resample the per-fold values instead (unit 'folds')."
+    "(catalogue coverage, user metrics of recommendations) resample the per-fold values instead (unit 'folds')."
 )
 _MIN_SERIES_BLOCKS = 10
 
