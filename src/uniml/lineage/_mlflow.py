@@ -94,6 +94,37 @@ class RunRef:
 
 
 # ------------------------------------------------------------------ the worker thread
+WORKER_THREAD = "uniml-lineage"
+
+
+class _QuietWorker:
+    """Logging filter: drop MLflow's INFO/WARNING chatter emitted on the lineage thread.
+
+    Logging a model makes MLflow announce, per run, that it validates the input
+    example and how the python model is serialized; on a background thread those
+    lines interleave with the user's own output. Errors still pass, and records
+    from the user's own threads are untouched.
+    """
+
+    def filter(self, record) -> bool:
+        import logging
+
+        return record.threadName != WORKER_THREAD or record.levelno >= logging.ERROR
+
+
+_QUIET = _QuietWorker()
+
+
+def _quiet_mlflow_logging() -> None:
+    """Attach :class:`_QuietWorker` to the handlers MLflow's records reach (idempotent)."""
+    import logging
+
+    for logger in (logging.getLogger("mlflow"), logging.getLogger()):
+        for handler in logger.handlers:
+            if _QUIET not in handler.filters:
+                handler.addFilter(_QUIET)
+
+
 class _Worker:
     """One daemon thread running lineage jobs in submission order."""
 
@@ -109,7 +140,7 @@ class _Worker:
         with self._lock:
             self._pending.add(future)
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="uniml-lineage", daemon=True)
+                self._thread = threading.Thread(target=self._run, name=WORKER_THREAD, daemon=True)
                 self._thread.start()
         future.add_done_callback(self._done)
         self._queue.put((future, fn, args))
@@ -404,6 +435,8 @@ def _build_fit_record(job: dict) -> Path:
     from uniml.core.persistence import load
     from uniml.lineage._params import mlflow_params
     from uniml.lineage._pyfunc import example_frame, save_pyfunc
+
+    _quiet_mlflow_logging()  # MLflow is imported now: its handlers exist
     from uniml.lineage._spool import write_record
 
     stage: Path = job["stage"]

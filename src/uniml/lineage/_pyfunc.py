@@ -25,34 +25,35 @@ This module imports MLflow; only the lineage worker and MLflow's loader import i
 
 from __future__ import annotations
 
-import warnings
+import os
 from pathlib import Path
 
+import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 
-with warnings.catch_warnings():
-    # MLflow suggests type hints on predict; they would make it coerce inputs, which we do not want
-    warnings.simplefilter("ignore")
-    import mlflow.pyfunc
 
-    class UnimlPyfuncModel(mlflow.pyfunc.PythonModel):
-        """MLflow ``python_model`` serving a uniml save folder (artifact ``uniml_model``)."""
+class UnimlPyfuncModel(mlflow.pyfunc.PythonModel):
+    """MLflow ``python_model`` serving a uniml save folder (artifact ``uniml_model``)."""
 
-        def load_context(self, context):
-            from uniml.core.persistence import load
+    def load_context(self, context):
+        from uniml.core.persistence import load
 
-            # the folder's hashes are verified by load; it ships inside this MLflow model,
-            # which MLflow itself deserialises with cloudpickle: the same trust boundary
-            self.adapter = load(context.artifacts[ARTIFACT], trusted=True)
+        # the folder's hashes are verified by load; it ships inside this MLflow model,
+        # which MLflow itself deserialises with cloudpickle: the same trust boundary
+        self.adapter = load(context.artifacts[ARTIFACT], trusted=True)
 
-        def predict(self, context, model_input, params=None):
-            return predict_frame(self.adapter, model_input)
+    # A DataFrame hint is one MLflow accepts without inferring a schema from it: no input
+    # coercion by MLflow (the adapter enforces the recorded schema itself) and no warning
+    # asking for type hints, which catch_warnings() cannot silence reliably on our thread.
+    def predict(self, context, model_input: pd.DataFrame, params=None):
+        return predict_frame(self.adapter, model_input)
 
 
 __all__ = ["ARTIFACT", "UnimlPyfuncModel", "example_frame", "predict_frame", "save_pyfunc", "signature_for"]
 
 ARTIFACT = "uniml_model"
+PROGRESS_BAR = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
 
 
 def _restore_categories(adapter, frame: pd.DataFrame) -> pd.DataFrame:
@@ -226,8 +227,11 @@ def save_pyfunc(adapter, uniml_folder: Path, dest: Path, example, extra: str) ->
     from uniml import __version__
 
     requirement = f"uniml[{extra}]=={__version__}" if extra and extra != "core" else f"uniml=={__version__}"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    # save_model copies our folder in through MLflow's artifact download, which draws a tqdm
+    # bar on stderr from the lineage thread; MLflow reads this switch on every download
+    progress = os.environ.get(PROGRESS_BAR)
+    os.environ[PROGRESS_BAR] = "false"
+    try:
         mlflow.pyfunc.save_model(
             str(dest),
             python_model=UnimlPyfuncModel(),
@@ -237,4 +241,9 @@ def save_pyfunc(adapter, uniml_folder: Path, dest: Path, example, extra: str) ->
             pip_requirements=[requirement, f"mlflow=={mlflow.__version__}"],
             metadata={"uniml_adapter": adapter.name, "uniml_task": str(adapter.task_kind)},
         )
+    finally:
+        if progress is None:
+            os.environ.pop(PROGRESS_BAR, None)
+        else:
+            os.environ[PROGRESS_BAR] = progress
     return dest
