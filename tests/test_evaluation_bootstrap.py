@@ -85,7 +85,16 @@ def test_kernels_reproduce_the_metrics(seed, n, n_classes, ties):
                         ("coverage_80", fm.coverage(t, lo, hi)), ("width_80", fm.width(lo, hi))):
         k = kernel(get_metric("forecasting", name), src)
         assert _point(k, n) == pytest.approx(value, rel=1e-9, nan_ok=True), name
-    # causal with a known effect
+    # causal: uplift on a 0/1 treatment (ties in the score when `ties`), and errors against a known effect
+    from uniml.evaluation.metrics import causal
+
+    treated = np.r_[0, 1, rng.integers(0, 2, n - 2)]
+    effect = np.round(p) if ties else p
+    src = {"effect": effect, "treatment": treated, "outcome": t}
+    for name, value in (("qini", causal.qini(effect, treated, t)), ("auuc", causal.auuc(effect, treated, t)),
+                        ("uplift@30%", causal.uplift_at_k(effect, treated, t, 0.3))):
+        k = kernel(get_metric("causal", name), src)
+        assert _point(k, n) == pytest.approx(value, rel=1e-9, abs=1e-12, nan_ok=True), name
     src = {"true_effect": t, "effect": p}
     assert _point(kernel(get_metric("causal", "pehe"), src), n) == pytest.approx(np.sqrt(np.mean((t - p) ** 2)))
     assert _point(kernel(get_metric("causal", "ate_error"), src), n) == pytest.approx(abs(p.mean() - t.mean()))
@@ -106,13 +115,19 @@ def test_uplift_metrics_are_recomputed_on_each_resample():
     n, n_boot = 120, 60
     x, t = rng.normal(size=n), rng.integers(0, 2, n)
     y = (x > 0) * t * 2.0 + rng.normal(size=n)
-    scores = {"good": x, "noise": rng.normal(size=n)}
+    scores = {"good": x, "noise": rng.normal(size=n), "tied": np.round(x)}  # ties: curves end per tie group
     boot = RowBootstrap({0: np.arange(n)}, n_boot=n_boot, seed=21)
     for name in ("qini", "auuc", "uplift@30%"):
         metric = get_metric("causal", name)
         for model, e in scores.items():
             boot.add(model, name, 0, kernel(metric, {"effect": e, "treatment": t, "outcome": y}))
     boot.run()
+    for name, fn in (("qini", causal.qini), ("auuc", causal.auuc)):  # order-free: any row order gives the same
+        d = [fn(scores["tied"][i], t[i], y[i]) - fn(scores["noise"][i], t[i], y[i]) for i in
+             np.random.default_rng(np.random.SeedSequence(21).spawn(1)[0]).integers(0, n, size=(n_boot, n),
+                                                                                  dtype=np.int32)]
+        r = boot.compare("tied", "noise", name)
+        assert [r["ci_low"], r["ci_high"]] == pytest.approx(list(np.percentile(d, [2.5, 97.5]))), name
     idx = np.random.default_rng(np.random.SeedSequence(21).spawn(1)[0]).integers(0, n, size=(n_boot, n),
                                                                                  dtype=np.int32)
     for name, fn in (("qini", causal.qini), ("auuc", causal.auuc),

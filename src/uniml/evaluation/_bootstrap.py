@@ -22,8 +22,9 @@ those that are functions of such sums (R² from sums of ``t``, ``t²`` and
 squared errors; F1 from true/false positive and false negative counts; ECE
 from per-bin sums of ``correct - confidence``) are one matrix product; ROC
 AUC is recomputed per resample from weighted counts over the score order
-(ties as half, like scikit-learn). User metric callables and the uplift
-metrics (Qini, AUUC, uplift@k%) are called on each resample's rows.
+(ties as half, like scikit-learn), the Qini coefficient and AUUC from
+weighted running sums along the score order. User metric callables and
+``uplift@k%`` are called on each resample's rows.
 
 Examples
 --------
@@ -183,8 +184,64 @@ class _RocAuc:
 
 
 @dataclass
+class _Uplift:
+    """Qini coefficient or AUUC from resampled row weights.
+
+    Rows are sorted by score once; on a resample the curves' running sums
+    (rows, treated rows, outcomes of treated and of control rows) are
+    weighted cumulative sums evaluated at the end of each tie group, which
+    is exactly the metric on the resample with its rows repeated.
+    """
+
+    n_rows: int
+    kind: str  # "qini" or "auuc"
+    order: np.ndarray
+    starts: np.ndarray | None  # tie groups in score order (None: no ties)
+    pieces: np.ndarray  # (n_rows, 3) in score order: t, y*t, y*(1-t)
+
+    @classmethod
+    def build(cls, kind, score, treatment, outcome):
+        s = np.asarray(score, dtype=float)
+        t = np.asarray(treatment)
+        if not np.all(np.isin(np.unique(t), [0, 1])):
+            raise ValueError("uplift metrics need a 0/1 treatment")
+        t = t.astype(float)
+        y = np.asarray(outcome, dtype=float)
+        order = np.argsort(-s, kind="stable")
+        ss = s[order]
+        starts = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1]])
+        pieces = np.column_stack([t, y * t, y * (1.0 - t)])[order]
+        return cls(len(s), kind, order, None if len(starts) == len(s) else starts, pieces)
+
+    def values(self, weights: np.ndarray) -> np.ndarray:
+        w = weights[self.order].astype(float)  # (n_rows, c) in score order
+        parts = [w] + [w * self.pieces[:, [j]] for j in range(3)]
+        if self.starts is not None:
+            parts = [np.add.reduceat(p, self.starts, axis=0) for p in parts]
+        n, n_t, y_t, y_c = (np.cumsum(p, axis=0) for p in parts)
+        n_c = n - n_t
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if self.kind == "qini":
+                curve = np.where(n_c > 0, y_t - y_c * n_t / n_c, y_t)
+            else:
+                curve = np.where((n_t > 0) & (n_c > 0), (y_t / n_t - y_c / n_c) * n, 0.0)
+            total = n[-1]
+            x = np.vstack([np.zeros((1, w.shape[1])), n]) / total
+            v = np.vstack([np.zeros((1, w.shape[1])), curve]) / total
+            area = np.sum((x[1:] - x[:-1]) * (v[1:] + v[:-1]) / 2.0, axis=0)
+            if self.kind == "qini":  # minus the random line from (0, 0) to (1, Q(N)/N)
+                area = area - np.sum((x[1:] - x[:-1]) * (x[1:] + x[:-1]) * v[-1] / 2.0, axis=0)
+        return area
+
+
+@dataclass
 class _Loop:
-    """Any metric, recomputed by calling it on each resample's rows (in row order; metrics are order-free)."""
+    """Any metric, recomputed by calling it on each resample's rows.
+
+    The rows are passed in fold order, each repeated as often as drawn (as
+    the fold's own score sees them); this matters only for metrics that
+    depend on row order, such as ``uplift@k%`` breaking ties at its cut.
+    """
 
     n_rows: int
     score: object  # row indices -> float
@@ -382,6 +439,8 @@ def kernel(metric, source: dict):
             return _Loop(len(t), lambda i: float(f(t[i], p[i])))
         if src == "uplift" and source.get("effect") is not None:
             e, tr, y = (np.asarray(source[k]) for k in ("effect", "treatment", "outcome"))
+            if f in (causal.qini, causal.auuc):
+                return _Uplift.build("qini" if f is causal.qini else "auuc", e, tr, y)
             return _Loop(len(e), lambda i: float(f(e[i], tr[i], y[i], **opts)))
     except (ValueError, KeyError, IndexError):  # the fold's own score says what is wrong
         return None
