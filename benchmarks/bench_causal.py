@@ -7,7 +7,7 @@ first; each side is summarised by its median. The adapter side includes building
 ``CausalData`` contract, schema capture and the pandas output of ``predict``; the raw side
 passes numpy arrays. Before timing, the two fitted models must give identical effects.
 
-Run: ``python benchmarks/bench_causal.py [--rows 100000] [--repeats 5]`` (the issue's 100k-row
+Run: ``python benchmarks/bench_causal.py [--rows 100000] [--repeats 15]`` (the issue's 100k-row
 workload is the default; a few minutes on 2 idle cores); ``--quick`` runs 5,000 rows, 3 repeats,
 as a smoke test. Prints one JSON line: median wall times, their ratio (target <= 1.05), the median
 of the per-round ratios, and the ratio of median CPU times (less sensitive to other load).
@@ -27,7 +27,7 @@ import warnings
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:
