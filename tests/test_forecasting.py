@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import prophet
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,8 +14,6 @@ import uniml
 from uniml.core.errors import DataContractError, SchemaError
 from uniml.core.forecasting import ForecastData, SeriesFitError, SeriesFitWarning, interval_columns
 from uniml.testing.forecasting import make_forecast_data
-
-prophet = pytest.importorskip("prophet")
 
 FAST = {"yearly_seasonality": False, "daily_seasonality": False, "weekly_seasonality": True, "n_changepoints": 5}
 

@@ -1,5 +1,6 @@
 """lightfm.recommender: behaviour beyond the conformance suite (planted structure, parity, cold start...)."""
 
+import lightfm
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,8 +10,6 @@ from uniml.core.errors import DataContractError, SchemaError, UnimlError
 from uniml.core.recommendation import IdMap, InteractionData, UnknownIdError
 from uniml.evaluation.metrics.ranking import PopularityRecommender, precision_at_k
 from uniml.testing.recommendation import make_interaction_data
-
-lightfm = pytest.importorskip("lightfm")
 
 PARAMS = {"loss": "warp", "no_components": 16, "epochs": 20, "random_state": 0, "num_threads": 1}
 

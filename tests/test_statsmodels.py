@@ -3,12 +3,11 @@
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
+from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 import uniml
-
-sm = pytest.importorskip("statsmodels.api")
-from statsmodels.tsa.exponential_smoothing.ets import ETSModel  # noqa: E402
-from statsmodels.tsa.statespace.sarimax import SARIMAX  # noqa: E402
 
 
 @pytest.fixture(scope="module")
