@@ -47,6 +47,18 @@ def demo(session: nox.Session) -> None:
                      "UNIML_LINEAGE_SPOOL": str(tmp / "lineage-spool")})
 
 
+# the docs toolchain's pins (mkdocs-material with mkdocstrings' Python handler)
+DOCS_DEPS = ["mkdocs==1.6.1", "mkdocs-material==9.8.1", "mkdocstrings==1.0.8", "mkdocstrings-python==2.0.11",
+             "griffelib==2.4.1"]
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """The mkdocs site with its API reference; `--strict` turns every warning into a failure."""
+    session.install(*DOCS_DEPS, "-e", ".[all]")
+    session.run("mkdocs", "build", "--strict", "-d", "build/site", env={"NO_MKDOCS_2_WARNING": "1"})
+
+
 # the conda tooling's own pins; the package's dependencies come from pyproject.toml
 CONDA_RECIPE_DEPS = ["jinja2==3.1.6", "pyyaml==6.0.3", "packaging==26.3"]
 CONDA_PACKAGE_DEPS = [*CONDA_RECIPE_DEPS, "py-rattler-build==0.73.0", "py-rattler==0.28.0", "hatchling==1.33.0"]
