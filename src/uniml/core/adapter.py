@@ -203,11 +203,14 @@ class Adapter(BaseEstimator, metaclass=ABCMeta):
         return Task(self.task)
 
     # --------------------------------------------------------- fitted state
+    #: the attribute ``fit`` sets last; its presence means "fitted"
+    _fitted_attribute: ClassVar[str] = "schema_"
+
     def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "schema_")
+        return hasattr(self, self._fitted_attribute)
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "schema_"):
+        if not self.__sklearn_is_fitted__():
             raise EstimatorNotFittedError(
                 f"this {type(self).__name__} ({self.name}) is not fitted yet; call fit() first"
             )

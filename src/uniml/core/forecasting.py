@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from uniml.core import events
-from uniml.core.adapter import Adapter, EstimatorNotFittedError, LibraryParams
+from uniml.core.adapter import Adapter, LibraryParams
 from uniml.core.errors import DataContractError, SchemaError, UnimlError, UnimlWarning
 from uniml.core.explanation import Explanation
 from uniml.core.schema import Schema, dtype_kind
@@ -315,6 +315,7 @@ class ForecastingAdapter(LibraryParams, Adapter):
     additive = True
     #: adapter-level options; every other keyword goes to the library
     _adapter_options: ClassVar[tuple[str, ...]] = ("n_jobs", "coverage", "errors", "progress", "verbose")
+    _fitted_attribute: ClassVar[str] = "models_"
     #: capability tags
     supports_exog: ClassVar[bool] = True
     handles_gaps: ClassVar[bool] = False
@@ -592,15 +593,6 @@ class ForecastingAdapter(LibraryParams, Adapter):
         return tick
 
     # ------------------------------------------------------------- fitted state
-    def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "models_")
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "models_"):
-            raise EstimatorNotFittedError(
-                f"this {type(self).__name__} ({self.name}) is not fitted yet; call fit() first"
-            )
-
     @property
     def series_(self) -> list:
         """Keys of the fitted series."""

@@ -392,7 +392,7 @@ def load_adapter(model_uri: str, *, tracking_uri: str | None = None, trusted: bo
     >>> load_adapter("/nonexistent/folder")
     Traceback (most recent call last):
     ...
-    uniml.lineage._errors.LineageError: ...
+    uniml.lineage._errors.LineageError: no model at '/nonexistent/folder': the path does not exist
     """
     from pathlib import Path
 

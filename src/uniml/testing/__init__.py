@@ -96,10 +96,12 @@ def _fail(check: str, message: str):
     raise AssertionError(f"[{check}] {message}")
 
 
-def _expect(exc_type, check: str, what: str, func, *args, column=None, **kwargs):
+def _expect(exc_type, check: str, what: str, func, *args, column=None, mention=None, **kwargs):
     try:
         func(*args, **kwargs)
     except exc_type as exc:
+        if mention is not None and str(mention) not in str(exc):
+            _fail(check, f"{what}: the error does not name {mention!r}: {exc}")
         if column is not None:
             if getattr(exc, "column", None) != column:
                 _fail(check, f"{what}: {exc_type.__name__} names column {getattr(exc, 'column', None)!r}, "
@@ -132,6 +134,17 @@ def _same_outputs(check, a: dict, b: dict, what: str):
 
 
 # ------------------------------------------------------ checks shared by every task
+def _check_metadata(cls, task: str | None = None) -> None:
+    """Class metadata is complete, declares ``task`` (when given), and passes the class's own validation."""
+    info = cls.info()
+    for key in ("name", "task", "library", "installed", "explanation", "persistence"):
+        if info.get(key) in (None, ""):
+            _fail("metadata", f"class metadata {key!r} is empty")
+    if task is not None and info["task"] != task:
+        _fail("metadata", f"task is {info['task']!r}, expected {task!r}")
+    cls.validate_metadata()
+
+
 def _check_clone_unfitted(model) -> None:
     """``sklearn.base.clone`` of a fitted adapter is unfitted and keeps the parameter names."""
     from sklearn.base import clone
@@ -174,11 +187,7 @@ def _tabular_checks(adapter, X, y) -> list[tuple[str, Callable[[], None]]]:
         return state["model"]
 
     def metadata():
-        info = cls.info()
-        for key in ("name", "task", "library", "installed", "explanation", "persistence"):
-            if info.get(key) in (None, ""):
-                _fail("metadata", f"class metadata {key!r} is empty")
-        cls.validate_metadata()
+        _check_metadata(cls)
 
     def not_fitted():
         fresh = clone(adapter)

@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from uniml.testing import _expect, _fail
+
 __all__ = ["checks", "make_causal_data"]
 
 
@@ -107,16 +109,6 @@ def make_causal_data(n: int = 500, seed: int = 0, treatment: str = "binary", eff
 
 
 # --------------------------------------------------------------------- checks
-def _fail(check: str, message: str):
-    raise AssertionError(f"[{check}] {message}")
-
-
-def _expect(exc_type, check, what, func, *args, column=None, **kwargs):
-    from uniml.testing import _expect as expect
-
-    return expect(exc_type, check, what, func, *args, column=column, **kwargs)
-
-
 def _same(check: str, a: pd.DataFrame, b: pd.DataFrame, what: str):
     if not np.array_equal(a.to_numpy(), b.to_numpy(), equal_nan=True):
         diff = float(np.nanmax(np.abs(a.to_numpy() - b.to_numpy())))
@@ -158,7 +150,7 @@ def checks(adapter, n: int = 300) -> list[tuple[str, str, Callable[[], None]]]:
     )
     from uniml.core.explanation import Explanation
     from uniml.core.persistence import MANIFEST_NAME, load
-    from uniml.testing import _check_clone_unfitted, _check_tamper_detected
+    from uniml.testing import _check_clone_unfitted, _check_metadata, _check_tamper_detected
 
     cls = type(adapter)
     data, _ = make_causal_data(n=n, seed=0)
@@ -175,13 +167,7 @@ def checks(adapter, n: int = 300) -> list[tuple[str, str, Callable[[], None]]]:
         return list(model.schema_.names)
 
     def metadata():
-        info = cls.info()
-        for key in ("name", "task", "library", "installed", "explanation", "persistence"):
-            if info.get(key) in (None, ""):
-                _fail("metadata", f"class metadata {key!r} is empty")
-        if info["task"] != "causal":
-            _fail("metadata", f"task is {info['task']!r}, expected 'causal'")
-        cls.validate_metadata()
+        _check_metadata(cls, "causal")
 
     def not_fitted():
         fresh = clone(adapter)

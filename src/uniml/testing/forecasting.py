@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from uniml.testing import _expect, _fail
+
 __all__ = ["checks", "make_forecast_data"]
 
 ADDITIVITY_TOL = 1e-6
@@ -64,24 +66,6 @@ def make_forecast_data(n_series: int = 2, n: int = 63, exog: bool = True, seed: 
     return frame
 
 
-def _fail(check: str, message: str):
-    raise AssertionError(f"[{check}] {message}")
-
-
-def _expect(exc_type, check, what, func, *args, mention=None, column=None, **kwargs):
-    try:
-        func(*args, **kwargs)
-    except exc_type as exc:
-        if mention is not None and str(mention) not in str(exc):
-            _fail(check, f"{what}: the error does not name {mention!r}: {exc}")
-        if column is not None and getattr(exc, "column", None) != column:
-            _fail(check, f"{what}: error names column {getattr(exc, 'column', None)!r}, expected {column!r}")
-        return exc
-    except Exception as exc:
-        _fail(check, f"{what}: expected {exc_type.__name__}, got {type(exc).__name__}: {exc}")
-    _fail(check, f"{what}: expected {exc_type.__name__}, nothing was raised")
-
-
 def checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
     """``(dataset, check, callable)`` triples for one forecasting adapter instance."""
     from sklearn.base import clone
@@ -95,7 +79,7 @@ def checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
     from uniml.core.explanation import Explanation
     from uniml.core.forecasting import SeriesFitError, interval_columns
     from uniml.core.persistence import MANIFEST_NAME, load
-    from uniml.testing import _check_tamper_detected
+    from uniml.testing import _check_metadata, _check_tamper_detected
 
     cls = type(adapter)
     exog = cls.supports_exog
@@ -117,12 +101,9 @@ def checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
         return model.predict(future) if exog else model.predict(horizon=h)
 
     def metadata():
-        info = cls.info()
-        for key in ("name", "task", "library", "installed", "explanation", "persistence"):
-            if info.get(key) in (None, ""):
-                _fail("metadata", f"class metadata {key!r} is empty")
-        if info["task"] != "forecasting" or cls.explanation_kind != "forecast_components":
-            _fail("metadata", "a forecaster declares task 'forecasting' and kind 'forecast_components'")
+        _check_metadata(cls, "forecasting")
+        if cls.explanation_kind != "forecast_components":
+            _fail("metadata", "a forecaster declares explanation kind 'forecast_components'")
 
     def not_fitted():
         fresh = clone(adapter)

@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from uniml.testing import _expect, _fail
+
 __all__ = ["ADDITIVITY_TOL", "checks", "make_interaction_data"]
 
 #: absolute tolerance of additive recommender explanations (LightFM computes in float32)
@@ -106,20 +108,6 @@ def make_interaction_data(
     return data
 
 
-def _fail(check: str, message: str):
-    raise AssertionError(f"[{check}] {message}")
-
-
-def _expect(exc_type, check: str, what: str, func, *args, **kwargs):
-    try:
-        func(*args, **kwargs)
-    except exc_type as exc:
-        return exc
-    except Exception as exc:
-        _fail(check, f"{what}: expected {exc_type.__name__}, got {type(exc).__name__}: {exc}")
-    _fail(check, f"{what}: expected {exc_type.__name__}, nothing was raised")
-
-
 def _recommendation_checks(adapter, data) -> list[tuple[str, Callable[[], None]]]:
     from sklearn.base import clone
 
@@ -131,7 +119,7 @@ def _recommendation_checks(adapter, data) -> list[tuple[str, Callable[[], None]]
     from uniml.core.explanation import Explanation
     from uniml.core.persistence import MANIFEST_NAME, load
     from uniml.core.recommendation import UnknownIdError
-    from uniml.testing import _check_clone_unfitted, _check_tamper_detected
+    from uniml.testing import _check_clone_unfitted, _check_metadata, _check_tamper_detected
 
     cls = type(adapter)
     frame = data.frame
@@ -147,11 +135,7 @@ def _recommendation_checks(adapter, data) -> list[tuple[str, Callable[[], None]]
         return state["model"]
 
     def metadata():
-        info = cls.info()
-        for key in ("name", "task", "library", "installed", "explanation", "persistence"):
-            if info.get(key) in (None, ""):
-                _fail("metadata", f"class metadata {key!r} is empty")
-        cls.validate_metadata()
+        _check_metadata(cls, "recommendation")
 
     def not_fitted():
         fresh = clone(adapter)
