@@ -10,6 +10,7 @@ nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHON = "3.11"
+RUFF = "ruff==0.17.6"
 
 
 @nox.session(python=PYTHON)
@@ -17,16 +18,24 @@ def tests(session: nox.Session) -> None:
     """The whole test suite (unit, property, conformance, parity, doctests) with coverage."""
     session.install("-e", ".[all,test]")
     session.run(
-        "python", "-m", "pytest", "-n", "auto", "--cov=uniml", "--cov-report=term-missing:skip-covered",
+        "python",
+        "-m",
+        "pytest",
+        "-n",
+        "auto",
+        "--cov=uniml",
+        "--cov-report=term-missing:skip-covered",
         *session.posargs,
     )
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff: lint and formatting rules from pyproject.toml."""
-    session.install("ruff>=0.6")
-    session.run("ruff", "check", "src", "tests", "benchmarks", "tools", "noxfile.py")
+    """ruff: the lint rules from pyproject.toml, and the formatter in check mode (no file rewritten)."""
+    session.install(RUFF)  # pinned: the formatter's style changes between releases
+    paths = ["src", "tests", "benchmarks", "tools", "docs", "noxfile.py"]
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)
 
 
 @nox.session(python=PYTHON)
@@ -42,9 +51,18 @@ def demo(session: nox.Session) -> None:
     session.install("-e", ".[all]")
     tmp = Path(session.create_tmp())
     # the demo's lineage goes to the session's tmp, not to a mlruns.db in the checkout
-    session.run("python", "-m", "uniml.demo", "--out", str(tmp / "uniml-demo"), *session.posargs,
-                env={"MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlruns.db'}",
-                     "UNIML_LINEAGE_SPOOL": str(tmp / "lineage-spool")})
+    session.run(
+        "python",
+        "-m",
+        "uniml.demo",
+        "--out",
+        str(tmp / "uniml-demo"),
+        *session.posargs,
+        env={
+            "MLFLOW_TRACKING_URI": f"sqlite:///{tmp / 'mlruns.db'}",
+            "UNIML_LINEAGE_SPOOL": str(tmp / "lineage-spool"),
+        },
+    )
 
 
 # the docs toolchain's pins (mkdocs-material with mkdocstrings' Python handler)
@@ -57,7 +75,12 @@ def docs(session: nox.Session) -> None:
 
 # the conda tooling's own pins; the package's dependencies come from pyproject.toml
 CONDA_RECIPE_DEPS = ["jinja2==3.1.6", "pyyaml==6.0.3", "packaging==26.3"]
-CONDA_PACKAGE_DEPS = [*CONDA_RECIPE_DEPS, "py-rattler-build==0.73.0", "py-rattler==0.28.0", "hatchling==1.33.0"]
+CONDA_PACKAGE_DEPS = [
+    *CONDA_RECIPE_DEPS,
+    "py-rattler-build==0.73.0",
+    "py-rattler==0.28.0",
+    "hatchling==1.33.0",
+]
 
 
 @nox.session(python=PYTHON)
@@ -79,5 +102,13 @@ def conda_package(session: nox.Session) -> None:
     session.install(*CONDA_PACKAGE_DEPS, "pip", *pyproject["build-system"]["requires"], ".[all]")
     workdir = Path(session.create_tmp()) / "conda-smoke"
     shutil.rmtree(workdir, ignore_errors=True)  # every smoke build starts from nothing
-    session.run("python", "-m", "tools.conda.package", ".", "--workdir", str(workdir), "--with-all",
-                *session.posargs)
+    session.run(
+        "python",
+        "-m",
+        "tools.conda.package",
+        ".",
+        "--workdir",
+        str(workdir),
+        "--with-all",
+        *session.posargs,
+    )

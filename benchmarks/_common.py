@@ -82,8 +82,9 @@ def make_data(n_rows: int, n_features: int = N_FEATURES, seed: int = SEED):
 
 
 # ------------------------------------------------------------------ timing
-def interleaved(funcs: Sequence[Callable[[], object]], repeats: int, warmup: int = 1,
-                collect: bool = True) -> tuple[list[list[float]], list[list[float]]]:
+def interleaved(
+    funcs: Sequence[Callable[[], object]], repeats: int, warmup: int = 1, collect: bool = True
+) -> tuple[list[list[float]], list[list[float]]]:
     """Time each function ``repeats`` times, alternating them call by call.
 
     The order reverses every round (A B, B A, A B... for two functions), so
@@ -114,8 +115,9 @@ def interleaved(funcs: Sequence[Callable[[], object]], repeats: int, warmup: int
     return wall, cpu
 
 
-def interleaved_calls(funcs: Sequence[Callable[[int], object]], calls: int,
-                      warmup: int = 50) -> list[list[float]]:
+def interleaved_calls(
+    funcs: Sequence[Callable[[int], object]], calls: int, warmup: int = 50
+) -> list[list[float]]:
     """Per-call wall times of cheap functions taking the call number, alternated call by call.
 
     Garbage collection is left on (it is part of real per-call cost) but
@@ -147,8 +149,13 @@ def summary(samples: Sequence[float]) -> dict:
     return {"median": statistics.median(s), "q1": q1, "q3": q3, "min": s[0], "n": len(s)}
 
 
-def _bootstrap(stat, samples: Sequence[Sequence[float]], paired: bool, resamples: int = 2000,
-               level: float = 0.95) -> list[float]:
+def _bootstrap(
+    stat,
+    samples: Sequence[Sequence[float]],
+    paired: bool,
+    resamples: int = 2000,
+    level: float = 0.95,
+) -> list[float]:
     """Percentile bootstrap interval of ``stat(*resampled samples)``.
 
     ``paired`` resamples whole rounds (the same indices for every sample, as
@@ -189,20 +196,35 @@ def ratio_stats(adapter: Sequence[float], raw: Sequence[float], paired: bool = T
             ratio=ps["median"],
             ratio_ci95=_bootstrap(lambda r: np.median(r, axis=1), [pair], paired=True),
             ratio_kind="median of per-round ratios",
-            paired_ratio_median=ps["median"], paired_ratio_q1=ps["q1"], paired_ratio_q3=ps["q3"],
+            paired_ratio_median=ps["median"],
+            paired_ratio_q1=ps["q1"],
+            paired_ratio_q3=ps["q3"],
         )
     else:
         out.update(
             ratio=out["ratio_of_medians"],
-            ratio_ci95=_bootstrap(lambda x, y: np.median(x, axis=1) / np.median(y, axis=1), [a, b], paired=False),
+            ratio_ci95=_bootstrap(
+                lambda x, y: np.median(x, axis=1) / np.median(y, axis=1), [a, b], paired=False
+            ),
             ratio_kind="ratio of medians",
         )
     return out
 
 
 # ------------------------------------------------------------------ result rows
-def row(benchmark: str, library: str, measure: str, unit: str, adapter, raw=None, ratio=None,
-        target: float | None = None, op: str = "<=", context: bool = False, **detail) -> dict:
+def row(
+    benchmark: str,
+    library: str,
+    measure: str,
+    unit: str,
+    adapter,
+    raw=None,
+    ratio=None,
+    target: float | None = None,
+    op: str = "<=",
+    context: bool = False,
+    **detail,
+) -> dict:
     """One result row. ``passed`` compares ``ratio`` (or ``adapter`` when no ratio) with ``target``."""
     value = ratio if ratio is not None else adapter
     passed = None

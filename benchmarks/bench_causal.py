@@ -43,18 +43,35 @@ def main(argv=None) -> dict:
 
     data, _ = make_causal_data(n=args.rows, seed=0)
     frame = data.frame
-    roles = {"outcome": "y", "treatment": "t", "effect_modifiers": ["x1", "x2"], "confounders": ["w1", "w2"]}
+    roles = {
+        "outcome": "y",
+        "treatment": "t",
+        "effect_modifiers": ["x1", "x2"],
+        "confounders": ["w1", "w2"],
+    }
 
     def adapter():
-        model = uniml.make("econml.dml", model_y=LinearRegression(), model_t=LogisticRegression(), cv=2,
-                           random_state=0).fit(frame, **roles)
+        model = uniml.make(
+            "econml.dml",
+            model_y=LinearRegression(),
+            model_t=LogisticRegression(),
+            cv=2,
+            random_state=0,
+        ).fit(frame, **roles)
         return model.predict(frame)["effect"].to_numpy()
 
     def raw():
         X, W = frame[["x1", "x2"]].to_numpy(float), frame[["w1", "w2"]].to_numpy(float)
-        est = LinearDML(model_y=LinearRegression(), model_t=LogisticRegression(), cv=2, random_state=0,
-                        discrete_treatment=True).fit(frame["y"].to_numpy(float), frame["t"].to_numpy(), X=X, W=W)
-        lower, upper = est.effect_interval(X, T0=0, T1=1)  # the adapter's predict returns the interval too
+        est = LinearDML(
+            model_y=LinearRegression(),
+            model_t=LogisticRegression(),
+            cv=2,
+            random_state=0,
+            discrete_treatment=True,
+        ).fit(frame["y"].to_numpy(float), frame["t"].to_numpy(), X=X, W=W)
+        lower, upper = est.effect_interval(
+            X, T0=0, T1=1
+        )  # the adapter's predict returns the interval too
         return est.effect(X, T0=0, T1=1)
 
     if not np.array_equal(adapter(), raw()):  # also warms both code paths up
@@ -77,9 +94,12 @@ def main(argv=None) -> dict:
         "raw_s": round(statistics.median(times["raw"]), 4),
     }
     result["ratio"] = round(result["adapter_s"] / result["raw_s"], 4)
-    result["ratio_per_round_median"] = round(statistics.median(
-        a / r for a, r in zip(times["adapter"], times["raw"], strict=True)), 4)
-    result["cpu_ratio"] = round(statistics.median(cpu["adapter"]) / statistics.median(cpu["raw"]), 4)
+    result["ratio_per_round_median"] = round(
+        statistics.median(a / r for a, r in zip(times["adapter"], times["raw"], strict=True)), 4
+    )
+    result["cpu_ratio"] = round(
+        statistics.median(cpu["adapter"]) / statistics.median(cpu["raw"]), 4
+    )
     result["load_avg_1min"] = round(os.getloadavg()[0], 2)
     result["target"] = 1.05
     print(json.dumps(result))

@@ -35,8 +35,20 @@ TARGET_DIFF = 1e-6
 TARGET_RATIO = 1.05
 SMALL_BATCH = 256
 SIZES = {
-    False: {"train_rows": 20_000, "explain_rows": 10_000, "n_estimators": 100, "repeats": 7, "small_repeats": 15},
-    True: {"train_rows": 2_000, "explain_rows": 600, "n_estimators": 30, "repeats": 9, "small_repeats": 5},
+    False: {
+        "train_rows": 20_000,
+        "explain_rows": 10_000,
+        "n_estimators": 100,
+        "repeats": 7,
+        "small_repeats": 15,
+    },
+    True: {
+        "train_rows": 2_000,
+        "explain_rows": 600,
+        "n_estimators": 30,
+        "repeats": 9,
+        "small_repeats": 5,
+    },
 }
 
 
@@ -45,11 +57,27 @@ def _timing_row(lib, adapter, explainer, X, repeats, target, context, **extra):
         [lambda: adapter.explain(X), lambda: explainer.shap_values(X)], repeats=repeats
     )
     stats = ratio_stats(t_a, t_s)
-    label = f"explain wall time vs shap_values ({len(X):,} x {X.shape[1]})" + (" (context)" if context else "")
-    return row("explain", lib, label, "s", summary(t_a)["median"], summary(t_s)["median"],
-               stats.pop("ratio"), target, context=context,
-               adapter_times=t_a, shap_times=t_s, adapter_cpu=c_a, shap_cpu=c_s,
-               cpu_ratio_of_medians=summary(c_a)["median"] / summary(c_s)["median"], **stats, **extra)
+    label = f"explain wall time vs shap_values ({len(X):,} x {X.shape[1]})" + (
+        " (context)" if context else ""
+    )
+    return row(
+        "explain",
+        lib,
+        label,
+        "s",
+        summary(t_a)["median"],
+        summary(t_s)["median"],
+        stats.pop("ratio"),
+        target,
+        context=context,
+        adapter_times=t_a,
+        shap_times=t_s,
+        adapter_cpu=c_a,
+        shap_cpu=c_s,
+        cpu_ratio_of_medians=summary(c_a)["median"] / summary(c_s)["median"],
+        **stats,
+        **extra,
+    )
 
 
 def run(lib: str, quick: bool) -> list[dict]:
@@ -72,18 +100,48 @@ def run(lib: str, quick: bool) -> list[dict]:
     exp = adapter.explain(Xe)
     sv = np.asarray(explainer.shap_values(Xe))
     contrib_diff = float(np.max(np.abs(exp.contributions.to_numpy() - sv)))
-    base_diff = float(abs(float(exp.base_value) - float(np.asarray(explainer.expected_value).reshape(-1)[0])))
+    base_diff = float(
+        abs(float(exp.base_value) - float(np.asarray(explainer.expected_value).reshape(-1)[0]))
+    )
     shape = f"{cfg['explain_rows']:,} x {Xe.shape[1]}"
     return [
-        row("explain", lib, f"max |contribution - shap| ({shape})", "abs", max(contrib_diff, base_diff),
-            target=TARGET_DIFF, contributions_max_abs_diff=contrib_diff, base_value_abs_diff=base_diff,
-            shap_dtype=str(sv.dtype), additivity_error=exp.additivity_error(),
+        row(
+            "explain",
+            lib,
+            f"max |contribution - shap| ({shape})",
+            "abs",
+            max(contrib_diff, base_diff),
+            target=TARGET_DIFF,
+            contributions_max_abs_diff=contrib_diff,
+            base_value_abs_diff=base_diff,
+            shap_dtype=str(sv.dtype),
+            additivity_error=exp.additivity_error(),
             columns_match=list(exp.contributions.columns) == list(Xe.columns),
-            index_match=bool(exp.contributions.index.equals(Xe.index)), prediction_diff=pred_diff),
-        _timing_row(lib, adapter, explainer, Xe, cfg["repeats"], TARGET_RATIO, False,
-                    shap_explainer_build_s=build_s, train_rows=cfg["train_rows"], params=params),
-        _timing_row(lib, adapter, explainer, Xe.iloc[:SMALL_BATCH], cfg["small_repeats"], None, True,
-                    params=params),
+            index_match=bool(exp.contributions.index.equals(Xe.index)),
+            prediction_diff=pred_diff,
+        ),
+        _timing_row(
+            lib,
+            adapter,
+            explainer,
+            Xe,
+            cfg["repeats"],
+            TARGET_RATIO,
+            False,
+            shap_explainer_build_s=build_s,
+            train_rows=cfg["train_rows"],
+            params=params,
+        ),
+        _timing_row(
+            lib,
+            adapter,
+            explainer,
+            Xe.iloc[:SMALL_BATCH],
+            cfg["small_repeats"],
+            None,
+            True,
+            params=params,
+        ),
     ]
 
 

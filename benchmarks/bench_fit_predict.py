@@ -56,17 +56,31 @@ def run(lib: str, quick: bool) -> list[dict]:
     )
     shape = f"{cfg['rows']:,} x {X.shape[1]} float32"
     rows = []
-    for case, ta, tr, ca, cr in (("fit", fit_a, fit_r, cfit_a, cfit_r),
-                                 ("predict", pred_a, pred_r, cpred_a, cpred_r)):
+    for case, ta, tr, ca, cr in (
+        ("fit", fit_a, fit_r, cfit_a, cfit_r),
+        ("predict", pred_a, pred_r, cpred_a, cpred_r),
+    ):
         stats = ratio_stats(ta, tr)
-        rows.append(row(
-            "fit_predict", lib, f"{case} wall time ({shape})", "s",
-            summary(ta)["median"], summary(tr)["median"], stats.pop("ratio"), TARGET,
-            adapter_times=ta, raw_times=tr, adapter_cpu=ca, raw_cpu=cr,
-            cpu_ratio_of_medians=summary(ca)["median"] / summary(cr)["median"],
-            params=params, **stats,
-            **({"max_abs_prediction_diff": diff} if case == "predict" else {}),
-        ))
+        rows.append(
+            row(
+                "fit_predict",
+                lib,
+                f"{case} wall time ({shape})",
+                "s",
+                summary(ta)["median"],
+                summary(tr)["median"],
+                stats.pop("ratio"),
+                TARGET,
+                adapter_times=ta,
+                raw_times=tr,
+                adapter_cpu=ca,
+                raw_cpu=cr,
+                cpu_ratio_of_medians=summary(ca)["median"] / summary(cr)["median"],
+                params=params,
+                **stats,
+                **({"max_abs_prediction_diff": diff} if case == "predict" else {}),
+            )
+        )
     return rows
 
 

@@ -50,8 +50,14 @@ def make_data(n_series: int, days: int, seed: int = 0) -> pd.DataFrame:
     t = np.arange(days)
     parts = []
     for s in range(n_series):
-        y = (50 + 10 * rng.random() + 0.01 * t + 5 * np.sin(2 * np.pi * t / 7 + rng.random())
-             + 8 * np.sin(2 * np.pi * t / 365.25) + rng.normal(scale=2, size=days))
+        y = (
+            50
+            + 10 * rng.random()
+            + 0.01 * t
+            + 5 * np.sin(2 * np.pi * t / 7 + rng.random())
+            + 8 * np.sin(2 * np.pi * t / 365.25)
+            + rng.normal(scale=2, size=days)
+        )
         parts.append(pd.DataFrame({"sku": f"sku{s:04d}", "ds": ds, "y": y}))
     return pd.concat(parts, ignore_index=True)
 
@@ -102,7 +108,10 @@ def adapter_sarimax(data: pd.DataFrame):
 
 def _cpu() -> float:
     """CPU seconds of this process and its waited-for children (cmdstan runs as a child process)."""
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
@@ -127,8 +136,14 @@ def compare(name, a, b, repeats: int) -> dict:
             sink.append(_timed(func))
     ma, mb = statistics.median(t for t, _ in ta), statistics.median(t for t, _ in tb)
     ca, cb = statistics.median(c for _, c in ta), statistics.median(c for _, c in tb)
-    result = {"benchmark": name, "baseline_s": round(ma, 3), "candidate_s": round(mb, 3), "ratio": round(mb / ma, 3),
-              "cpu_ratio": round(cb / ca, 3), "load_avg_1min": round(os.getloadavg()[0], 2)}
+    result = {
+        "benchmark": name,
+        "baseline_s": round(ma, 3),
+        "candidate_s": round(mb, 3),
+        "ratio": round(mb / ma, 3),
+        "cpu_ratio": round(cb / ca, 3),
+        "load_avg_1min": round(os.getloadavg()[0], 2),
+    }
     print(json.dumps(result), flush=True)  # as soon as measured: long runs report progressively
     return result
 
@@ -151,12 +166,24 @@ def main(argv=None) -> list[dict]:
         # warm-up outside the timings: imports, and joblib's reusable worker pool
         adapter_prophet(data.head(args.days), 1)
         adapter_prophet(data.head(4 * args.days), 2)
-        rows.append(compare("prophet adapter(n_jobs=1) / raw loop", lambda: raw_prophet(data),
-                            lambda: adapter_prophet(data, 1), args.repeats))
-        speed = compare("prophet n_jobs=2 / n_jobs=1", lambda: adapter_prophet(data, 1),
-                        lambda: adapter_prophet(data, 2), args.repeats)
+        rows.append(
+            compare(
+                "prophet adapter(n_jobs=1) / raw loop",
+                lambda: raw_prophet(data),
+                lambda: adapter_prophet(data, 1),
+                args.repeats,
+            )
+        )
+        speed = compare(
+            "prophet n_jobs=2 / n_jobs=1",
+            lambda: adapter_prophet(data, 1),
+            lambda: adapter_prophet(data, 2),
+            args.repeats,
+        )
         speed["speedup"] = round(1 / speed["ratio"], 3)
-        speed.pop("cpu_ratio")  # the n_jobs=2 side's CPU is spent in joblib workers, not children we wait for
+        speed.pop(
+            "cpu_ratio"
+        )  # the n_jobs=2 side's CPU is spent in joblib workers, not children we wait for
         rows.append(speed)
     if args.only in (None, "sarimax"):
         import statsmodels.tsa.statespace.sarimax  # noqa: F401 - load scipy's BLAS before limiting it
@@ -166,8 +193,14 @@ def main(argv=None) -> list[dict]:
         # swamps the timings (seen: the same loop taking 5 s, then 30 s); one thread on both sides
         with threadpool_limits(1):
             raw_sarimax(data.head(args.days)), adapter_sarimax(data.head(args.days))  # warm-up
-            rows.append(compare("sarimax adapter / raw loop", lambda: raw_sarimax(data),
-                                lambda: adapter_sarimax(data), args.repeats))
+            rows.append(
+                compare(
+                    "sarimax adapter / raw loop",
+                    lambda: raw_sarimax(data),
+                    lambda: adapter_sarimax(data),
+                    args.repeats,
+                )
+            )
     for r in rows:
         r.update(series=args.series, days=args.days)
     print(json.dumps(rows), flush=True)

@@ -45,8 +45,17 @@ LEAVES = (15, 31, 63)
 def candidates(n_estimators: int) -> dict:
     import uniml
 
-    return {f"lgbm_{k}": uniml.make("lightgbm.regressor", n_estimators=n_estimators, num_leaves=k, n_jobs=1,
-                                    random_state=0, verbose=-1) for k in LEAVES}
+    return {
+        f"lgbm_{k}": uniml.make(
+            "lightgbm.regressor",
+            n_estimators=n_estimators,
+            num_leaves=k,
+            n_jobs=1,
+            random_state=0,
+            verbose=-1,
+        )
+        for k in LEAVES
+    }
 
 
 def hand_loop(models: dict, X, y) -> dict:
@@ -67,7 +76,9 @@ def hand_loop(models: dict, X, y) -> dict:
 
 def run(lib: str, quick: bool) -> list[dict]:
     if lib != "lightgbm":
-        raise SystemExit("bench_harness.py measures LightGBM candidates only: run it with 'lightgbm'")
+        raise SystemExit(
+            "bench_harness.py measures LightGBM candidates only: run it with 'lightgbm'"
+        )
     import uniml
     from uniml.evaluation import KFold
 
@@ -76,8 +87,15 @@ def run(lib: str, quick: bool) -> list[dict]:
     models = candidates(cfg["n_estimators"])
 
     def harness(n_jobs):
-        return uniml.evaluate(models, (X, y), protocol=KFold(5, random_state=0), metrics=["rmse"], n_jobs=n_jobs,
-                              random_state=0, n_boot=200)
+        return uniml.evaluate(
+            models,
+            (X, y),
+            protocol=KFold(5, random_state=0),
+            metrics=["rmse"],
+            n_jobs=n_jobs,
+            random_state=0,
+            n_boot=200,
+        )
 
     # correctness first: the three ways give the same fold scores
     one, two, loop = harness(1), harness(2), hand_loop(models, X, y)
@@ -91,25 +109,54 @@ def run(lib: str, quick: bool) -> list[dict]:
 
     (t_loop, t_one, t_two), (c_loop, c_one, c_two) = interleaved(
         [lambda: hand_loop(models, X, y), lambda: harness(1), lambda: harness(2)],
-        repeats=cfg["repeats"], warmup=0,
+        repeats=cfg["repeats"],
+        warmup=0,
     )
     shape = f"{cfg['rows']:,} x {X.shape[1]}, 3 candidates x 5 folds, {cfg['n_estimators']} trees"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     speed = summary(t_one)["median"] / summary(t_two)["median"]
     overhead = ratio_stats(t_one, t_loop)
     rows = [
-        row("harness", lib, f"evaluate n_jobs=2 speed-up over n_jobs=1 ({shape})", "x",
-            summary(t_two)["median"], summary(t_one)["median"], speed, SPEEDUP_TARGET, op=">=",
-            n_jobs1_times=t_one, n_jobs2_times=t_two, n_jobs1_cpu=c_one, n_jobs2_cpu=c_two, loadavg_1min=load,
-            cores=os.cpu_count()),
-        row("harness", lib, f"evaluate n_jobs=1 / hand-written CV loop ({shape})", "s",
-            summary(t_one)["median"], summary(t_loop)["median"], overhead.pop("ratio"), OVERHEAD_TARGET,
-            harness_times=t_one, loop_times=t_loop, harness_cpu=c_one, loop_cpu=c_loop, loadavg_1min=load,
-            **overhead),
+        row(
+            "harness",
+            lib,
+            f"evaluate n_jobs=2 speed-up over n_jobs=1 ({shape})",
+            "x",
+            summary(t_two)["median"],
+            summary(t_one)["median"],
+            speed,
+            SPEEDUP_TARGET,
+            op=">=",
+            n_jobs1_times=t_one,
+            n_jobs2_times=t_two,
+            n_jobs1_cpu=c_one,
+            n_jobs2_cpu=c_two,
+            loadavg_1min=load,
+            cores=os.cpu_count(),
+        ),
+        row(
+            "harness",
+            lib,
+            f"evaluate n_jobs=1 / hand-written CV loop ({shape})",
+            "s",
+            summary(t_one)["median"],
+            summary(t_loop)["median"],
+            overhead.pop("ratio"),
+            OVERHEAD_TARGET,
+            harness_times=t_one,
+            loop_times=t_loop,
+            harness_cpu=c_one,
+            loop_cpu=c_loop,
+            loadavg_1min=load,
+            **overhead,
+        ),
     ]
     for r in rows:
         verdict = {True: "PASS", False: "MISS", None: "-"}[r["passed"]]
-        print(f"{r['measure']}: {r['ratio']:.3f} (target {r['op']} {r['target']}) {verdict}", file=sys.stderr)
+        print(
+            f"{r['measure']}: {r['ratio']:.3f} (target {r['op']} {r['target']}) {verdict}",
+            file=sys.stderr,
+        )
     return rows
 
 

@@ -28,8 +28,19 @@ import time
 from _common import row, summary, worker_main
 
 TARGET_SECONDS = 0.3
-FORBIDDEN = ("xgboost", "lightgbm", "prophet", "statsmodels", "dowhy", "econml", "lightfm",
-             "shap", "mlflow", "pandas", "sklearn")
+FORBIDDEN = (
+    "xgboost",
+    "lightgbm",
+    "prophet",
+    "statsmodels",
+    "dowhy",
+    "econml",
+    "lightfm",
+    "shap",
+    "mlflow",
+    "pandas",
+    "sklearn",
+)
 SIZES = {False: {"runs": 21}, True: {"runs": 10}}
 
 _CHECK = """
@@ -46,8 +57,13 @@ print(json.dumps({{"forbidden_loaded": [m for m in heavy if m in loaded],
 
 def _timed(code: str, env: dict) -> float:
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - t0
 
 
@@ -58,21 +74,28 @@ def _import_cost(env: dict, runs: int) -> tuple[float, float, float, list, list]
     t_imp, t_pass = [], []
     for i in range(runs):
         order = (("import uniml", t_imp), ("pass", t_pass))
-        for code, out in (order if i % 2 == 0 else order[::-1]):
+        for code, out in order if i % 2 == 0 else order[::-1]:
             out.append(_timed(code, env))
     mi, mp = summary(t_imp)["median"], summary(t_pass)["median"]
     return mi - mp, mi, mp, t_imp, t_pass
 
 
 def _importtime(env: dict) -> list:
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "import uniml"], env=env,
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import uniml"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     entries = []
     for line in proc.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
             continue
-        self_us, cum_us, name = line[len("import time:"):].split("|", 2)
-        entries.append({"module": name.strip(), "self_us": int(self_us), "cumulative_us": int(cum_us)})
+        self_us, cum_us, name = line[len("import time:") :].split("|", 2)
+        entries.append(
+            {"module": name.strip(), "self_us": int(self_us), "cumulative_us": int(cum_us)}
+        )
     return sorted(entries, key=lambda e: -e["cumulative_us"])[:8]
 
 
@@ -86,19 +109,50 @@ def run(lib: str, quick: bool) -> list[dict]:
         top = _importtime(warm)
     cold_cost, cold_i, cold_p, cs_i, cs_p = _import_cost(inherited, runs)
 
-    check = subprocess.run([sys.executable, "-c", _CHECK.format(forbidden=FORBIDDEN)],
-                           capture_output=True, text=True, check=True)
+    check = subprocess.run(
+        [sys.executable, "-c", _CHECK.format(forbidden=FORBIDDEN)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     mods = json.loads(check.stdout)
     return [
-        row("import", "uniml", "`import uniml` time (warm .pyc cache)", "s", cost, target=TARGET_SECONDS,
-            python_import_uniml_s=t_i, python_pass_s=t_p, import_times=s_i, pass_times=s_p,
-            slowest_imports=top),
-        row("import", "uniml", "`import uniml` time (environment as inherited)", "s", cold_cost,
-            context=True, python_import_uniml_s=cold_i, python_pass_s=cold_p,
-            import_times=cs_i, pass_times=cs_p,
-            PYTHONDONTWRITEBYTECODE=inherited.get("PYTHONDONTWRITEBYTECODE")),
-        row("import", "uniml", "heavy libraries in sys.modules after `import uniml`", "modules",
-            len(mods["forbidden_loaded"]), target=0, checked=list(FORBIDDEN), **mods),
+        row(
+            "import",
+            "uniml",
+            "`import uniml` time (warm .pyc cache)",
+            "s",
+            cost,
+            target=TARGET_SECONDS,
+            python_import_uniml_s=t_i,
+            python_pass_s=t_p,
+            import_times=s_i,
+            pass_times=s_p,
+            slowest_imports=top,
+        ),
+        row(
+            "import",
+            "uniml",
+            "`import uniml` time (environment as inherited)",
+            "s",
+            cold_cost,
+            context=True,
+            python_import_uniml_s=cold_i,
+            python_pass_s=cold_p,
+            import_times=cs_i,
+            pass_times=cs_p,
+            PYTHONDONTWRITEBYTECODE=inherited.get("PYTHONDONTWRITEBYTECODE"),
+        ),
+        row(
+            "import",
+            "uniml",
+            "heavy libraries in sys.modules after `import uniml`",
+            "modules",
+            len(mods["forbidden_loaded"]),
+            target=0,
+            checked=list(FORBIDDEN),
+            **mods,
+        ),
     ]
 
 

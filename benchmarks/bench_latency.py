@@ -30,8 +30,10 @@ from _common import (
 )
 
 TARGET = 1.0
-SIZES = {False: {"train_rows": 100_000, "n_estimators": 100, "calls": 5_000},
-         True: {"train_rows": 5_000, "n_estimators": 30, "calls": 1_000}}
+SIZES = {
+    False: {"train_rows": 100_000, "n_estimators": 100, "calls": 5_000},
+    True: {"train_rows": 5_000, "n_estimators": 30, "calls": 1_000},
+}
 N_DISTINCT_ROWS = 64
 US = 1e6
 
@@ -45,7 +47,7 @@ def run(lib: str, quick: bool) -> list[dict]:
     raw = Raw(**params).fit(X, y)
 
     frames = [X.iloc[[i]] for i in range(N_DISTINCT_ROWS)]  # one-row DataFrames
-    arrays = [f.to_numpy() for f in frames]                # the same rows as (1, 50) float32 arrays
+    arrays = [f.to_numpy() for f in frames]  # the same rows as (1, 50) float32 arrays
     m = N_DISTINCT_ROWS
     calls = {
         "adapter": lambda i: adapter.predict(frames[i % m]),
@@ -54,17 +56,26 @@ def run(lib: str, quick: bool) -> list[dict]:
     if lib == "lightgbm":
         booster = raw.booster_
         calls["Booster.predict(numpy row)"] = lambda i: booster.predict(arrays[i % m])
-        calls["Booster.predict(numpy row, num_threads=1)"] = lambda i: booster.predict(arrays[i % m], num_threads=1)
+        calls["Booster.predict(numpy row, num_threads=1)"] = lambda i: booster.predict(
+            arrays[i % m], num_threads=1
+        )
     else:
         booster = raw.get_booster()
-        calls["Booster.inplace_predict(numpy row)"] = lambda i: booster.inplace_predict(arrays[i % m])
+        calls["Booster.inplace_predict(numpy row)"] = lambda i: booster.inplace_predict(
+            arrays[i % m]
+        )
 
-    outputs = [np.concatenate([np.asarray(f(i), dtype=float).reshape(-1) for i in range(m)]) for f in calls.values()]
+    outputs = [
+        np.concatenate([np.asarray(f(i), dtype=float).reshape(-1) for i in range(m)])
+        for f in calls.values()
+    ]
     diff = float(max(np.max(np.abs(outputs[0] - o)) for o in outputs[1:]))
     if diff != 0.0:
         raise AssertionError(f"{lib}: single-row predictions differ by {diff}")
 
-    times = dict(zip(calls, interleaved_calls(list(calls.values()), calls=cfg["calls"]), strict=True))
+    times = dict(
+        zip(calls, interleaved_calls(list(calls.values()), calls=cfg["calls"]), strict=True)
+    )
     t_a = times.pop("adapter")
     sa = summary(t_a)
     common = {"calls": cfg["calls"], "train_rows": cfg["train_rows"], "params": params}
@@ -72,13 +83,24 @@ def run(lib: str, quick: bool) -> list[dict]:
     for k, (label, t_b) in enumerate(times.items()):
         sb = summary(t_b)
         stats = ratio_stats(t_a, t_b)
-        rows.append(row(
-            "latency", lib, f"1-row predict vs {label}" + ("" if k == 0 else " (context)"), "µs",
-            sa["median"] * US, sb["median"] * US, stats.pop("ratio"),
-            TARGET if k == 0 else None, context=k > 0,
-            adapter_q=[sa["q1"] * US, sa["q3"] * US], raw_q=[sb["q1"] * US, sb["q3"] * US],
-            max_abs_prediction_diff=diff, **stats, **common,
-        ))
+        rows.append(
+            row(
+                "latency",
+                lib,
+                f"1-row predict vs {label}" + ("" if k == 0 else " (context)"),
+                "µs",
+                sa["median"] * US,
+                sb["median"] * US,
+                stats.pop("ratio"),
+                TARGET if k == 0 else None,
+                context=k > 0,
+                adapter_q=[sa["q1"] * US, sa["q3"] * US],
+                raw_q=[sb["q1"] * US, sb["q3"] * US],
+                max_abs_prediction_diff=diff,
+                **stats,
+                **common,
+            )
+        )
     return rows
 
 

@@ -33,10 +33,22 @@ import time
 from _common import make_adapter, make_data, model_params, row, summary, worker_main
 
 SIZES = {
-    False: {"rows": 100_000, "n_estimators": 100, "repeats": 7, "fp_rows": 1_000_000, "fp_repeats": 3,
-            "big_fit_repeats": 2},
-    True: {"rows": 10_000, "n_estimators": 30, "repeats": 3, "fp_rows": 100_000, "fp_repeats": 2,
-           "big_fit_repeats": 1},
+    False: {
+        "rows": 100_000,
+        "n_estimators": 100,
+        "repeats": 7,
+        "fp_rows": 1_000_000,
+        "fp_repeats": 3,
+        "big_fit_repeats": 2,
+    },
+    True: {
+        "rows": 10_000,
+        "n_estimators": 30,
+        "repeats": 3,
+        "fp_rows": 100_000,
+        "fp_repeats": 2,
+        "big_fit_repeats": 1,
+    },
 }
 OVERHEAD_SHARE = 0.05
 OVERHEAD_FLOOR_S = 0.3
@@ -73,7 +85,7 @@ def run(lib: str, quick: bool) -> list[dict]:
         make_adapter(lib, **params).fit(X, y)
         lineage.flush()
         for i in range(cfg["repeats"]):
-            for side in (("off", "on") if i % 2 == 0 else ("on", "off")):
+            for side in ("off", "on") if i % 2 == 0 else ("on", "off"):
                 gc.collect()
                 if side == "off":
                     with events.muted():
@@ -99,16 +111,53 @@ def run(lib: str, quick: bool) -> list[dict]:
     overhead = fit_on - fit_off
     budget = max(OVERHEAD_SHARE * fit_off, OVERHEAD_FLOOR_S)
     rows = [
-        row("lineage", lib, f"blocking overhead of lineage on fit ({shape})", "s", overhead, None, None,
-            budget, fit_with_lineage_s=summary(blocking), fit_without_s=summary(off),
-            overhead_share_of_fit=overhead / fit_off, params=params),
-        row("lineage", lib, f"time inside lineage hooks on the training thread ({shape})", "s",
-            statistics.median(in_hooks), None, None, budget, hooks_s=summary(in_hooks)),
-        row("lineage", lib, f"fit with lineage / without, until fit returns ({shape})", "x",
-            fit_on, fit_off, fit_on / fit_off, context=True),
-        row("lineage", lib, f"total logging time after fit returns, until flush ({shape})", "s",
-            statistics.median(logging_total), None, None, context=True,
-            logging_s=summary(logging_total), logging_share_of_fit=statistics.median(logging_total) / fit_off),
+        row(
+            "lineage",
+            lib,
+            f"blocking overhead of lineage on fit ({shape})",
+            "s",
+            overhead,
+            None,
+            None,
+            budget,
+            fit_with_lineage_s=summary(blocking),
+            fit_without_s=summary(off),
+            overhead_share_of_fit=overhead / fit_off,
+            params=params,
+        ),
+        row(
+            "lineage",
+            lib,
+            f"time inside lineage hooks on the training thread ({shape})",
+            "s",
+            statistics.median(in_hooks),
+            None,
+            None,
+            budget,
+            hooks_s=summary(in_hooks),
+        ),
+        row(
+            "lineage",
+            lib,
+            f"fit with lineage / without, until fit returns ({shape})",
+            "x",
+            fit_on,
+            fit_off,
+            fit_on / fit_off,
+            context=True,
+        ),
+        row(
+            "lineage",
+            lib,
+            f"total logging time after fit returns, until flush ({shape})",
+            "s",
+            statistics.median(logging_total),
+            None,
+            None,
+            context=True,
+            logging_s=summary(logging_total),
+            logging_share_of_fit=statistics.median(logging_total) / fit_off,
+        ),
     ]
 
     # fingerprint of a big frame against a LightGBM fit of the same data
@@ -128,9 +177,21 @@ def run(lib: str, quick: bool) -> list[dict]:
         fit_times.append(time.perf_counter() - t0)
     fp, fit_big = statistics.median(fp_times), statistics.median(fit_times)
     big = f"{cfg['fp_rows']:,} x {Xb.shape[1]} float32"
-    rows.append(row("lineage", lib, f"data fingerprint / LightGBM fit ({big})", "x", fp, fit_big,
-                    fp / fit_big, FINGERPRINT_SHARE, fingerprint_s=summary(fp_times), fit_s=summary(fit_times),
-                    mb_per_s=Xb.memory_usage(index=False).sum() / 1e6 / fp))
+    rows.append(
+        row(
+            "lineage",
+            lib,
+            f"data fingerprint / LightGBM fit ({big})",
+            "x",
+            fp,
+            fit_big,
+            fp / fit_big,
+            FINGERPRINT_SHARE,
+            fingerprint_s=summary(fp_times),
+            fit_s=summary(fit_times),
+            mb_per_s=Xb.memory_usage(index=False).sum() / 1e6 / fp,
+        )
+    )
     return rows
 
 

@@ -25,8 +25,10 @@ import time
 from _common import ratio_stats, row, summary, worker_main
 
 TARGET = 1.05
-SIZES = {False: {"rows": 1_000_000, "n_estimators": 100, "repeats": 3},
-         True: {"rows": 200_000, "n_estimators": 30, "repeats": 1}}
+SIZES = {
+    False: {"rows": 1_000_000, "n_estimators": 100, "repeats": 3},
+    True: {"rows": 200_000, "n_estimators": 30, "repeats": 1},
+}
 CHILD_MARK = "@@memory@@ "
 
 
@@ -82,21 +84,37 @@ def child(lib: str, side: str, rows: int, n_estimators: int) -> None:
     seconds = time.perf_counter() - t0
     peak = hwm_kb() if sampler is None else sampler.stop()
     del model
-    out = {"params": params, "before_kb": before, "peak_kb": peak, "hwm_reset": hwm_ok,
-           "fit_seconds": seconds, "data_mb": X.memory_usage(deep=False).sum() / 2**20}
+    out = {
+        "params": params,
+        "before_kb": before,
+        "peak_kb": peak,
+        "hwm_reset": hwm_ok,
+        "fit_seconds": seconds,
+        "data_mb": X.memory_usage(deep=False).sum() / 2**20,
+    }
     sys.stdout.write(CHILD_MARK + json.dumps(out) + "\n")
 
 
 def _measure(lib: str, side: str, rows: int, n_estimators: int) -> dict:
     here = os.path.dirname(os.path.abspath(__file__))
     proc = subprocess.run(
-        [sys.executable, os.path.join(here, "bench_memory.py"), "--child", lib, side, str(rows),
-         str(n_estimators)],
-        capture_output=True, text=True, check=False, cwd=here,
+        [
+            sys.executable,
+            os.path.join(here, "bench_memory.py"),
+            "--child",
+            lib,
+            side,
+            str(rows),
+            str(n_estimators),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=here,
     )
     for line in proc.stdout.splitlines():
         if line.startswith(CHILD_MARK):
-            return json.loads(line[len(CHILD_MARK):])
+            return json.loads(line[len(CHILD_MARK) :])
     raise RuntimeError(f"memory child ({lib}, {side}) failed:\n{proc.stdout}\n{proc.stderr}")
 
 
@@ -104,24 +122,41 @@ def run(lib: str, quick: bool) -> list[dict]:
     cfg = SIZES[quick]
     results: dict[str, list[dict]] = {"adapter": [], "raw": []}
     for i in range(cfg["repeats"]):
-        for side in (("adapter", "raw") if i % 2 == 0 else ("raw", "adapter")):
+        for side in ("adapter", "raw") if i % 2 == 0 else ("raw", "adapter"):
             results[side].append(_measure(lib, side, cfg["rows"], cfg["n_estimators"]))
     mb = 1 / 1024
     inc = {s: [(r["peak_kb"] - r["before_kb"]) * mb for r in results[s]] for s in results}
     tot = {s: [r["peak_kb"] * mb for r in results[s]] for s in results}
     ma, mr = summary(inc["adapter"])["median"], summary(inc["raw"])["median"]
     ta, tr = summary(tot["adapter"])["median"], summary(tot["raw"])["median"]
-    return [row(
-        "memory", lib, f"fit peak RSS increase ({cfg['rows']:,} x 50 float32)", "MB",
-        ma, mr, ma / mr, TARGET,
-        adapter_increase_mb=inc["adapter"], raw_increase_mb=inc["raw"],
-        adapter_total_peak_mb=tot["adapter"], raw_total_peak_mb=tot["raw"],
-        total_peak_ratio=ta / tr, data_mb=results["raw"][0]["data_mb"],
-        params=results["raw"][0]["params"],
-        **{k: v for k, v in ratio_stats(inc["adapter"], inc["raw"], paired=False).items() if k != "ratio"},
-        peak_source="VmHWM after clear_refs" if results["raw"][0]["hwm_reset"] else "1 ms VmRSS sampler",
-        children=results,
-    )]
+    return [
+        row(
+            "memory",
+            lib,
+            f"fit peak RSS increase ({cfg['rows']:,} x 50 float32)",
+            "MB",
+            ma,
+            mr,
+            ma / mr,
+            TARGET,
+            adapter_increase_mb=inc["adapter"],
+            raw_increase_mb=inc["raw"],
+            adapter_total_peak_mb=tot["adapter"],
+            raw_total_peak_mb=tot["raw"],
+            total_peak_ratio=ta / tr,
+            data_mb=results["raw"][0]["data_mb"],
+            params=results["raw"][0]["params"],
+            **{
+                k: v
+                for k, v in ratio_stats(inc["adapter"], inc["raw"], paired=False).items()
+                if k != "ratio"
+            },
+            peak_source="VmHWM after clear_refs"
+            if results["raw"][0]["hwm_reset"]
+            else "1 ms VmRSS sampler",
+            children=results,
+        )
+    ]
 
 
 if __name__ == "__main__":

@@ -73,13 +73,17 @@ def main(argv=None) -> dict:
     u, i = users.lookup(frame["user"]), items.lookup(frame["item"])
 
     def raw_fit():
-        matrix = sp.coo_matrix((np.ones(len(u), dtype=np.float32), (u, i)), shape=(len(users), len(items)))
+        matrix = sp.coo_matrix(
+            (np.ones(len(u), dtype=np.float32), (u, i)), shape=(len(users), len(items))
+        )
         model = lightfm.LightFM(**params)
         model.fit(matrix, epochs=args.epochs, num_threads=args.threads)
         return model
 
     def ours_fit():
-        return uniml.make("lightfm.recommender", **params, epochs=args.epochs, num_threads=args.threads).fit(frame)
+        return uniml.make(
+            "lightfm.recommender", **params, epochs=args.epochs, num_threads=args.threads
+        ).fit(frame)
 
     raw_fit(), ours_fit()  # warm up (imports, page cache)
     t_raw, t_ours = [], []
@@ -107,9 +111,13 @@ def main(argv=None) -> dict:
 
     raw_time = best_of(raw_topk, 1)
     result = {
-        "users": len(users), "items": len(items), "interactions": len(frame), "epochs": args.epochs,
+        "users": len(users),
+        "items": len(items),
+        "interactions": len(frame),
+        "epochs": args.epochs,
         "threads": args.threads,
-        "fit_raw_s": round(fit_raw, 3), "fit_adapter_s": round(fit_ours, 3),
+        "fit_raw_s": round(fit_raw, 3),
+        "fit_adapter_s": round(fit_ours, 3),
         "fit_ratio": round(fit_ours / fit_raw, 3),
         "topk_adapter_users_per_s": round(len(all_users) / predict_time),
         "topk_raw_predict_loop_users_per_s": round(n_sample / raw_time),

@@ -52,7 +52,7 @@ def _run_one(name: str, lib: str, quick: bool) -> tuple[list[dict], float, str |
     elapsed = time.perf_counter() - t0
     for line in proc.stdout.splitlines():
         if line.startswith(RESULT_MARK):
-            return json.loads(line[len(RESULT_MARK):]), elapsed, None
+            return json.loads(line[len(RESULT_MARK) :]), elapsed, None
     return [], elapsed, f"exit {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
 
 
@@ -103,7 +103,9 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _merge(path: str, mode: str, rows: list[dict], runs: list[dict]) -> tuple[list[dict], list[dict]]:
+def _merge(
+    path: str, mode: str, rows: list[dict], runs: list[dict]
+) -> tuple[list[dict], list[dict]]:
     """Rows of an earlier results file for the (benchmark, library) pairs not re-run now, plus ours."""
     try:
         with open(path) as fh:
@@ -116,20 +118,39 @@ def _merge(path: str, mode: str, rows: list[dict], runs: list[dict]) -> tuple[li
     kept = [r for r in old.get("rows", []) if (r["benchmark"], r["library"]) not in fresh]
     order = {name: i for i, name in enumerate(BENCHMARKS)}
     libs = {lib: i for i, lib in enumerate((*LIBRARIES, "uniml"))}
-    merged = sorted(kept + rows, key=lambda r: (order.get(r["benchmark"], 99), libs.get(r["library"], 99)))
+    merged = sorted(
+        kept + rows, key=lambda r: (order.get(r["benchmark"], 99), libs.get(r["library"], 99))
+    )
     return merged, old.get("runs", []) + runs
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="small sizes (< 2 min), for CI smoke runs")
-    parser.add_argument("--only", default="", help=f"comma-separated subset of {', '.join(BENCHMARKS)}")
-    parser.add_argument("--libs", default="", help=f"comma-separated subset of {', '.join(LIBRARIES)}")
-    parser.add_argument("--output", default=os.path.join(HERE, "results.json"), help="JSON results path")
-    parser.add_argument("--merge", action="store_true",
-                        help="update only the re-run rows of an existing results file (same mode)")
-    parser.add_argument("--n-jobs", type=int, default=None,
-                        help="threads for both sides (default: every core; 1 with --quick)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes (< 2 min), for CI smoke runs"
+    )
+    parser.add_argument(
+        "--only", default="", help=f"comma-separated subset of {', '.join(BENCHMARKS)}"
+    )
+    parser.add_argument(
+        "--libs", default="", help=f"comma-separated subset of {', '.join(LIBRARIES)}"
+    )
+    parser.add_argument(
+        "--output", default=os.path.join(HERE, "results.json"), help="JSON results path"
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="update only the re-run rows of an existing results file (same mode)",
+    )
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        default=None,
+        help="threads for both sides (default: every core; 1 with --quick)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
 
@@ -151,8 +172,11 @@ def main(argv: list[str] | None = None) -> int:
     mode = "quick" if args.quick else "full"
     machine = machine_info()
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    print(f"uniml benchmarks ({mode}) on {machine['cpu_model']}, {machine['nproc']} cores, "
-          f"n_jobs={n_jobs()}, load {machine['loadavg']}", flush=True)
+    print(
+        f"uniml benchmarks ({mode}) on {machine['cpu_model']}, {machine['nproc']} cores, "
+        f"n_jobs={n_jobs()}, load {machine['loadavg']}",
+        flush=True,
+    )
     rows: list[dict] = []
     failures: list[str] = []
     timings: dict[str, float] = {}
@@ -171,16 +195,30 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"{elapsed:.0f} s", flush=True)
             for r in got:
-                r["run"] = {"started_utc": started, "mode": mode, "n_jobs": n_jobs(), "seconds": round(elapsed, 1),
-                            "loadavg_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+                r["run"] = {
+                    "started_utc": started,
+                    "mode": mode,
+                    "n_jobs": n_jobs(),
+                    "seconds": round(elapsed, 1),
+                    "loadavg_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+                }
             rows.extend(got)
     total = time.perf_counter() - t_start
     machine_end = machine_info()
-    runs = [{"started_utc": started, "mode": mode, "n_jobs": n_jobs(),
-             "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "seconds": round(total, 1),
-             "seconds_per_benchmark": timings, "loadavg_start": machine["loadavg"],
-             "loadavg_end": machine_end["loadavg"], "argv": sys.argv[1:] if argv is None else argv,
-             "errors": failures}]
+    runs = [
+        {
+            "started_utc": started,
+            "mode": mode,
+            "n_jobs": n_jobs(),
+            "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+            "seconds": round(total, 1),
+            "seconds_per_benchmark": timings,
+            "loadavg_start": machine["loadavg"],
+            "loadavg_end": machine_end["loadavg"],
+            "argv": sys.argv[1:] if argv is None else argv,
+            "errors": failures,
+        }
+    ]
 
     table = markdown_table(rows)
     print()
@@ -188,8 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{len(rows)} rows in {total:.0f} s; load average at end {machine_end['loadavg']}")
     missed = [r for r in rows if r["passed"] is False]
     if missed:
-        print(f"{len(missed)} target(s) missed: " + "; ".join(f"{r['benchmark']}/{r['library']}: {r['measure']}"
-                                                                 for r in missed))
+        print(
+            f"{len(missed)} target(s) missed: "
+            + "; ".join(f"{r['benchmark']}/{r['library']}: {r['measure']}" for r in missed)
+        )
     for f in failures:
         print(f"\nERROR {f}", file=sys.stderr)
 
@@ -207,7 +247,10 @@ def main(argv: list[str] | None = None) -> int:
     with open(args.output, "w") as fh:
         json.dump(payload, fh, indent=1, default=str)
         fh.write("\n")
-    print(f"wrote {os.path.relpath(args.output)}" + (f" ({len(all_rows)} rows after merge)" if args.merge else ""))
+    print(
+        f"wrote {os.path.relpath(args.output)}"
+        + (f" ({len(all_rows)} rows after merge)" if args.merge else "")
+    )
     if failures:
         return 2
     return 1 if (args.strict and missed) else 0

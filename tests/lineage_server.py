@@ -53,14 +53,31 @@ class MlflowServer:
 
     def start(self, timeout: float = 90.0) -> None:
         mlflow = Path(sys.executable).with_name("mlflow")
-        cmd = [str(mlflow), "server", "--host", "127.0.0.1", "--port", str(self.port),
-               "--backend-store-uri", f"sqlite:///{self.db}",
-               "--artifacts-destination", str(self.artifacts), "--workers", "1"]
+        cmd = [
+            str(mlflow),
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--backend-store-uri",
+            f"sqlite:///{self.db}",
+            "--artifacts-destination",
+            str(self.artifacts),
+            "--workers",
+            "1",
+        ]
         env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
         env.pop("MLFLOW_TRACKING_URI", None)
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                         start_new_session=True, cwd=self.root)
+            self.proc = subprocess.Popen(
+                cmd,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=self.root,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -69,7 +86,9 @@ class MlflowServer:
                 return
             time.sleep(0.3)
         self.stop()
-        raise RuntimeError(f"mlflow server not healthy after {timeout} s: {self.log.read_text()[-2000:]}")
+        raise RuntimeError(
+            f"mlflow server not healthy after {timeout} s: {self.log.read_text()[-2000:]}"
+        )
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:

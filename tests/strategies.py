@@ -113,7 +113,9 @@ def column_values(draw, spec: str, n: int, levels=None, ordered=None) -> pd.Seri
         vals = draw(st.lists(st.integers(int(info.min), int(info.max)), min_size=n, max_size=n))
         return pd.Series(np.asarray(vals, dtype=spec))
     if spec == "bool":
-        return pd.Series(np.asarray(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool))
+        return pd.Series(
+            np.asarray(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+        )
     if spec in ("category_str", "category_int"):
         if levels is None:
             levels = draw(category_levels(spec))
@@ -136,8 +138,15 @@ def column_values(draw, spec: str, n: int, levels=None, ordered=None) -> pd.Seri
 
 
 @st.composite
-def frames(draw, specs=SPECS, min_cols: int = 1, max_cols: int = 6, min_rows: int = 0, max_rows: int = 5,
-           require=None):
+def frames(
+    draw,
+    specs=SPECS,
+    min_cols: int = 1,
+    max_cols: int = 6,
+    min_rows: int = 0,
+    max_rows: int = 5,
+    require=None,
+):
     """A DataFrame of random columns, with the spec of each column.
 
     Returns ``(frame, {name: spec})``. ``require`` forces one column of one of
@@ -167,8 +176,14 @@ def non_identity_permutation(n: int):
 
 # ------------------------------------------------------------- model datasets
 @st.composite
-def tabular_datasets(draw, task: str, categorical: bool = False, min_rows: int = 30, max_rows: int = 80,
-                     n_classes=None):
+def tabular_datasets(
+    draw,
+    task: str,
+    categorical: bool = False,
+    min_rows: int = 30,
+    max_rows: int = 80,
+    n_classes=None,
+):
     """A small random (X, y, X_new) for fitting, generated from a hypothesis-chosen seed.
 
     Columns are float64, int64 and (if ``categorical``) pandas categories with

@@ -12,8 +12,13 @@ from uniml.core.catalog import get_adapter_class
 
 def test_adapters_lists_builtin_tabular_adapters_with_metadata():
     table = uniml.adapters()
-    expected = {"sklearn.estimator", "xgboost.regressor", "xgboost.classifier",
-                "lightgbm.regressor", "lightgbm.classifier"}
+    expected = {
+        "sklearn.estimator",
+        "xgboost.regressor",
+        "xgboost.classifier",
+        "lightgbm.regressor",
+        "lightgbm.classifier",
+    }
     assert expected <= set(table["name"])
     row = table.set_index("name").loc["lightgbm.classifier"]
     assert row["task"] == "classification"
@@ -129,8 +134,12 @@ def test_third_party_adapter_joins_through_entry_point_and_passes_conformance(tm
         print(",".join(passed))
         """
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)},
+    )
     assert out.returncode == 0, out.stderr
     assert "save_load_roundtrip" in out.stdout and "schema_errors" in out.stdout
 
@@ -140,11 +149,17 @@ def test_broken_plugin_warns_but_catalog_survives(tmp_path):
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-uniml\nVersion: 0.1\n")
     (dist / "entry_points.txt").write_text("[uniml.adapters]\nbroken = not_a_module_xyz:Thing\n")
-    code = "import warnings, uniml\nwith warnings.catch_warnings(record=True) as w:\n" \
-           "    warnings.simplefilter('always')\n    n = len(uniml.adapters())\n" \
-           "print(n, any('broken' in str(x.message) for x in w))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)})
+    code = (
+        "import warnings, uniml\nwith warnings.catch_warnings(record=True) as w:\n"
+        "    warnings.simplefilter('always')\n    n = len(uniml.adapters())\n"
+        "print(n, any('broken' in str(x.message) for x in w))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)},
+    )
     assert out.returncode == 0, out.stderr
     n, warned = out.stdout.split()
     assert int(n) >= 5 and warned == "True"

@@ -58,8 +58,13 @@ def _cv_rmse(alpha, diabetes, n_splits=5, seed=0):
     from sklearn.model_selection import KFold, cross_val_score
 
     X, y = diabetes.drop(columns="target"), diabetes["target"]
-    scores = cross_val_score(Ridge(alpha=alpha), X, y, cv=KFold(n_splits, shuffle=True, random_state=seed),
-                             scoring="neg_root_mean_squared_error")
+    scores = cross_val_score(
+        Ridge(alpha=alpha),
+        X,
+        y,
+        cv=KFold(n_splits, shuffle=True, random_state=seed),
+        scoring="neg_root_mean_squared_error",
+    )
     return float(-scores.mean())
 
 
@@ -84,7 +89,9 @@ n_jobs: 1
 
 def test_worse_candidate_fails_against_the_champion_with_exit_1(project, diabetes):
     champion = _save_ridge(project.folder, 0.01, diabetes)  # close to OLS: a good champion
-    spec = project(CHAMPION_SPEC.format(alpha=1000.0, champion=champion.name))  # shrunk to ~ the mean
+    spec = project(
+        CHAMPION_SPEC.format(alpha=1000.0, champion=champion.name)
+    )  # shrunk to ~ the mean
     out = project.folder / "out"
     result = _run("eval", spec, "--report", out / "r.html", "--json", out / "r.json")
     assert result.exit_code == EXIT_FAILED, result.output
@@ -99,7 +106,9 @@ def test_worse_candidate_fails_against_the_champion_with_exit_1(project, diabete
     assert "CI [" in text and "%" in text
     report = uniml.EvalReport.from_json((out / "r.json").read_text())
     gate = report.gates[0]
-    assert not gate.passed and gate.ci_low is not None and gate.ci_low > 0.01  # clearly worse by > 1%
+    assert (
+        not gate.passed and gate.ci_low is not None and gate.ci_low > 0.01
+    )  # clearly worse by > 1%
 
 
 def test_better_candidate_passes_against_the_champion_with_exit_0(project, diabetes):
@@ -132,107 +141,167 @@ def test_json_output_round_trips_and_matches_the_printed_leaderboard(project):
 
 # --------------------------------------------------------------------------- exit code 2
 BROKEN = {
-    "unknown key": ("""
+    "unknown key": (
+        """
         task: regression
         data: {path: diabetes.csv, target: target}
         candidates: [{adapter: statsmodels.ols}]
         folds: 3
-        """, 4, "folds: unknown key"),
-    "misspelt nested key": ("""
+        """,
+        4,
+        "folds: unknown key",
+    ),
+    "misspelt nested key": (
+        """
         task: regression
         data:
           path: diabetes.csv
           traget: target
         candidates: [{adapter: statsmodels.ols}]
-        """, 4, "data.traget: unknown key"),
-    "bad yaml": ("""
+        """,
+        4,
+        "data.traget: unknown key",
+    ),
+    "bad yaml": (
+        """
         task: regression
         data: {path: diabetes.csv, target: target
         candidates: [{adapter: statsmodels.ols}]
-        """, 3, "invalid YAML"),
-    "missing data file": ("""
+        """,
+        3,
+        "invalid YAML",
+    ),
+    "missing data file": (
+        """
         task: regression
         data:
           path: nowhere.csv
           target: target
         candidates: [{adapter: statsmodels.ols}]
-        """, 3, "data.path: no data file"),
-    "unknown adapter": ("""
+        """,
+        3,
+        "data.path: no data file",
+    ),
+    "unknown adapter": (
+        """
         task: regression
         data: {path: diabetes.csv, target: target}
         candidates:
           - name: gbm
             adapter: lightgbm.regresor
-        """, 5, "did you mean 'lightgbm.regressor'"),
-    "adapter of another task": ("""
+        """,
+        5,
+        "did you mean 'lightgbm.regressor'",
+    ),
+    "adapter of another task": (
+        """
         task: regression
         data: {path: diabetes.csv, target: target}
         candidates:
           - adapter: prophet.forecaster
-        """, 4, "is a forecasting adapter"),
-    "missing column": ("""
+        """,
+        4,
+        "is a forecasting adapter",
+    ),
+    "missing column": (
+        """
         task: regression
         data:
           path: diabetes.csv
           target: progression
         candidates: [{adapter: statsmodels.ols}]
-        """, 4, "column 'progression' is not in diabetes.csv"),
-    "bad gate": ("""
+        """,
+        4,
+        "column 'progression' is not in diabetes.csv",
+    ),
+    "bad gate": (
+        """
         task: regression
         data: {path: diabetes.csv, target: target}
         candidates: [{adapter: statsmodels.ols}]
         gates:
           - rmse <= 70
           - rmse is small
-        """, 6, "invalid gate 'rmse is small'"),
-    "metric of another task": ("""
+        """,
+        6,
+        "invalid gate 'rmse is small'",
+    ),
+    "metric of another task": (
+        """
         task: regression
         data: {path: diabetes.csv, target: target}
         candidates: [{adapter: statsmodels.ols}]
         metrics: [rmse, roc_auc]
-        """, 4, "roc_auc"),
-    "unknown protocol": ("""
+        """,
+        4,
+        "roc_auc",
+    ),
+    "unknown protocol": (
+        """
         task: regression
         data: {path: diabetes.csv, target: target}
         candidates: [{adapter: statsmodels.ols}]
         protocol:
           kind: kfolds
-        """, 5, "unknown protocol 'kfolds'"),
-    "protocol argument": ("""
+        """,
+        5,
+        "unknown protocol 'kfolds'",
+    ),
+    "protocol argument": (
+        """
         task: regression
         data: {path: diabetes.csv, target: target}
         candidates: [{adapter: statsmodels.ols}]
         protocol:
           kind: kfold
           folds: 3
-        """, 6, "unknown key for protocol 'kfold'"),
-    "wrong type": ("""
+        """,
+        6,
+        "unknown key for protocol 'kfold'",
+    ),
+    "wrong type": (
+        """
         task: regression
         data: {path: diabetes.csv, target: target}
         candidates: [{adapter: statsmodels.ols}]
         n_jobs: two
-        """, 4, "n_jobs: Input should be a valid integer"),
-    "bad adapter params": ("""
+        """,
+        4,
+        "n_jobs: Input should be a valid integer",
+    ),
+    "bad adapter params": (
+        """
         task: regression
         data: {path: diabetes.csv, target: target}
         candidates:
           - adapter: sklearn.estimator
             params:
               estimator: {class: os.system, params: {command: ls}}
-        """, 6, "only scikit-learn classes"),
-    "missing champion folder": ("""
+        """,
+        6,
+        "only scikit-learn classes",
+    ),
+    "missing champion folder": (
+        """
         task: regression
         data: {path: diabetes.csv, target: target}
         candidates: [{adapter: statsmodels.ols}]
         champion:
           model: models/champion
-        """, 5, "no saved model folder"),
-    "gate about an absent champion": ("""
+        """,
+        5,
+        "no saved model folder",
+    ),
+    "gate about an absent champion": (
+        """
         task: regression
         data: {path: diabetes.csv, target: target}
         candidates: [{adapter: statsmodels.ols}]
         gates: [rmse not worse than champion]
-        """, 4, "champion= was not given"),
+        """,
+        4,
+        "champion= was not given",
+    ),
 }
 
 
@@ -335,12 +404,18 @@ def test_spec_with_lineage_records_the_evaluation_in_mlflow(project):
     assert len(parents) == 1
     parent = parents[0]
     assert parent.data.tags["uniml.eval.passed"] == "true"
-    children = {r.data.tags["uniml.model"]: r for r in runs
-                if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id}
+    children = {
+        r.data.tags["uniml.model"]: r
+        for r in runs
+        if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id
+    }
     assert set(children) == {"ols", "ridge", "dummy_mean"}  # one child run per leaderboard model
-    report = uniml.EvalReport.from_json(client.download_artifacts(parent.info.run_id, "report.json",
-                                                                  str(project.folder)))
-    assert children["ols"].data.metrics["rmse_mean"] == pytest.approx(report.leaderboard.loc["ols", "rmse_mean"])
+    report = uniml.EvalReport.from_json(
+        client.download_artifacts(parent.info.run_id, "report.json", str(project.folder))
+    )
+    assert children["ols"].data.metrics["rmse_mean"] == pytest.approx(
+        report.leaderboard.loc["ols", "rmse_mean"]
+    )
     assert "report.html" in {a.path for a in client.list_artifacts(parent.info.run_id)}
     assert uniml.lineage.enabled_sinks() == []  # the CLI switched lineage off again
 
@@ -366,13 +441,17 @@ def test_version_and_help_are_fast_and_import_nothing_heavy():
         "heavy = [m for m in ('pandas', 'sklearn', 'mlflow', 'matplotlib', 'lightgbm') if m in sys.modules]\n"
         "print('RESULT', codes, heavy)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert "RESULT [0, 0, 0] []" in out
     assert f"uniml {uniml.__version__}" in out
 
 
 def test_python_dash_m_uniml_is_the_same_command():
-    done = subprocess.run([sys.executable, "-m", "uniml", "--version"], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "uniml", "--version"], capture_output=True, text=True
+    )
     assert done.returncode == 0 and done.stdout.strip() == f"uniml {uniml.__version__}"
 
 
@@ -393,7 +472,9 @@ def test_lineage_group_is_mounted_lazily():
 def test_unavailable_lazy_group_says_so_with_exit_2(monkeypatch):
     from uniml import cli as cli_module
 
-    monkeypatch.setitem(cli_module._LAZY, "ghost", ("uniml.no_such_module", "ghost", "Not installed here."))
+    monkeypatch.setitem(
+        cli_module._LAZY, "ghost", ("uniml.no_such_module", "ghost", "Not installed here.")
+    )
     assert "ghost" in _run("--help").stdout
     result = _run("ghost", "anything")
     assert result.exit_code == EXIT_INVALID
@@ -415,7 +496,9 @@ def test_json_flag_writes_a_parseable_report(project):
     assert "FAILED gate rmse <= 1: rmse: ols" in result.stderr
     data = json.loads(out.read_text())
     assert data["passed"] is False and data["task"] == "regression"
-    frame = pd.DataFrame(dict(zip(data["fold_scores"]["columns"], data["fold_scores"]["data"], strict=True)))
+    frame = pd.DataFrame(
+        dict(zip(data["fold_scores"]["columns"], data["fold_scores"]["data"], strict=True))
+    )
     assert set(frame["model"]) == {"ols", "dummy_mean"}
 
 
@@ -448,8 +531,10 @@ gates:
 
 
 @settings(max_examples=40, deadline=None)
-@given(position=st.integers(min_value=0, max_value=VALID.count("\n") - 1),
-       key=st.from_regex(r"[a-z][a-z_]{2,12}", fullmatch=True))
+@given(
+    position=st.integers(min_value=0, max_value=VALID.count("\n") - 1),
+    key=st.from_regex(r"[a-z][a-z_]{2,12}", fullmatch=True),
+)
 def test_an_unknown_key_anywhere_is_reported_at_its_own_line(position, key):
     """Insert ``key: 1`` after any line of a valid spec, indented like that line's mapping keys."""
     from uniml.evaluation.spec import SpecError, parse_spec
@@ -458,20 +543,30 @@ def test_an_unknown_key_anywhere_is_reported_at_its_own_line(position, key):
     anchor = lines[position]
     assume(not anchor.endswith(":"))  # after a block opener the new key would be its (only) child
     indent = len(anchor) - len(anchor.lstrip(" -"))
-    if anchor.lstrip().startswith("- ") and ":" not in anchor:  # a list item of strings: no mapping here
+    if (
+        anchor.lstrip().startswith("- ") and ":" not in anchor
+    ):  # a list item of strings: no mapping here
         indent = 0
-    text = "\n".join(lines[: position + 1] + [" " * indent + f"{key}: 1"] + lines[position + 1:]) + "\n"
+    text = (
+        "\n".join(lines[: position + 1] + [" " * indent + f"{key}: 1"] + lines[position + 1 :])
+        + "\n"
+    )
     try:
         spec = parse_spec(text, source="s.yaml")
     except SpecError as exc:
         message = str(exc)
     else:  # the key happened to be a real, optional field at that level: nothing to report
-        assert key in type(spec).model_fields or key in type(spec.data).model_fields \
-            or key in ("name", "params", "model", "trusted", "adapter") or key in spec.protocol
+        assert (
+            key in type(spec).model_fields
+            or key in type(spec.data).model_fields
+            or key in ("name", "params", "model", "trusted", "adapter")
+            or key in spec.protocol
+        )
         return
     # the problem about the inserted key is reported at the line it was inserted on
-    assert any(line.startswith(f"s.yaml:{position + 2}:") and key in line for line in message.splitlines()), \
-        (text, message)
+    assert any(
+        line.startswith(f"s.yaml:{position + 2}:") and key in line for line in message.splitlines()
+    ), (text, message)
 
 
 def test_model_names_are_printed_literally(project):

@@ -48,8 +48,13 @@ def test_v1_recipe_carries_the_rendered_recipe(meta):
     core = by_name[PROJECT["name"]]
     assert core["package"]["version"] == PROJECT["version"]
     assert core["build"]["noarch"] == "python"
-    assert core["build"]["script"] == "${{ PYTHON }} -m pip install . --no-deps --no-build-isolation -vv"
-    assert core["build"]["python"]["entry_points"] == [f"{k} = {v}" for k, v in PROJECT["scripts"].items()]
+    assert (
+        core["build"]["script"]
+        == "${{ PYTHON }} -m pip install . --no-deps --no-build-isolation -vv"
+    )
+    assert core["build"]["python"]["entry_points"] == [
+        f"{k} = {v}" for k, v in PROJECT["scripts"].items()
+    ]
     # conda-build's bare `python 3.11` means 3.11.*; rattler-build needs that spelled out
     assert f"python {VARIANT['python_min']}.*" in core["requirements"]["host"]
     assert core["tests"][0]["python"]["imports"][0] == "uniml"
@@ -73,14 +78,18 @@ def test_rattler_build_renders_the_converted_recipe_to_the_same_requirements(met
 
     (tmp_path / "recipe.yaml").write_text(yaml.safe_dump(to_v1_recipe(meta, ROOT), sort_keys=False))
     recipe = Stage0Recipe.from_file(tmp_path / "recipe.yaml")
-    rendered = recipe.render(render_config=RenderConfig(platform=PlatformConfig(target_platform="linux-64")))
+    rendered = recipe.render(
+        render_config=RenderConfig(platform=PlatformConfig(target_platform="linux-64"))
+    )
     expected = {name: out.run for name, out in outputs(meta).items()}
     assert {v.recipe.package.name for v in rendered} == set(expected)
     for variant in rendered:
         name = variant.recipe.package.name
         run = [str(r) for r in variant.recipe.requirements.run]
         if name == PROJECT["name"]:
-            assert sorted(split_spec(r) for r in run) == sorted(split_spec(r) for r in expected[name])
+            assert sorted(split_spec(r) for r in run) == sorted(
+                split_spec(r) for r in expected[name]
+            )
         else:  # the exact pin is resolved from the sibling output
             assert len(run) == len(expected[name])
 
@@ -119,7 +128,12 @@ def test_installed_closure_follows_requires_dist():
 def _fake_channel(tmp_path: Path, depends: list[str]) -> Path:
     noarch = tmp_path / "channel" / "noarch"
     noarch.mkdir(parents=True)
-    record = {"name": "uniml", "version": PROJECT["version"], "build": f"{SMOKE_BUILD_PREFIX}_x_0", "depends": depends}
+    record = {
+        "name": "uniml",
+        "version": PROJECT["version"],
+        "build": f"{SMOKE_BUILD_PREFIX}_x_0",
+        "depends": depends,
+    }
     (noarch / "repodata.json").write_text(json.dumps({"packages.conda": {"uniml-x.conda": record}}))
     return tmp_path / "channel"
 
@@ -141,8 +155,12 @@ def test_public_modules_missing_from_test_imports_fail(meta):
     report = public_module_report(python, PROJECT["name"], dict(os.environ))
     assert report["uniml.core.schema"] == "ok" and "uniml.core._private" not in report
     core = outputs(meta)[PROJECT["name"]]
-    core.test_imports = sorted(m for m, state in report.items() if state == "ok" and m != "uniml.core.schema")
-    with pytest.raises(PackageBuildError, match=r"not in meta.yaml's test.imports: uniml.core.schema$"):
+    core.test_imports = sorted(
+        m for m, state in report.items() if state == "ok" and m != "uniml.core.schema"
+    )
+    with pytest.raises(
+        PackageBuildError, match=r"not in meta.yaml's test.imports: uniml.core.schema$"
+    ):
         _check_test_imports(Path(sys.prefix), PROJECT["name"], core, [], dict(os.environ))
 
 
@@ -154,15 +172,27 @@ def test_repodata_check_requires_the_metapackage_to_pin_the_build_made_with_it(m
     def channel(folder: str, pinned_build: str) -> Path:
         noarch = tmp_path / folder / "noarch"
         noarch.mkdir(parents=True)
-        core = {"name": "uniml", "version": version, "build": f"{SMOKE_BUILD_PREFIX}_a_0", "depends": core_run}
+        core = {
+            "name": "uniml",
+            "version": version,
+            "build": f"{SMOKE_BUILD_PREFIX}_a_0",
+            "depends": core_run,
+        }
         pin = f"uniml =={version} {pinned_build}"
-        everything = {"name": "uniml-all", "version": version, "build": f"{SMOKE_BUILD_PREFIX}_b_0",
-                      "depends": [pin, *all_run[1:]]}
+        everything = {
+            "name": "uniml-all",
+            "version": version,
+            "build": f"{SMOKE_BUILD_PREFIX}_b_0",
+            "depends": [pin, *all_run[1:]],
+        }
         packages = {"uniml-a.conda": core, "uniml-all-b.conda": everything}
         (noarch / "repodata.json").write_text(json.dumps({"packages.conda": packages}))
         return tmp_path / folder
 
-    assert set(_check_repodata(channel("ok", f"{SMOKE_BUILD_PREFIX}_a_0"), found)) == {"uniml", "uniml-all"}
+    assert set(_check_repodata(channel("ok", f"{SMOKE_BUILD_PREFIX}_a_0"), found)) == {
+        "uniml",
+        "uniml-all",
+    }
     with pytest.raises(PackageBuildError, match="but the uniml built alongside is"):
         _check_repodata(channel("stale", f"{SMOKE_BUILD_PREFIX}_old_0"), found)
 
@@ -181,7 +211,9 @@ def test_module_importing_an_undeclared_library_fails(tmp_path):
     declared = {"name": "fakepkg", "optional-dependencies": {"x": ["uniml-test-absent-library>=1"]}}
     _check_test_imports(Path(sys.prefix), "fakepkg", out, [], env, declared)  # an extra: fine
     undeclared = {"name": "fakepkg", "dependencies": ["numpy"]}
-    with pytest.raises(PackageBuildError, match="fakepkg.wrapped imports 'uniml_test_absent_library'"):
+    with pytest.raises(
+        PackageBuildError, match="fakepkg.wrapped imports 'uniml_test_absent_library'"
+    ):
         _check_test_imports(Path(sys.prefix), "fakepkg", out, [], env, undeclared)
 
 
@@ -197,7 +229,9 @@ def test_smoke_build_installs_and_runs_from_a_fresh_prefix(tmp_path):
 
     result = build_smoke_package(ROOT, tmp_path / "work", log=lambda message: None)
     core, everything = result.packages[PROJECT["name"]], result.packages[PROJECT["name"] + "-all"]
-    assert core.suffix == ".conda" and core.name.startswith(f"uniml-{PROJECT['version']}-{SMOKE_BUILD_PREFIX}")
+    assert core.suffix == ".conda" and core.name.startswith(
+        f"uniml-{PROJECT['version']}-{SMOKE_BUILD_PREFIX}"
+    )
 
     # the archive itself, read independently of the repodata the builder checked
     index = IndexJson.from_package_archive(core)
@@ -212,13 +246,19 @@ def test_smoke_build_installs_and_runs_from_a_fresh_prefix(tmp_path):
     # the prefix has the core dependencies and nothing else from this environment
     python = result.prefix / "bin" / "python"
     probe = "import importlib.util as u; print(u.find_spec('numpy') is not None, u.find_spec('xgboost') is None)"
-    assert subprocess.run([python, "-c", probe], capture_output=True, text=True, check=True).stdout.split() == [
+    assert subprocess.run(
+        [python, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split() == [
         "True",
         "True",
     ]
-    version = subprocess.run([result.prefix / "bin" / "uniml", "--version"], capture_output=True, text=True)
+    version = subprocess.run(
+        [result.prefix / "bin" / "uniml", "--version"], capture_output=True, text=True
+    )
     assert version.returncode == 0 and PROJECT["version"] in version.stdout
-    assert any("uniml adapters" in line and "sklearn.estimator" in line for line in result.transcript)
+    assert any(
+        "uniml adapters" in line and "sklearn.estimator" in line for line in result.transcript
+    )
 
 
 @pytest.mark.slow
@@ -231,7 +271,10 @@ def test_smoke_build_fails_when_a_recipe_test_fails(tmp_path):
         shutil.copy2(ROOT / name, tree / name)
     meta_text = (tree / "meta.yaml").read_text(encoding="utf-8")
     (tree / "meta.yaml").write_text(
-        meta_text.replace("        - uniml adapters\n", "        - uniml adapters\n        - uniml no-such-command\n"),
+        meta_text.replace(
+            "        - uniml adapters\n",
+            "        - uniml adapters\n        - uniml no-such-command\n",
+        ),
         encoding="utf-8",
     )
     with pytest.raises(PackageBuildError, match="rattler-build"):
@@ -245,13 +288,21 @@ def test_docstring_examples():
 
 
 def test_release_workflow_runs_on_tags_and_refuses_smoke_builds():
-    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text(encoding="utf-8"))
+    workflow = yaml.safe_load(
+        (ROOT / ".github" / "workflows" / "release.yml").read_text(encoding="utf-8")
+    )
     triggers = workflow[True] if True in workflow else workflow["on"]  # YAML 1.1 reads `on` as True
     assert triggers["push"]["tags"] == ["v*"]
-    steps = {job: " ".join(str(s.get("run", "")) for s in spec["steps"]) for job, spec in workflow["jobs"].items()}
+    steps = {
+        job: " ".join(str(s.get("run", "")) for s in spec["steps"])
+        for job, spec in workflow["jobs"].items()
+    }
     assert "conda_recipe" in steps["verify"] and "conda_package" in steps["verify"]
     assert "--override-channels" in steps["build"]
     # the guard looks for exactly the marker the smoke build puts in every build string
     assert SMOKE_BUILD_PREFIX in steps["build"] and SMOKE_BUILD_PREFIX in steps["publish"]
     assert workflow["jobs"]["publish"]["environment"] == "release"
-    assert workflow["jobs"]["publish"]["needs"] == "build" and workflow["jobs"]["build"]["needs"] == "verify"
+    assert (
+        workflow["jobs"]["publish"]["needs"] == "build"
+        and workflow["jobs"]["build"]["needs"] == "verify"
+    )

@@ -76,7 +76,16 @@ def test_rendered_recipe_matches_an_independent_reading_of_pyproject(platform):
     assert f"{PROJECT['name']} =={PROJECT['version']}" in everything.run
     # every wrapped library of the `all` extra, by its conda-forge name
     names = {split_spec(r)[0] for r in everything.run}
-    assert {"py-xgboost", "lightgbm", "prophet", "statsmodels", "dowhy", "econml", "lightfm", "mlflow"} <= names
+    assert {
+        "py-xgboost",
+        "lightgbm",
+        "prophet",
+        "statsmodels",
+        "dowhy",
+        "econml",
+        "lightfm",
+        "mlflow",
+    } <= names
 
 
 def test_selectors_differ_per_platform_only_in_the_test_commands():
@@ -118,26 +127,42 @@ def test_dependency_only_in_the_recipe_fails(tree):
 
 
 def test_new_extra_dependency_fails_the_all_metapackage(tree):
-    edit(tree / "pyproject.toml", 'parquet = ["pyarrow>=15"]', 'parquet = ["pyarrow>=15", "fastparquet>=2024.2"]')
+    edit(
+        tree / "pyproject.toml",
+        'parquet = ["pyarrow>=15"]',
+        'parquet = ["pyarrow>=15", "fastparquet>=2024.2"]',
+    )
     problems = check(tree)
     assert any("uniml-all run: missing 'fastparquet >=2024.2'" in p for p in problems), problems
 
 
 def test_new_script_fails(tree):
-    edit(tree / "pyproject.toml", 'uniml = "uniml.cli:main"', 'uniml = "uniml.cli:main"\nuniml-eval = "uniml.cli:evaluate"')
+    edit(
+        tree / "pyproject.toml",
+        'uniml = "uniml.cli:main"',
+        'uniml = "uniml.cli:main"\nuniml-eval = "uniml.cli:evaluate"',
+    )
     problems = check(tree)
-    assert any("entry point uniml-eval = uniml.cli:evaluate missing" in p for p in problems), problems
+    assert any("entry point uniml-eval = uniml.cli:evaluate missing" in p for p in problems), (
+        problems
+    )
     assert any("test.commands must run 'uniml-eval --help'" in p for p in problems), problems
 
 
 def test_retargeted_script_fails(tree):
     edit(tree / "pyproject.toml", 'uniml = "uniml.cli:main"', 'uniml = "uniml.cli:run"')
     problems = check(tree)
-    assert any("entry point uniml -> uniml.cli:main, pyproject says uniml.cli:run" in p for p in problems)
+    assert any(
+        "entry point uniml -> uniml.cli:main, pyproject says uniml.cli:run" in p for p in problems
+    )
 
 
 def test_version_typed_by_hand_fails_even_when_it_is_right(tree):
-    edit(tree / "meta.yaml", '{% set version = project["version"] %}', f'{{% set version = "{PROJECT["version"]}" %}}')
+    edit(
+        tree / "meta.yaml",
+        '{% set version = project["version"] %}',
+        f'{{% set version = "{PROJECT["version"]}" %}}',
+    )
     problems = check(tree)
     assert any("version is typed in meta.yaml" in p for p in problems), problems
 
@@ -146,7 +171,9 @@ def test_version_typed_by_hand_and_stale_fails(tree):
     edit(tree / "pyproject.toml", f'version = "{PROJECT["version"]}"', 'version = "0.2.0"')
     edit(tree / "meta.yaml", "  version: {{ version }}", f"  version: {PROJECT['version']}")
     problems = check(tree)
-    assert any(f"version {PROJECT['version']!r} != pyproject.toml's '0.2.0'" in p for p in problems), problems
+    assert any(
+        f"version {PROJECT['version']!r} != pyproject.toml's '0.2.0'" in p for p in problems
+    ), problems
 
 
 def test_python_bound_typed_by_hand_fails(tree):
@@ -174,14 +201,18 @@ def test_selector_that_is_not_an_expression_fails(tree):
 
 
 def test_undefined_jinja_name_fails_rendering(tree):
-    edit(tree / "meta.yaml", "{{ project[\"license\"] }}", "{{ projct[\"license\"] }}")
+    edit(tree / "meta.yaml", '{{ project["license"] }}', '{{ projct["license"] }}')
     with pytest.raises(TemplateError, match="'projct' is undefined"):
         check(tree)
 
 
 def test_git_describe_names_exist_only_with_a_tag(tree):
     # the copy is not a git checkout: conda-build would leave GIT_DESCRIBE_TAG undefined
-    edit(tree / "meta.yaml", '{{ environ.get("UNIML_BUILD_NUMBER", "0") }}', "{{ GIT_DESCRIBE_NUMBER }}")
+    edit(
+        tree / "meta.yaml",
+        '{{ environ.get("UNIML_BUILD_NUMBER", "0") }}',
+        "{{ GIT_DESCRIBE_NUMBER }}",
+    )
     with pytest.raises(TemplateError, match="GIT_DESCRIBE_NUMBER"):
         check(tree)
 
@@ -197,15 +228,27 @@ def test_removed_test_section_fails(tree):
 
 
 def test_test_import_of_a_module_that_does_not_exist_fails(tree):
-    edit(tree / "meta.yaml", "        - uniml.core.errors\n", "        - uniml.core.errors\n        - uniml.core.nothing\n")
+    edit(
+        tree / "meta.yaml",
+        "        - uniml.core.errors\n",
+        "        - uniml.core.errors\n        - uniml.core.nothing\n",
+    )
     problems = check(tree)
-    assert any("'uniml.core.nothing', which is not in the source tree" in p for p in problems), problems
+    assert any("'uniml.core.nothing', which is not in the source tree" in p for p in problems), (
+        problems
+    )
 
 
 def test_license_typed_differently_fails(tree):
-    edit(tree / "meta.yaml", '      license: {{ project["license"] }}\n\n  - name:', "      license: MIT\n\n  - name:")
+    edit(
+        tree / "meta.yaml",
+        '      license: {{ project["license"] }}\n\n  - name:',
+        "      license: MIT\n\n  - name:",
+    )
     problems = check(tree)
-    assert any("uniml: about.license 'MIT' != pyproject.toml's 'BSD-3-Clause'" in p for p in problems), problems
+    assert any(
+        "uniml: about.license 'MIT' != pyproject.toml's 'BSD-3-Clause'" in p for p in problems
+    ), problems
 
 
 def test_build_script_without_no_deps_fails(tree):
@@ -215,13 +258,21 @@ def test_build_script_without_no_deps_fails(tree):
 
 
 def test_build_backend_missing_from_host_fails(tree):
-    edit(tree / "pyproject.toml", 'requires = ["hatchling>=1.21"]', 'requires = ["hatchling>=1.21", "hatch-vcs>=0.4"]')
+    edit(
+        tree / "pyproject.toml",
+        'requires = ["hatchling>=1.21"]',
+        'requires = ["hatchling>=1.21", "hatch-vcs>=0.4"]',
+    )
     problems = check(tree)
     assert any("host: missing 'hatch-vcs >=0.4'" in p for p in problems), problems
 
 
 def test_platform_dependent_run_requirement_fails(tree):
-    edit(tree / "meta.yaml", "        - pluggy >=1.5\n", "        - pluggy >=1.5\n        - pywin32  # [win]\n")
+    edit(
+        tree / "meta.yaml",
+        "        - pluggy >=1.5\n",
+        "        - pluggy >=1.5\n        - pywin32  # [win]\n",
+    )
     problems = check(tree)
     assert any("must not vary by platform" in p for p in problems), problems
 
@@ -234,9 +285,24 @@ def test_command_line_reports_drift_with_exit_status(tree, capsys):
 
 
 DRIFTS = {
-    "new dependency": ("pyproject.toml", '"pluggy>=1.5",', '"pluggy>=1.5",\n    "requests>=2.31",', "requests"),
-    "new script": ("pyproject.toml", 'uniml = "uniml.cli:main"', 'uniml = "uniml.cli:main"\nuniml-x = "uniml.cli:x"', "uniml-x"),
-    "version typed by hand": ("meta.yaml", "  version: {{ version }}", f"  version: {PROJECT['version']}", "typed"),
+    "new dependency": (
+        "pyproject.toml",
+        '"pluggy>=1.5",',
+        '"pluggy>=1.5",\n    "requests>=2.31",',
+        "requests",
+    ),
+    "new script": (
+        "pyproject.toml",
+        'uniml = "uniml.cli:main"',
+        'uniml = "uniml.cli:main"\nuniml-x = "uniml.cli:x"',
+        "uniml-x",
+    ),
+    "version typed by hand": (
+        "meta.yaml",
+        "  version: {{ version }}",
+        f"  version: {PROJECT['version']}",
+        "typed",
+    ),
     "typo'd selector": ("meta.yaml", "# [unix]", "# [unixx]", "unixx"),
 }
 
@@ -268,9 +334,14 @@ def test_pypi_to_conda_refuses_what_noarch_cannot_express():
 
 @settings(max_examples=60, deadline=None)
 @given(
-    name=st.sampled_from(["numpy", "Scikit_Learn", "xgboost", "rectools-lightfm", "PyYAML", "rich"]),
+    name=st.sampled_from(
+        ["numpy", "Scikit_Learn", "xgboost", "rectools-lightfm", "PyYAML", "rich"]
+    ),
     clauses=st.lists(
-        st.tuples(st.sampled_from([">=", "<", "<=", "!=", "=="]), st.lists(st.integers(0, 30), min_size=1, max_size=3)),
+        st.tuples(
+            st.sampled_from([">=", "<", "<=", "!=", "=="]),
+            st.lists(st.integers(0, 30), min_size=1, max_size=3),
+        ),
         min_size=0,
         max_size=3,
         unique_by=lambda c: c[0],
@@ -281,7 +352,9 @@ def test_pypi_to_conda_keeps_every_clause_and_maps_the_name(name, clauses):
     conda_name, constraint = split_spec(pypi_to_conda(name + spec))
     canonical = re.sub(r"[-_.]+", "-", name).lower()
     assert conda_name == recipe.PYPI_TO_CONDA.get(canonical, canonical)
-    assert sorted(constraint.split(",")) == sorted(c for c in spec.split(",") if c) or (not spec and constraint == "")
+    assert sorted(constraint.split(",")) == sorted(c for c in spec.split(",") if c) or (
+        not spec and constraint == ""
+    )
 
 
 def test_rendered_yaml_is_what_conda_build_would_parse():
@@ -302,11 +375,15 @@ def test_docstring_examples():
 
 def test_description_with_yaml_syntax_renders_verbatim(tree):
     text = (tree / "pyproject.toml").read_text(encoding="utf-8")
-    tricky = "Models: one API # for \\\"all\\\" & <every> library's {needs}"
+    tricky = 'Models: one API # for \\"all\\" & <every> library\'s {needs}'
     start = text.index("description = ")
     end = text.index("\n", start)
-    (tree / "pyproject.toml").write_text(text[:start] + f'description = "{tricky}"' + text[end:], encoding="utf-8")
-    expected = tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8"))["project"]["description"]
+    (tree / "pyproject.toml").write_text(
+        text[:start] + f'description = "{tricky}"' + text[end:], encoding="utf-8"
+    )
+    expected = tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "description"
+    ]
     meta = render(tree, "linux-64")
     assert meta["about"]["summary"] == expected
     assert outputs(meta)["uniml"].summary == expected

@@ -14,14 +14,30 @@ from uniml import demo
 from uniml.cli import cli
 
 # the cheapest adapter of each task kind: the demo's full model list runs in the README command
-ONE_PER_TASK = ["statsmodels.ols", "statsmodels.logit", "statsmodels.ets", "econml.dr", "lightfm.recommender"]
+ONE_PER_TASK = [
+    "statsmodels.ols",
+    "statsmodels.logit",
+    "statsmodels.ets",
+    "econml.dr",
+    "lightfm.recommender",
+]
 
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo")
-    code = demo.main(["--out", str(folder / "out"), "--folds", "2", "--only", *ONE_PER_TASK, "--no-lineage",
-                      "--quiet"])
+    code = demo.main(
+        [
+            "--out",
+            str(folder / "out"),
+            "--folds",
+            "2",
+            "--only",
+            *ONE_PER_TASK,
+            "--no-lineage",
+            "--quiet",
+        ]
+    )
     return code, folder / "out"
 
 
@@ -51,8 +67,19 @@ def test_demo_lineage_records_the_evaluation_and_the_final_fit(tmp_path, capsys)
     import mlflow
 
     store = f"sqlite:///{tmp_path / 'mlruns.db'}"
-    code = demo.main(["--out", str(tmp_path / "out"), "--folds", "2", "--only", "statsmodels.ols",
-                      "--tracking-uri", store, "--quiet"])
+    code = demo.main(
+        [
+            "--out",
+            str(tmp_path / "out"),
+            "--folds",
+            "2",
+            "--only",
+            "statsmodels.ols",
+            "--tracking-uri",
+            store,
+            "--quiet",
+        ]
+    )
     assert code == 0
     assert f"lineage: MLflow store {store}" in capsys.readouterr().out
     client = mlflow.MlflowClient(tracking_uri=store)
@@ -70,8 +97,18 @@ def test_demo_lineage_records_the_evaluation_and_the_final_fit(tmp_path, capsys)
 
 def test_a_crash_is_reported_and_exits_1(tmp_path, capsys):
     # more folds than rows: the protocol raises inside the evaluation; the demo reports it and goes on
-    code = demo.main(["--out", str(tmp_path), "--folds", "500", "--only", "statsmodels.ols", "--no-lineage",
-                      "--quiet"])
+    code = demo.main(
+        [
+            "--out",
+            str(tmp_path),
+            "--folds",
+            "500",
+            "--only",
+            "statsmodels.ols",
+            "--no-lineage",
+            "--quiet",
+        ]
+    )
     assert code == 1
     captured = capsys.readouterr()
     assert "regression: CRASHED" in captured.out and "n_splits" in captured.out
@@ -87,9 +124,15 @@ def test_bad_options_exit_2(tmp_path, capsys):
 def test_uniml_demo_passes_its_arguments_through():
     result = CliRunner().invoke(cli, ["demo", "--help"])
     assert result.exit_code == 0
-    assert "uniml demo" in result.output and "--only" in result.output and "--tracking-uri" in result.output
+    assert (
+        "uniml demo" in result.output
+        and "--only" in result.output
+        and "--tracking-uri" in result.output
+    )
 
 
 def test_python_dash_m_uniml_demo_help():
-    done = subprocess.run([sys.executable, "-m", "uniml.demo", "--help"], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "uniml.demo", "--help"], capture_output=True, text=True
+    )
     assert done.returncode == 0 and "--no-lineage" in done.stdout

@@ -49,8 +49,13 @@ def test_kfold_rmse_equals_cross_val_score(diabetes):
     import lightgbm
 
     X, y = diabetes
-    candidates = {"ridge": ridge(), "lgbm": uniml.make("lightgbm.regressor", n_estimators=20, n_jobs=1, verbose=-1)}
-    report = evaluate(candidates, (X, y), protocol=KFold(5, random_state=3), metrics=["rmse"], n_jobs=1)
+    candidates = {
+        "ridge": ridge(),
+        "lgbm": uniml.make("lightgbm.regressor", n_estimators=20, n_jobs=1, verbose=-1),
+    }
+    report = evaluate(
+        candidates, (X, y), protocol=KFold(5, random_state=3), metrics=["rmse"], n_jobs=1
+    )
     cv = SkKFold(5, shuffle=True, random_state=3)
     raw = {"ridge": Ridge(), "lgbm": lightgbm.LGBMRegressor(n_estimators=20, n_jobs=1, verbose=-1)}
     for name, est in raw.items():
@@ -59,8 +64,13 @@ def test_kfold_rmse_equals_cross_val_score(diabetes):
         assert report.leaderboard.loc[name, "rmse_mean"] == pytest.approx(expected.mean())
         assert report.leaderboard.loc[name, "rmse_std"] == pytest.approx(expected.std(ddof=1))
     # the mean-predicting baseline always runs
-    expected = -cross_val_score(__import__("sklearn.dummy").dummy.DummyRegressor(), X, y, cv=cv,
-                                scoring="neg_root_mean_squared_error")
+    expected = -cross_val_score(
+        __import__("sklearn.dummy").dummy.DummyRegressor(),
+        X,
+        y,
+        cv=cv,
+        scoring="neg_root_mean_squared_error",
+    )
     np.testing.assert_allclose(_fold_means(report, "dummy_mean", "rmse"), expected)
     assert report.roles["dummy_mean"] == "baseline"
     assert list(report.leaderboard.index)[-1] == "dummy_mean"  # sorted best first (lowest rmse)
@@ -75,7 +85,14 @@ def test_stratified_grouped_and_time_ordered_folds_equal_sklearn(cancer):
     X, y = cancer
     X = X.iloc[:, :5]
     logit = uniml.make("sklearn.estimator", estimator=LogisticRegression(max_iter=500))
-    r = evaluate({"logit": logit}, (X, y), metrics=["roc_auc"], n_jobs=1, random_state=7, keep_predictions=None)
+    r = evaluate(
+        {"logit": logit},
+        (X, y),
+        metrics=["roc_auc"],
+        n_jobs=1,
+        random_state=7,
+        keep_predictions=None,
+    )
     assert r.protocol["kind"] == "stratified_kfold"  # the default for classification
     sk = [te for _, te in SkStratifiedKFold(5, shuffle=True, random_state=7).split(X, y)]
     assert all(np.array_equal(a, b) for a, b in zip(_test_rows(r, "logit"), sk, strict=True))
@@ -83,8 +100,14 @@ def test_stratified_grouped_and_time_ordered_folds_equal_sklearn(cancer):
     groups = np.arange(len(X)) % 13
     frame = X.assign(y=y.to_numpy(), g=groups)
     data = uniml.TabularData(frame, target="y", features=list(X.columns))
-    r = evaluate({"logit": logit}, data, protocol=GroupKFold("g", n_splits=4), metrics=["roc_auc"], n_jobs=1,
-                 keep_predictions=None)
+    r = evaluate(
+        {"logit": logit},
+        data,
+        protocol=GroupKFold("g", n_splits=4),
+        metrics=["roc_auc"],
+        n_jobs=1,
+        keep_predictions=None,
+    )
     sk = [te for _, te in SkGroupKFold(4).split(X, y, groups)]
     assert all(np.array_equal(a, b) for a, b in zip(_test_rows(r, "logit"), sk, strict=True))
 
@@ -92,15 +115,23 @@ def test_stratified_grouped_and_time_ordered_folds_equal_sklearn(cancer):
     rng = np.random.default_rng(0)
     t = rng.permutation(len(X))
     data = uniml.TabularData(frame.assign(t=t), target="y", features=list(X.columns))
-    r = evaluate({"logit": logit}, data, protocol=TimeSeriesSplit(4, time="t"), metrics=["roc_auc"], n_jobs=1,
-                 keep_predictions=None)
+    r = evaluate(
+        {"logit": logit},
+        data,
+        protocol=TimeSeriesSplit(4, time="t"),
+        metrics=["roc_auc"],
+        n_jobs=1,
+        keep_predictions=None,
+    )
     order = np.argsort(t, kind="stable")
     sk = [np.sort(order[te]) for _, te in SkTimeSeriesSplit(4).split(X)]
     assert all(np.array_equal(a, b) for a, b in zip(_test_rows(r, "logit"), sk, strict=True))
     p = r.predictions[r.predictions.model == "logit"]
     for f, rows in p.groupby("fold")["row"]:
         # every test row is later in time than every training row of its fold
-        train_max = max(t[order[tr]].max() for i, (tr, _) in enumerate(SkTimeSeriesSplit(4).split(X)) if i == f)
+        train_max = max(
+            t[order[tr]].max() for i, (tr, _) in enumerate(SkTimeSeriesSplit(4).split(X)) if i == f
+        )
         assert t[rows.to_numpy()].min() > train_max
 
 
@@ -109,12 +140,23 @@ def test_classification_metrics_match_sklearn_on_the_folds(cancer):
 
     X, y = cancer
     X = X.iloc[:, :6]
-    r = evaluate({"logit": uniml.make("sklearn.estimator", estimator=LogisticRegression(max_iter=1000))}, (X, y),
-                 metrics=["roc_auc", "log_loss", "brier"], n_jobs=1, keep_predictions=None)
+    r = evaluate(
+        {"logit": uniml.make("sklearn.estimator", estimator=LogisticRegression(max_iter=1000))},
+        (X, y),
+        metrics=["roc_auc", "log_loss", "brier"],
+        n_jobs=1,
+        keep_predictions=None,
+    )
     cv = SkStratifiedKFold(5, shuffle=True, random_state=0)
     for i, (tr, te) in enumerate(cv.split(X, y)):
-        p = LogisticRegression(max_iter=1000).fit(X.iloc[tr], y.iloc[tr]).predict_proba(X.iloc[te])[:, 1]
-        s = r.fold_scores[(r.fold_scores.model == "logit") & (r.fold_scores.fold == i)].set_index("metric")["value"]
+        p = (
+            LogisticRegression(max_iter=1000)
+            .fit(X.iloc[tr], y.iloc[tr])
+            .predict_proba(X.iloc[te])[:, 1]
+        )
+        s = r.fold_scores[(r.fold_scores.model == "logit") & (r.fold_scores.fold == i)].set_index(
+            "metric"
+        )["value"]
         assert s["roc_auc"] == pytest.approx(roc_auc_score(y.iloc[te], p))
         assert s["log_loss"] == pytest.approx(log_loss(y.iloc[te], p))
         assert s["brier"] == pytest.approx(brier_score_loss(y.iloc[te], p))
@@ -124,8 +166,13 @@ def test_gates_against_a_saved_champion(diabetes, tmp_path):
     X, y = diabetes
     champion = ridge(alpha=0.3).fit(X, y)
     folder = champion.save(tmp_path / "champion")
-    report = evaluate({"worse": ridge(alpha=30.0), "better": ridge(alpha=0.01)}, (X, y), champion=str(folder),
-                      gates=["rmse not worse than champion by 1% at 95%"], n_jobs=1)
+    report = evaluate(
+        {"worse": ridge(alpha=30.0), "better": ridge(alpha=0.01)},
+        (X, y),
+        champion=str(folder),
+        gates=["rmse not worse than champion by 1% at 95%"],
+        n_jobs=1,
+    )
     assert report.roles["champion"] == "champion"
     verdicts = {g.model: g for g in report.gates}
     worse, better = verdicts["worse"], verdicts["better"]
@@ -140,17 +187,28 @@ def test_gates_against_a_saved_champion(diabetes, tmp_path):
     assert worse.ci_low <= worse.value <= worse.ci_high
     assert worse.ci_low > 0.01
     # the champion was refit on the same folds: its fold scores are those of a fresh Ridge(alpha=0.3)
-    expected = -cross_val_score(Ridge(alpha=0.3), X, y, cv=SkKFold(5, shuffle=True, random_state=0),
-                                scoring="neg_root_mean_squared_error")
+    expected = -cross_val_score(
+        Ridge(alpha=0.3),
+        X,
+        y,
+        cv=SkKFold(5, shuffle=True, random_state=0),
+        scoring="neg_root_mean_squared_error",
+    )
     np.testing.assert_allclose(_fold_means(report, "champion", "rmse"), expected)
-    row = report.comparisons.query("model == 'worse' and reference == 'champion' and metric == 'rmse'").iloc[0]
+    row = report.comparisons.query(
+        "model == 'worse' and reference == 'champion' and metric == 'rmse'"
+    ).iloc[0]
     assert row["diff"] == pytest.approx(w - c)
 
 
 def test_absolute_and_baseline_gates(diabetes):
     X, y = diabetes
-    r = evaluate({"ridge": ridge(0.01)}, (X, y), gates=["rmse <= 40", "r2 better than baseline",
-                                                        {"metric": "mae", "max": 1000}], n_jobs=1)
+    r = evaluate(
+        {"ridge": ridge(0.01)},
+        (X, y),
+        gates=["rmse <= 40", "r2 better than baseline", {"metric": "mae", "max": 1000}],
+        n_jobs=1,
+    )
     by = {g.name: g for g in r.gates}
     assert not by["rmse <= 40"].passed and "is not <= 40" in by["rmse <= 40"].reason
     assert by["r2 better than baseline at 95%"].passed
@@ -162,8 +220,12 @@ def test_same_results_whatever_n_jobs(diabetes):
     from sklearn.ensemble import RandomForestRegressor
 
     X, y = diabetes
-    cands = {"rf": uniml.make("sklearn.estimator", estimator=RandomForestRegressor(n_estimators=5, random_state=0)),
-             "lgbm": uniml.make("lightgbm.regressor", n_estimators=10, n_jobs=1, verbose=-1)}
+    cands = {
+        "rf": uniml.make(
+            "sklearn.estimator", estimator=RandomForestRegressor(n_estimators=5, random_state=0)
+        ),
+        "lgbm": uniml.make("lightgbm.regressor", n_estimators=10, n_jobs=1, verbose=-1),
+    }
     one = evaluate(cands, (X, y), n_jobs=1, random_state=5, gates=["rmse better than baseline"])
     two = evaluate(cands, (X, y), n_jobs=2, random_state=5, gates=["rmse better than baseline"])
     pd.testing.assert_frame_equal(one.fold_scores, two.fold_scores)
@@ -217,9 +279,13 @@ def test_user_metric_callable(diabetes):
 
     X, y = diabetes
     maxerr = Metric("max_error", lambda t, p: float(np.max(np.abs(t - p))), greater_is_better=False)
-    r = evaluate({"ridge": ridge()}, (X, y), metrics=["rmse", maxerr], n_jobs=1, keep_predictions=None)
+    r = evaluate(
+        {"ridge": ridge()}, (X, y), metrics=["rmse", maxerr], n_jobs=1, keep_predictions=None
+    )
     p = r.predictions[r.predictions.model == "ridge"]
-    by_fold = p.groupby("fold").apply(lambda g: np.max(np.abs(g.y_true - g.y_pred)), include_groups=False)
+    by_fold = p.groupby("fold").apply(
+        lambda g: np.max(np.abs(g.y_true - g.y_pred)), include_groups=False
+    )
     np.testing.assert_allclose(_fold_means(r, "ridge", "max_error"), by_fold.to_numpy())
     assert r.greater_is_better["max_error"] is False
 
@@ -228,11 +294,18 @@ def test_recommendation_protocol_matches_ranking_metrics():
     from uniml.evaluation.metrics import ranking
 
     rng = np.random.default_rng(0)
-    df = pd.DataFrame({"u": rng.integers(0, 40, 800), "i": rng.zipf(1.6, 800) % 30}).drop_duplicates()
+    df = pd.DataFrame(
+        {"u": rng.integers(0, 40, 800), "i": rng.zipf(1.6, 800) % 30}
+    ).drop_duplicates()
     data = uniml.InteractionData(df.reset_index(drop=True), user="u", item="i")
     protocol = LeaveOut("random", test_size=0.25, n_splits=2, k=5)
-    r = evaluate({"lfm": uniml.make("lightfm.recommender", epochs=3, random_state=0)}, data, protocol=protocol,
-                 n_jobs=1, random_state=1)
+    r = evaluate(
+        {"lfm": uniml.make("lightfm.recommender", epochs=3, random_state=0)},
+        data,
+        protocol=protocol,
+        n_jobs=1,
+        random_state=1,
+    )
     assert r.metrics[0] == "ndcg@5"
     for fold in protocol.split_frame(data, random_state=1):
         train, test = data.frame.iloc[fold.train], data.frame.iloc[fold.test]
@@ -243,7 +316,9 @@ def test_recommendation_protocol_matches_ranking_metrics():
         s = s.set_index("metric")["value"]
         assert s["ndcg@5"] == pytest.approx(ranking.ndcg_at_k(recs, truth, 5))
         assert s["precision@5"] == pytest.approx(ranking.precision_at_k(recs, truth, 5))
-        assert s["coverage@5"] == pytest.approx(ranking.catalogue_coverage(recs, train["i"].unique(), 5))
+        assert s["coverage@5"] == pytest.approx(
+            ranking.catalogue_coverage(recs, train["i"].unique(), 5)
+        )
         # no held-out pair is unknown to the training rows
         assert set(test["u"]) <= set(train["u"]) and set(test["i"]) <= set(train["i"])
     curve = r.predictions[(r.predictions.model == "lfm") & (r.predictions.fold == 0)]
@@ -256,28 +331,43 @@ def test_champion_from_an_mlflow_run_uri(diabetes, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     X, y = diabetes
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    with lineage.enable(tracking_uri=uri, experiment="eval-test", spool=str(tmp_path / "spool"), explain_rows=0):
+    with lineage.enable(
+        tracking_uri=uri, experiment="eval-test", spool=str(tmp_path / "spool"), explain_rows=0
+    ):
         ridge(alpha=0.3).fit(X, y)
         run = lineage.last_run(timeout=60)
         assert run is not None and run.model_uri.startswith("runs:/")
         seen = []
         token = events.subscribe(lambda name, payload: seen.append(name))
         try:
-            r = evaluate({"worse": ridge(alpha=30.0)}, (X, y), champion=run.model_uri,
-                         gates=["rmse not worse than champion by 1%"], n_jobs=1)
+            r = evaluate(
+                {"worse": ridge(alpha=30.0)},
+                (X, y),
+                champion=run.model_uri,
+                gates=["rmse not worse than champion by 1%"],
+                n_jobs=1,
+            )
         finally:
             events.unsubscribe(token)
         lineage.flush(timeout=60)
     assert r.params["champion"]["estimator__alpha"] == 0.3
     assert not r.passed and "vs champion" in r.gates[0].reason
-    assert seen == ["evaluate"]  # the refits of the champion and candidates per fold are not tracked
+    assert seen == [
+        "evaluate"
+    ]  # the refits of the champion and candidates per fold are not tracked
     assert r.extra["champion_source"] == run.model_uri
 
 
 def test_progress_callback_counts_jobs(diabetes):
     X, y = diabetes
     calls = []
-    evaluate({"ridge": ridge()}, (X, y), protocol=KFold(3), n_jobs=1, progress=lambda d, t: calls.append((d, t)))
+    evaluate(
+        {"ridge": ridge()},
+        (X, y),
+        protocol=KFold(3),
+        n_jobs=1,
+        progress=lambda d, t: calls.append((d, t)),
+    )
     assert calls == [(i, 6) for i in range(1, 7)]  # (ridge + dummy_mean) x 3 folds
 
 
@@ -290,5 +380,7 @@ def test_a_model_failing_in_a_fold_is_named(diabetes):
     from uniml.evaluation import EvaluationError
 
     X, y = diabetes
-    with pytest.raises(EvaluationError, match=r"model 'broken' failed on fold 0: FloatingPointError: diverged"):
+    with pytest.raises(
+        EvaluationError, match=r"model 'broken' failed on fold 0: FloatingPointError: diverged"
+    ):
         evaluate({"broken": _Broken()}, (X, y), n_jobs=1)

@@ -51,8 +51,12 @@ def test_kernels_reproduce_the_metrics(seed, n, n_classes, ties):
     rng = np.random.default_rng(seed)
     t = rng.normal(size=n) * 3 + 1
     p = t + rng.normal(size=n)
-    for name, sk in (("rmse", lambda a, b: np.sqrt(skm.mean_squared_error(a, b))), ("mae", skm.mean_absolute_error),
-                     ("r2", skm.r2_score), ("mape", skm.mean_absolute_percentage_error)):
+    for name, sk in (
+        ("rmse", lambda a, b: np.sqrt(skm.mean_squared_error(a, b))),
+        ("mae", skm.mean_absolute_error),
+        ("r2", skm.r2_score),
+        ("mape", skm.mean_absolute_percentage_error),
+    ):
         k = kernel(get_metric("regression", name), {"y_true": t, "y_pred": p})
         assert _point(k, n) == pytest.approx(sk(t, p), rel=1e-9, abs=1e-12), name
     labels = np.arange(n_classes)
@@ -64,10 +68,14 @@ def test_kernels_reproduce_the_metrics(seed, n, n_classes, ties):
     score = proba[:, 1] if n_classes == 2 else proba
     src = {"y_true": y, "proba": score, "labels": labels, "y_pred": labels[proba.argmax(axis=1)]}
     expected = {
-        "roc_auc": skm.roc_auc_score(y, score, multi_class="ovr") if n_classes > 2 else skm.roc_auc_score(y, score),
+        "roc_auc": skm.roc_auc_score(y, score, multi_class="ovr")
+        if n_classes > 2
+        else skm.roc_auc_score(y, score),
         "log_loss": skm.log_loss(y, proba, labels=labels),
         "brier": cm.brier(y, score, labels=labels),
-        "f1": skm.f1_score(y, src["y_pred"], average="binary" if n_classes == 2 else "macro", zero_division=0.0),
+        "f1": skm.f1_score(
+            y, src["y_pred"], average="binary" if n_classes == 2 else "macro", zero_division=0.0
+        ),
         "ece": cm.ece(y, score, labels=labels),
     }
     if n_classes == 2:
@@ -81,8 +89,12 @@ def test_kernels_reproduce_the_metrics(seed, n, n_classes, ties):
     scale = np.where(rng.random(n) < 0.2, np.nan, rng.random(n) + 0.5)
     lo, hi = p - 1.0, p + rng.random(n)
     src = {"y_true": t, "y_pred": p, "scale": scale, "intervals": {0.8: (lo, hi)}}
-    for name, value in (("smape", fm.smape(t, p)), ("mase", fm.mase(t, p, scale)),
-                        ("coverage_80", fm.coverage(t, lo, hi)), ("width_80", fm.width(lo, hi))):
+    for name, value in (
+        ("smape", fm.smape(t, p)),
+        ("mase", fm.mase(t, p, scale)),
+        ("coverage_80", fm.coverage(t, lo, hi)),
+        ("width_80", fm.width(lo, hi)),
+    ):
         k = kernel(get_metric("forecasting", name), src)
         assert _point(k, n) == pytest.approx(value, rel=1e-9, nan_ok=True), name
     # causal: uplift on a 0/1 treatment (ties in the score when `ties`), and errors against a known effect
@@ -91,20 +103,32 @@ def test_kernels_reproduce_the_metrics(seed, n, n_classes, ties):
     treated = np.r_[0, 1, rng.integers(0, 2, n - 2)]
     effect = np.round(p) if ties else p
     src = {"effect": effect, "treatment": treated, "outcome": t}
-    for name, value in (("qini", causal.qini(effect, treated, t)), ("auuc", causal.auuc(effect, treated, t)),
-                        ("uplift@30%", causal.uplift_at_k(effect, treated, t, 0.3))):
+    for name, value in (
+        ("qini", causal.qini(effect, treated, t)),
+        ("auuc", causal.auuc(effect, treated, t)),
+        ("uplift@30%", causal.uplift_at_k(effect, treated, t, 0.3)),
+    ):
         k = kernel(get_metric("causal", name), src)
         assert _point(k, n) == pytest.approx(value, rel=1e-9, abs=1e-12, nan_ok=True), name
     src = {"true_effect": t, "effect": p}
-    assert _point(kernel(get_metric("causal", "pehe"), src), n) == pytest.approx(np.sqrt(np.mean((t - p) ** 2)))
-    assert _point(kernel(get_metric("causal", "ate_error"), src), n) == pytest.approx(abs(p.mean() - t.mean()))
+    assert _point(kernel(get_metric("causal", "pehe"), src), n) == pytest.approx(
+        np.sqrt(np.mean((t - p) ** 2))
+    )
+    assert _point(kernel(get_metric("causal", "ate_error"), src), n) == pytest.approx(
+        abs(p.mean() - t.mean())
+    )
 
 
 def test_metrics_without_a_per_row_form_have_no_kernel():
     user = Metric("max_error", lambda t, p: float(np.max(np.abs(t - p))), greater_is_better=False)
     recs = pd.DataFrame({"user": [1], "item": ["a"]})
-    assert kernel(user, {"y_true": recs, "y_pred": recs}) is None  # recommendations: frames, not rows
-    assert kernel(get_metric("recommendation", "coverage@5"), {"recs": recs, "catalogue": ["a"]}) is None
+    assert (
+        kernel(user, {"y_true": recs, "y_pred": recs}) is None
+    )  # recommendations: frames, not rows
+    assert (
+        kernel(get_metric("recommendation", "coverage@5"), {"recs": recs, "catalogue": ["a"]})
+        is None
+    )
     assert kernel(user, {"y_true": np.zeros(3), "y_pred": np.ones(3)}) is not None
 
 
@@ -115,26 +139,44 @@ def test_uplift_metrics_are_recomputed_on_each_resample():
     n, n_boot = 120, 60
     x, t = rng.normal(size=n), rng.integers(0, 2, n)
     y = (x > 0) * t * 2.0 + rng.normal(size=n)
-    scores = {"good": x, "noise": rng.normal(size=n), "tied": np.round(x)}  # ties: curves end per tie group
+    scores = {
+        "good": x,
+        "noise": rng.normal(size=n),
+        "tied": np.round(x),
+    }  # ties: curves end per tie group
     boot = RowBootstrap({0: np.arange(n)}, n_boot=n_boot, seed=21)
     for name in ("qini", "auuc", "uplift@30%"):
         metric = get_metric("causal", name)
         for model, e in scores.items():
             boot.add(model, name, 0, kernel(metric, {"effect": e, "treatment": t, "outcome": y}))
     boot.run()
-    for name, fn in (("qini", causal.qini), ("auuc", causal.auuc)):  # order-free: any row order gives the same
-        d = [fn(scores["tied"][i], t[i], y[i]) - fn(scores["noise"][i], t[i], y[i]) for i in
-             np.random.default_rng(np.random.SeedSequence(21).spawn(1)[0]).integers(0, n, size=(n_boot, n),
-                                                                                  dtype=np.int32)]
+    for name, fn in (
+        ("qini", causal.qini),
+        ("auuc", causal.auuc),
+    ):  # order-free: any row order gives the same
+        d = [
+            fn(scores["tied"][i], t[i], y[i]) - fn(scores["noise"][i], t[i], y[i])
+            for i in np.random.default_rng(np.random.SeedSequence(21).spawn(1)[0]).integers(
+                0, n, size=(n_boot, n), dtype=np.int32
+            )
+        ]
         r = boot.compare("tied", "noise", name)
-        assert [r["ci_low"], r["ci_high"]] == pytest.approx(list(np.percentile(d, [2.5, 97.5]))), name
-    idx = np.random.default_rng(np.random.SeedSequence(21).spawn(1)[0]).integers(0, n, size=(n_boot, n),
-                                                                                 dtype=np.int32)
-    for name, fn in (("qini", causal.qini), ("auuc", causal.auuc),
-                     ("uplift@30%", lambda e, tt, yy: causal.uplift_at_k(e, tt, yy, 0.3))):
+        assert [r["ci_low"], r["ci_high"]] == pytest.approx(list(np.percentile(d, [2.5, 97.5]))), (
+            name
+        )
+    idx = np.random.default_rng(np.random.SeedSequence(21).spawn(1)[0]).integers(
+        0, n, size=(n_boot, n), dtype=np.int32
+    )
+    for name, fn in (
+        ("qini", causal.qini),
+        ("auuc", causal.auuc),
+        ("uplift@30%", lambda e, tt, yy: causal.uplift_at_k(e, tt, yy, 0.3)),
+    ):
         d = [fn(scores["good"][i], t[i], y[i]) - fn(scores["noise"][i], t[i], y[i]) for i in idx]
         r = boot.compare("good", "noise", name)
-        assert [r["ci_low"], r["ci_high"]] == pytest.approx(list(np.percentile(d, [2.5, 97.5]))), name
+        assert [r["ci_low"], r["ci_high"]] == pytest.approx(list(np.percentile(d, [2.5, 97.5]))), (
+            name
+        )
         assert r["diff"] == pytest.approx(fn(scores["good"], t, y) - fn(scores["noise"], t, y))
 
 
@@ -147,7 +189,10 @@ def _loop_bootstrap(report, model, ref, metric_fn, n_boot, seed, confidence=0.95
     values = {model: np.zeros((len(folds), n_boot)), ref: np.zeros((len(folds), n_boot))}
     points = {model: [], ref: []}
     for j, (fold, ss) in enumerate(zip(folds, streams, strict=True)):
-        rows = {m: {c: v.to_numpy() for c, v in p[(p.model == m) & (p.fold == fold)].items()} for m in (model, ref)}
+        rows = {
+            m: {c: v.to_numpy() for c, v in p[(p.model == m) & (p.fold == fold)].items()}
+            for m in (model, ref)
+        }
         assert np.array_equal(rows[model]["row"], rows[ref]["row"])  # same rows, same order
         n = len(rows[model]["row"])
         idx = np.random.default_rng(ss).integers(0, n, size=(n_boot, n), dtype=np.int32)
@@ -159,19 +204,35 @@ def _loop_bootstrap(report, model, ref, metric_fn, n_boot, seed, confidence=0.95
     d, rel = a - r, (a - r) / np.abs(r)
     q = [(1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100]
     ma, mr = np.mean(points[model]), np.mean(points[ref])
-    return {"diff": ma - mr, "ci": np.percentile(d, q), "rel_ci": np.percentile(rel, q), "n": len(p[p.model == model])}
+    return {
+        "diff": ma - mr,
+        "ci": np.percentile(d, q),
+        "rel_ci": np.percentile(rel, q),
+        "n": len(p[p.model == model]),
+    }
 
 
 def test_regression_intervals_equal_a_loop_with_sklearn(diabetes):
     X, y = diabetes
     n_boot = 60
-    r = evaluate({"ridge": ridge(0.1)}, (X, y), n_jobs=1, n_boot=n_boot, random_state=3, keep_predictions=None,
-                 metrics=["rmse", "mae", "r2"])
-    fns = {"rmse": lambda f: np.sqrt(skm.mean_squared_error(f["y_true"], f["y_pred"])),
-           "mae": lambda f: skm.mean_absolute_error(f["y_true"], f["y_pred"]),
-           "r2": lambda f: skm.r2_score(f["y_true"], f["y_pred"])}
+    r = evaluate(
+        {"ridge": ridge(0.1)},
+        (X, y),
+        n_jobs=1,
+        n_boot=n_boot,
+        random_state=3,
+        keep_predictions=None,
+        metrics=["rmse", "mae", "r2"],
+    )
+    fns = {
+        "rmse": lambda f: np.sqrt(skm.mean_squared_error(f["y_true"], f["y_pred"])),
+        "mae": lambda f: skm.mean_absolute_error(f["y_true"], f["y_pred"]),
+        "r2": lambda f: skm.r2_score(f["y_true"], f["y_pred"]),
+    }
     for metric, fn in fns.items():
-        row = r.comparisons.query(f"model == 'ridge' and reference == 'dummy_mean' and metric == '{metric}'").iloc[0]
+        row = r.comparisons.query(
+            f"model == 'ridge' and reference == 'dummy_mean' and metric == '{metric}'"
+        ).iloc[0]
         ref = _loop_bootstrap(r, "ridge", "dummy_mean", fn, n_boot, 3)
         assert row["unit"] == "rows" and row["n_units"] == len(X) and row["n_folds"] == 5
         assert row["diff"] == pytest.approx(ref["diff"])
@@ -179,29 +240,45 @@ def test_regression_intervals_equal_a_loop_with_sklearn(diabetes):
         assert [row["rel_ci_low"], row["rel_ci_high"]] == pytest.approx(list(ref["rel_ci"]))
         # the point is the leaderboard's mean over folds
         board = r.leaderboard
-        assert row["diff"] == pytest.approx(board.loc["ridge", f"{metric}_mean"] - board.loc["dummy_mean",
-                                                                                            f"{metric}_mean"])
+        assert row["diff"] == pytest.approx(
+            board.loc["ridge", f"{metric}_mean"] - board.loc["dummy_mean", f"{metric}_mean"]
+        )
 
 
 def test_classification_intervals_equal_a_loop_with_sklearn(cancer):
     X, y = cancer
     n_boot = 40
     logit = uniml.make("sklearn.estimator", estimator=LogisticRegression(max_iter=2000))
-    r = evaluate({"logit": logit}, (X, y), protocol=StratifiedKFold(3), n_jobs=1, n_boot=n_boot, random_state=11,
-                 keep_predictions=None)
-    fns = {"roc_auc": lambda f: skm.roc_auc_score(f["y_true"], f["proba"]),  # the prior baseline: all scores tied
-           "log_loss": lambda f: skm.log_loss(f["y_true"], f["proba"], labels=[0, 1]),
-           "brier": lambda f: skm.brier_score_loss(f["y_true"], f["proba"]),
-           "f1": lambda f: skm.f1_score(f["y_true"], f["y_pred"], zero_division=0.0),
-           "ece": lambda f: cm.ece(f["y_true"], f["proba"], labels=[0, 1])}
+    r = evaluate(
+        {"logit": logit},
+        (X, y),
+        protocol=StratifiedKFold(3),
+        n_jobs=1,
+        n_boot=n_boot,
+        random_state=11,
+        keep_predictions=None,
+    )
+    fns = {
+        "roc_auc": lambda f: skm.roc_auc_score(
+            f["y_true"], f["proba"]
+        ),  # the prior baseline: all scores tied
+        "log_loss": lambda f: skm.log_loss(f["y_true"], f["proba"], labels=[0, 1]),
+        "brier": lambda f: skm.brier_score_loss(f["y_true"], f["proba"]),
+        "f1": lambda f: skm.f1_score(f["y_true"], f["y_pred"], zero_division=0.0),
+        "ece": lambda f: cm.ece(f["y_true"], f["proba"], labels=[0, 1]),
+    }
     for metric, fn in fns.items():
-        row = r.comparisons.query(f"model == 'logit' and reference == 'dummy_prior' and metric == '{metric}'").iloc[0]
+        row = r.comparisons.query(
+            f"model == 'logit' and reference == 'dummy_prior' and metric == '{metric}'"
+        ).iloc[0]
         ref = _loop_bootstrap(r, "logit", "dummy_prior", fn, n_boot, 11)
         assert row["unit"] == "rows"
         assert row["diff"] == pytest.approx(ref["diff"])
         assert [row["ci_low"], row["ci_high"]] == pytest.approx(list(ref["ci"])), metric
         if metric != "f1":  # the prior predicts no positive: F1 0, relative difference undefined
-            assert [row["rel_ci_low"], row["rel_ci_high"]] == pytest.approx(list(ref["rel_ci"])), metric
+            assert [row["rel_ci_low"], row["rel_ci_high"]] == pytest.approx(list(ref["rel_ci"])), (
+                metric
+            )
     assert r.extra["bootstrap"]["unit"] == "rows" and not r.extra["bootstrap"]["per_fold_metrics"]
     assert r.protocol["bootstrap"] == "paired, rows resampled within folds"
 
@@ -227,14 +304,34 @@ def test_intervals_cover_a_known_difference_about_95_percent_of_the_time():
         za = rng.normal(size=n)
         boot = RowBootstrap({0: np.arange(n // 2), 1: np.arange(n - n // 2)}, n_boot=400, seed=rep)
         for fold, rows in ((0, slice(0, n // 2)), (1, slice(n // 2, n))):
-            boot.add("a", "mae", fold, kernel(mae, {"y_true": t[rows], "y_pred": t[rows] + ea[rows]}))
-            boot.add("b", "mae", fold, kernel(mae, {"y_true": t[rows], "y_pred": t[rows] + eb[rows]}))
+            boot.add(
+                "a", "mae", fold, kernel(mae, {"y_true": t[rows], "y_pred": t[rows] + ea[rows]})
+            )
+            boot.add(
+                "b", "mae", fold, kernel(mae, {"y_true": t[rows], "y_pred": t[rows] + eb[rows]})
+            )
             lab = np.array([0, 1])
-            boot.add("a", "roc_auc", fold, kernel(auc, {"y_true": y[rows], "labels": lab,
-                                                        "proba": da * y[rows] + za[rows]}))
-            boot.add("b", "roc_auc", fold, kernel(auc, {"y_true": y[rows], "labels": lab,
-                                                        "proba": db * y[rows] + 0.7 * za[rows]
-                                                        + 0.71 * rng.normal(size=len(za[rows]))}))
+            boot.add(
+                "a",
+                "roc_auc",
+                fold,
+                kernel(auc, {"y_true": y[rows], "labels": lab, "proba": da * y[rows] + za[rows]}),
+            )
+            boot.add(
+                "b",
+                "roc_auc",
+                fold,
+                kernel(
+                    auc,
+                    {
+                        "y_true": y[rows],
+                        "labels": lab,
+                        "proba": db * y[rows]
+                        + 0.7 * za[rows]
+                        + 0.71 * rng.normal(size=len(za[rows])),
+                    },
+                ),
+            )
         boot.run()
         for metric, truth in (("mae", true_mae), ("roc_auc", true_auc)):
             r = boot.compare("a", "b", metric)
@@ -248,9 +345,16 @@ def test_gates_judge_the_per_row_interval(diabetes, tmp_path):
     X, y = diabetes
     champion = ridge(0.3).fit(X, y).save(tmp_path / "champion")
     n_boot = 60
-    r = evaluate({"worse": ridge(30.0), "better": ridge(0.01)}, (X, y), champion=str(champion), n_jobs=1,
-                 gates=["rmse not worse than champion by 1% at 95%"], n_boot=n_boot, keep_predictions=None,
-                 random_state=0)
+    r = evaluate(
+        {"worse": ridge(30.0), "better": ridge(0.01)},
+        (X, y),
+        champion=str(champion),
+        n_jobs=1,
+        gates=["rmse not worse than champion by 1% at 95%"],
+        n_boot=n_boot,
+        keep_predictions=None,
+        random_state=0,
+    )
     verdict = {g.model: g for g in r.gates}
     worse, better = verdict["worse"], verdict["better"]
     assert not worse.passed and better.passed and not r.passed
@@ -258,8 +362,14 @@ def test_gates_judge_the_per_row_interval(diabetes, tmp_path):
     assert worse.reason.startswith(f"rmse: worse {w:.4g} vs champion {c:.4g} (+")
     assert f"paired bootstrap over {len(X)} rows of 5 folds" in worse.reason
     assert "exceeds the allowed +1.0%" in worse.reason
-    ref = _loop_bootstrap(r, "worse", "champion", lambda f: np.sqrt(skm.mean_squared_error(f["y_true"], f["y_pred"])),
-                          n_boot, 0)
+    ref = _loop_bootstrap(
+        r,
+        "worse",
+        "champion",
+        lambda f: np.sqrt(skm.mean_squared_error(f["y_true"], f["y_pred"])),
+        n_boot,
+        0,
+    )
     assert [worse.ci_low, worse.ci_high] == pytest.approx(list(ref["rel_ci"]))
     assert worse.value == pytest.approx((w - c) / c) and worse.ci_low > 0.01
     assert "is within the allowed +1.0%" in better.reason
@@ -267,8 +377,12 @@ def test_gates_judge_the_per_row_interval(diabetes, tmp_path):
 
 def test_same_intervals_and_verdicts_whatever_n_jobs(cancer):
     X, y = cancer
-    cands = {"logit": uniml.make("sklearn.estimator", estimator=LogisticRegression(max_iter=2000)),
-             "weak": uniml.make("sklearn.estimator", estimator=LogisticRegression(C=1e-4, max_iter=2000))}
+    cands = {
+        "logit": uniml.make("sklearn.estimator", estimator=LogisticRegression(max_iter=2000)),
+        "weak": uniml.make(
+            "sklearn.estimator", estimator=LogisticRegression(C=1e-4, max_iter=2000)
+        ),
+    }
     gates = ["roc_auc better than baseline", "weak: log_loss not worse than logit by 5%"]
     one = evaluate(cands, (X, y), n_jobs=1, random_state=4, gates=gates, n_boot=300)
     two = evaluate(cands, (X, y), n_jobs=2, random_state=4, gates=gates, n_boot=300)
@@ -286,12 +400,22 @@ def test_user_metrics_are_resampled_by_row_too(diabetes):
 
     max_error.greater_is_better = False
     n_boot = 40
-    r = evaluate({"ridge": ridge(0.1)}, (X, y), metrics=["rmse", max_error], n_jobs=1, n_boot=n_boot,
-                 keep_predictions=None, gates=["max_error not worse than baseline by 50%"], random_state=2)
+    r = evaluate(
+        {"ridge": ridge(0.1)},
+        (X, y),
+        metrics=["rmse", max_error],
+        n_jobs=1,
+        n_boot=n_boot,
+        keep_predictions=None,
+        gates=["max_error not worse than baseline by 50%"],
+        random_state=2,
+    )
     units = r.comparisons.set_index("metric")["unit"]
     assert units["rmse"] == "rows" and units["max_error"] == "rows"
     row = r.comparisons.set_index("metric").loc["max_error"]
-    ref = _loop_bootstrap(r, "ridge", "dummy_mean", lambda f: skm.max_error(f["y_true"], f["y_pred"]), n_boot, 2)
+    ref = _loop_bootstrap(
+        r, "ridge", "dummy_mean", lambda f: skm.max_error(f["y_true"], f["y_pred"]), n_boot, 2
+    )
     assert [row["ci_low"], row["ci_high"]] == pytest.approx(list(ref["ci"]))
     assert r.extra["bootstrap"]["per_fold_metrics"] == []
     assert f"paired bootstrap over {len(X)} rows of 5 folds" in r.gates[0].reason
@@ -301,29 +425,64 @@ def test_backtests_and_recommendations_resample_their_units():
     from uniml.evaluation import LeaveOut, RollingOrigin
 
     rng = np.random.default_rng(0)
-    frames = [pd.DataFrame({"sid": f"s{s}", "ds": pd.date_range("2024-01-01", periods=40, freq="D"),
-                            "y": 10 + rng.normal(size=40).cumsum()}) for s in range(12)]
-    panel = uniml.ForecastData(pd.concat(frames, ignore_index=True), time="ds", target="y", series_id="sid")
+    frames = [
+        pd.DataFrame(
+            {
+                "sid": f"s{s}",
+                "ds": pd.date_range("2024-01-01", periods=40, freq="D"),
+                "y": 10 + rng.normal(size=40).cumsum(),
+            }
+        )
+        for s in range(12)
+    ]
+    panel = uniml.ForecastData(
+        pd.concat(frames, ignore_index=True), time="ds", target="y", series_id="sid"
+    )
     protocol = RollingOrigin(horizon=5, n_origins=3)
-    r = evaluate({"ets": uniml.make("statsmodels.ets")}, panel, protocol=protocol, n_jobs=1, n_boot=100,
-                 metrics=["mae", "mase"])
+    r = evaluate(
+        {"ets": uniml.make("statsmodels.ets")},
+        panel,
+        protocol=protocol,
+        n_jobs=1,
+        n_boot=100,
+        metrics=["mae", "mase"],
+    )
     assert set(r.comparisons["unit"]) == {"series x origin blocks"}
     assert (r.comparisons["n_units"] == 12 * 3).all()
-    few = uniml.ForecastData(pd.concat(frames[:2], ignore_index=True), time="ds", target="y", series_id="sid")
-    r = evaluate({"ets": uniml.make("statsmodels.ets")}, few, protocol=protocol, n_jobs=1, n_boot=100,
-                 metrics=["mae"])
-    assert set(r.comparisons["unit"]) == {"backtest rows"} and (r.comparisons["n_units"] == 2 * 5 * 3).all()
+    few = uniml.ForecastData(
+        pd.concat(frames[:2], ignore_index=True), time="ds", target="y", series_id="sid"
+    )
+    r = evaluate(
+        {"ets": uniml.make("statsmodels.ets")},
+        few,
+        protocol=protocol,
+        n_jobs=1,
+        n_boot=100,
+        metrics=["mae"],
+    )
+    assert (
+        set(r.comparisons["unit"]) == {"backtest rows"}
+        and (r.comparisons["n_units"] == 2 * 5 * 3).all()
+    )
 
-    df = pd.DataFrame({"u": rng.integers(0, 40, 800), "i": rng.zipf(1.6, 800) % 30}).drop_duplicates()
+    df = pd.DataFrame(
+        {"u": rng.integers(0, 40, 800), "i": rng.zipf(1.6, 800) % 30}
+    ).drop_duplicates()
     data = uniml.InteractionData(df.reset_index(drop=True), user="u", item="i")
-    r = evaluate({"lfm": uniml.make("lightfm.recommender", epochs=2, random_state=0)}, data,
-                 protocol=LeaveOut("random", test_size=0.25, n_splits=2, k=5), n_jobs=1, n_boot=100)
+    r = evaluate(
+        {"lfm": uniml.make("lightfm.recommender", epochs=2, random_state=0)},
+        data,
+        protocol=LeaveOut("random", test_size=0.25, n_splits=2, k=5),
+        n_jobs=1,
+        n_boot=100,
+    )
     units = r.comparisons.set_index("metric")["unit"]
     assert units["ndcg@5"] == "users" and units["coverage@5"] == "folds"
     row = r.comparisons.set_index("metric").loc["precision@5"]
     board = r.leaderboard
-    assert row["diff"] == pytest.approx(board.loc["lfm", "precision@5_mean"] - board.loc["popularity",
-                                                                                          "precision@5_mean"])
+    assert row["diff"] == pytest.approx(
+        board.loc["lfm", "precision@5_mean"] - board.loc["popularity", "precision@5_mean"]
+    )
 
 
 def test_an_empty_fold_is_left_out_and_threads_change_nothing():
@@ -332,7 +491,9 @@ def test_an_empty_fold_is_left_out_and_threads_change_nothing():
     mae = get_metric("regression", "mae")
     results = []
     for n_jobs in (1, 2):
-        boot = RowBootstrap({0: np.arange(0), 1: np.arange(40), 2: np.arange(40)}, n_boot=50, seed=9)
+        boot = RowBootstrap(
+            {0: np.arange(0), 1: np.arange(40), 2: np.arange(40)}, n_boot=50, seed=9
+        )
         boot.add("a", "mae", 0, kernel(mae, {"y_true": np.zeros(0), "y_pred": np.zeros(0)}))
         boot.add("b", "mae", 0, kernel(mae, {"y_true": np.zeros(0), "y_pred": np.zeros(0)}))
         for fold, rows in ((1, slice(0, 40)), (2, slice(40, 80))):

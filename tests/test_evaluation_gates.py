@@ -28,28 +28,53 @@ def test_threshold_gates_round_trip_through_text(m, op, value, who):
 
 
 @settings(max_examples=100, deadline=None)
-@given(metric, st.sampled_from(["baseline", "champion", "ridge_2"]), st.sampled_from(["better", "not_worse"]),
-       st.sampled_from([0.0, 0.01, 0.05, 0.5]), st.booleans(), st.sampled_from([0.8, 0.9, 0.95, 0.99]), model)
+@given(
+    metric,
+    st.sampled_from(["baseline", "champion", "ridge_2"]),
+    st.sampled_from(["better", "not_worse"]),
+    st.sampled_from([0.0, 0.01, 0.05, 0.5]),
+    st.booleans(),
+    st.sampled_from([0.8, 0.9, 0.95, 0.99]),
+    model,
+)
 def test_relative_gates_round_trip_through_text(m, ref, mode, margin, relative, conf, who):
     if mode == "better":
         margin, relative = 0.0, True
     gate = RelativeGate(m, ref, mode, margin, relative if margin else True, conf, who)
     back = parse_gate(gate.text())
-    assert back.metric == gate.metric and back.reference == ref and back.mode == mode and back.model == who
+    assert (
+        back.metric == gate.metric
+        and back.reference == ref
+        and back.mode == mode
+        and back.model == who
+    )
     assert math.isclose(back.margin, gate.margin) and back.relative == gate.relative
     assert math.isclose(back.confidence, conf)
 
 
-@pytest.mark.parametrize("text", ["rmse", "rmse <= twelve", "rmse better baseline", "rmse not worse than",
-                                  "rmse <= 3 at 95%", {"metric": "rmse"}, {"metric": "rmse", "max": 1, "min": 0},
-                                  {"max": 3}, 42])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "rmse",
+        "rmse <= twelve",
+        "rmse better baseline",
+        "rmse not worse than",
+        "rmse <= 3 at 95%",
+        {"metric": "rmse"},
+        {"metric": "rmse", "max": 1, "min": 0},
+        {"max": 3},
+        42,
+    ],
+)
 def test_invalid_gates_are_typed_and_named(text):
     with pytest.raises(GateError, match="invalid gate"):
         parse_gate(text)
 
 
 def test_dict_gates():
-    g = parse_gate({"metric": "rmse", "not_worse_than": "champion", "by": "1%", "confidence": "90%"})
+    g = parse_gate(
+        {"metric": "rmse", "not_worse_than": "champion", "by": "1%", "confidence": "90%"}
+    )
     assert (g.margin, g.relative, g.confidence) == (0.01, True, 0.9)
     g = parse_gate({"metric": "rmse", "not_worse_than": "champion", "by": 0.5})
     assert (g.margin, g.relative) == (0.5, False)
@@ -58,17 +83,21 @@ def test_dict_gates():
 def test_not_worse_verdicts_follow_the_interval():
     gate = parse_gate("rmse not worse than champion by 1%")
     champion = [10.0, 11.0, 12.0, 10.5, 11.5]
-    worse = [c * 1.08 for c in champion]      # 8% worse on every fold
-    close = [c * 1.002 for c in champion]     # 0.2% worse
+    worse = [c * 1.08 for c in champion]  # 8% worse on every fold
+    close = [c * 1.002 for c in champion]  # 0.2% worse
     for values, expected in ((worse, False), (close, True)):
         cmp = paired_bootstrap(values, champion, seed=0)
         ok, reason, *_ = judge_relative(gate, "m", "champion", cmp, greater_is_better=False)
         assert ok is expected
-        assert reason.startswith(f"rmse: m {cmp['mean']:.4g} vs champion {cmp['reference_mean']:.4g}")
+        assert reason.startswith(
+            f"rmse: m {cmp['mean']:.4g} vs champion {cmp['reference_mean']:.4g}"
+        )
     # greater-is-better: a 3% drop in AUC fails a 1% allowance, a 3% gain passes "better than"
     auc = [0.80, 0.82, 0.81, 0.79, 0.83]
     drop = paired_bootstrap([a * 0.97 for a in auc], auc, seed=0)
-    assert not judge_relative(parse_gate("roc_auc not worse than baseline by 1%"), "m", "b", drop, True)[0]
+    assert not judge_relative(
+        parse_gate("roc_auc not worse than baseline by 1%"), "m", "b", drop, True
+    )[0]
     gain = paired_bootstrap([a * 1.03 for a in auc], auc, seed=0)
     assert judge_relative(parse_gate("roc_auc better than baseline"), "m", "b", gain, True)[0]
     assert not judge_relative(parse_gate("roc_auc better than baseline"), "m", "b", drop, True)[0]
@@ -81,7 +110,9 @@ def test_bootstrap_interval_matches_a_direct_resampling():
     r = paired_bootstrap(a, b, n_boot=500, seed=7, confidence=0.9)
     idx = np.random.default_rng(7).integers(0, 4, size=(500, 4))
     d = (a - b)[idx].mean(axis=1)
-    assert r["ci_low"] == pytest.approx(np.percentile(d, 5)) and r["ci_high"] == pytest.approx(np.percentile(d, 95))
+    assert r["ci_low"] == pytest.approx(np.percentile(d, 5)) and r["ci_high"] == pytest.approx(
+        np.percentile(d, 95)
+    )
     assert r["diff"] == pytest.approx((a - b).mean())
 
 
@@ -90,10 +121,16 @@ def test_reason_names_what_the_bootstrap_resampled():
     cmp = paired_bootstrap([10.5, 11.6, 12.4], [10.0, 11.0, 12.0], seed=0)
     plain = judge_relative(gate, "m", "champion", cmp, greater_is_better=False)[1]
     assert "paired bootstrap" not in plain  # a bare comparison says nothing about its units
-    rows = judge_relative(gate, "m", "champion", {**cmp, "unit": "rows", "n": 1200, "n_folds": 5}, False)[1]
+    rows = judge_relative(
+        gate, "m", "champion", {**cmp, "unit": "rows", "n": 1200, "n_folds": 5}, False
+    )[1]
     assert "95% CI [" in rows and ", paired bootstrap over 1200 rows of 5 folds)" in rows
     folds = judge_relative(gate, "m", "champion", {**cmp, "unit": "folds", "n_folds": 3}, False)[1]
     assert ", paired bootstrap over 3 folds)" in folds
     # the verdict depends on the interval only, not on how it is labelled
-    assert judge_relative(gate, "m", "champion", cmp, False)[0] == judge_relative(
-        gate, "m", "champion", {**cmp, "unit": "rows", "n": 1200, "n_folds": 5}, False)[0]
+    assert (
+        judge_relative(gate, "m", "champion", cmp, False)[0]
+        == judge_relative(
+            gate, "m", "champion", {**cmp, "unit": "rows", "n": 1200, "n_folds": 5}, False
+        )[0]
+    )

@@ -36,8 +36,9 @@ def test_one_example_per_task_kind():
 @pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
 def test_example_runs_through_the_cli_and_passes(spec, tmp_path):
     html, js = tmp_path / "report.html", tmp_path / "report.json"
-    result = CliRunner().invoke(cli, ["eval", str(spec), "--report", str(html), "--json", str(js)],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, ["eval", str(spec), "--report", str(html), "--json", str(js)], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     parsed = load_spec(spec)
     report = uniml.EvalReport.from_json(js.read_text())
@@ -60,8 +61,13 @@ def test_example_data_is_small_and_satisfies_its_contract(spec):
     assert path.stat().st_size < 200 * 1024
     frame = read_frame(parsed)
     data = build_data(parsed, frame)
-    contract = {"regression": "TabularData", "classification": "TabularData", "forecasting": "ForecastData",
-                "causal": "CausalData", "recommendation": "InteractionData"}[parsed.task]
+    contract = {
+        "regression": "TabularData",
+        "classification": "TabularData",
+        "forecasting": "ForecastData",
+        "causal": "CausalData",
+        "recommendation": "InteractionData",
+    }[parsed.task]
     assert type(data).__name__ == contract and len(data) == len(frame) > 100
 
 

@@ -9,7 +9,9 @@ from uniml import Explanation
 
 def _multi():
     cols = pd.MultiIndex.from_product([["a", "b"], ["x", "y"]])
-    contrib = pd.DataFrame([[1.0, 2.0, -1.0, 0.5], [0.0, 1.0, 2.0, 2.0]], columns=cols, index=["r1", "r2"])
+    contrib = pd.DataFrame(
+        [[1.0, 2.0, -1.0, 0.5], [0.0, 1.0, 2.0, 2.0]], columns=cols, index=["r1", "r2"]
+    )
     base = pd.Series({"a": 0.5, "b": -0.5})
     pred = pd.DataFrame({"a": [3.5, 1.5], "b": [-1.0, 3.5]}, index=["r1", "r2"])
     return Explanation(contrib, base, "tree_shap", True, pred, space="margin")
@@ -33,7 +35,9 @@ def test_validation():
         Explanation(None, 0.0, "magic", False)
     with pytest.raises(ValueError, match="needs contributions and the prediction"):
         Explanation(pd.DataFrame({"x": [1.0]}), 0.0, "linear", True)
-    global_only = Explanation(None, float("nan"), "permutation", False, importance=pd.Series({"x": 0.2, "y": 0.5}))
+    global_only = Explanation(
+        None, float("nan"), "permutation", False, importance=pd.Series({"x": 0.2, "y": 0.5})
+    )
     with pytest.raises(ValueError, match="no per-row contributions"):
         global_only.reconstruction()
 
@@ -51,7 +55,11 @@ def test_plots_render(tmp_path):
     from sklearn.datasets import load_diabetes
 
     X, y = load_diabetes(return_X_y=True, as_frame=True)
-    exp = uniml.make("lightgbm.regressor", n_estimators=10, verbose=-1, n_jobs=1).fit(X, y).explain(X.head(20))
+    exp = (
+        uniml.make("lightgbm.regressor", n_estimators=10, verbose=-1, n_jobs=1)
+        .fit(X, y)
+        .explain(X.head(20))
+    )
     ax = exp.plot(top=5)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert len(labels) == 6 and labels[0].startswith("other (5)")  # 5 shown + the rest summed

@@ -15,14 +15,25 @@ from uniml.core.errors import DataContractError, SchemaError
 from uniml.core.forecasting import ForecastData, SeriesFitError, SeriesFitWarning, interval_columns
 from uniml.testing.forecasting import make_forecast_data
 
-FAST = {"yearly_seasonality": False, "daily_seasonality": False, "weekly_seasonality": True, "n_changepoints": 5}
+FAST = {
+    "yearly_seasonality": False,
+    "daily_seasonality": False,
+    "weekly_seasonality": True,
+    "n_changepoints": 5,
+}
 
 
 def _series(n=84, seed=0, start="2024-01-01"):
     rng = np.random.default_rng(seed)
     ds = pd.date_range(start, periods=n, freq="D")
     x = rng.normal(size=n)
-    y = 10 + 0.05 * np.arange(n) + np.tile([0, 1, 2, 3, 2, 1, -1.0], n // 7 + 1)[:n] + 2 * x + rng.normal(0, .3, n)
+    y = (
+        10
+        + 0.05 * np.arange(n)
+        + np.tile([0, 1, 2, 3, 2, 1, -1.0], n // 7 + 1)[:n]
+        + 2 * x
+        + rng.normal(0, 0.3, n)
+    )
     return pd.DataFrame({"ds": ds, "x": x, "y": y})
 
 
@@ -44,8 +55,11 @@ def test_prophet_matches_raw_prophet_forecast_and_intervals():
     np.random.seed(0)  # noqa: NPY002 - Prophet samples from the legacy global state
     expected95 = raw.predict(test[["ds", "x"]])
 
-    model = uniml.make("prophet.forecaster", seasonalities=[{"name": "fortnight", "period": 14, "fourier_order": 2}],
-                       **kw).fit(train, time="ds", target="y", exog=["x"])
+    model = uniml.make(
+        "prophet.forecaster",
+        seasonalities=[{"name": "fortnight", "period": 14, "fourier_order": 2}],
+        **kw,
+    ).fit(train, time="ds", target="y", exog=["x"])
     got = model.predict(test.drop(columns="y"))
     np.testing.assert_allclose(got["forecast"], expected80["yhat"], rtol=0, atol=1e-9)
     np.testing.assert_allclose(got["lower_80"], expected80["yhat_lower"], rtol=0, atol=1e-9)
@@ -64,7 +78,9 @@ def test_prophet_matches_raw_prophet_forecast_and_intervals():
 def test_prophet_components_sum_to_yhat_in_both_modes():
     df = _series()
     for mode in ("additive", "multiplicative"):
-        model = uniml.make("prophet.forecaster", seasonality_mode=mode, uncertainty_samples=0, **FAST)
+        model = uniml.make(
+            "prophet.forecaster", seasonality_mode=mode, uncertainty_samples=0, **FAST
+        )
         model.fit(df.iloc[:70], time="ds", target="y", exog=["x"])
         exp = model.explain(df.iloc[70:].drop(columns="y"))
         assert list(exp.contributions.columns) == ["trend", "weekly", "x"]
@@ -86,16 +102,24 @@ def test_prophet_country_holidays_pass_through():
 def test_prophet_logging_is_silenced_unless_verbose(caplog):
     df = _series(n=40).drop(columns="x")
     with caplog.at_level("DEBUG"):
-        uniml.make("prophet.forecaster", uncertainty_samples=0, **FAST).fit(df, time="ds", target="y")
+        uniml.make("prophet.forecaster", uncertainty_samples=0, **FAST).fit(
+            df, time="ds", target="y"
+        )
     assert not [r for r in caplog.records if r.name.startswith(("cmdstanpy", "prophet"))]
 
 
 def test_prophet_parallel_equals_serial():
     data = make_forecast_data(n_series=3, n=42)
     roles = {"time": "date", "target": "sales", "series_id": "store", "exog": ["promo"]}
-    future = make_forecast_data(n_series=3, n=49).query("date >= '2023-02-13'").drop(columns="sales")
-    a = uniml.make("prophet.forecaster", uncertainty_samples=50, n_jobs=1, **FAST).fit(data, **roles)
-    b = uniml.make("prophet.forecaster", uncertainty_samples=50, n_jobs=2, **FAST).fit(data, **roles)
+    future = (
+        make_forecast_data(n_series=3, n=49).query("date >= '2023-02-13'").drop(columns="sales")
+    )
+    a = uniml.make("prophet.forecaster", uncertainty_samples=50, n_jobs=1, **FAST).fit(
+        data, **roles
+    )
+    b = uniml.make("prophet.forecaster", uncertainty_samples=50, n_jobs=2, **FAST).fit(
+        data, **roles
+    )
     pd.testing.assert_frame_equal(a.predict(future), b.predict(future), check_exact=True)
 
 
@@ -158,7 +182,9 @@ def test_multi_column_series_id_and_horizon():
 
 def test_predict_input_errors():
     df = _series(n=30)
-    model = uniml.make("statsmodels.sarimax", order=(1, 0, 0)).fit(df, time="ds", target="y", exog=["x"])
+    model = uniml.make("statsmodels.sarimax", order=(1, 0, 0)).fit(
+        df, time="ds", target="y", exog=["x"]
+    )
     with pytest.raises(DataContractError, match="exogenous regressor.*'x'"):
         model.predict(horizon=3)
     with pytest.raises(SchemaError, match="lacks exogenous regressor 'x'"):
@@ -205,13 +231,21 @@ def test_update_refits_prophet_with_new_data():
 
 def test_prophet_holidays_frame_survives_save_and_load(tmp_path):
     df = _series(n=60).drop(columns="x")
-    holidays = pd.DataFrame({"holiday": "sale", "ds": pd.to_datetime(["2024-01-20", "2024-02-10", "2024-03-09"]),
-                             "lower_window": 0, "upper_window": 1})
+    holidays = pd.DataFrame(
+        {
+            "holiday": "sale",
+            "ds": pd.to_datetime(["2024-01-20", "2024-02-10", "2024-03-09"]),
+            "lower_window": 0,
+            "upper_window": 1,
+        }
+    )
     model = uniml.make("prophet.forecaster", holidays=holidays, uncertainty_samples=20, **FAST)
     model.fit(df, time="ds", target="y")
     loaded = uniml.load(model.save(tmp_path / "m"))
     pd.testing.assert_frame_equal(loaded.holidays, holidays, check_dtype=False)
-    pd.testing.assert_frame_equal(loaded.predict(horizon=14), model.predict(horizon=14), check_exact=True)
+    pd.testing.assert_frame_equal(
+        loaded.predict(horizon=14), model.predict(horizon=14), check_exact=True
+    )
     assert "holidays" in loaded.explain(horizon=14).contributions.columns
 
 
@@ -221,7 +255,9 @@ def test_prophet_update_equals_a_warm_started_raw_refit_and_a_fresh_fit():
 
     df = _series(n=90)
     kw = {**FAST, "uncertainty_samples": 0}
-    model = uniml.make("prophet.forecaster", **kw).fit(df.iloc[:70], time="ds", target="y", exog=["x"])
+    model = uniml.make("prophet.forecaster", **kw).fit(
+        df.iloc[:70], time="ds", target="y", exog=["x"]
+    )
     model.update(df.iloc[70:80])
     future = df.iloc[80:].drop(columns="y")
     got = model.predict(future)["forecast"].to_numpy()
@@ -234,7 +270,9 @@ def test_prophet_update_equals_a_warm_started_raw_refit_and_a_fresh_fit():
     refit.fit(df.iloc[:80], init=warm_start_params(first))
     np.testing.assert_allclose(got, refit.predict(future)["yhat"], rtol=0, atol=1e-9)
     # and a warm start lands where a fresh fit on the same history does (same optimum, other start)
-    fresh = uniml.make("prophet.forecaster", **kw).fit(df.iloc[:80], time="ds", target="y", exog=["x"])
+    fresh = uniml.make("prophet.forecaster", **kw).fit(
+        df.iloc[:80], time="ds", target="y", exog=["x"]
+    )
     np.testing.assert_allclose(got, fresh.predict(future)["forecast"], rtol=1e-3)
     assert len(model.models_[None].history) == 80
     assert model.predict(horizon=None, X=future)["ds"].iloc[0] == df["ds"].iloc[80]
@@ -249,12 +287,15 @@ def test_update_of_many_series_in_parallel_and_its_errors():
     model.update(later)
     fresh = uniml.make("statsmodels.ets", trend="add").fit(df, **roles)
     # ETS cannot extend a fit: update refits on the full history, exactly like a fresh fit
-    pd.testing.assert_frame_equal(model.predict(horizon=4), fresh.predict(horizon=4), check_exact=True)
+    pd.testing.assert_frame_equal(
+        model.predict(horizon=4), fresh.predict(horizon=4), check_exact=True
+    )
     assert any(not np.array_equal(before[k], model.models_[k].params) for k in before)
     with pytest.raises(DataContractError, match="series 's0'.*continue the series right after"):
         model.update(later[later["store"] == "s0"])  # already seen: not after the last time
     gap = df[(df["store"] == "s1") & (df["date"] > df["date"].max() - pd.Timedelta("2D"))].assign(
-        date=lambda d: d["date"] + pd.Timedelta("5D"))
+        date=lambda d: d["date"] + pd.Timedelta("5D")
+    )
     with pytest.raises(DataContractError, match="series 's1'.*expected"):
         model.update(gap)
 
@@ -280,7 +321,9 @@ def test_prophet_leaks_no_warnings_to_the_user(tmp_path):
     with warnings.catch_warnings(record=True) as raw_caught:
         warnings.simplefilter("always")
         _raw_prophet(df.iloc[:100], **kw).predict(future)
-    assert any(issubclass(w.category, DeprecationWarning) and "prophet" in w.filename for w in raw_caught)
+    assert any(
+        issubclass(w.category, DeprecationWarning) and "prophet" in w.filename for w in raw_caught
+    )
 
 
 def test_prophet_warning_filters_are_scoped_to_prophet():
@@ -301,8 +344,9 @@ def _saturating(n=100, seed=1):
     t = np.arange(n)
     cap = np.where(t < 60, 50.0, 55.0)  # capacity changes mid-way: it really is read per row
     y = 5 + (cap - 5) / (1 + np.exp(-(t - 40) / 8)) + rng.normal(0, 0.5, n)
-    return pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=n), "y": y, "capacity": cap,
-                         "minimum": 2.0})
+    return pd.DataFrame(
+        {"ds": pd.date_range("2024-01-01", periods=n), "y": y, "capacity": cap, "minimum": 2.0}
+    )
 
 
 def test_prophet_logistic_growth_matches_raw_prophet():
@@ -311,7 +355,9 @@ def test_prophet_logistic_growth_matches_raw_prophet():
     kw = {**FAST, "growth": "logistic", "uncertainty_samples": 100}
     raw = prophet.Prophet(**kw).fit(train.rename(columns={"capacity": "cap", "minimum": "floor"}))
     np.random.seed(0)  # noqa: NPY002 - Prophet samples from the legacy global state
-    expected = raw.predict(test.rename(columns={"capacity": "cap", "minimum": "floor"})[["ds", "cap", "floor"]])
+    expected = raw.predict(
+        test.rename(columns={"capacity": "cap", "minimum": "floor"})[["ds", "cap", "floor"]]
+    )
     model = uniml.make("prophet.forecaster", cap_column="capacity", floor_column="minimum", **kw)
     model.fit(train, time="ds", target="y")
     got = model.predict(test.drop(columns="y"))
@@ -322,7 +368,9 @@ def test_prophet_logistic_growth_matches_raw_prophet():
     exp = model.explain(test.drop(columns="y"))
     assert exp.additivity_error() < 1e-9
     trend = exp.contributions["trend"].to_numpy()
-    assert (trend <= test["capacity"].to_numpy()).all() and (trend >= test["minimum"].to_numpy()).all()
+    assert (trend <= test["capacity"].to_numpy()).all() and (
+        trend >= test["minimum"].to_numpy()
+    ).all()
     # update keeps cap and floor in the refit history
     model.update(test.iloc[:10])
     assert model.models_[None].history["cap"].tolist() == df["capacity"].iloc[:90].tolist()
@@ -331,23 +379,42 @@ def test_prophet_logistic_growth_matches_raw_prophet():
 def test_prophet_logistic_growth_errors_name_the_cap_and_floor_columns():
     df = _saturating()
     train, test = df.iloc[:80], df.iloc[80:]
-    with pytest.raises(DataContractError, match="growth='logistic' needs the capacity: pass cap_column="):
-        uniml.make("prophet.forecaster", growth="logistic", **FAST).fit(train, time="ds", target="y")
+    with pytest.raises(
+        DataContractError, match="growth='logistic' needs the capacity: pass cap_column="
+    ):
+        uniml.make("prophet.forecaster", growth="logistic", **FAST).fit(
+            train, time="ds", target="y"
+        )
     with pytest.raises(DataContractError, match="only apply to growth='logistic'"):
-        uniml.make("prophet.forecaster", cap_column="capacity", **FAST).fit(train, time="ds", target="y")
+        uniml.make("prophet.forecaster", cap_column="capacity", **FAST).fit(
+            train, time="ds", target="y"
+        )
     with pytest.raises(SchemaError, match="training data lacks logistic-growth cap column 'cap'"):
-        uniml.make("prophet.forecaster", growth="logistic", cap_column="cap", **FAST).fit(train, time="ds", target="y")
+        uniml.make("prophet.forecaster", growth="logistic", cap_column="cap", **FAST).fit(
+            train, time="ds", target="y"
+        )
     with pytest.raises(DataContractError, match="'capacity' has 1 missing value"):
         uniml.make("prophet.forecaster", growth="logistic", cap_column="capacity", **FAST).fit(
-            train.assign(capacity=train["capacity"].where(train.index != 3)), time="ds", target="y")
-    model = uniml.make("prophet.forecaster", growth="logistic", cap_column="capacity", floor_column="minimum",
-                       uncertainty_samples=0, **FAST).fit(train, time="ds", target="y")
-    with pytest.raises(SchemaError, match="future frame lacks logistic-growth cap column 'capacity'") as err:
+            train.assign(capacity=train["capacity"].where(train.index != 3)), time="ds", target="y"
+        )
+    model = uniml.make(
+        "prophet.forecaster",
+        growth="logistic",
+        cap_column="capacity",
+        floor_column="minimum",
+        uncertainty_samples=0,
+        **FAST,
+    ).fit(train, time="ds", target="y")
+    with pytest.raises(
+        SchemaError, match="future frame lacks logistic-growth cap column 'capacity'"
+    ) as err:
         model.predict(test[["ds", "minimum"]])
     assert err.value.column == "capacity"
     with pytest.raises(SchemaError, match="lacks logistic-growth floor column 'minimum'"):
         model.predict(test[["ds", "capacity"]])
-    with pytest.raises(DataContractError, match=r"column\(s\) \['capacity', 'minimum'\].*instead of horizon="):
+    with pytest.raises(
+        DataContractError, match=r"column\(s\) \['capacity', 'minimum'\].*instead of horizon="
+    ):
         model.predict(horizon=5)
     with pytest.raises(DataContractError, match="'capacity' has 2 missing value"):
         model.predict(test.assign(capacity=np.nan).iloc[:2])
@@ -360,17 +427,28 @@ def test_custom_coverage_columns_equal_statsmodels_intervals():
     df = _series(n=60).drop(columns="x")
     model = uniml.make("statsmodels.sarimax", order=(1, 0, 0), coverage=(0.5, 0.99))
     out = model.fit(df, time="ds", target="y").predict(horizon=5)
-    assert out.columns.tolist() == ["ds", "forecast", "lower_50", "upper_50", "lower_99", "upper_99"]
+    assert out.columns.tolist() == [
+        "ds",
+        "forecast",
+        "lower_50",
+        "upper_50",
+        "lower_99",
+        "upper_99",
+    ]
     fc = SARIMAX(df["y"].to_numpy(), order=(1, 0, 0)).fit(disp=False).get_forecast(5)
     np.testing.assert_array_equal(out[["lower_50", "upper_50"]].to_numpy(), fc.conf_int(alpha=0.5))
     np.testing.assert_array_equal(out[["lower_99", "upper_99"]].to_numpy(), fc.conf_int(alpha=0.01))
     with pytest.raises(ValueError, match=r"coverage must be in \(0, 1\)"):
-        uniml.make("statsmodels.sarimax", coverage=(95,)).fit(df, time="ds", target="y").predict(horizon=2)
+        uniml.make("statsmodels.sarimax", coverage=(95,)).fit(df, time="ds", target="y").predict(
+            horizon=2
+        )
 
 
 def test_progress_bar_counts_every_series(capsys):
     df = make_forecast_data(n_series=4, n=20, exog=False)
-    uniml.make("statsmodels.ets", trend="add", progress=True).fit(df, time="date", target="sales", series_id="store")
+    uniml.make("statsmodels.ets", trend="add", progress=True).fit(
+        df, time="date", target="sales", series_id="store"
+    )
     err = capsys.readouterr().err
     assert "statsmodels.ets fitting" in err and "4/4" in err
 
@@ -378,20 +456,38 @@ def test_progress_bar_counts_every_series(capsys):
 def test_prophet_verbose_brings_the_library_logging_back(caplog, monkeypatch):
     import logging
 
-    monkeypatch.setattr(logging.getLogger("cmdstanpy"), "disabled", False)  # whatever ran before in this process
+    monkeypatch.setattr(
+        logging.getLogger("cmdstanpy"), "disabled", False
+    )  # whatever ran before in this process
     df = _series(n=40).drop(columns="x")
     with caplog.at_level("DEBUG"):
-        uniml.make("prophet.forecaster", uncertainty_samples=0, verbose=True, **FAST).fit(df, time="ds", target="y")
+        uniml.make("prophet.forecaster", uncertainty_samples=0, verbose=True, **FAST).fit(
+            df, time="ds", target="y"
+        )
     assert [r for r in caplog.records if r.name.startswith(("cmdstanpy", "prophet"))]
 
 
 def test_every_prophet_constructor_argument_passes_through():
     df = _series(n=60).drop(columns="x")
-    args = {"growth": "flat", "changepoints": None, "n_changepoints": 3, "changepoint_range": 0.7,
-            "yearly_seasonality": False, "weekly_seasonality": 2, "daily_seasonality": False, "holidays": None,
-            "seasonality_mode": "multiplicative", "seasonality_prior_scale": 3.0, "holidays_prior_scale": 4.0,
-            "changepoint_prior_scale": 0.2, "mcmc_samples": 0, "interval_width": 0.9, "uncertainty_samples": 10,
-            "scaling": "minmax", "holidays_mode": "additive"}
+    args = {
+        "growth": "flat",
+        "changepoints": None,
+        "n_changepoints": 3,
+        "changepoint_range": 0.7,
+        "yearly_seasonality": False,
+        "weekly_seasonality": 2,
+        "daily_seasonality": False,
+        "holidays": None,
+        "seasonality_mode": "multiplicative",
+        "seasonality_prior_scale": 3.0,
+        "holidays_prior_scale": 4.0,
+        "changepoint_prior_scale": 0.2,
+        "mcmc_samples": 0,
+        "interval_width": 0.9,
+        "uncertainty_samples": 10,
+        "scaling": "minmax",
+        "holidays_mode": "additive",
+    }
     model = uniml.make("prophet.forecaster", **args).fit(df, time="ds", target="y")
     fitted = model.models_[None]
     for name, value in args.items():

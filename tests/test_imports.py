@@ -4,25 +4,39 @@ import json
 import subprocess
 import sys
 
-HEAVY = ["xgboost", "lightgbm", "prophet", "statsmodels", "dowhy", "econml", "lightfm", "shap", "mlflow"]
+HEAVY = [
+    "xgboost",
+    "lightgbm",
+    "prophet",
+    "statsmodels",
+    "dowhy",
+    "econml",
+    "lightfm",
+    "shap",
+    "mlflow",
+]
 
 
 def _fresh(code: str) -> str:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def test_import_uniml_loads_no_wrapped_library():
     out = _fresh(
-        "import sys, json, uniml\n"
-        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+        f"import sys, json, uniml\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
     )
     assert json.loads(out) == []
 
 
 def test_import_uniml_does_not_import_pandas_or_sklearn():
     # pandas (~0.5 s) and scikit-learn (~1.8 s) load on first real use, not at import
-    out = _fresh("import sys, uniml; print(json.dumps([m for m in ('pandas', 'sklearn') if m in sys.modules]))"
-                 .replace("import sys,", "import sys, json,"))
+    out = _fresh(
+        "import sys, uniml; print(json.dumps([m for m in ('pandas', 'sklearn') if m in sys.modules]))".replace(
+            "import sys,", "import sys, json,"
+        )
+    )
     assert json.loads(out) == []
 
 

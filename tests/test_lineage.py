@@ -49,9 +49,15 @@ def _same(a, b) -> bool:
 def store(tmp_path_factory):
     root = tmp_path_factory.mktemp("lineage-store")
     uri = f"sqlite:///{root / 'mlruns.db'}"
-    handle = lineage.enable(tracking_uri=uri, experiment="tests", spool=root / "spool",
-                            artifact_location=str(root / "artifacts"), explain_rows=20,
-                            intended_use="unit tests", limitations="synthetic data only")
+    handle = lineage.enable(
+        tracking_uri=uri,
+        experiment="tests",
+        spool=root / "spool",
+        artifact_location=str(root / "artifacts"),
+        explain_rows=20,
+        intended_use="unit tests",
+        limitations="synthetic data only",
+    )
     yield {"uri": uri, "root": root, "client": MlflowClient(uri), "handle": handle}
     handle.close()
 
@@ -70,8 +76,13 @@ def _fit_case(name: str, params: dict):
     if task == "forecasting":
         df = make_forecast_data(exog=cls.supports_exog)
         train = df[df["date"] < "2023-02-26"]
-        model.fit(train, time="date", target="sales", series_id="store",
-                  exog=["promo"] if cls.supports_exog else None)
+        model.fit(
+            train,
+            time="date",
+            target="sales",
+            series_id="store",
+            exog=["promo"] if cls.supports_exog else None,
+        )
         if cls.supports_exog:
             future = df[df["date"] >= "2023-02-26"].drop(columns="sales")
             return model, train, None, future, future
@@ -127,8 +138,11 @@ def test_every_adapter_fit_is_tracked_and_served_as_pyfunc(store, name, params):
     assert profile["fingerprint"] == expected
     assert profile["num_rows"] == len(X)
     # model card: JSON and Markdown, tied to this run
-    local = Path(mlflow.artifacts.download_artifacts(run_id=ref.run_id, artifact_path="model_card.json",
-                                                     tracking_uri=store["uri"]))
+    local = Path(
+        mlflow.artifacts.download_artifacts(
+            run_id=ref.run_id, artifact_path="model_card.json", tracking_uri=store["uri"]
+        )
+    )
     card = json.loads(local.read_text())
     assert card["lineage"]["run_id"] == ref.run_id
     assert card["training_data"]["fingerprint"] == expected
@@ -144,8 +158,11 @@ def test_every_adapter_fit_is_tracked_and_served_as_pyfunc(store, name, params):
         mlflow.set_tracking_uri(None)
     direct = predict_frame(model, raw_new)
     assert _same(direct, served), (direct, served)
-    model_dir = Path(mlflow.artifacts.download_artifacts(run_id=ref.run_id, artifact_path="model",
-                                                         tracking_uri=store["uri"]))
+    model_dir = Path(
+        mlflow.artifacts.download_artifacts(
+            run_id=ref.run_id, artifact_path="model", tracking_uri=store["uri"]
+        )
+    )
     mlmodel = (model_dir / "MLmodel").read_text()
     assert "signature:" in mlmodel and "uniml_adapter: " + name in mlmodel
     requirements = (model_dir / "requirements.txt").read_text().split()
@@ -178,8 +195,12 @@ def test_in_sample_metrics_match_scikit_learn(store):
     m = store["client"].get_run(lineage.last_run().run_id).data.metrics
     proba = clf.predict_proba(Xc)
     assert m["train_accuracy"] == pytest.approx(float((clf.predict(Xc) == yc).mean()))
-    assert m["train_log_loss"] == pytest.approx(log_loss(yc, proba.to_numpy(), labels=list(proba.columns)))
-    assert m["train_roc_auc"] == pytest.approx(roc_auc_score(yc == proba.columns[1], proba.iloc[:, 1]))
+    assert m["train_log_loss"] == pytest.approx(
+        log_loss(yc, proba.to_numpy(), labels=list(proba.columns))
+    )
+    assert m["train_roc_auc"] == pytest.approx(
+        roc_auc_score(yc == proba.columns[1], proba.iloc[:, 1])
+    )
 
 
 def test_git_commit_user_and_host_tags(store):
@@ -248,7 +269,9 @@ def test_long_and_odd_params_are_truncated_not_fatal(store):
     value = store["client"].get_run(ref.run_id).data.params["note"]
     assert len(value) <= 6000 and value.endswith("9000 characters in all]")
     step = "s" * 300  # nested keys longer than MLflow's 250 characters
-    uniml.make("sklearn.estimator", estimator=Pipeline([(step, StandardScaler()), ("ridge", Ridge())])).fit(X, y)
+    uniml.make(
+        "sklearn.estimator", estimator=Pipeline([(step, StandardScaler()), ("ridge", Ridge())])
+    ).fit(X, y)
     ref = lineage.last_run()
     assert not ref.spooled, ref.error
     keys = store["client"].get_run(ref.run_id).data.params
@@ -269,10 +292,15 @@ class _StandInReport:
         self.protocol = {"kind": "kfold", "n_splits": 3, "seed": 0}
         self.leaderboard = pd.DataFrame(
             {"rmse_mean": [1.5, 2.5], "rmse_std": [0.1, 0.2], "role": ["candidate", "baseline"]},
-            index=pd.Index(["lgbm", "mean"], name="model"))
-        self.fold_scores = pd.DataFrame({"model": ["lgbm", "mean"], "fold": [0, 0], "metric": "rmse",
-                                         "value": [1.5, 2.5]})
-        self.gates = [_Gate("beats_baseline", True, "1.5 < 2.5"), _Gate("max_rmse", False, "1.5 > 1.0")]
+            index=pd.Index(["lgbm", "mean"], name="model"),
+        )
+        self.fold_scores = pd.DataFrame(
+            {"model": ["lgbm", "mean"], "fold": [0, 0], "metric": "rmse", "value": [1.5, 2.5]}
+        )
+        self.gates = [
+            _Gate("beats_baseline", True, "1.5 < 2.5"),
+            _Gate("max_rmse", False, "1.5 > 1.0"),
+        ]
         self.passed = False
         self.params = {"lgbm": {"n_estimators": 10, "inner": {"depth": 3}}, "mean": {}}
 
@@ -298,8 +326,9 @@ def test_evaluate_event_logs_parent_and_child_runs(store):
     assert parent.data.params["protocol.n_splits"] == "3"
     files = {a.path for a in client.list_artifacts(parent.info.run_id)}
     assert {"report.json", "report.html", "gates.json", "spec.json"} <= files
-    children = client.search_runs([exp.experiment_id],
-                                  f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'")
+    children = client.search_runs(
+        [exp.experiment_id], f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'"
+    )
     by_name = {r.info.run_name: r for r in children}
     assert set(by_name) == {"lgbm", "mean"}
     assert by_name["lgbm"].data.metrics == {"rmse_mean": 1.5, "rmse_std": 0.1}
@@ -323,14 +352,20 @@ def test_register_and_promote_then_load_by_alias_and_version(store):
     X, y = make_tabular_data("regression", n=80, seed=6)
     with lineage.enable(Recorder()):
         m1 = uniml.make("lightgbm.regressor", n_estimators=4, verbose=-1).fit(X, y)
-        v1 = lineage.register_model(lineage.last_run().model_uri, "tests-model", alias="champion",
-                                    tracking_uri=store["uri"])
+        v1 = lineage.register_model(
+            lineage.last_run().model_uri, "tests-model", alias="champion", tracking_uri=store["uri"]
+        )
         m2 = uniml.make("lightgbm.regressor", n_estimators=9, verbose=-1).fit(X, y)
-        v2 = lineage.register_model(lineage.last_run().model_uri, "tests-model", alias="champion",
-                                    tracking_uri=store["uri"])
+        v2 = lineage.register_model(
+            lineage.last_run().model_uri, "tests-model", alias="champion", tracking_uri=store["uri"]
+        )
     assert (v1["version"], v2["version"], v2["previous_version"]) == ("1", "2", "1")
-    assert seen == [("register", "tests-model", "1"), ("promote", "tests-model", "1", "champion", None),
-                    ("register", "tests-model", "2"), ("promote", "tests-model", "2", "champion", "1")]
+    assert seen == [
+        ("register", "tests-model", "1"),
+        ("promote", "tests-model", "1", "champion", None),
+        ("register", "tests-model", "2"),
+        ("promote", "tests-model", "2", "champion", "1"),
+    ]
     champion = lineage.load_adapter("models:/tests-model@champion", tracking_uri=store["uri"])
     first = lineage.load_adapter("models:/tests-model/1", tracking_uri=store["uri"])
     assert champion.predict(X).equals(m2.predict(X))
@@ -352,22 +387,53 @@ def test_mlflow_models_predict_cli_tabular_and_forecasting(store, tmp_path):
     reg = uniml.make("lightgbm.regressor", n_estimators=6, verbose=-1).fit(X, y)
     reg_uri = lineage.last_run().model_uri
     df = make_forecast_data(exog=False)
-    ets = uniml.make("statsmodels.ets", trend="add").fit(df, time="date", target="sales", series_id="store")
+    ets = uniml.make("statsmodels.ets", trend="add").fit(
+        df, time="date", target="sales", series_id="store"
+    )
     ets_uri = lineage.last_run().model_uri
     X.head(5).to_csv(tmp_path / "input.csv", index=False)
-    (tmp_path / "horizon.json").write_text(json.dumps({"dataframe_split": {"columns": ["horizon"],
-                                                                           "data": [[4]]}}))
+    (tmp_path / "horizon.json").write_text(
+        json.dumps({"dataframe_split": {"columns": ["horizon"], "data": [[4]]}})
+    )
     env = {**os.environ, "MLFLOW_TRACKING_URI": store["uri"]}
     exe = str(Path(sys.executable).with_name("mlflow"))
-    for uri, inp, kind, out in [(reg_uri, "input.csv", "csv", "reg.json"), (ets_uri, "horizon.json", "json", "ets.json")]:
-        subprocess.run([exe, "models", "predict", "-m", uri, "-i", str(tmp_path / inp), "-t", kind,
-                        "-o", str(tmp_path / out), "--env-manager", "local"],
-                       env=env, check=True, capture_output=True, cwd=tmp_path, timeout=300)
-    got = pd.DataFrame(json.loads((tmp_path / "reg.json").read_text())["predictions"])  # a named Series
-    np.testing.assert_allclose(got["target"].to_numpy(), reg.predict(X.head(5)).to_numpy(), rtol=0, atol=1e-12)
+    for uri, inp, kind, out in [
+        (reg_uri, "input.csv", "csv", "reg.json"),
+        (ets_uri, "horizon.json", "json", "ets.json"),
+    ]:
+        subprocess.run(
+            [
+                exe,
+                "models",
+                "predict",
+                "-m",
+                uri,
+                "-i",
+                str(tmp_path / inp),
+                "-t",
+                kind,
+                "-o",
+                str(tmp_path / out),
+                "--env-manager",
+                "local",
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            cwd=tmp_path,
+            timeout=300,
+        )
+    got = pd.DataFrame(
+        json.loads((tmp_path / "reg.json").read_text())["predictions"]
+    )  # a named Series
+    np.testing.assert_allclose(
+        got["target"].to_numpy(), reg.predict(X.head(5)).to_numpy(), rtol=0, atol=1e-12
+    )
     forecast = pd.DataFrame(json.loads((tmp_path / "ets.json").read_text())["predictions"])
     expected = ets.predict(horizon=4)
-    np.testing.assert_allclose(forecast["forecast"].to_numpy(), expected["forecast"].to_numpy(), atol=1e-12)
+    np.testing.assert_allclose(
+        forecast["forecast"].to_numpy(), expected["forecast"].to_numpy(), atol=1e-12
+    )
     assert forecast["store"].tolist() == expected["store"].tolist()
 
 
@@ -386,11 +452,15 @@ def test_unreachable_store_spools_and_sync_replays_exactly_once(store, tmp_path)
     X, y = make_tabular_data("regression", n=60, seed=1)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with lineage.enable(tracking_uri=_dead_uri(), experiment="spooled", spool=spool, explain_rows=10) as h:
+        with lineage.enable(
+            tracking_uri=_dead_uri(), experiment="spooled", spool=spool, explain_rows=10
+        ) as h:
             model = uniml.make("xgboost.regressor", n_estimators=5).fit(X, y)  # the fit succeeds
             ref = h.last_run(timeout=120)
     assert ref.spooled and Path(ref.spool_path).parent == spool
-    assert any(issubclass(w.category, uniml.UnimlWarning) and str(spool) in str(w.message) for w in caught)
+    assert any(
+        issubclass(w.category, uniml.UnimlWarning) and str(spool) in str(w.message) for w in caught
+    )
     record = json.loads((Path(ref.spool_path) / "record.json").read_text())
     assert record["runs"][0]["params"]["n_estimators"] == "5"
     assert (Path(ref.spool_path) / "model" / "MLmodel").is_file()
@@ -407,7 +477,9 @@ def test_unreachable_store_spools_and_sync_replays_exactly_once(store, tmp_path)
     assert [r.status for r in lineage.sync(tracking_uri=store["uri"], spool=spool)] == ["replayed"]
     client = store["client"]
     exp = client.get_experiment_by_name("spooled")
-    runs = client.search_runs([exp.experiment_id], f"tags.`uniml.lineage_id` = '{ref.lineage_id}:fit'")
+    runs = client.search_runs(
+        [exp.experiment_id], f"tags.`uniml.lineage_id` = '{ref.lineage_id}:fit'"
+    )
     assert len(runs) == 1
     (run,) = runs
     assert run.data.params["n_estimators"] == "5"
@@ -421,12 +493,16 @@ def test_sync_replaces_a_half_written_run(store, tmp_path):
     X, y = make_tabular_data("regression", n=60, seed=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with lineage.enable(tracking_uri=_dead_uri(), experiment="half", spool=spool, explain_rows=0) as h:
+        with lineage.enable(
+            tracking_uri=_dead_uri(), experiment="half", spool=spool, explain_rows=0
+        ) as h:
             uniml.make("statsmodels.ols").fit(X, y)
             ref = h.last_run(timeout=120)
     client = store["client"]
     exp_id = client.create_experiment("half")
-    partial = client.create_run(exp_id, tags={"uniml.lineage_id": f"{ref.lineage_id}:fit"})  # never finished
+    partial = client.create_run(
+        exp_id, tags={"uniml.lineage_id": f"{ref.lineage_id}:fit"}
+    )  # never finished
     (result,) = lineage.sync(tracking_uri=store["uri"], spool=spool)
     assert result.status == "replayed"
     runs = client.search_runs([exp_id], f"tags.`uniml.lineage_id` = '{ref.lineage_id}:fit'")
@@ -443,18 +519,24 @@ def test_cli_sync_group(store, tmp_path):
     X, y = make_tabular_data("regression", n=60, seed=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with lineage.enable(tracking_uri=_dead_uri(), experiment="cli", spool=spool, explain_rows=0) as h:
+        with lineage.enable(
+            tracking_uri=_dead_uri(), experiment="cli", spool=spool, explain_rows=0
+        ) as h:
             uniml.make("statsmodels.ols").fit(X, y)
             ref = h.last_run(timeout=120)
     out = CliRunner().invoke(group, ["sync", "--tracking-uri", store["uri"], "--spool", str(spool)])
     assert out.exit_code == 0, out.output
     assert f"replayed {ref.lineage_id}" in out.output and "1 replayed, 0 failed" in out.output
-    again = CliRunner().invoke(group, ["sync", "--tracking-uri", store["uri"], "--spool", str(spool)])
+    again = CliRunner().invoke(
+        group, ["sync", "--tracking-uri", store["uri"], "--spool", str(spool)]
+    )
     assert again.output.strip() == "nothing to replay: the spool is empty"
     failing = tmp_path / "failing"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with lineage.enable(tracking_uri=_dead_uri(), experiment="cli", spool=failing, explain_rows=0):
+        with lineage.enable(
+            tracking_uri=_dead_uri(), experiment="cli", spool=failing, explain_rows=0
+        ):
             uniml.make("statsmodels.ols").fit(X, y)
             lineage.flush()
     bad = CliRunner().invoke(group, ["sync", "--spool", str(failing)])  # its own (dead) URI
@@ -462,7 +544,7 @@ def test_cli_sync_group(store, tmp_path):
 
 
 # ----------------------------------------------------------------- hooks and plugins
-SINK_MODULE = '''
+SINK_MODULE = """
 from uniml.lineage import hookimpl
 
 EVENTS = []
@@ -483,7 +565,7 @@ class RecorderSink:
     @hookimpl
     def uniml_explain(self, explanation):
         EVENTS.append(("explain", explanation.kind))
-'''
+"""
 
 
 def test_entry_point_sink_receives_events(tmp_path, monkeypatch):
@@ -491,7 +573,9 @@ def test_entry_point_sink_receives_events(tmp_path, monkeypatch):
     dist = tmp_path / "recorder_sink-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: recorder-sink\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[uniml.lineage]\nrecorder = recorder_sink:RecorderSink\n")
+    (dist / "entry_points.txt").write_text(
+        "[uniml.lineage]\nrecorder = recorder_sink:RecorderSink\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     X, y = make_tabular_data("regression", n=50)
     with lineage.enable("recorder", label="from-options") as handle:
@@ -501,8 +585,11 @@ def test_entry_point_sink_receives_events(tmp_path, monkeypatch):
     import recorder_sink
 
     assert type(handle.sink).__name__ == "RecorderSink"
-    assert recorder_sink.EVENTS == [("fit_end", "statsmodels.ols", True, "from-options"),
-                                    ("predict", "statsmodels.ols", 4, 4), ("explain", "linear")]
+    assert recorder_sink.EVENTS == [
+        ("fit_end", "statsmodels.ols", True, "from-options"),
+        ("predict", "statsmodels.ols", 4, 4),
+        ("explain", "linear"),
+    ]
     assert handle.sink not in lineage.enabled_sinks()
     model.predict(X.head(2))  # disabled: no more events
     assert len(recorder_sink.EVENTS) == 3
@@ -554,7 +641,9 @@ def test_flush_timeout_is_typed():
 def test_env_switch_keeps_import_uniml_light():
     env = {**os.environ, "UNIML_LINEAGE": "mlflow"}
     code = "import sys, uniml; print(sorted(m for m in ('mlflow', 'pandas', 'sklearn', 'pluggy') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "[]"
 
 
@@ -570,11 +659,20 @@ def test_env_switch_enables_lineage_without_importing_mlflow_at_import(tmp_path)
     """)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     env.update(UNIML_LINEAGE="mlflow", MLFLOW_EXPERIMENT_NAME="from-env")
-    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True,
-                         check=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["at_import"] is False and result["spooled"] is False
-    assert (tmp_path / "mlruns.db").is_file()  # the embedded default store, in the working directory
+    assert (
+        tmp_path / "mlruns.db"
+    ).is_file()  # the embedded default store, in the working directory
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlruns.db'}")
     run = client.get_run(result["run_id"])
     assert client.get_experiment(run.info.experiment_id).name == "from-env"
@@ -588,20 +686,37 @@ def test_real_harness_evaluation_is_logged_with_a_registered_champion(store):
     client = store["client"]
     X, y = make_tabular_data("regression", n=150, seed=11)
     uniml.make("lightgbm.regressor", n_estimators=5, verbose=-1).fit(X, y)
-    champion = lineage.register_model(lineage.last_run().model_uri, "harness-champion", alias="champion",
-                                      tracking_uri=store["uri"])
-    before = {r.info.run_id for r in client.search_runs(
-        [client.get_experiment_by_name("tests").experiment_id], max_results=1000)}
+    champion = lineage.register_model(
+        lineage.last_run().model_uri,
+        "harness-champion",
+        alias="champion",
+        tracking_uri=store["uri"],
+    )
+    before = {
+        r.info.run_id
+        for r in client.search_runs(
+            [client.get_experiment_by_name("tests").experiment_id], max_results=1000
+        )
+    }
     mlflow.set_tracking_uri(store["uri"])  # the harness resolves models:/ URIs through MLflow
     try:
-        report = evaluate({"lgbm": uniml.make("lightgbm.regressor", n_estimators=10, verbose=-1)}, (X, y),
-                          champion=f"models:/{champion['name']}@champion", n_jobs=1, n_boot=200)
+        report = evaluate(
+            {"lgbm": uniml.make("lightgbm.regressor", n_estimators=10, verbose=-1)},
+            (X, y),
+            champion=f"models:/{champion['name']}@champion",
+            n_jobs=1,
+            n_boot=200,
+        )
     finally:
         mlflow.set_tracking_uri(None)
     assert isinstance(report, EvalReport)
     lineage.flush()
     exp = client.get_experiment_by_name("tests")
-    new = [r for r in client.search_runs([exp.experiment_id], max_results=1000) if r.info.run_id not in before]
+    new = [
+        r
+        for r in client.search_runs([exp.experiment_id], max_results=1000)
+        if r.info.run_id not in before
+    ]
     parents = [r for r in new if r.data.tags.get("uniml.kind") == "evaluate"]
     assert len(parents) == 1, [r.data.tags.get("uniml.kind") for r in new]
     (parent,) = parents
@@ -629,12 +744,21 @@ def test_interpreter_exit_flushes_or_spools(tmp_path, exit_timeout):
             uniml.make("lightgbm.regressor", n_estimators=n, verbose=-1).fit(X, X[:, 0])
     """)  # no flush(): the exit hook must do it
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    env.update(UNIML_LINEAGE_EXIT_TIMEOUT=exit_timeout, MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'exit.db'}")
+    env.update(
+        UNIML_LINEAGE_EXIT_TIMEOUT=exit_timeout,
+        MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'exit.db'}",
+    )
     # the store exists already (a process killed while MLflow creates a SQLite store's tables
     # leaves it half-migrated, which is MLflow's business, not lineage's)
     MlflowClient(f"sqlite:///{tmp_path / 'exit.db'}").search_experiments()
-    subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, check=True, timeout=300,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=tmp_path,
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
     logged = []
     if (tmp_path / "exit.db").exists():
         client = MlflowClient(f"sqlite:///{tmp_path / 'exit.db'}")
@@ -643,8 +767,10 @@ def test_interpreter_exit_flushes_or_spools(tmp_path, exit_timeout):
         assert all(r.info.status == "FINISHED" for r in runs)
         logged = [r.data.params["n_estimators"] for r in runs]
     spool = tmp_path / ".uniml-spool"
-    spooled = [json.loads((d / "record.json").read_text())["runs"][0]["params"]["n_estimators"]
-               for d in (spool.iterdir() if spool.exists() else [])]
+    spooled = [
+        json.loads((d / "record.json").read_text())["runs"][0]["params"]["n_estimators"]
+        for d in (spool.iterdir() if spool.exists() else [])
+    ]
     assert sorted(logged + spooled) == ["3", "4", "5"]
     if exit_timeout == "120":
         assert spooled == []
@@ -666,5 +792,7 @@ def test_an_unsavable_model_is_still_tracked_without_its_model(store):
     run = store["client"].get_run(ref.run_id)
     assert "no disk for you" in run.data.tags["uniml.model_error"]
     assert run.data.params["n_estimators"] == "4"
-    assert run.data.metrics["train_rmse"] == pytest.approx(float(np.sqrt(np.mean((y - model.predict(X)) ** 2))))
+    assert run.data.metrics["train_rmse"] == pytest.approx(
+        float(np.sqrt(np.mean((y - model.predict(X)) ** 2)))
+    )
     assert "model_card.json" in {a.path for a in store["client"].list_artifacts(ref.run_id)}

@@ -25,7 +25,9 @@ def frames(draw):
             values = draw(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=n, max_size=n))
             columns[f"c{i}"] = np.array(values, dtype=float)
         elif kind == "int":
-            columns[f"c{i}"] = np.array(draw(st.lists(st.integers(-1000, 1000), min_size=n, max_size=n)))
+            columns[f"c{i}"] = np.array(
+                draw(st.lists(st.integers(-1000, 1000), min_size=n, max_size=n))
+            )
         elif kind == "str":
             columns[f"c{i}"] = draw(st.lists(st.text(max_size=5), min_size=n, max_size=n))
         elif kind == "cat":
@@ -65,8 +67,14 @@ def _changed(frame: pd.DataFrame, row: int, col: int) -> pd.DataFrame:
 @given(frames())
 def test_fingerprint_is_stable_for_identical_data(frame):
     assert fingerprint(frame) == fingerprint(frame.copy(deep=True))
-    rebuilt = pd.DataFrame({c: frame[c].to_numpy() if not isinstance(frame[c].dtype, pd.CategoricalDtype)
-                            else frame[c] for c in frame.columns})
+    rebuilt = pd.DataFrame(
+        {
+            c: frame[c].to_numpy()
+            if not isinstance(frame[c].dtype, pd.CategoricalDtype)
+            else frame[c]
+            for c in frame.columns
+        }
+    )
     assert fingerprint(frame) == fingerprint(rebuilt.astype(frame.dtypes.to_dict()))
 
 
@@ -107,18 +115,31 @@ def test_fingerprint_matches_its_definition():
     import json
 
     frame = pd.DataFrame({"a": [1.0, 2.5, -3.0], "b": [4, 5, 6]})
-    columns = [hashlib.sha256(np.ascontiguousarray(frame[c].to_numpy()).tobytes()).digest() for c in frame]
-    header = json.dumps({"columns": [["a", "float64"], ["b", "int64"]], "rows": 3}, separators=(",", ":"))
+    columns = [
+        hashlib.sha256(np.ascontiguousarray(frame[c].to_numpy()).tobytes()).digest() for c in frame
+    ]
+    header = json.dumps(
+        {"columns": [["a", "float64"], ["b", "int64"]], "rows": 3}, separators=(",", ":")
+    )
     expected = hashlib.sha256(header.encode() + b"".join(columns)).hexdigest()
     assert fingerprint(frame) == expected
 
 
 keys = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_0123456789", min_size=1, max_size=6)
-leaves = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8),
-                   st.lists(st.integers(), max_size=3), st.just({}))
-nested = st.recursive(st.dictionaries(keys, leaves, max_size=4),
-                      lambda children: st.dictionaries(keys, st.one_of(leaves, children), max_size=4),
-                      max_leaves=12)
+leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=8),
+    st.lists(st.integers(), max_size=3),
+    st.just({}),
+)
+nested = st.recursive(
+    st.dictionaries(keys, leaves, max_size=4),
+    lambda children: st.dictionaries(keys, st.one_of(leaves, children), max_size=4),
+    max_leaves=12,
+)
 
 
 @SETTINGS

@@ -30,8 +30,9 @@ def _fit(n_estimators: int, seed: int):
 def test_server_outage_spools_and_sync_replays_exactly_once(mlflow_server, tmp_path):  # noqa: F811
     spool = tmp_path / "spool"
     client = MlflowClient(mlflow_server.uri)
-    with lineage.enable(tracking_uri=mlflow_server.uri, experiment="outage", spool=spool,
-                        explain_rows=10) as handle:
+    with lineage.enable(
+        tracking_uri=mlflow_server.uri, experiment="outage", spool=spool, explain_rows=10
+    ) as handle:
         # 1. server up: logged over HTTP, artifacts proxied by the server
         live_model, live_X = _fit(3, seed=0)
         live = handle.last_run(timeout=120)
@@ -56,15 +57,28 @@ def test_server_outage_spools_and_sync_replays_exactly_once(mlflow_server, tmp_p
                 ref = handle.last_run(timeout=60)  # nor does flush for minutes of HTTP retries
                 down.append((model, X, ref))
         assert all(ref.spooled for _, _, ref in down)
-        assert sum(str(spool) in str(w.message) for w in caught if issubclass(w.category, uniml.UnimlWarning)) == 3
-        assert sorted(p.name for p in spool.iterdir()) == sorted(ref.lineage_id for _, _, ref in down)
+        assert (
+            sum(
+                str(spool) in str(w.message)
+                for w in caught
+                if issubclass(w.category, uniml.UnimlWarning)
+            )
+            == 3
+        )
+        assert sorted(p.name for p in spool.iterdir()) == sorted(
+            ref.lineage_id for _, _, ref in down
+        )
 
     # 3. server back on the same port and store: sync twice, every run exactly once
     mlflow_server.start()
     # the real console script (the `uniml` CLI mounts uniml.lineage._cli), then the group in-process
     uniml_cli = str(Path(sys.executable).with_name("uniml"))
-    first = subprocess.run([uniml_cli, "lineage", "sync", "--spool", str(spool)], capture_output=True,
-                           text=True, timeout=300)
+    first = subprocess.run(
+        [uniml_cli, "lineage", "sync", "--spool", str(spool)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert first.returncode == 0, first.stdout + first.stderr
     assert "3 replayed, 0 failed" in first.stdout
     second = CliRunner().invoke(lineage_cli, ["sync", "--spool", str(spool)])
@@ -82,10 +96,19 @@ def test_server_outage_spools_and_sync_replays_exactly_once(mlflow_server, tmp_p
         assert len(run.inputs.dataset_inputs) == 1
         files = {a.path for a in client.list_artifacts(run.info.run_id)}
         assert {"model", "model_card.json", "model_card.md"} <= files
-        card = json.loads(Path(mlflow.artifacts.download_artifacts(
-            run_id=run.info.run_id, artifact_path="model_card.json", tracking_uri=mlflow_server.uri)).read_text())
+        card = json.loads(
+            Path(
+                mlflow.artifacts.download_artifacts(
+                    run_id=run.info.run_id,
+                    artifact_path="model_card.json",
+                    tracking_uri=mlflow_server.uri,
+                )
+            ).read_text()
+        )
         assert card["lineage"]["run_id"] == run.info.run_id
-        replayed = lineage.load_adapter(f"runs:/{run.info.run_id}/model", tracking_uri=mlflow_server.uri)
+        replayed = lineage.load_adapter(
+            f"runs:/{run.info.run_id}/model", tracking_uri=mlflow_server.uri
+        )
         assert replayed.predict(X).equals(model.predict(X))
 
 
@@ -93,7 +116,9 @@ def test_eval_runs_over_http(mlflow_server, tmp_path):  # noqa: F811
     from test_lineage import _StandInReport
     from uniml.core import events
 
-    with lineage.enable(tracking_uri=mlflow_server.uri, experiment="eval-http", spool=tmp_path / "s"):
+    with lineage.enable(
+        tracking_uri=mlflow_server.uri, experiment="eval-http", spool=tmp_path / "s"
+    ):
         events.emit("evaluate", report=_StandInReport(), spec=None)
         lineage.flush(timeout=120)
     client = MlflowClient(mlflow_server.uri)

@@ -23,10 +23,14 @@ floats = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
 @given(st.lists(st.tuples(floats, floats), min_size=2, max_size=50))
 def test_regression_metrics_match_sklearn(pairs):
     t, p = np.array(pairs).T
-    assert regression.rmse(t, p) == pytest.approx(np.sqrt(skm.mean_squared_error(t, p)), rel=1e-9, abs=1e-9)
+    assert regression.rmse(t, p) == pytest.approx(
+        np.sqrt(skm.mean_squared_error(t, p)), rel=1e-9, abs=1e-9
+    )
     assert regression.mae(t, p) == pytest.approx(skm.mean_absolute_error(t, p), rel=1e-9, abs=1e-9)
     assert regression.r2(t, p) == pytest.approx(skm.r2_score(t, p), rel=1e-7, abs=1e-7)
-    assert regression.mape(t, p) == pytest.approx(skm.mean_absolute_percentage_error(t, p), rel=1e-9)
+    assert regression.mape(t, p) == pytest.approx(
+        skm.mean_absolute_percentage_error(t, p), rel=1e-9
+    )
 
 
 def test_classification_metrics_match_sklearn():
@@ -41,9 +45,12 @@ def test_classification_metrics_match_sklearn():
     y3 = rng.integers(0, 3, 300)
     P = rng.dirichlet([1, 1, 1], 300)
     assert classification.roc_auc(y3, P, labels=[0, 1, 2]) == pytest.approx(
-        skm.roc_auc_score(y3, P, multi_class="ovr"))
+        skm.roc_auc_score(y3, P, multi_class="ovr")
+    )
     assert classification.log_loss(y3, P, labels=[0, 1, 2]) == pytest.approx(skm.log_loss(y3, P))
-    assert classification.f1(y3, P.argmax(1)) == pytest.approx(skm.f1_score(y3, P.argmax(1), average="macro"))
+    assert classification.f1(y3, P.argmax(1)) == pytest.approx(
+        skm.f1_score(y3, P.argmax(1), average="macro")
+    )
 
 
 def test_ece_hand_computation():
@@ -51,7 +58,9 @@ def test_ece_hand_computation():
     y = np.array([1, 0, 1])
     p = np.array([0.6, 0.3, 0.9])  # top-label confidences 0.6, 0.7, 0.9; all correct
     # n_bins=2: all in the upper bin, accuracy 1, mean confidence (0.6+0.7+0.9)/3
-    assert classification.ece(y, p, labels=[0, 1], n_bins=2) == pytest.approx(1 - (0.6 + 0.7 + 0.9) / 3)
+    assert classification.ece(y, p, labels=[0, 1], n_bins=2) == pytest.approx(
+        1 - (0.6 + 0.7 + 0.9) / 3
+    )
     # n_bins=10: bins 0.6 / 0.7 / 0.9, each of 1 row: gaps 0.4, 0.3, 0.1 -> mean 0.8/3
     assert classification.ece(y, p, labels=[0, 1], n_bins=10) == pytest.approx(0.8 / 3)
 
@@ -60,7 +69,9 @@ def test_forecasting_metrics_hand():
     assert forecasting.smape([100.0], [50.0]) == pytest.approx(2 * 50 / 150)
     hist = [1.0, 3.0, 2.0, 5.0]
     assert forecasting.mase_scale(hist) == pytest.approx((2 + 1 + 3) / 3)
-    assert forecasting.mase([4.0, 6.0], [5.0, 5.0], forecasting.mase_scale(hist)) == pytest.approx(0.5)
+    assert forecasting.mase([4.0, 6.0], [5.0, 5.0], forecasting.mase_scale(hist)) == pytest.approx(
+        0.5
+    )
     assert forecasting.coverage([1, 2, 3], [0, 2.5, 2], [1.5, 3, 4]) == pytest.approx(2 / 3)
 
 

@@ -87,12 +87,24 @@ def string_labels(task: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
 # n_jobs=1: on a busy CI runner OpenMP thread start-up makes 50-tree fits on a few hundred
 # rows take seconds instead of milliseconds (both sides get the same value, like every param)
 LGB_PARAMS = {
-    "n_estimators": 50, "num_leaves": 15, "learning_rate": 0.1, "subsample": 0.8,
-    "subsample_freq": 1, "colsample_bytree": 0.8, "random_state": 7, "verbose": -1, "n_jobs": 1,
+    "n_estimators": 50,
+    "num_leaves": 15,
+    "learning_rate": 0.1,
+    "subsample": 0.8,
+    "subsample_freq": 1,
+    "colsample_bytree": 0.8,
+    "random_state": 7,
+    "verbose": -1,
+    "n_jobs": 1,
 }
 XGB_PARAMS = {
-    "n_estimators": 50, "max_depth": 4, "learning_rate": 0.1, "subsample": 0.8,
-    "colsample_bytree": 0.8, "random_state": 7, "n_jobs": 1,
+    "n_estimators": 50,
+    "max_depth": 4,
+    "learning_rate": 0.1,
+    "subsample": 0.8,
+    "colsample_bytree": 0.8,
+    "random_state": 7,
+    "n_jobs": 1,
 }
 BOOSTERS = {
     # adapter name: (raw estimator class, params)
@@ -123,7 +135,9 @@ SKLEARN_ESTIMATORS = {
     "ridge": (lambda: Ridge(alpha=1.0), ("regression",)),
     "scaled-logit": (_logit, ("binary", "multiclass")),
     "random-forest-reg": (
-        lambda: RandomForestRegressor(n_estimators=50, max_depth=6, max_features=0.5, random_state=7),
+        lambda: RandomForestRegressor(
+            n_estimators=50, max_depth=6, max_features=0.5, random_state=7
+        ),
         ("regression",),
     ),
     "random-forest-clf": (
@@ -174,7 +188,8 @@ def _single_threaded_openmp():
 def _leaf_params(estimator) -> dict:
     """Deep parameters without the (unfitted vs fitted) estimator objects themselves."""
     return {
-        k: v for k, v in estimator.get_params(deep=True).items()
+        k: v
+        for k, v in estimator.get_params(deep=True).items()
         if k != "steps" and not hasattr(v, "get_params")
     }
 
@@ -200,7 +215,9 @@ def assert_same_predictions(adapter, raw, X, classes=None):
             assert proba.index.equals(part.index)
             assert list(proba.columns) == list(adapter.classes_)
             assert proba.to_numpy().dtype == raw_proba.dtype
-            assert np.array_equal(proba.to_numpy(), raw_proba), "predict_proba differs from the raw library"
+            assert np.array_equal(proba.to_numpy(), raw_proba), (
+                "predict_proba differs from the raw library"
+            )
 
 
 # ------------------------------------------------------------ predictions
@@ -282,7 +299,9 @@ def _per_output(explanation, n_outputs: int, n_features: int) -> np.ndarray:
     return values.reshape(len(values), n_outputs, n_features)
 
 
-@pytest.mark.parametrize(("name", "task"), [p for p in BOOSTER_CASES if p.values[0].startswith("lightgbm")])
+@pytest.mark.parametrize(
+    ("name", "task"), [p for p in BOOSTER_CASES if p.values[0].startswith("lightgbm")]
+)
 def test_lightgbm_contributions_equal_pred_contrib(name, task):
     X, y = dataset(task)
     adapter, raw = fit_booster_pair(name, X, y)
@@ -299,7 +318,9 @@ def test_lightgbm_contributions_equal_pred_contrib(name, task):
     assert np.array_equal(np.asarray(exp.prediction).reshape(raw_score.shape), raw_score)
 
 
-@pytest.mark.parametrize(("name", "task"), [p for p in BOOSTER_CASES if p.values[0].startswith("xgboost")])
+@pytest.mark.parametrize(
+    ("name", "task"), [p for p in BOOSTER_CASES if p.values[0].startswith("xgboost")]
+)
 def test_xgboost_contributions_equal_pred_contribs(name, task):
     X, y = dataset(task)
     adapter, raw = fit_booster_pair(name, X, y)
@@ -323,15 +344,26 @@ SHAP_CASES = [
         ("random-forest-reg", SKLEARN_ESTIMATORS["random-forest-reg"][0], "regression"),
         ("random-forest-clf", SKLEARN_ESTIMATORS["random-forest-clf"][0], "binary"),
         ("random-forest-clf", SKLEARN_ESTIMATORS["random-forest-clf"][0], "multiclass"),
-        ("extra-trees-reg", lambda: ExtraTreesRegressor(n_estimators=30, max_depth=6, random_state=7), "regression"),
-        ("gradient-boosting-clf", lambda: GradientBoostingClassifier(n_estimators=50, max_depth=3, random_state=7), "binary"),
-        ("decision-tree-clf", lambda: DecisionTreeClassifier(max_depth=5, random_state=7), "multiclass"),
+        (
+            "extra-trees-reg",
+            lambda: ExtraTreesRegressor(n_estimators=30, max_depth=6, random_state=7),
+            "regression",
+        ),
+        (
+            "gradient-boosting-clf",
+            lambda: GradientBoostingClassifier(n_estimators=50, max_depth=3, random_state=7),
+            "binary",
+        ),
+        (
+            "decision-tree-clf",
+            lambda: DecisionTreeClassifier(max_depth=5, random_state=7),
+            "multiclass",
+        ),
         ("hist-gb-reg", SKLEARN_ESTIMATORS["hist-gb-reg"][0], "regression"),
         ("hist-gb-clf", SKLEARN_ESTIMATORS["hist-gb-clf"][0], "binary"),
         ("hist-gb-clf", SKLEARN_ESTIMATORS["hist-gb-clf"][0], "multiclass"),
     ]
 ]
-
 
 
 @pytest.mark.parametrize(("factory", "task"), SHAP_CASES)

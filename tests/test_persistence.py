@@ -52,7 +52,9 @@ def test_refuses_to_overwrite_without_permission(saved):
     assert model.save(folder, overwrite=True) == folder
 
 
-@pytest.mark.parametrize("damage", ["delete_artifact", "edit_artifact", "delete_manifest", "bad_json"])
+@pytest.mark.parametrize(
+    "damage", ["delete_artifact", "edit_artifact", "delete_manifest", "bad_json"]
+)
 def test_damaged_folders_raise_integrity_error(saved, damage):
     _, folder = saved
     if damage == "delete_artifact":
@@ -87,7 +89,9 @@ def test_skops_custom_function_needs_trust(data, tmp_path):
     pipe = make_pipeline(FunctionTransformer(_double), Ridge())
     model = uniml.make("sklearn.estimator", estimator=pipe).fit(X, y)
     folder = model.save(tmp_path / "m")
-    assert any("_double" in t for t in _manifest(folder)["artifacts"]["model.skops"]["untrusted_types"])
+    assert any(
+        "_double" in t for t in _manifest(folder)["artifacts"]["model.skops"]["untrusted_types"]
+    )
     with pytest.raises(uniml.UntrustedArtifactError, match="_double"):
         uniml.load(folder)
     loaded = uniml.load(folder, trusted=True)
@@ -98,7 +102,9 @@ def test_sklearn_tree_models_load_without_trust(data, tmp_path):
     from sklearn.ensemble import RandomForestRegressor
 
     X, y = data
-    model = uniml.make("sklearn.estimator", estimator=RandomForestRegressor(n_estimators=5, random_state=0))
+    model = uniml.make(
+        "sklearn.estimator", estimator=RandomForestRegressor(n_estimators=5, random_state=0)
+    )
     folder = model.fit(X, y).save(tmp_path / "rf")
     loaded = uniml.load(folder)  # sklearn.tree._tree.Tree is within the safe list
     assert np.array_equal(loaded.predict(X), model.predict(X))

@@ -62,13 +62,19 @@ ADAPTER = settings(max_examples=50 * _SCALE, deadline=None)
 # The "explain" phase (re-running a failure many times to report which lines matter) costs
 # minutes when every example fits a model, so fitting tests skip it.
 _FIT_PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
-FIT = settings(max_examples=20 * _SCALE, deadline=None, phases=_FIT_PHASES,
-               suppress_health_check=[HealthCheck.too_slow])
+FIT = settings(
+    max_examples=20 * _SCALE,
+    deadline=None,
+    phases=_FIT_PHASES,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 FIT_FEW = settings(FIT, max_examples=10 * _SCALE)
 
 ADDITIVITY_TOL = 1e-6
 # shap's import-time matplotlib colormap calls; not ours to fix
-pytestmark = pytest.mark.filterwarnings("ignore:The set_.* function will be deprecated:PendingDeprecationWarning")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:The set_.* function will be deprecated:PendingDeprecationWarning"
+)
 
 
 # ============================================================ helpers
@@ -117,7 +123,9 @@ def test_identity_is_accepted_unchanged(frame_specs):
 def test_dropped_columns_are_named(frame_specs, data):
     X, _ = frame_specs
     names = list(X.columns)
-    dropped = data.draw(st.lists(st.sampled_from(names), min_size=1, max_size=len(names), unique=True))
+    dropped = data.draw(
+        st.lists(st.sampled_from(names), min_size=1, max_size=len(names), unique=True)
+    )
     schema = Schema.capture(X)
     first_missing = next(n for n in names if n in dropped)
     assert_schema_error(schema.enforce, X.drop(columns=dropped), first_missing)
@@ -191,7 +199,9 @@ def test_str_object_and_string_dtypes_all_count_as_string(frame_specs, data):
     assert {dtype_kind(d) for d in X.dtypes} == {"string"}
     Y = X
     for name in specs:
-        Y = replace_column(Y, name, Y[name].astype(data.draw(st.sampled_from(["str", object, "string"]))))
+        Y = replace_column(
+            Y, name, Y[name].astype(data.draw(st.sampled_from(["str", object, "string"])))
+        )
     pd.testing.assert_frame_equal(Schema.capture(X).enforce(Y), Y, check_exact=True)
 
 
@@ -208,7 +218,9 @@ def test_unseen_category_is_named(frame_specs, data):
     for r in rows:
         values[r] = new
     cats = data.draw(st.permutations([*levels, new]))
-    Y = replace_column(X, name, pd.Series(pd.Categorical(values, categories=cats, ordered=fitted.ordered)))
+    Y = replace_column(
+        X, name, pd.Series(pd.Categorical(values, categories=cats, ordered=fitted.ordered))
+    )
     err = assert_schema_error(Schema.capture(X).enforce, Y, name)
     assert repr(new) in str(err)
 
@@ -242,15 +254,20 @@ def test_reordered_levels_are_recoded_not_altered(frame_specs, data):
     X, specs = frame_specs
     cat_names = [n for n in category_columns(specs) if len(X[n].cat.categories) >= 2]
     if not cat_names:
-        X = replace_column(X, category_columns(specs)[0],
-                           pd.Series(pd.Categorical([None] * len(X), categories=["a", "b"])))
+        X = replace_column(
+            X,
+            category_columns(specs)[0],
+            pd.Series(pd.Categorical([None] * len(X), categories=["a", "b"])),
+        )
         cat_names = [category_columns(specs)[0]]
     schema = Schema.capture(X)
     Y = X
     for name in cat_names:
         levels = list(X[name].cat.categories)
         perm = data.draw(non_identity_permutation(len(levels)))
-        Y = replace_column(Y, name, pd.Series(X[name].cat.reorder_categories([levels[i] for i in perm])))
+        Y = replace_column(
+            Y, name, pd.Series(X[name].cat.reorder_categories([levels[i] for i in perm]))
+        )
     out = schema.enforce(Y)
     for name in cat_names:
         assert as_objects(out[name]) == as_objects(X[name])  # values unchanged
@@ -286,7 +303,8 @@ def test_acceptance_table_is_exhaustively_enforced(fitted_spec, new_spec):
     Y = X.assign(col=_PAIR_VALUES[new_spec])
     schema = Schema.capture(X)
     if is_accepted(fitted_spec, new_spec) and not (
-        SPEC_KIND[new_spec] == "category" and set(Y["col"].cat.categories) - set(X["col"].cat.categories)
+        SPEC_KIND[new_spec] == "category"
+        and set(Y["col"].cat.categories) - set(X["col"].cat.categories)
     ):
         schema.enforce(Y)
     else:
@@ -295,7 +313,9 @@ def test_acceptance_table_is_exhaustively_enforced(fitted_spec, new_spec):
 
 # -------------------------------------------------------------- arrays
 @FAST
-@given(st.integers(1, 6), st.integers(1, 5), st.sampled_from(["float64", "int64", "bool"]), st.data())
+@given(
+    st.integers(1, 6), st.integers(1, 5), st.sampled_from(["float64", "int64", "bool"]), st.data()
+)
 def test_array_width_changes_are_named(n_cols, n_rows, dtype, data):
     arr = np.zeros((n_rows, n_cols), dtype=dtype)
     schema = Schema.capture(arr)
@@ -328,12 +348,16 @@ def test_schema_dict_round_trip_through_json(frame_specs):
     assert again.names == tuple(X.columns)
     for col in again.columns:  # int and str levels keep their type (1 and "1" stay distinct)
         if col.kind == "category":
-            assert [type(v) for v in col.categories] == [type(v) for v in schema[col.name].categories]
+            assert [type(v) for v in col.categories] == [
+                type(v) for v in schema[col.name].categories
+            ]
     pd.testing.assert_frame_equal(again.enforce(X), X, check_exact=True)
 
 
 @FAST
-@given(st.integers(1, 5), st.integers(1, 5), st.sampled_from(["float64", "float32", "int64", "bool"]))
+@given(
+    st.integers(1, 5), st.integers(1, 5), st.sampled_from(["float64", "float32", "int64", "bool"])
+)
 def test_array_schema_dict_round_trip(n_rows, n_cols, dtype):
     schema = Schema.capture(np.zeros((n_rows, n_cols), dtype=dtype))
     assert Schema.from_dict(json.loads(json.dumps(schema.to_dict()))) == schema
@@ -363,18 +387,33 @@ def _train_frame(n: int = 120) -> tuple[pd.DataFrame, pd.Series]:
             "f": rng.normal(size=n).round(),  # integral floats: widening to int keeps the values
             "i": rng.integers(0, 5, size=n).astype(np.int64),
             "b": rng.random(n) < 0.5,
-            "c": pd.Categorical(rng.choice(_ADAPTER_LEVELS["c"], n), categories=_ADAPTER_LEVELS["c"]),
-            "k": pd.Categorical(rng.choice(_ADAPTER_LEVELS["k"], n), categories=_ADAPTER_LEVELS["k"]),
+            "c": pd.Categorical(
+                rng.choice(_ADAPTER_LEVELS["c"], n), categories=_ADAPTER_LEVELS["c"]
+            ),
+            "k": pd.Categorical(
+                rng.choice(_ADAPTER_LEVELS["k"], n), categories=_ADAPTER_LEVELS["k"]
+            ),
         }
     )
     y = X["f"] + X["i"] - 2.0 * X["b"] + X["c"].cat.codes + 0.01 * X["k"].astype(float)
     return X, pd.Series(y.to_numpy(), name="y")
 
 
-_ADAPTER_SPECS = {"f": "float64", "i": "int64", "b": "bool", "c": "category_str", "k": "category_int"}
+_ADAPTER_SPECS = {
+    "f": "float64",
+    "i": "int64",
+    "b": "bool",
+    "c": "category_str",
+    "k": "category_int",
+}
 _FITTED_ADAPTERS = {
     "lightgbm.regressor": {"n_estimators": 5, "verbose": -1, "min_child_samples": 5, "n_jobs": 1},
-    "xgboost.regressor": {"n_estimators": 5, "max_depth": 3, "enable_categorical": True, "n_jobs": 1},
+    "xgboost.regressor": {
+        "n_estimators": 5,
+        "max_depth": 3,
+        "enable_categorical": True,
+        "n_jobs": 1,
+    },
 }
 
 
@@ -393,12 +432,18 @@ def adapter_mutations(draw):
     rows = rows.reset_index(drop=True)
     kind = draw(st.sampled_from(["drop", "rename", "reorder", "dtype", "extra", "unseen"]))
     if kind == "drop":
-        dropped = draw(st.lists(st.sampled_from(names), min_size=1, max_size=len(names), unique=True))
+        dropped = draw(
+            st.lists(st.sampled_from(names), min_size=1, max_size=len(names), unique=True)
+        )
         return kind, rows.drop(columns=dropped), next(n for n in names if n in dropped)
     if kind == "rename":
         old = draw(st.sampled_from(names))
         new = draw(fresh_name(names))
-        return kind, rows.set_axis(pd.Index([new if n == old else n for n in names], dtype=object), axis=1), old
+        return (
+            kind,
+            rows.set_axis(pd.Index([new if n == old else n for n in names], dtype=object), axis=1),
+            old,
+        )
     if kind == "reorder":
         order = [names[i] for i in draw(non_identity_permutation(len(names)))]
         return kind, rows[order], next(o for o, n in zip(order, names, strict=True) if o != n)
@@ -409,7 +454,11 @@ def adapter_mutations(draw):
     if kind == "extra":
         new = draw(fresh_name(names))
         out = rows.copy()
-        out.insert(draw(st.integers(0, len(names))), new, draw(column_values("float64", len(rows))).to_numpy())
+        out.insert(
+            draw(st.integers(0, len(names))),
+            new,
+            draw(column_values("float64", len(rows))).to_numpy(),
+        )
         return kind, out, new
     name = draw(st.sampled_from(["c", "k"]))
     levels = _ADAPTER_LEVELS[name]
@@ -417,7 +466,11 @@ def adapter_mutations(draw):
     values = as_objects(rows[name])
     values[draw(st.integers(0, len(values) - 1))] = new
     cats = draw(st.permutations([*levels, new]))
-    return kind, replace_column(rows, name, pd.Series(pd.Categorical(values, categories=cats))), name
+    return (
+        kind,
+        replace_column(rows, name, pd.Series(pd.Categorical(values, categories=cats))),
+        name,
+    )
 
 
 @pytest.mark.parametrize("adapter_name", sorted(_FITTED_ADAPTERS))
@@ -440,7 +493,9 @@ def test_adapter_accepts_widened_input_with_identical_output(adapter_name, data)
     X, _ = _train_frame()
     rows = X.iloc[data.draw(st.lists(st.integers(0, len(X) - 1), min_size=1, max_size=10))]
     W = rows.copy()
-    W["f"] = rows["f"].astype(data.draw(st.sampled_from(["float64", "float32", "int64", "int32", "int8"])))
+    W["f"] = rows["f"].astype(
+        data.draw(st.sampled_from(["float64", "float32", "int64", "int32", "int8"]))
+    )
     W["i"] = rows["i"].astype(data.draw(st.sampled_from(["int64", "int32", "int8", "uint8"])))
     for name in ("c", "k"):
         levels = _ADAPTER_LEVELS[name]
@@ -449,8 +504,9 @@ def test_adapter_accepts_widened_input_with_identical_output(adapter_name, data)
         W[name] = rows[name].cat.set_categories(cats)
     expected, got = model.predict(rows), model.predict(W)
     pd.testing.assert_series_equal(got, expected, check_exact=True)
-    pd.testing.assert_frame_equal(model.explain(W).contributions, model.explain(rows).contributions,
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        model.explain(W).contributions, model.explain(rows).contributions, check_exact=True
+    )
 
 
 # ====================================================== 2. save / load
@@ -479,12 +535,25 @@ def _boosters(task: str, categorical: bool):
         }
     )
     if task == "regression":  # objectives whose raw score is the prediction ("raw" space)
-        lgb = st.tuples(lgb, st.fixed_dictionaries({"objective": st.sampled_from(["regression", "huber", "l1"])}))
-        xgb = st.tuples(xgb, st.fixed_dictionaries(
-            {"objective": st.sampled_from(["reg:squarederror", "reg:pseudohubererror", "reg:absoluteerror"])}))
+        lgb = st.tuples(
+            lgb,
+            st.fixed_dictionaries({"objective": st.sampled_from(["regression", "huber", "l1"])}),
+        )
+        xgb = st.tuples(
+            xgb,
+            st.fixed_dictionaries(
+                {
+                    "objective": st.sampled_from(
+                        ["reg:squarederror", "reg:pseudohubererror", "reg:absoluteerror"]
+                    )
+                }
+            ),
+        )
         lgb, xgb = (d.map(lambda ab: {**ab[0], **ab[1]}) for d in (lgb, xgb))
     suffix = "regressor" if task == "regression" else "classifier"
-    return st.one_of(st.tuples(st.just(f"lightgbm.{suffix}"), lgb), st.tuples(st.just(f"xgboost.{suffix}"), xgb))
+    return st.one_of(
+        st.tuples(st.just(f"lightgbm.{suffix}"), lgb), st.tuples(st.just(f"xgboost.{suffix}"), xgb)
+    )
 
 
 def _sklearn_estimators(task: str, additive_only: bool = False):
@@ -499,36 +568,79 @@ def _sklearn_estimators(task: str, additive_only: bool = False):
             st.builds(linear_model.Ridge, alpha=st.floats(0.01, 10.0)),
             st.builds(linear_model.LinearRegression),
             st.builds(linear_model.Lasso, alpha=st.floats(0.001, 0.1)),
-            st.builds(lambda a: make_pipeline(StandardScaler(), linear_model.Ridge(alpha=a)), st.floats(0.01, 10.0)),
+            st.builds(
+                lambda a: make_pipeline(StandardScaler(), linear_model.Ridge(alpha=a)),
+                st.floats(0.01, 10.0),
+            ),
         ]
         trees = [
             st.builds(tree.DecisionTreeRegressor, max_depth=depth, random_state=seed),
-            st.builds(ensemble.RandomForestRegressor, n_estimators=st.integers(1, 4), max_depth=depth,
-                      random_state=seed),
-            st.builds(ensemble.ExtraTreesRegressor, n_estimators=st.integers(1, 4), max_depth=depth,
-                      random_state=seed),
-            st.builds(ensemble.GradientBoostingRegressor, n_estimators=st.integers(1, 5), max_depth=depth,
-                      random_state=seed),
-            st.builds(ensemble.HistGradientBoostingRegressor, max_iter=st.integers(1, 5), random_state=seed),
+            st.builds(
+                ensemble.RandomForestRegressor,
+                n_estimators=st.integers(1, 4),
+                max_depth=depth,
+                random_state=seed,
+            ),
+            st.builds(
+                ensemble.ExtraTreesRegressor,
+                n_estimators=st.integers(1, 4),
+                max_depth=depth,
+                random_state=seed,
+            ),
+            st.builds(
+                ensemble.GradientBoostingRegressor,
+                n_estimators=st.integers(1, 5),
+                max_depth=depth,
+                random_state=seed,
+            ),
+            st.builds(
+                ensemble.HistGradientBoostingRegressor,
+                max_iter=st.integers(1, 5),
+                random_state=seed,
+            ),
         ]
-        other = [st.builds(neighbors.KNeighborsRegressor, n_neighbors=st.integers(1, 5))]  # permutation
+        other = [
+            st.builds(neighbors.KNeighborsRegressor, n_neighbors=st.integers(1, 5))
+        ]  # permutation
     else:
         linear = [
-            st.builds(linear_model.LogisticRegression, C=st.floats(0.1, 10.0), max_iter=st.just(500)),
-            st.builds(lambda c: make_pipeline(StandardScaler(), linear_model.LogisticRegression(C=c, max_iter=500)),
-                      st.floats(0.1, 10.0)),
+            st.builds(
+                linear_model.LogisticRegression, C=st.floats(0.1, 10.0), max_iter=st.just(500)
+            ),
+            st.builds(
+                lambda c: make_pipeline(
+                    StandardScaler(), linear_model.LogisticRegression(C=c, max_iter=500)
+                ),
+                st.floats(0.1, 10.0),
+            ),
         ]
         trees = [
             st.builds(tree.DecisionTreeClassifier, max_depth=depth, random_state=seed),
-            st.builds(ensemble.RandomForestClassifier, n_estimators=st.integers(1, 4), max_depth=depth,
-                      random_state=seed),
-            st.builds(ensemble.GradientBoostingClassifier, n_estimators=st.integers(1, 5), max_depth=depth,
-                      random_state=seed),
-            st.builds(ensemble.HistGradientBoostingClassifier, max_iter=st.integers(1, 5), random_state=seed),
+            st.builds(
+                ensemble.RandomForestClassifier,
+                n_estimators=st.integers(1, 4),
+                max_depth=depth,
+                random_state=seed,
+            ),
+            st.builds(
+                ensemble.GradientBoostingClassifier,
+                n_estimators=st.integers(1, 5),
+                max_depth=depth,
+                random_state=seed,
+            ),
+            st.builds(
+                ensemble.HistGradientBoostingClassifier,
+                max_iter=st.integers(1, 5),
+                random_state=seed,
+            ),
         ]
-        other = [st.builds(neighbors.KNeighborsClassifier, n_neighbors=st.integers(1, 5))]  # permutation
+        other = [
+            st.builds(neighbors.KNeighborsClassifier, n_neighbors=st.integers(1, 5))
+        ]  # permutation
     choices = linear + trees + ([] if additive_only else other)
-    return st.tuples(st.just("sklearn.estimator"), st.fixed_dictionaries({"estimator": st.one_of(choices)}))
+    return st.tuples(
+        st.just("sklearn.estimator"), st.fixed_dictionaries({"estimator": st.one_of(choices)})
+    )
 
 
 def _adapters(task: str, categorical: bool, additive_only: bool = False):
@@ -605,8 +717,9 @@ def test_xgboost_missing_parameter_survives_save_load(data):
     X_new = X_new.assign(i0=0) if "i0" in X_new else X_new.assign(f0=0.0)
     X = X.assign(**{c: X[c].where(np.arange(len(X)) % 3 != 0, 0) for c in X.columns})
     suffix = "regressor" if task == "regression" else "classifier"
-    model = uniml.make(f"xgboost.{suffix}", n_estimators=5, max_depth=3, missing=0.0, random_state=0,
-                        n_jobs=1).fit(X, y)
+    model = uniml.make(
+        f"xgboost.{suffix}", n_estimators=5, max_depth=3, missing=0.0, random_state=0, n_jobs=1
+    ).fit(X, y)
     loaded = _round_trip(model)
     _assert_same_outputs(model, loaded, pd.concat([X.head(10), X_new], ignore_index=True))
 
@@ -647,7 +760,7 @@ def _check_additive(model, frame: pd.DataFrame, exp) -> None:
         assert gap <= tol, f"space 'raw' but base + contributions misses predict() by {gap:.3g}"
     if exp.space == "probability":
         proba = model.predict_proba(frame).to_numpy()
-        assert np.abs(rec - proba[:, -rec.shape[1]:]).max() <= tol
+        assert np.abs(rec - proba[:, -rec.shape[1] :]).max() <= tol
 
 
 def _shap_cannot_explain(model) -> bool:
@@ -675,14 +788,18 @@ def test_sklearn_tree_classifiers_explain_multiclass(data):
     (an additive explanation, or an honest non-additive one) instead of raising shap's error."""
     from sklearn import ensemble, tree
 
-    est = data.draw(st.sampled_from([
-        tree.DecisionTreeClassifier(max_depth=3, random_state=0),
-        tree.ExtraTreeClassifier(max_depth=3, random_state=0),
-        ensemble.RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0),
-        ensemble.ExtraTreesClassifier(n_estimators=3, max_depth=3, random_state=0),
-        ensemble.GradientBoostingClassifier(n_estimators=3, max_depth=2, random_state=0),
-        ensemble.HistGradientBoostingClassifier(max_iter=3, random_state=0),
-    ]))
+    est = data.draw(
+        st.sampled_from(
+            [
+                tree.DecisionTreeClassifier(max_depth=3, random_state=0),
+                tree.ExtraTreeClassifier(max_depth=3, random_state=0),
+                ensemble.RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0),
+                ensemble.ExtraTreesClassifier(n_estimators=3, max_depth=3, random_state=0),
+                ensemble.GradientBoostingClassifier(n_estimators=3, max_depth=2, random_state=0),
+                ensemble.HistGradientBoostingClassifier(max_iter=3, random_state=0),
+            ]
+        )
+    )
     X, y, X_new = data.draw(tabular_datasets("classification", n_classes=3))
     model = uniml.make("sklearn.estimator", estimator=est).fit(X, y)
     exp = model.explain(X_new)
@@ -703,7 +820,9 @@ def test_linear_pipeline_with_one_hot_encoder_is_additive(data, n_classes):
     X, y, X_new = data.draw(tabular_datasets(task, categorical=True, n_classes=n_classes))
     X, X_new = X.select_dtypes("category"), X_new.select_dtypes("category")
     final = Ridge() if n_classes is None else LogisticRegression(max_iter=500)
-    model = uniml.make("sklearn.estimator", estimator=make_pipeline(OneHotEncoder(), final)).fit(X, y)
+    model = uniml.make("sklearn.estimator", estimator=make_pipeline(OneHotEncoder(), final)).fit(
+        X, y
+    )
     exp = model.explain(X_new)
     assert exp.additive
     _check_additive(model, X_new, exp)

@@ -18,12 +18,16 @@ from uniml.evaluation.metrics.ranking import (
     recall_at_k,
 )
 
-RECS = pd.DataFrame({
-    "user": ["a"] * 3 + ["b"] * 3,
-    "item": [1, 2, 3, 4, 5, 6],
-    "rank": [1, 2, 3, 1, 2, 3],
-})
-TRUTH = pd.DataFrame({"user": ["a", "a", "b", "c"], "item": [2, 9, 6, 1]})  # c has no recommendations
+RECS = pd.DataFrame(
+    {
+        "user": ["a"] * 3 + ["b"] * 3,
+        "item": [1, 2, 3, 4, 5, 6],
+        "rank": [1, 2, 3, 1, 2, 3],
+    }
+)
+TRUTH = pd.DataFrame(
+    {"user": ["a", "a", "b", "c"], "item": [2, 9, 6, 1]}
+)  # c has no recommendations
 
 
 def test_hand_computed_values():
@@ -63,7 +67,9 @@ def test_bad_arguments():
 
 
 def test_popularity_baseline_excludes_seen_and_ranks_by_count():
-    df = pd.DataFrame({"user": [1, 2, 3, 3, 4], "item": ["x", "x", "x", "y", "z"], "w": [1, 1, 1, 5, 1]})
+    df = pd.DataFrame(
+        {"user": [1, 2, 3, 3, 4], "item": ["x", "x", "x", "y", "z"], "w": [1, 1, 1, 5, 1]}
+    )
     pop = PopularityRecommender().fit(df)
     assert pop.predict([4], k=3)["item"].tolist() == ["x", "y"]
     assert pop.predict(["new"], k=2)["item"].tolist() == ["x", "y"]
@@ -87,18 +93,30 @@ def test_metrics_agree_with_lightfm_evaluation():
     test_mask = np.random.default_rng(0).uniform(size=len(frame)) < 0.3
     train, test = frame[~test_mask], frame[test_mask]
     model = uniml.make("lightfm.recommender", epochs=5, no_components=8, random_state=0).fit(
-        InteractionData(train, user="user", item="item"))
+        InteractionData(train, user="user", item="item")
+    )
     test = test[test["item"].isin(model.item_map_.ids)]
     shape = (model.n_users_, model.n_items_)
 
     def matrix(f):
-        return sp.coo_matrix((np.ones(len(f), dtype=np.float32),
-                              (model.user_map_.lookup(f["user"]), model.item_map_.lookup(f["item"]))), shape=shape)
+        return sp.coo_matrix(
+            (
+                np.ones(len(f), dtype=np.float32),
+                (model.user_map_.lookup(f["user"]), model.item_map_.lookup(f["item"])),
+            ),
+            shape=shape,
+        )
 
     rec = model.predict(test["user"].unique(), k=5)
     for ours, theirs in ((precision_at_k, lfm_precision), (recall_at_k, lfm_recall)):
-        expected = theirs(model.model_, matrix(test).tocsr(), matrix(train).tocsr(), k=5,
-                          user_features=model.user_features_, item_features=model.item_features_).mean()
+        expected = theirs(
+            model.model_,
+            matrix(test).tocsr(),
+            matrix(train).tocsr(),
+            k=5,
+            user_features=model.user_features_,
+            item_features=model.item_features_,
+        ).mean()
         assert ours(rec, test, k=5) == pytest.approx(float(expected), abs=1e-6)
     assert lightfm is not None
 
@@ -109,5 +127,7 @@ def test_evaluation_imports_without_lightfm_and_is_not_imported_by_uniml():
         "import uniml; assert 'uniml.evaluation' not in sys.modules\n"
         "from uniml.evaluation.metrics import ranking; print('ok')"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "ok"

@@ -16,7 +16,9 @@ PARAMS = {"loss": "warp", "no_components": 16, "epochs": 20, "random_state": 0, 
 
 @pytest.fixture(scope="module")
 def planted():
-    data = make_interaction_data(n_users=300, n_items=120, n_groups=6, per_user=20, popularity_noise=0.3)
+    data = make_interaction_data(
+        n_users=300, n_items=120, n_groups=6, per_user=20, popularity_noise=0.3
+    )
     frame = data.frame
     test_mask = np.random.default_rng(1).uniform(size=len(frame)) < 0.25
     train = InteractionData(frame[~test_mask], user="user", item="item")
@@ -46,7 +48,9 @@ def _raw_model(train):
     users = IdMap.from_values(train.frame["user"])
     items = IdMap.from_values(train.frame["item"])
     u, i = users.lookup(train.frame["user"]), items.lookup(train.frame["item"])
-    matrix = sp.coo_matrix((np.ones(len(u), dtype=np.float32), (u, i)), shape=(len(users), len(items)))
+    matrix = sp.coo_matrix(
+        (np.ones(len(u), dtype=np.float32), (u, i)), shape=(len(users), len(items))
+    )
     raw = lightfm.LightFM(loss="warp", no_components=16, random_state=0)
     raw.fit(matrix, epochs=20, num_threads=1)
     return raw, users, items
@@ -57,12 +61,16 @@ def test_scores_equal_raw_lightfm_predict(planted, fitted):
     raw, users, items = _raw_model(train)
     assert np.array_equal(raw.item_embeddings, fitted.model_.item_embeddings)
     pairs = test[["user", "item"]]
-    expected = raw.predict(users.lookup(pairs["user"]).astype(np.int32), items.lookup(pairs["item"]).astype(np.int32))
+    expected = raw.predict(
+        users.lookup(pairs["user"]).astype(np.int32), items.lookup(pairs["item"]).astype(np.int32)
+    )
     ours = fitted.score(pairs)
     assert ours.dtype == np.float32
     assert np.array_equal(ours.to_numpy(), expected)
     rec = fitted.predict(test["user"].unique()[:20], k=10)
-    again = raw.predict(users.lookup(rec["user"]).astype(np.int32), items.lookup(rec["item"]).astype(np.int32))
+    again = raw.predict(
+        users.lookup(rec["user"]).astype(np.int32), items.lookup(rec["item"]).astype(np.int32)
+    )
     assert np.array_equal(rec["score"].to_numpy(), again)
 
 
@@ -71,9 +79,13 @@ def test_top_k_matches_a_full_ranking_with_raw_scores(planted, fitted):
     raw, users, items = _raw_model(train)
     user = train.frame["user"].iloc[0]
     row = int(users.lookup([user])[0])
-    scores = raw.predict(np.full(len(items), row, dtype=np.int32), np.arange(len(items), dtype=np.int32))
+    scores = raw.predict(
+        np.full(len(items), row, dtype=np.int32), np.arange(len(items), dtype=np.int32)
+    )
     seen = set(train.frame.loc[train.frame["user"] == user, "item"])
-    ranked = [items.ids[j] for j in np.argsort(-scores, kind="stable") if items.ids[j] not in seen][:10]
+    ranked = [items.ids[j] for j in np.argsort(-scores, kind="stable") if items.ids[j] not in seen][
+        :10
+    ]
     assert fitted.predict([user], k=10)["item"].tolist() == ranked
 
 
@@ -84,28 +96,43 @@ def test_explanation_is_additive_with_features():
     exp = model.explain(pairs)
     assert exp.additivity_error() < 1e-5
     assert np.abs(exp.reconstruction().to_numpy() - model.score(pairs).to_numpy()).max() < 1e-5
-    assert {"user_bias", "item_bias", "user_id x item_id", "segment=s0 x category=c0"} <= set(exp.contributions)
+    assert {"user_bias", "item_bias", "user_id x item_id", "segment=s0 x category=c0"} <= set(
+        exp.contributions
+    )
     assert exp.kind == "recsys_features"
 
 
 def test_cold_start_users_and_items_from_features():
-    data = make_interaction_data(n_users=120, n_items=60, n_groups=3, per_user=10, popularity_noise=0.1,
-                                 features=True, seed=2)
-    model = uniml.make("lightfm.recommender", loss="warp", epochs=20, no_components=8, random_state=0).fit(data)
+    data = make_interaction_data(
+        n_users=120,
+        n_items=60,
+        n_groups=3,
+        per_user=10,
+        popularity_noise=0.1,
+        features=True,
+        seed=2,
+    )
+    model = uniml.make(
+        "lightfm.recommender", loss="warp", epochs=20, no_components=8, random_state=0
+    ).fit(data)
     new_users = pd.DataFrame({"segment": ["s0", "s1"]}, index=["new0", "new1"])
     rec = model.predict(["new0", "new1"], k=10, user_features=new_users)
     assert len(rec) == 20
     groups = data.groups["item"]
     for user, segment in (("new0", 0), ("new1", 1)):
         top = rec.loc[rec["user"] == user, "item"]
-        assert (groups.loc[top.to_numpy()] == segment).mean() >= 0.6  # features carry the planted preference
+        assert (
+            groups.loc[top.to_numpy()] == segment
+        ).mean() >= 0.6  # features carry the planted preference
     new_items = pd.DataFrame({"category": ["c0"], "price": [0.5]}, index=[99999])
     pairs = pd.DataFrame({"user": ["new0", "u1"], "item": [99999, 99999]})
     scored = model.score(pairs, user_features=new_users, item_features=new_items)
     exp = model.explain(pairs, user_features=new_users, item_features=new_items)
     assert np.isfinite(scored).all() and exp.additivity_error() < 1e-5
     with pytest.raises(SchemaError, match="segment"):
-        model.predict(["new2"], user_features=pd.DataFrame({"segment": ["unheard"]}, index=["new2"]))
+        model.predict(
+            ["new2"], user_features=pd.DataFrame({"segment": ["unheard"]}, index=["new2"])
+        )
 
 
 def test_unknown_ids_without_features_are_a_typed_error_listing_them(fitted):
@@ -124,27 +151,56 @@ def test_candidate_items_and_k_larger_than_candidates(fitted):
 
 
 def test_any_hashable_ids_survive_save_and_load(tmp_path):
-    frame = pd.DataFrame({
-        "who": [("a", 1), ("a", 1), ("b", 2), ("c", 3)],
-        "what": [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-02")] * 2,
-    })
+    frame = pd.DataFrame(
+        {
+            "who": [("a", 1), ("a", 1), ("b", 2), ("c", 3)],
+            "what": [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-02")] * 2,
+        }
+    )
     data = InteractionData(frame, user="who", item="what")
     model = uniml.make("lightfm.recommender", epochs=2, random_state=0).fit(data)
     loaded = uniml.load(model.save(tmp_path / "m"))
-    pd.testing.assert_frame_equal(model.predict([("b", 2)], exclude_seen=False),
-                                  loaded.predict([("b", 2)], exclude_seen=False), check_exact=True)
+    pd.testing.assert_frame_equal(
+        model.predict([("b", 2)], exclude_seen=False),
+        loaded.predict([("b", 2)], exclude_seen=False),
+        check_exact=True,
+    )
     assert loaded.predict([("b", 2)], exclude_seen=False)["item"].iloc[0] in set(frame["what"])
     assert not any(p.suffix == ".pkl" for p in (tmp_path / "m").iterdir())
 
 
 def test_every_lightfm_argument_passes_through():
     data = make_interaction_data(n_users=20, n_items=15, per_user=4)
-    params = {"loss": "bpr", "no_components": 3, "learning_schedule": "adadelta", "rho": 0.9, "epsilon": 1e-5,
-              "item_alpha": 1e-4, "user_alpha": 1e-4, "max_sampled": 5, "k": 3, "n": 7,
-              "learning_rate": 0.01, "random_state": 1, "epochs": 2, "num_threads": 1}
+    params = {
+        "loss": "bpr",
+        "no_components": 3,
+        "learning_schedule": "adadelta",
+        "rho": 0.9,
+        "epsilon": 1e-5,
+        "item_alpha": 1e-4,
+        "user_alpha": 1e-4,
+        "max_sampled": 5,
+        "k": 3,
+        "n": 7,
+        "learning_rate": 0.01,
+        "random_state": 1,
+        "epochs": 2,
+        "num_threads": 1,
+    }
     model = uniml.make("lightfm.recommender", **params).fit(data)
-    for key in ("loss", "no_components", "learning_schedule", "rho", "epsilon", "item_alpha", "user_alpha",
-                "max_sampled", "k", "n", "learning_rate"):
+    for key in (
+        "loss",
+        "no_components",
+        "learning_schedule",
+        "rho",
+        "epsilon",
+        "item_alpha",
+        "user_alpha",
+        "max_sampled",
+        "k",
+        "n",
+        "learning_rate",
+    ):
         assert getattr(model.model_, key) == params[key], key
     with pytest.raises(UnimlError, match="no_componets"):
         uniml.make("lightfm.recommender", no_componets=3).fit(data)
@@ -160,8 +216,12 @@ def test_weights_become_sample_weights_and_change_the_model():
 
 def test_early_stopping_keeps_the_best_epoch(planted):
     train, test = planted
-    model = uniml.make("lightfm.recommender", **{**PARAMS, "epochs": 40, "learning_rate": 0.2},
-                       early_stopping_rounds=3, validation_metric="precision@10")
+    model = uniml.make(
+        "lightfm.recommender",
+        **{**PARAMS, "epochs": 40, "learning_rate": 0.2},
+        early_stopping_rounds=3,
+        validation_metric="precision@10",
+    )
     model.fit(train, validation=test)
     history = model.validation_history_
     assert len(history) < 40  # stopped early
@@ -178,13 +238,18 @@ def test_bad_inputs_are_typed_errors():
         uniml.make("lightfm.recommender").fit(pd.DataFrame({"user": [], "item": []}))
     with pytest.raises(UnimlError, match="validation_metric"):
         uniml.make("lightfm.recommender", validation_metric="auc").fit(
-            pd.DataFrame({"user": [1], "item": [2]}), validation=pd.DataFrame({"user": [1], "item": [2]}))
+            pd.DataFrame({"user": [1], "item": [2]}),
+            validation=pd.DataFrame({"user": [1], "item": [2]}),
+        )
 
 
 def test_edge_cases_empty_inputs_duplicates_and_exhausted_users():
     df = pd.DataFrame({"user": [1, 1, 2], "item": ["a", "b", "a"]})
     model = uniml.make("lightfm.recommender", epochs=2, random_state=0).fit(df)
-    assert list(model.predict([]).columns) == ["user", "item", "score", "rank"] and model.predict([]).empty
+    assert (
+        list(model.predict([]).columns) == ["user", "item", "score", "rank"]
+        and model.predict([]).empty
+    )
     assert model.score(df.iloc[:0]).empty
     rec = model.predict([2, 2, 1], k=5)  # user 1 has seen the whole catalogue
     assert rec["user"].tolist() == [2, 2] and rec["item"].tolist() == ["b", "b"]

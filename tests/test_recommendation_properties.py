@@ -53,4 +53,6 @@ def test_feature_frames_without_rows_for_every_id_are_refused():
     frame = pd.DataFrame({"user": [1, 2], "item": ["a", "b"]})
     feats = pd.DataFrame({"segment": ["x"]}, index=[1])
     with pytest.raises(DataContractError, match="segment"):
-        uniml.make("lightfm.recommender").fit(InteractionData(frame, user="user", item="item", user_features=feats))
+        uniml.make("lightfm.recommender").fit(
+            InteractionData(frame, user="user", item="item", user_features=feats)
+        )

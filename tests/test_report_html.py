@@ -64,40 +64,78 @@ def _evaluate(task: str, name: str = "cand", gates=None) -> EvalReport:
         from sklearn.datasets import load_diabetes
 
         X, y = load_diabetes(return_X_y=True, as_frame=True)
-        return uniml.evaluate({name: uniml.make("statsmodels.ols")}, (X, y), protocol=splitters.KFold(3),
-                              gates=gates, n_jobs=1, n_boot=200)
+        return uniml.evaluate(
+            {name: uniml.make("statsmodels.ols")},
+            (X, y),
+            protocol=splitters.KFold(3),
+            gates=gates,
+            n_jobs=1,
+            n_boot=200,
+        )
     if task == "classification":
         from sklearn.datasets import load_breast_cancer
 
         X, y = load_breast_cancer(return_X_y=True, as_frame=True)
         X = X[[c for c in X.columns if c.startswith("mean ")]]
-        return uniml.evaluate({name: uniml.make("lightgbm.classifier", n_estimators=30, verbose=-1)}, (X, y),
-                              protocol=splitters.StratifiedKFold(3), gates=gates, n_jobs=1, n_boot=200)
+        return uniml.evaluate(
+            {name: uniml.make("lightgbm.classifier", n_estimators=30, verbose=-1)},
+            (X, y),
+            protocol=splitters.StratifiedKFold(3),
+            gates=gates,
+            n_jobs=1,
+            n_boot=200,
+        )
     if task == "forecasting":
         from uniml.testing.forecasting import make_forecast_data
 
         frame = make_forecast_data(n_series=4, n=70, exog=False)
         data = uniml.ForecastData(frame, time="date", target="sales", series_id="store")
-        return uniml.evaluate({name: uniml.make("statsmodels.ets", trend="add")}, data,
-                              protocol=splitters.RollingOrigin(horizon=7, n_origins=2), gates=gates, n_jobs=1,
-                              n_boot=200)
+        return uniml.evaluate(
+            {name: uniml.make("statsmodels.ets", trend="add")},
+            data,
+            protocol=splitters.RollingOrigin(horizon=7, n_origins=2),
+            gates=gates,
+            n_jobs=1,
+            n_boot=200,
+        )
     if task == "causal":
         from sklearn.linear_model import LinearRegression, LogisticRegression
 
         from uniml.testing.causal import make_causal_data
 
         data, truth = make_causal_data(n=400, seed=1)
-        data = uniml.CausalData(data.frame.assign(tau=truth["cate"]), outcome="y", treatment="t",
-                                effect_modifiers=["x1", "x2"], confounders=["w1", "w2"])
-        model = uniml.make("econml.dr", model_regression=LinearRegression(), model_propensity=LogisticRegression(),
-                           random_state=0)
-        return uniml.evaluate({name: model}, data, protocol=splitters.KFold(3), true_effect="tau", gates=gates,
-                              n_jobs=1, n_boot=200)
+        data = uniml.CausalData(
+            data.frame.assign(tau=truth["cate"]),
+            outcome="y",
+            treatment="t",
+            effect_modifiers=["x1", "x2"],
+            confounders=["w1", "w2"],
+        )
+        model = uniml.make(
+            "econml.dr",
+            model_regression=LinearRegression(),
+            model_propensity=LogisticRegression(),
+            random_state=0,
+        )
+        return uniml.evaluate(
+            {name: model},
+            data,
+            protocol=splitters.KFold(3),
+            true_effect="tau",
+            gates=gates,
+            n_jobs=1,
+            n_boot=200,
+        )
     from uniml.testing.recommendation import make_interaction_data
 
-    return uniml.evaluate({name: uniml.make("lightfm.recommender", epochs=5, random_state=0)},
-                          make_interaction_data(), protocol=splitters.LeaveOut(n_splits=2), gates=gates, n_jobs=1,
-                          n_boot=200)
+    return uniml.evaluate(
+        {name: uniml.make("lightfm.recommender", epochs=5, random_state=0)},
+        make_interaction_data(),
+        protocol=splitters.LeaveOut(n_splits=2),
+        gates=gates,
+        n_jobs=1,
+        n_boot=200,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -116,17 +154,25 @@ def test_every_plot_is_inline_svg_and_nothing_is_fetched(task, reports, tmp_path
         # a drawn figure, not an empty frame: matplotlib draws lines / markers as <path> / <use>
         assert inner.count("path") + inner.count("use") > 10, key
     tags = [tag for tag, _ in page.tags]
-    assert "script" not in tags and "link" not in tags and "img" not in tags and "iframe" not in tags
+    assert (
+        "script" not in tags and "link" not in tags and "img" not in tags and "iframe" not in tags
+    )
     for tag, attrs in page.tags:
         for attr in ("src", "href", "xlink:href"):
             value = attrs.get(attr)
-            assert value is None or value.startswith("#") or value.startswith("data:"), (tag, attr, value)
+            assert value is None or value.startswith("#") or value.startswith("data:"), (
+                tag,
+                attr,
+                value,
+            )
     assert "url(http" not in text and "@import" not in text
 
 
 @pytest.mark.parametrize("passed", [True, False])
 def test_banner_gates_reasons_and_leaderboard(passed, tmp_path):
-    report = _evaluate("regression", gates=["rmse better than baseline", "rmse <= 70" if passed else "rmse <= 5"])
+    report = _evaluate(
+        "regression", gates=["rmse better than baseline", "rmse <= 70" if passed else "rmse <= 5"]
+    )
     assert report.passed is passed
     page = _parse(report.to_html(tmp_path / "r.html").read_text(encoding="utf-8"))
     verdict = [attrs for tag, attrs in page.tags if attrs.get("id") == "verdict"]
@@ -135,7 +181,9 @@ def test_banner_gates_reasons_and_leaderboard(passed, tmp_path):
     assert ("PASSED" if passed else "FAILED") in text
     for gate in report.gates:  # every verdict with its reason
         assert gate.reason in text
-    assert sum(attrs.get("class") == "gate failed" for tag, attrs in page.tags if tag == "tr") == (0 if passed else 1)
+    assert sum(attrs.get("class") == "gate failed" for tag, attrs in page.tags if tag == "tr") == (
+        0 if passed else 1
+    )
     # every model of the leaderboard, with its mean as the table shows it
     for name, row in report.leaderboard.iterrows():
         assert name in text
@@ -175,5 +223,6 @@ def test_render_from_json_round_trip_matches(reports):
     second = _html.render_text(again, when="fixed")
     # the same numbers and figures whichever way the report came (SVG ids are salted per render)
     assert _parse(first).figures.keys() == _parse(second).figures.keys()
-    assert [t for t in _parse(first).text if "svg" not in t][:40] == [t for t in _parse(second).text
-                                                                     if "svg" not in t][:40]
+    assert [t for t in _parse(first).text if "svg" not in t][:40] == [
+        t for t in _parse(second).text if "svg" not in t
+    ][:40]

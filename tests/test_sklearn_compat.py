@@ -65,7 +65,12 @@ import uniml
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 SKLEARN_ADAPTER = "sklearn.estimator"
-BOOSTER_ADAPTERS = ("lightgbm.regressor", "lightgbm.classifier", "xgboost.regressor", "xgboost.classifier")
+BOOSTER_ADAPTERS = (
+    "lightgbm.regressor",
+    "lightgbm.classifier",
+    "xgboost.regressor",
+    "xgboost.classifier",
+)
 CLASSIFIERS = ("sklearn.estimator[LogisticRegression]", "lightgbm.classifier", "xgboost.classifier")
 
 
@@ -142,7 +147,10 @@ def _check_name(check) -> str:
 def known_failures(estimator, check_name: str) -> list[tuple[str, Known]]:
     """[(dict name, entry)] recorded for ``check_name`` and ``estimator``; pending fix first."""
     found = []
-    for label, table in (("PENDING_FIXES", PENDING_FIXES), ("EXPECTED_FAILURES", EXPECTED_FAILURES)):
+    for label, table in (
+        ("PENDING_FIXES", PENDING_FIXES),
+        ("EXPECTED_FAILURES", EXPECTED_FAILURES),
+    ):
         entry = table.get(check_name)
         if entry is not None and entry.applies_to(estimator):
             found.append((label, entry))
@@ -224,8 +232,15 @@ def array_api_results() -> dict[str, str | None]:
         sys.stdout.write("RESULTS" + json.dumps(results))
         """
     )
-    env = {**os.environ, "SCIPY_ARRAY_API": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "SCIPY_ARRAY_API": "1",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.rpartition("RESULTS")[2])
 
@@ -248,8 +263,11 @@ def test_known_failure_lists_are_documented():
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=adapter_id)
 def test_check_dataframe_column_names_consistency(estimator):
     """scikit-learn's feature-name check (not part of check_estimator), called explicitly."""
-    run_check(estimator, functools.partial(check_dataframe_column_names_consistency, type(estimator).__name__),
-              "check_dataframe_column_names_consistency")
+    run_check(
+        estimator,
+        functools.partial(check_dataframe_column_names_consistency, type(estimator).__name__),
+        "check_dataframe_column_names_consistency",
+    )
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=adapter_id)
@@ -258,7 +276,9 @@ def test_feature_names_are_enforced(estimator):
     X, y = _data(estimator, n=120)
     X.columns = [f"col_{i}" for i in range(X.shape[1])]
     model = clone(estimator).fit(X, y)
-    assert isinstance(model.feature_names_in_, np.ndarray) and model.feature_names_in_.dtype == object
+    assert (
+        isinstance(model.feature_names_in_, np.ndarray) and model.feature_names_in_.dtype == object
+    )
     assert list(model.feature_names_in_) == list(X.columns)
     assert model.n_features_in_ == X.shape[1]
     model.predict(X)
@@ -284,7 +304,9 @@ def test_feature_names_are_enforced(estimator):
 @functools.cache
 def _dataset(kind: str):
     """Bundled data with standardised features (LogisticRegression converges in a few iterations)."""
-    loader = {"regression": load_diabetes, "binary": load_breast_cancer, "multiclass": load_wine}[kind]
+    loader = {"regression": load_diabetes, "binary": load_breast_cancer, "multiclass": load_wine}[
+        kind
+    ]
     X, y = loader(return_X_y=True, as_frame=True)
     return (X - X.mean()) / X.std(), y
 
@@ -298,7 +320,9 @@ def _single_threaded():
         yield
 
 
-def _data(estimator, n: int | None = None, kind: str | None = None) -> tuple[pd.DataFrame, pd.Series]:
+def _data(
+    estimator, n: int | None = None, kind: str | None = None
+) -> tuple[pd.DataFrame, pd.Series]:
     kind = kind or ("binary" if is_classifier(estimator) else "regression")
     X, y = _dataset(kind)
     if n is not None:
@@ -308,7 +332,9 @@ def _data(estimator, n: int | None = None, kind: str | None = None) -> tuple[pd.
 
 def _sklearn_params(estimator) -> dict:
     """get_params without the nested estimator objects (which clone replaces by copies)."""
-    return {k: v for k, v in estimator.get_params(deep=True).items() if not hasattr(v, "get_params")}
+    return {
+        k: v for k, v in estimator.get_params(deep=True).items() if not hasattr(v, "get_params")
+    }
 
 
 # --------------------------------------------------------------- estimator contract
@@ -421,7 +447,9 @@ def test_inside_a_pipeline_with_standard_scaler(estimator, output):
     scaler = StandardScaler().set_output(transform=output)
     Z = scaler.fit_transform(X)
     by_hand = clone(estimator).fit(Z, y)
-    np.testing.assert_array_equal(np.asarray(pipe.predict(X)), np.asarray(by_hand.predict(scaler.transform(X))))
+    np.testing.assert_array_equal(
+        np.asarray(pipe.predict(X)), np.asarray(by_hand.predict(scaler.transform(X)))
+    )
     assert model.n_features_in_ == X.shape[1]
     if output == "pandas":
         assert list(model.feature_names_in_) == list(X.columns)
@@ -447,9 +475,11 @@ GRIDS = {
 def test_grid_search_finds_the_best_param_and_refits(estimator):
     X, y = _data(estimator, n=300)
     grid, winner = GRIDS[adapter_id(estimator)]
-    (param, values), = grid.items()
+    ((param, values),) = grid.items()
     scoring = "neg_log_loss" if is_classifier(estimator) else "r2"  # log loss: uses predict_proba
-    search = GridSearchCV(clone(estimator), grid, cv=3, scoring=scoring, error_score="raise").fit(X, y)
+    search = GridSearchCV(clone(estimator), grid, cv=3, scoring=scoring, error_score="raise").fit(
+        X, y
+    )
     scores = search.cv_results_["mean_test_score"]
     assert np.all(np.isfinite(scores))
     assert search.best_params_ == {param: values[int(np.argmax(scores))]}
@@ -460,13 +490,17 @@ def test_grid_search_finds_the_best_param_and_refits(estimator):
     by_hand = clone(estimator).set_params(**{param: winner}).fit(X, y)
     np.testing.assert_array_equal(np.asarray(search.predict(X)), np.asarray(by_hand.predict(X)))
     if is_classifier(estimator):
-        np.testing.assert_array_equal(np.asarray(search.predict_proba(X)), np.asarray(by_hand.predict_proba(X)))
+        np.testing.assert_array_equal(
+            np.asarray(search.predict_proba(X)), np.asarray(by_hand.predict_proba(X))
+        )
 
 
 def test_grid_search_over_a_pipeline_of_adapters():
     X, y = _data(ESTIMATORS[2], n=300)
     pipe = Pipeline([("scale", StandardScaler()), ("model", clone(ESTIMATORS[2]))])
-    search = GridSearchCV(pipe, {"model__n_estimators": [1, 30], "model__num_leaves": [3, 15]}, cv=3).fit(X, y)
+    search = GridSearchCV(
+        pipe, {"model__n_estimators": [1, 30], "model__num_leaves": [3, 15]}, cv=3
+    ).fit(X, y)
     assert search.best_params_["model__n_estimators"] == 30
     assert search.best_estimator_["model"].__sklearn_is_fitted__()
 
@@ -474,7 +508,9 @@ def test_grid_search_over_a_pipeline_of_adapters():
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=adapter_id)
 def test_cross_val_score_and_predict(estimator):
     X, y = _data(estimator, n=240)
-    scores = cross_val_score(clone(estimator), X, y, cv=KFold(4, shuffle=True, random_state=0), error_score="raise")
+    scores = cross_val_score(
+        clone(estimator), X, y, cv=KFold(4, shuffle=True, random_state=0), error_score="raise"
+    )
     assert scores.shape == (4,) and np.all(np.isfinite(scores))
     assert scores.mean() > (0.8 if is_classifier(estimator) else 0.1)
     pred = cross_val_predict(clone(estimator), X, y, cv=4)
@@ -501,10 +537,17 @@ def test_string_labels_in_grid_search_and_cross_validation():
 def test_meta_estimators_stacking_and_voting():
     X, y = _data(ESTIMATORS[3], n=300)
     stack = StackingClassifier(
-        [("lgb", clone(ESTIMATORS[3])), ("xgb", clone(ESTIMATORS[5])), ("logit", clone(ESTIMATORS[1]))],
-        final_estimator=LogisticRegression(max_iter=1000), cv=3,
+        [
+            ("lgb", clone(ESTIMATORS[3])),
+            ("xgb", clone(ESTIMATORS[5])),
+            ("logit", clone(ESTIMATORS[1])),
+        ],
+        final_estimator=LogisticRegression(max_iter=1000),
+        cv=3,
     ).fit(X, y)
     assert stack.score(X, y) > 0.9
     X, y = _data(ESTIMATORS[0], n=300)
-    vote = VotingRegressor([(str(i), clone(e)) for i, e in enumerate(ESTIMATORS) if is_regressor(e)]).fit(X, y)
+    vote = VotingRegressor(
+        [(str(i), clone(e)) for i, e in enumerate(ESTIMATORS) if is_regressor(e)]
+    ).fit(X, y)
     assert vote.score(X, y) > 0.3

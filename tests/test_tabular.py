@@ -8,7 +8,10 @@ from sklearn.datasets import load_breast_cancer, load_diabetes
 import uniml
 from uniml.core import events
 
-FAST = {"lightgbm": {"n_estimators": 10, "verbose": -1, "n_jobs": 1}, "xgboost": {"n_estimators": 10, "n_jobs": 1}}
+FAST = {
+    "lightgbm": {"n_estimators": 10, "verbose": -1, "n_jobs": 1},
+    "xgboost": {"n_estimators": 10, "n_jobs": 1},
+}
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +28,9 @@ def cancer():
 def test_fit_on_tabular_data_contract_equals_fit_xy(lib, diabetes):
     X, y = diabetes
     frame = X.assign(progression=y)
-    a = uniml.make(f"{lib}.regressor", **FAST[lib]).fit(uniml.TabularData(frame, target="progression"))
+    a = uniml.make(f"{lib}.regressor", **FAST[lib]).fit(
+        uniml.TabularData(frame, target="progression")
+    )
     b = uniml.make(f"{lib}.regressor", **FAST[lib]).fit(X, y.rename("progression"))
     assert np.array_equal(a.predict(X), b.predict(X))
     assert a.predict(X).name == "progression"
@@ -35,7 +40,9 @@ def test_tabular_data_weight_reaches_the_library(diabetes):
     X, y = diabetes
     w = pd.Series(np.where(y > y.median(), 10.0, 0.1), index=X.index)
     frame = X.assign(y=y, w=w)
-    weighted = uniml.make("lightgbm.regressor", **FAST["lightgbm"]).fit(uniml.TabularData(frame, target="y", weight="w"))
+    weighted = uniml.make("lightgbm.regressor", **FAST["lightgbm"]).fit(
+        uniml.TabularData(frame, target="y", weight="w")
+    )
     plain = uniml.make("lightgbm.regressor", **FAST["lightgbm"]).fit(X, y)
     explicit = uniml.make("lightgbm.regressor", **FAST["lightgbm"]).fit(X, y, sample_weight=w)
     assert np.array_equal(weighted.predict(X), explicit.predict(X))
@@ -65,7 +72,9 @@ def test_single_class_is_refused(cancer):
 
 def test_xgboost_categorical_without_enable_categorical_is_a_clear_error():
     X = pd.DataFrame({"c": pd.Categorical(["a", "b"] * 10), "x": np.arange(20.0)})
-    with pytest.raises(uniml.DataContractError, match="column 'c' is categorical.*enable_categorical"):
+    with pytest.raises(
+        uniml.DataContractError, match="column 'c' is categorical.*enable_categorical"
+    ):
         uniml.make("xgboost.regressor", **FAST["xgboost"]).fit(X, np.arange(20.0))
 
 
@@ -73,28 +82,50 @@ def test_xgboost_categorical_without_enable_categorical_is_a_clear_error():
 def test_categories_listed_in_another_order_predict_the_same(lib):
     rng = np.random.default_rng(0)
     levels = ["red", "green", "blue"]
-    X = pd.DataFrame({"c": pd.Categorical(rng.choice(levels, 300), categories=levels), "x": rng.normal(size=300)})
+    X = pd.DataFrame(
+        {"c": pd.Categorical(rng.choice(levels, 300), categories=levels), "x": rng.normal(size=300)}
+    )
     y = X["c"].map({"red": 3.0, "green": 0.0, "blue": -3.0}).astype(float) + X["x"]
-    params = {**FAST[lib], **({"enable_categorical": True} if lib == "xgboost" else {"min_child_samples": 5})}
+    params = {
+        **FAST[lib],
+        **({"enable_categorical": True} if lib == "xgboost" else {"min_child_samples": 5}),
+    }
     model = uniml.make(f"{lib}.regressor", **params).fit(X, y)
-    shuffled = X.assign(c=pd.Categorical(X["c"].astype(str), categories=["blue", "red", "green", "purple"]))
+    shuffled = X.assign(
+        c=pd.Categorical(X["c"].astype(str), categories=["blue", "red", "green", "purple"])
+    )
     assert np.array_equal(model.predict(X), model.predict(shuffled))
-    assert shuffled["c"].cat.categories.tolist() == ["blue", "red", "green", "purple"]  # input untouched
+    assert shuffled["c"].cat.categories.tolist() == [
+        "blue",
+        "red",
+        "green",
+        "purple",
+    ]  # input untouched
 
 
-@pytest.mark.parametrize("scoring", ["roc_auc", "neg_log_loss", "neg_brier_score", "average_precision"])
+@pytest.mark.parametrize(
+    "scoring", ["roc_auc", "neg_log_loss", "neg_brier_score", "average_precision"]
+)
 def test_probability_scorers_work_in_cross_validation(cancer, scoring):
     from sklearn.model_selection import cross_val_score
 
     X, y = cancer
-    scores = cross_val_score(uniml.make("lightgbm.classifier", **FAST["lightgbm"]), X, y, scoring=scoring,
-                             cv=3, error_score="raise")
+    scores = cross_val_score(
+        uniml.make("lightgbm.classifier", **FAST["lightgbm"]),
+        X,
+        y,
+        scoring=scoring,
+        cv=3,
+        error_score="raise",
+    )
     assert np.all(np.isfinite(scores))
 
 
 def test_predict_proba_is_a_frame_aligned_to_the_input(cancer):
     X, y = cancer
-    model = uniml.make("xgboost.classifier", **FAST["xgboost"]).fit(X, y.map({0: "malignant", 1: "benign"}))
+    model = uniml.make("xgboost.classifier", **FAST["xgboost"]).fit(
+        X, y.map({0: "malignant", 1: "benign"})
+    )
     sub = X.iloc[[5, 1, 3]]
     proba = model.predict_proba(sub)
     assert isinstance(proba, pd.DataFrame)
@@ -135,7 +166,9 @@ def test_linear_pipeline_explanations_are_over_transformed_features(diabetes):
     from sklearn.preprocessing import PolynomialFeatures
 
     X, y = diabetes
-    model = uniml.make("sklearn.estimator", estimator=make_pipeline(PolynomialFeatures(2), Ridge())).fit(X, y)
+    model = uniml.make(
+        "sklearn.estimator", estimator=make_pipeline(PolynomialFeatures(2), Ridge())
+    ).fit(X, y)
     exp = model.explain(X.head(20))
     assert exp.kind == "linear" and exp.additive
     assert "bmi^2" in exp.contributions.columns
@@ -187,7 +220,9 @@ def test_early_stopping_best_iteration_is_used_and_survives_save(diabetes, tmp_p
     X, y = diabetes
     Xtr, Xva, ytr, yva = X.iloc[:350], X.iloc[350:], y.iloc[:350], y.iloc[350:]
     params = {"n_estimators": 300, "learning_rate": 0.3, "early_stopping_rounds": 5, "n_jobs": 1}
-    model = uniml.make("xgboost.regressor", **params).fit(Xtr, ytr, eval_set=[(Xva, yva)], verbose=False)
+    model = uniml.make("xgboost.regressor", **params).fit(
+        Xtr, ytr, eval_set=[(Xva, yva)], verbose=False
+    )
     raw = xgboost.XGBRegressor(**params).fit(Xtr, ytr, eval_set=[(Xva, yva)], verbose=False)
     assert raw.best_iteration < 299
     assert np.array_equal(model.predict(Xva).to_numpy(), raw.predict(Xva))

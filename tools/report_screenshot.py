@@ -37,9 +37,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars", "--force-device-scale-factor=1", "--mute-audio",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--force-device-scale-factor=1",
+    "--mute-audio",
 ]
 WIDTH = 1280
 MAX_HEIGHT = 16000
@@ -68,13 +76,21 @@ PROBE = """
 
 
 def find_chromium(explicit: str | None) -> str | None:
-    for candidate in (explicit, os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
+    for candidate in (
+        explicit,
+        os.environ.get("CHROMIUM"),
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+    ):
         if candidate and (found := shutil.which(candidate)):
             return found
     return None
 
 
-def _run_browser(chromium: str, args: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
+def _run_browser(
+    chromium: str, args: list[str], timeout: float = 120
+) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory(prefix="uniml-chromium-") as profile:
         cmd = [chromium, *FLAGS, f"--user-data-dir={profile}", *args]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
@@ -86,11 +102,20 @@ def probe(chromium: str, html: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix="uniml-probe-") as tmp:
         copy = Path(tmp) / "probe.html"
         copy.write_text(text.replace("</body>", PROBE + "</body>"), encoding="utf-8")
-        done = _run_browser(chromium, [f"--window-size={WIDTH},1000", "--virtual-time-budget=10000",
-                                       "--dump-dom", copy.as_uri()])
+        done = _run_browser(
+            chromium,
+            [
+                f"--window-size={WIDTH},1000",
+                "--virtual-time-budget=10000",
+                "--dump-dom",
+                copy.as_uri(),
+            ],
+        )
     match = re.search(r'data-uniml-probe="([^"]*)"', done.stdout)
     if not match:
-        raise RuntimeError(f"chromium did not run the probe (exit {done.returncode}): {done.stderr[-800:]}")
+        raise RuntimeError(
+            f"chromium did not run the probe (exit {done.returncode}): {done.stderr[-800:]}"
+        )
     import html as _html
 
     return json.loads(_html.unescape(match.group(1)))
@@ -99,10 +124,19 @@ def probe(chromium: str, html: Path) -> dict:
 def screenshot(chromium: str, html: Path, png: Path, height: int) -> None:
     png.parent.mkdir(parents=True, exist_ok=True)
     png.unlink(missing_ok=True)
-    done = _run_browser(chromium, [f"--window-size={WIDTH},{height}", "--virtual-time-budget=10000",
-                                   f"--screenshot={png}", html.as_uri()])
+    done = _run_browser(
+        chromium,
+        [
+            f"--window-size={WIDTH},{height}",
+            "--virtual-time-budget=10000",
+            f"--screenshot={png}",
+            html.as_uri(),
+        ],
+    )
     if not png.exists():
-        raise RuntimeError(f"chromium wrote no screenshot (exit {done.returncode}): {done.stderr[-800:]}")
+        raise RuntimeError(
+            f"chromium wrote no screenshot (exit {done.returncode}): {done.stderr[-800:]}"
+        )
 
 
 def ink(png: Path, box: dict) -> tuple[float, int]:
@@ -113,7 +147,10 @@ def ink(png: Path, box: dict) -> tuple[float, int]:
     with Image.open(png) as img:
         pixels = np.asarray(img.convert("RGB"))
     x0, y0 = max(int(box["x"]), 0), max(int(box["y"]), 0)
-    x1, y1 = min(int(box["x"] + box["w"]), pixels.shape[1]), min(int(box["y"] + box["h"]), pixels.shape[0])
+    x1, y1 = (
+        min(int(box["x"] + box["w"]), pixels.shape[1]),
+        min(int(box["y"] + box["h"]), pixels.shape[0]),
+    )
     region = pixels[y0:y1, x0:x1].reshape(-1, 3)
     if not len(region):
         return 0.0, 0
@@ -136,18 +173,24 @@ def check(chromium: str, html: Path, png: Path) -> list[str]:
             problems.append(f"{name}: no <svg> in the figure")
             continue
         if p["w"] < 100 or p["h"] < 100 or p["drawn"] < 10 or p["bbox"] <= 0:
-            problems.append(f"{name}: not laid out (box {p['w']:.0f}x{p['h']:.0f}, {p['drawn']} elements, "
-                            f"bbox area {p['bbox']:.0f})")
+            problems.append(
+                f"{name}: not laid out (box {p['w']:.0f}x{p['h']:.0f}, {p['drawn']} elements, "
+                f"bbox area {p['bbox']:.0f})"
+            )
             continue
         if p["y"] + p["h"] > height:
             problems.append(f"{name}: below the screenshot's {height} px")
             continue
         share, colours = ink(png, p)
         status = "ok" if share >= MIN_INK and colours >= MIN_COLOURS else "BLANK"
-        print(f"  {name:22s} {p['w']:.0f}x{p['h']:.0f} px, {p['drawn']} elements, "
-              f"{share:.1%} ink, {colours} colours: {status}")
+        print(
+            f"  {name:22s} {p['w']:.0f}x{p['h']:.0f} px, {p['drawn']} elements, "
+            f"{share:.1%} ink, {colours} colours: {status}"
+        )
         if status != "ok":
-            problems.append(f"{name}: the screenshot shows nothing drawn ({share:.1%} ink, {colours} colours)")
+            problems.append(
+                f"{name}: the screenshot shows nothing drawn ({share:.1%} ink, {colours} colours)"
+            )
     return problems
 
 
@@ -165,15 +208,24 @@ def build(spec: Path, out: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--spec", action="append", type=Path, help="spec(s) to evaluate (default: docs/examples)")
-    parser.add_argument("--html", action="append", type=Path, help="existing report(s) to check instead")
-    parser.add_argument("--out", type=Path, default=ROOT / "build", help="output folder (default: build/)")
+    parser.add_argument(
+        "--spec", action="append", type=Path, help="spec(s) to evaluate (default: docs/examples)"
+    )
+    parser.add_argument(
+        "--html", action="append", type=Path, help="existing report(s) to check instead"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "build", help="output folder (default: build/)"
+    )
     parser.add_argument("--chromium", help="chromium binary")
     args = parser.parse_args(argv)
 
     chromium = find_chromium(args.chromium)
     if chromium is None:
-        print("chromium not found: install it (apt-get install chromium) or pass --chromium", file=sys.stderr)
+        print(
+            "chromium not found: install it (apt-get install chromium) or pass --chromium",
+            file=sys.stderr,
+        )
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     if args.html:
@@ -181,8 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         # regression first: its screenshot becomes build/report.png
         order = ("regression", "classification", "forecasting", "causal", "recommendation")
-        specs = args.spec or sorted((ROOT / "docs" / "examples").glob("*.yaml"),
-                                    key=lambda p: (order.index(p.stem) if p.stem in order else len(order), p.stem))
+        specs = args.spec or sorted(
+            (ROOT / "docs" / "examples").glob("*.yaml"),
+            key=lambda p: (order.index(p.stem) if p.stem in order else len(order), p.stem),
+        )
         try:
             reports = [build(spec, args.out) for spec in specs]
         except Exception as exc:  # a build failure is its own exit code, not a rendering failure
@@ -201,8 +255,10 @@ def main(argv: list[str] | None = None) -> int:
         for problem in problems:
             print(f"  FAIL {problem}", file=sys.stderr)
         failures += bool(problems)
-    print(f"{len(reports) - failures} of {len(reports)} report(s) rendered with every plot; "
-          f"screenshots in {args.out}")
+    print(
+        f"{len(reports) - failures} of {len(reports)} report(s) rendered with every plot; "
+        f"screenshots in {args.out}"
+    )
     return 1 if failures else 0
 
 

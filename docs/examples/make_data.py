@@ -47,20 +47,27 @@ def main(folder: Path = HERE) -> None:
     _write(X.assign(malignant=(y == 0).astype(int)), folder, "breast_cancer.csv")
 
     macro = macrodata.load_pandas().data
-    quarter = pd.PeriodIndex.from_fields(year=macro["year"].astype(int), quarter=macro["quarter"].astype(int),
-                                         freq="Q").to_timestamp()
-    long = pd.concat([
-        pd.DataFrame({"series": name, "quarter": quarter, "value": macro[name].to_numpy()})
-        for name in ("realgdp", "realcons", "realinv")
-    ]).sort_values(["quarter", "series"], kind="stable")
+    quarter = pd.PeriodIndex.from_fields(
+        year=macro["year"].astype(int), quarter=macro["quarter"].astype(int), freq="Q"
+    ).to_timestamp()
+    long = pd.concat(
+        [
+            pd.DataFrame({"series": name, "quarter": quarter, "value": macro[name].to_numpy()})
+            for name in ("realgdp", "realcons", "realinv")
+        ]
+    ).sort_values(["quarter", "series"], kind="stable")
     _write(long, folder, "macro.csv")
 
     data, truth = make_causal_data(n=1000, seed=7, effect=1.0, heterogeneity=1.0)
-    _write(data.frame.assign(true_effect=truth["cate"]).reset_index(drop=True), folder, "uplift.csv")
+    _write(
+        data.frame.assign(true_effect=truth["cate"]).reset_index(drop=True), folder, "uplift.csv"
+    )
 
     inter = make_interaction_data(n_users=150, n_items=60, n_groups=4, per_user=10, seed=3).frame
     rng = np.random.default_rng(3)
-    inter["day"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 90, len(inter)), unit="D")
+    inter["day"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(
+        rng.integers(0, 90, len(inter)), unit="D"
+    )
     _write(inter.sort_values("day", kind="stable"), folder, "interactions.csv")
 
 

@@ -67,18 +67,26 @@ class _LazyGroup(click.Group):
                 continue
             command = self.get_command(ctx, name)
             if command is not None and not command.hidden:
-                rows.append((name, command.get_short_help_str(limit=formatter.width - 6 - len(name))))
+                rows.append(
+                    (name, command.get_short_help_str(limit=formatter.width - 6 - len(name)))
+                )
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
 
 def _unavailable(name: str, module: str, attr: str, exc: Exception) -> click.Command:
-    @click.command(name, context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-                   add_help_option=False, help=_LAZY[name][2])
+    @click.command(
+        name,
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        add_help_option=False,
+        help=_LAZY[name][2],
+    )
     def unavailable():
-        _error(f"'uniml {name}' is not available in this installation: {module}.{attr} could not be "
-               f"loaded ({exc})")
+        _error(
+            f"'uniml {name}' is not available in this installation: {module}.{attr} could not be "
+            f"loaded ({exc})"
+        )
         sys.exit(EXIT_INVALID)
 
     return unavailable
@@ -96,19 +104,31 @@ def _error(message: str) -> None:
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(_version(), "--version", "-V", prog_name="uniml", message="%(prog)s %(version)s")
+@click.version_option(
+    _version(), "--version", "-V", prog_name="uniml", message="%(prog)s %(version)s"
+)
 def cli():
     """uniml: one interface over classical ML libraries, with lineage and an evaluation harness."""
 
 
 @cli.command("eval")
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=str))
-@click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True),
-              help="Write the HTML report here (default: the spec's output.html, else SPEC-report.html "
-                   "in the working folder).")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True),
-              help="Also write the report as JSON here.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but the failing gates' reasons (on stderr).")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the HTML report here (default: the spec's output.html, else SPEC-report.html "
+    "in the working folder).",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write the report as JSON here.",
+)
+@click.option(
+    "--quiet", "-q", is_flag=True, help="Print nothing but the failing gates' reasons (on stderr)."
+)
 def eval_command(spec, report_path, json_path, quiet):
     """Evaluate the candidates of SPEC (a YAML file) against baselines, champion and gates.
 
@@ -131,13 +151,18 @@ def eval_command(spec, report_path, json_path, quiet):
         code, message = _classify(exc)
         if code == EXIT_INTERNAL:
             traceback.print_exc()
-            _error(f"the evaluation crashed: {message} (traceback above; with a valid spec and data this is a "
-                   "bug in uniml or in a wrapped library)")
+            _error(
+                f"the evaluation crashed: {message} (traceback above; with a valid spec and data this is a "
+                "bug in uniml or in a wrapped library)"
+            )
         else:
             _error(message)
         sys.exit(code)
     _print_report(out, report)
-    out.print(f"report: {html_path}" + (f"  json: {json_file}" if json_file is not None else ""), markup=False)
+    out.print(
+        f"report: {html_path}" + (f"  json: {json_file}" if json_file is not None else ""),
+        markup=False,
+    )
     if not report.passed:
         # the failing reasons go to stderr too, so a CI log shows them even with --quiet
         for gate in report.failed_gates:
@@ -188,13 +213,20 @@ class _progress:
                 TimeElapsedColumn,
             )
 
-            self._live = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                                  console=self.console, transient=True)
+            self._live = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
             self._live.__enter__()
             n = len(self.spec.candidates)
             self._task = self._live.add_task(
-                f"evaluating {n} candidate{'s' if n != 1 else ''} ({self.spec.task})", total=None)
+                f"evaluating {n} candidate{'s' if n != 1 else ''} ({self.spec.task})", total=None
+            )
         return self
 
     def __call__(self, done: int, total: int) -> None:
@@ -223,18 +255,30 @@ def _print_report(console, report) -> None:
     from rich.table import Table
 
     verdict = "[bold green]PASSED[/]" if report.passed else "[bold red]FAILED[/]"
-    protocol = ", ".join(f"{k}={v}" for k, v in report.protocol.items()
-                         if v is not None and not isinstance(v, (list, dict)))
-    console.print(f"{escape(report.task)} evaluation ({escape(protocol)}): {verdict} in {report.duration:.1f} s")
+    protocol = ", ".join(
+        f"{k}={v}"
+        for k, v in report.protocol.items()
+        if v is not None and not isinstance(v, (list, dict))
+    )
+    console.print(
+        f"{escape(report.task)} evaluation ({escape(protocol)}): {verdict} in {report.duration:.1f} s"
+    )
     table = Table(title="leaderboard (mean ± std over folds, best first)", title_justify="left")
     table.add_column("model", no_wrap=True)
     table.add_column("role", no_wrap=True)
     metrics = [m for m in report.metrics if f"{m}_mean" in report.leaderboard.columns]
     for m in metrics:
-        table.add_column(f"{escape(m)} {'↑' if report.greater_is_better.get(m) else '↓'}", justify="right",
-                         no_wrap=True)
+        table.add_column(
+            f"{escape(m)} {'↑' if report.greater_is_better.get(m) else '↓'}",
+            justify="right",
+            no_wrap=True,
+        )
     for name, row in report.leaderboard.iterrows():
-        table.add_row(escape(str(name)), str(row["role"]), *(_cell(row[f"{m}_mean"], row[f"{m}_std"]) for m in metrics))
+        table.add_row(
+            escape(str(name)),
+            str(row["role"]),
+            *(_cell(row[f"{m}_mean"], row[f"{m}_std"]) for m in metrics),
+        )
     console.print(table)
     for gate in report.gates:
         mark = "[green]PASS[/]" if gate.passed else "[red]FAIL[/]"
@@ -243,7 +287,9 @@ def _print_report(console, report) -> None:
 
 
 @cli.command("adapters")
-@click.option("--all", "show_all", is_flag=True, help="Also list adapters whose library is not installed.")
+@click.option(
+    "--all", "show_all", is_flag=True, help="Also list adapters whose library is not installed."
+)
 def adapters_command(show_all):
     """List the adapter catalog: name, task, library, whether it is installed."""
     from rich.table import Table
@@ -252,18 +298,30 @@ def adapters_command(show_all):
 
     table = uniml.adapters()
     shown = table if show_all else table[table["installed"]]
-    view = Table(title=f"uniml adapters ({len(shown)} of {len(table)}"
-                       f"{'' if show_all else ' installed; --all lists the rest'})", title_justify="left")
+    view = Table(
+        title=f"uniml adapters ({len(shown)} of {len(table)}"
+        f"{'' if show_all else ' installed; --all lists the rest'})",
+        title_justify="left",
+    )
     for column in ("name", "task", "library", "installed", "version", "install with"):
         view.add_column(column)
     for row in shown.itertuples(index=False):
-        view.add_row(row.name, row.task, row.library, "yes" if row.installed else "[red]no[/]",
-                     str(row.version or "—"), f"pip install 'uniml[{row.extra}]'" if row.extra != "core" else "—")
+        view.add_row(
+            row.name,
+            row.task,
+            row.library,
+            "yes" if row.installed else "[red]no[/]",
+            str(row.version or "—"),
+            f"pip install 'uniml[{row.extra}]'" if row.extra != "core" else "—",
+        )
     _console().print(view)
 
 
-@cli.command("demo", context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-             add_help_option=False)
+@cli.command(
+    "demo",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def demo_command(args):
     """Every task kind on bundled data, evaluated, with lineage and HTML reports (python -m uniml.demo)."""

@@ -77,14 +77,32 @@ def _regression_models():
 
     return {
         "ridge": _make("sklearn.estimator", estimator=Ridge(alpha=1.0)),
-        "random_forest": _make("sklearn.estimator", estimator=RandomForestRegressor(
-            n_estimators=100, min_samples_leaf=5, random_state=0, n_jobs=1)),
+        "random_forest": _make(
+            "sklearn.estimator",
+            estimator=RandomForestRegressor(
+                n_estimators=100, min_samples_leaf=5, random_state=0, n_jobs=1
+            ),
+        ),
         "ols": _make("statsmodels.ols"),
         "glm_gamma": _make("statsmodels.glm", family="gamma", link="log"),
-        "xgboost": _make("xgboost.regressor", n_estimators=150, learning_rate=0.05, max_depth=2,
-                        random_state=0, n_jobs=1),
-        "lightgbm": _make("lightgbm.regressor", n_estimators=150, learning_rate=0.03, num_leaves=7,
-                         min_child_samples=20, random_state=0, n_jobs=1, verbose=-1),
+        "xgboost": _make(
+            "xgboost.regressor",
+            n_estimators=150,
+            learning_rate=0.05,
+            max_depth=2,
+            random_state=0,
+            n_jobs=1,
+        ),
+        "lightgbm": _make(
+            "lightgbm.regressor",
+            n_estimators=150,
+            learning_rate=0.03,
+            num_leaves=7,
+            min_child_samples=20,
+            random_state=0,
+            n_jobs=1,
+            verbose=-1,
+        ),
     }
 
 
@@ -105,13 +123,28 @@ def _classification_models():
     from sklearn.preprocessing import StandardScaler
 
     return {
-        "logistic": _make("sklearn.estimator", estimator=make_pipeline(
-            StandardScaler(), LogisticRegression(max_iter=1000))),
+        "logistic": _make(
+            "sklearn.estimator",
+            estimator=make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
+        ),
         "logit": _make("statsmodels.logit"),
-        "xgboost": _make("xgboost.classifier", n_estimators=150, learning_rate=0.05, max_depth=3,
-                        random_state=0, n_jobs=1),
-        "lightgbm": _make("lightgbm.classifier", n_estimators=150, learning_rate=0.05, num_leaves=7,
-                         random_state=0, n_jobs=1, verbose=-1),
+        "xgboost": _make(
+            "xgboost.classifier",
+            n_estimators=150,
+            learning_rate=0.05,
+            max_depth=3,
+            random_state=0,
+            n_jobs=1,
+        ),
+        "lightgbm": _make(
+            "lightgbm.classifier",
+            n_estimators=150,
+            learning_rate=0.05,
+            num_leaves=7,
+            random_state=0,
+            n_jobs=1,
+            verbose=-1,
+        ),
     }
 
 
@@ -122,17 +155,27 @@ def _forecasting_data():
     import uniml
 
     macro = macrodata.load_pandas().data
-    quarter = pd.PeriodIndex.from_fields(year=macro["year"].astype(int), quarter=macro["quarter"].astype(int),
-                                         freq="Q").to_timestamp()
-    frame = pd.concat([pd.DataFrame({"series": name, "quarter": quarter, "value": macro[name].to_numpy()})
-                       for name in ("realgdp", "realcons", "realinv")], ignore_index=True)
+    quarter = pd.PeriodIndex.from_fields(
+        year=macro["year"].astype(int), quarter=macro["quarter"].astype(int), freq="Q"
+    ).to_timestamp()
+    frame = pd.concat(
+        [
+            pd.DataFrame({"series": name, "quarter": quarter, "value": macro[name].to_numpy()})
+            for name in ("realgdp", "realcons", "realinv")
+        ],
+        ignore_index=True,
+    )
     return uniml.ForecastData(frame, time="quarter", target="value", series_id="series")
 
 
 def _forecasting_models():
     return {
-        "prophet": _make("prophet.forecaster", yearly_seasonality=False, weekly_seasonality=False,
-                        daily_seasonality=False),
+        "prophet": _make(
+            "prophet.forecaster",
+            yearly_seasonality=False,
+            weekly_seasonality=False,
+            daily_seasonality=False,
+        ),
         "arima_110_drift": _make("statsmodels.sarimax", order=(1, 1, 0), trend="t"),
         "ets_damped": _make("statsmodels.ets", error="add", trend="add", damped_trend=True),
     }
@@ -143,21 +186,38 @@ def _causal_data():
     from uniml.testing.causal import make_causal_data
 
     data, truth = make_causal_data(n=1500, seed=7, effect=1.0, heterogeneity=1.0)
-    return uniml.CausalData(data.frame.assign(true_effect=truth["cate"]), outcome="y", treatment="t",
-                            effect_modifiers=["x1", "x2"], confounders=["w1", "w2"])
+    return uniml.CausalData(
+        data.frame.assign(true_effect=truth["cate"]),
+        outcome="y",
+        treatment="t",
+        effect_modifiers=["x1", "x2"],
+        confounders=["w1", "w2"],
+    )
 
 
 def _causal_models():
     from sklearn.linear_model import LinearRegression, LogisticRegression
 
     return {
-        "linear_dml": _make("econml.dml", model_y=LinearRegression(), model_t=LogisticRegression(),
-                           random_state=0),
-        "linear_dr": _make("econml.dr", model_regression=LinearRegression(),
-                          model_propensity=LogisticRegression(), random_state=0),
-        "x_learner": _make("econml.metalearner", estimator="x", models=LinearRegression(),
-                          propensity_model=LogisticRegression(), n_bootstrap_samples=20),
-        "dowhy_backdoor": _make("dowhy.effect", method="backdoor.linear_regression", random_state=0),
+        "linear_dml": _make(
+            "econml.dml", model_y=LinearRegression(), model_t=LogisticRegression(), random_state=0
+        ),
+        "linear_dr": _make(
+            "econml.dr",
+            model_regression=LinearRegression(),
+            model_propensity=LogisticRegression(),
+            random_state=0,
+        ),
+        "x_learner": _make(
+            "econml.metalearner",
+            estimator="x",
+            models=LinearRegression(),
+            propensity_model=LogisticRegression(),
+            n_bootstrap_samples=20,
+        ),
+        "dowhy_backdoor": _make(
+            "dowhy.effect", method="backdoor.linear_regression", random_state=0
+        ),
     }
 
 
@@ -168,17 +228,33 @@ def _recommendation_data():
 
 
 def _recommendation_models():
-    return {"lightfm_warp": _make("lightfm.recommender", loss="warp", no_components=16, epochs=20,
-                                 learning_rate=0.05, random_state=0)}
+    return {
+        "lightfm_warp": _make(
+            "lightfm.recommender",
+            loss="warp",
+            no_components=16,
+            epochs=20,
+            learning_rate=0.05,
+            random_state=0,
+        )
+    }
 
 
 #: task -> (data builder, models builder, gates)
 _TASKS = {
     "regression": (_regression_data, _regression_models, ["rmse better than baseline"]),
-    "classification": (_classification_data, _classification_models, ["roc_auc better than baseline"]),
+    "classification": (
+        _classification_data,
+        _classification_models,
+        ["roc_auc better than baseline"],
+    ),
     "forecasting": (_forecasting_data, _forecasting_models, ["mase <= 6"]),
     "causal": (_causal_data, _causal_models, ["pehe better than baseline"]),
-    "recommendation": (_recommendation_data, _recommendation_models, ["ndcg@10 better than baseline"]),
+    "recommendation": (
+        _recommendation_data,
+        _recommendation_models,
+        ["ndcg@10 better than baseline"],
+    ),
 }
 
 
@@ -276,7 +352,9 @@ def _same_predictions(a, b) -> bool:
 
     if isinstance(a, pd.DataFrame):
         return a.columns.equals(b.columns) and all(
-            np.array_equal(a[c].to_numpy(), b[c].to_numpy(), equal_nan=a[c].dtype.kind == "f") for c in a.columns)
+            np.array_equal(a[c].to_numpy(), b[c].to_numpy(), equal_nan=a[c].dtype.kind == "f")
+            for c in a.columns
+        )
     return bool(np.array_equal(np.asarray(a), np.asarray(b)))
 
 
@@ -296,7 +374,9 @@ def _refit_best(task: str, model, data, folder: Path, trusted: bool):
         return _same_predictions(model.predict(horizon=8), again.predict(horizon=8))
     if task == "recommendation":
         users = data.frame[data.user].drop_duplicates().head(50)
-        return _same_predictions(model.predict(users.to_numpy(), k=10), again.predict(users.to_numpy(), k=10))
+        return _same_predictions(
+            model.predict(users.to_numpy(), k=10), again.predict(users.to_numpy(), k=10)
+        )
     return _same_predictions(model.predict(X), again.predict(X))
 
 
@@ -309,11 +389,20 @@ def _run_task(task, chosen: dict, out: Path, folds: int, n_jobs: int, verbose: b
         build_data, build_models, gates = _TASKS[task]
         data = build_data()
         report = uniml.evaluate(
-            chosen, data, protocol=_protocol(task, folds), gates=gates, n_jobs=n_jobs, random_state=0,
-            true_effect="true_effect" if task == "causal" else None, n_boot=1000)
+            chosen,
+            data,
+            protocol=_protocol(task, folds),
+            gates=gates,
+            n_jobs=n_jobs,
+            random_state=0,
+            true_effect="true_effect" if task == "causal" else None,
+            n_boot=1000,
+        )
         result.report = report
         result.html = report.to_html(out / f"{task}.html")
-        result.best = next(m for m in report.leaderboard.index if report.roles.get(m) == "candidate")
+        result.best = next(
+            m for m in report.leaderboard.index if report.roles.get(m) == "candidate"
+        )
         final = build_models()[result.best]
         trusted = final.info()["persistence"].endswith("pickle")  # the demo saved it just now
         result.reload_identical = _refit_best(task, final, data, out / "models" / task, trusted)
@@ -333,22 +422,34 @@ def _index(result: DemoResult) -> str:
         if t.report is not None:
             r = t.report
             metric = r.metrics[0]
-            value = r.leaderboard.loc[t.best, f"{metric}_mean"] if t.best is not None else float("nan")
+            value = (
+                r.leaderboard.loc[t.best, f"{metric}_mean"] if t.best is not None else float("nan")
+            )
             verdict = "PASSED" if r.passed else "FAILED"
-            status = (f"<span class='{verdict.lower()}'>{verdict}</span>"
-                      + (" — reload check failed" if t.reload_identical is False else ""))
+            status = f"<span class='{verdict.lower()}'>{verdict}</span>" + (
+                " — reload check failed" if t.reload_identical is False else ""
+            )
             best = f"{html.escape(str(t.best))}: {html.escape(metric)} = {value:.4g}"
             link = f"<a href='{html.escape(t.html.name)}'>{html.escape(t.task)} report</a>"
             n_models = len(r.leaderboard)
         else:
-            status, best, link, n_models = "<span class='failed'>CRASHED</span>", html.escape(t.error or ""), \
-                html.escape(t.task), 0
-        rows.append(f"<tr><td>{link}</td><td>{status}</td><td>{n_models}</td><td>{best}</td>"
-                    f"<td>{t.seconds:.1f} s</td></tr>")
-    store = (f"<p>Lineage: every evaluation and final fit is in the MLflow store "
-             f"<code>{html.escape(result.tracking_uri)}</code> "
-             f"(<code>mlflow ui --backend-store-uri {html.escape(result.tracking_uri)}</code>).</p>"
-             if result.tracking_uri else "<p>Lineage was off.</p>")
+            status, best, link, n_models = (
+                "<span class='failed'>CRASHED</span>",
+                html.escape(t.error or ""),
+                html.escape(t.task),
+                0,
+            )
+        rows.append(
+            f"<tr><td>{link}</td><td>{status}</td><td>{n_models}</td><td>{best}</td>"
+            f"<td>{t.seconds:.1f} s</td></tr>"
+        )
+    store = (
+        f"<p>Lineage: every evaluation and final fit is in the MLflow store "
+        f"<code>{html.escape(result.tracking_uri)}</code> "
+        f"(<code>mlflow ui --backend-store-uri {html.escape(result.tracking_uri)}</code>).</p>"
+        if result.tracking_uri
+        else "<p>Lineage was off.</p>"
+    )
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>uniml demo</title><style>"
         "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;padding:0 1em}"
@@ -362,8 +463,15 @@ def _index(result: DemoResult) -> str:
     )
 
 
-def run(out: str | Path = "uniml-demo", folds: int = 3, only: list[str] | None = None, lineage: bool = True,
-        tracking_uri: str | None = None, n_jobs: int = 1, verbose: bool = False) -> DemoResult:
+def run(
+    out: str | Path = "uniml-demo",
+    folds: int = 3,
+    only: list[str] | None = None,
+    lineage: bool = True,
+    tracking_uri: str | None = None,
+    n_jobs: int = 1,
+    verbose: bool = False,
+) -> DemoResult:
     """Run the demo; see the module docstring.
 
     Parameters
@@ -403,19 +511,31 @@ def run(out: str | Path = "uniml-demo", folds: int = 3, only: list[str] | None =
         if lineage:
             import uniml.lineage
 
-            handle = stack.enter_context(uniml.lineage.enable(tracking_uri=tracking_uri, experiment="uniml-demo"))
+            handle = stack.enter_context(
+                uniml.lineage.enable(tracking_uri=tracking_uri, experiment="uniml-demo")
+            )
             result.tracking_uri = getattr(handle.sink, "tracking_uri", tracking_uri)
         for task in TASKS:
             chosen = _selected(task, only)
             if not chosen:
                 continue
             if verbose:
-                print(f"[uniml demo] {task}: {len(chosen)} model(s) ...", file=sys.stderr, flush=True)
+                print(
+                    f"[uniml demo] {task}: {len(chosen)} model(s) ...", file=sys.stderr, flush=True
+                )
             task_result = _run_task(task, chosen, out, folds, n_jobs, verbose)
             result.tasks.append(task_result)
             if verbose:
-                state = "ok" if task_result.ok else f"FAILED: {task_result.error or 'reload check failed'}"
-                print(f"[uniml demo] {task}: {state} ({task_result.seconds:.1f} s)", file=sys.stderr, flush=True)
+                state = (
+                    "ok"
+                    if task_result.ok
+                    else f"FAILED: {task_result.error or 'reload check failed'}"
+                )
+                print(
+                    f"[uniml demo] {task}: {state} ({task_result.seconds:.1f} s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
         if lineage:
             import uniml.lineage
 
@@ -432,16 +552,21 @@ def _print(result: DemoResult) -> None:
             continue
         print(f"== {t.task}")
         print(t.report.summary())
-        reload = {True: "reloaded model predicts identically", False: "RELOADED MODEL DIFFERS",
-                  None: "no reload check"}[t.reload_identical]
+        reload = {
+            True: "reloaded model predicts identically",
+            False: "RELOADED MODEL DIFFERS",
+            None: "no reload check",
+        }[t.reload_identical]
         print(f"  best candidate {t.best} refit on all data, saved and reloaded: {reload}")
     print(f"\nreport: {result.index.resolve()}")
     for t in result.tasks:
         if t.html is not None:
             print(f"  {t.task:15s} {t.html.resolve()}")
     if result.tracking_uri:
-        print(f"lineage: MLflow store {result.tracking_uri} (browse: mlflow ui --backend-store-uri "
-              f"{result.tracking_uri})")
+        print(
+            f"lineage: MLflow store {result.tracking_uri} (browse: mlflow ui --backend-store-uri "
+            f"{result.tracking_uri})"
+        )
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m uniml.demo") -> int:
@@ -472,12 +597,22 @@ def main(argv: list[str] | None = None, prog: str = "python -m uniml.demo") -> i
     """
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
     parser.add_argument("--out", default="uniml-demo", help="output folder (default: uniml-demo)")
-    parser.add_argument("--folds", type=int, default=3, help="CV folds / backtest origins (default: 3)")
-    parser.add_argument("--only", nargs="+", metavar="NAME",
-                        help="task kinds, catalog names or demo model names to run (default: all)")
-    parser.add_argument("--tracking-uri", help="MLflow tracking URI (default: sqlite:///<cwd>/mlruns.db)")
+    parser.add_argument(
+        "--folds", type=int, default=3, help="CV folds / backtest origins (default: 3)"
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="task kinds, catalog names or demo model names to run (default: all)",
+    )
+    parser.add_argument(
+        "--tracking-uri", help="MLflow tracking URI (default: sqlite:///<cwd>/mlruns.db)"
+    )
     parser.add_argument("--no-lineage", action="store_true", help="do not log to MLflow")
-    parser.add_argument("--n-jobs", type=int, default=1, help="parallel jobs of the harness (default: 1)")
+    parser.add_argument(
+        "--n-jobs", type=int, default=1, help="parallel jobs of the harness (default: 1)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     try:
         args = parser.parse_args(argv)
@@ -491,10 +626,20 @@ def main(argv: list[str] | None = None, prog: str = "python -m uniml.demo") -> i
         known = _known_names()
         unknown = [n for n in args.only if n not in known]
         if unknown:
-            print(f"{prog}: error: unknown --only name(s) {unknown}; choose from {sorted(known)}", file=sys.stderr)
+            print(
+                f"{prog}: error: unknown --only name(s) {unknown}; choose from {sorted(known)}",
+                file=sys.stderr,
+            )
             return 2
-    result = run(args.out, folds=args.folds, only=args.only, lineage=not args.no_lineage,
-                 tracking_uri=args.tracking_uri, n_jobs=args.n_jobs, verbose=not args.quiet)
+    result = run(
+        args.out,
+        folds=args.folds,
+        only=args.only,
+        lineage=not args.no_lineage,
+        tracking_uri=args.tracking_uri,
+        n_jobs=args.n_jobs,
+        verbose=not args.quiet,
+    )
     _print(result)
     if not result.ok:
         print("the demo did not complete cleanly: see the messages above", file=sys.stderr)

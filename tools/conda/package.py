@@ -179,7 +179,9 @@ def to_v1_recipe(
         "outputs": converted,
     }
     if smoke:
-        recipe["extra"] = {"smoke-build": "never publish: built against machine-local stand-in packages"}
+        recipe["extra"] = {
+            "smoke-build": "never publish: built against machine-local stand-in packages"
+        }
     return recipe
 
 
@@ -303,7 +305,9 @@ def current_subdir() -> str:
     return str(Subdir.current())
 
 
-def make_standin_channel(channel: Path, workdir: Path, conda_names: Iterable[str]) -> dict[str, str]:
+def make_standin_channel(
+    channel: Path, workdir: Path, conda_names: Iterable[str]
+) -> dict[str, str]:
     """Write a local channel whose packages stand in for the running interpreter and installed distributions.
 
     ``python`` turns the prefix it is installed into into a virtual environment of the
@@ -395,7 +399,9 @@ def make_standin_channel(channel: Path, workdir: Path, conda_names: Iterable[str
                     os.symlink(entry, target)
         stage = workdir / "stage" / conda_name / "site-packages"
         stage.mkdir(parents=True, exist_ok=True)
-        (stage / f"_uniml_standin_{conda_name.replace('-', '_')}.pth").write_text(f"{links}\n", encoding="utf-8")
+        (stage / f"_uniml_standin_{conda_name.replace('-', '_')}.pth").write_text(
+            f"{links}\n", encoding="utf-8"
+        )
         offered[conda_name] = installed_version(pypi)
         assemble_package(
             name=conda_name,
@@ -450,7 +456,9 @@ class SmokeResult:
     prefix_all: Path | None = None
 
 
-def _requirements_to_offer(found: Mapping[str, Output], core: str, with_all: bool = False) -> list[str]:
+def _requirements_to_offer(
+    found: Mapping[str, Output], core: str, with_all: bool = False
+) -> list[str]:
     names: list[str] = []
     out = found[core]
     specs = [*out.host, *out.run, *out.test_requires]
@@ -481,16 +489,24 @@ def _check_repodata(channel: Path, found: Mapping[str, Output]) -> dict[str, dic
             problems.append(f"{name}: not in the indexed channel")
             continue
         if record["version"] != out.version:
-            problems.append(f"{name}: repodata version {record['version']} != rendered {out.version}")
+            problems.append(
+                f"{name}: repodata version {record['version']} != rendered {out.version}"
+            )
         # an exact pin of a sibling output gains its build string in the package; drop it
-        depends = [" ".join(d.split()[:2]) if d.split()[0] in found else d for d in record["depends"]]
+        depends = [
+            " ".join(d.split()[:2]) if d.split()[0] in found else d for d in record["depends"]
+        ]
         if _normalised(depends) != _normalised(_ranged(r) for r in out.run):
-            problems.append(f"{name}: repodata depends {sorted(record['depends'])} != rendered run {sorted(out.run)}")
+            problems.append(
+                f"{name}: repodata depends {sorted(record['depends'])} != rendered run {sorted(out.run)}"
+            )
         for dep in record["depends"]:
             parts = dep.split()
             sibling = by_name.get(parts[0])
             if sibling is not None and parts[2:] != [sibling["build"]]:
-                problems.append(f"{name}: pins {dep!r}, but the {parts[0]} built alongside is {sibling['build']}")
+                problems.append(
+                    f"{name}: pins {dep!r}, but the {parts[0]} built alongside is {sibling['build']}"
+                )
     if problems:
         raise PackageBuildError("repodata check failed:\n  " + "\n  ".join(problems))
     return by_name
@@ -516,7 +532,9 @@ def _run(args: list[str], transcript: list[str], env: Mapping[str, str] | None =
     done = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env, check=False)
     transcript.append(f"$ {' '.join(args)}\n{done.stdout}{done.stderr}")
     if done.returncode != 0:
-        raise PackageBuildError(f"{' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+        raise PackageBuildError(
+            f"{' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+        )
     return done.stdout
 
 
@@ -595,7 +613,9 @@ def build_smoke_package(
                 no_build_id=True,
             )
         except Exception as exc:  # rattler-build raises its own error types
-            raise PackageBuildError(f"rattler-build (build and recipe tests) failed: {exc}") from exc
+            raise PackageBuildError(
+                f"rattler-build (build and recipe tests) failed: {exc}"
+            ) from exc
     finally:
         if saved is None:
             os.environ.pop("RATTLER_CACHE_DIR", None)
@@ -626,14 +646,22 @@ def build_smoke_package(
     env["PATH"] = f"{prefix / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["COLUMNS"] = "200"  # rich would truncate the adapter names in an 80-column pipe
     where = _run(
-        [str(prefix / "bin" / "python"), "-c", f"import {core}; print({core}.__version__, {core}.__file__)"],
+        [
+            str(prefix / "bin" / "python"),
+            "-c",
+            f"import {core}; print({core}.__version__, {core}.__file__)",
+        ],
         transcript,
         env,
     ).split()
     if where[0] != found[core].version or not Path(where[1]).resolve().is_relative_to(prefix):
-        raise PackageBuildError(f"import {core} from the prefix gave {where}, expected {found[core].version} under {prefix}")
+        raise PackageBuildError(
+            f"import {core} from the prefix gave {where}, expected {found[core].version} under {prefix}"
+        )
     _check_test_imports(prefix, core, found[core], transcript, env, pyproject["project"])
-    log(f"every public module that imports with only the core dependencies is in {core}'s test.imports")
+    log(
+        f"every public module that imports with only the core dependencies is in {core}'s test.imports"
+    )
     scripts = pyproject["project"].get("scripts") or {}
     for script in scripts:
         _run([str(prefix / "bin" / script), "--help"], transcript, env)
@@ -668,7 +696,9 @@ print(json.dumps(found))
 """
 
 
-def public_module_report(python: Path, package: str, env: Mapping[str, str] | None = None) -> dict[str, str]:
+def public_module_report(
+    python: Path, package: str, env: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Try to import every public module of ``package`` with a given interpreter.
 
     Parameters
@@ -693,7 +723,12 @@ def public_module_report(python: Path, package: str, env: Mapping[str, str] | No
     ('ok', 'ok')
     """
     done = subprocess.run(
-        [str(python), "-c", _IMPORT_PROBE, package], capture_output=True, text=True, timeout=300, env=env, check=False
+        [str(python), "-c", _IMPORT_PROBE, package],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
     )
     if done.returncode != 0:
         raise PackageBuildError(f"could not list the modules of {package}: {done.stderr}")
@@ -739,9 +774,14 @@ def declared_import_names(project: Mapping[str, Any]) -> set[str]:
     return names
 
 
-def _check_test_imports(prefix: Path, core: str, out: Output, transcript: list[str], env, project=None) -> None:
+def _check_test_imports(
+    prefix: Path, core: str, out: Output, transcript: list[str], env, project=None
+) -> None:
     report = public_module_report(prefix / "bin" / "python", core, env)
-    transcript.append("public modules in the core-only prefix:\n" + "\n".join(f"  {k}: {v}" for k, v in sorted(report.items())))
+    transcript.append(
+        "public modules in the core-only prefix:\n"
+        + "\n".join(f"  {k}: {v}" for k, v in sorted(report.items()))
+    )
     broken = {k: v for k, v in report.items() if v.startswith("error")}
     unlisted = sorted(k for k, v in report.items() if v == "ok" and k not in out.test_imports)
     problems = [f"{k} fails to import: {v}" for k, v in sorted(broken.items())]
@@ -767,9 +807,15 @@ def _install_all(channel: Path, found, core: str, workdir: Path, env, transcript
     everything = f"{core}-all"
     prefix = workdir / "prefix-all"
     env = {**env, "PATH": f"{prefix / 'bin'}{os.pathsep}{env['PATH']}"}
-    installed = _install(channel, f"{everything} =={found[everything].version}", prefix, workdir / "install-cache")
+    installed = _install(
+        channel, f"{everything} =={found[everything].version}", prefix, workdir / "install-cache"
+    )
     log(f"installed {everything} into {prefix}: {len(installed)} packages")
-    wanted = [conda_to_pypi(split_spec(s)[0]) for s in found[everything].run if split_spec(s)[0] not in found]
+    wanted = [
+        conda_to_pypi(split_spec(s)[0])
+        for s in found[everything].run
+        if split_spec(s)[0] not in found
+    ]
     probe = (
         "import importlib.metadata as m, sys\n"
         f"wanted = {wanted!r}\n"
@@ -807,9 +853,13 @@ def main(argv: list[str] | None = None) -> int:
     """
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m tools.conda.package", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.conda.package", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("repo_root", nargs="?", default=".")
-    parser.add_argument("--workdir", help="fresh directory for the build (default: a new temporary one)")
+    parser.add_argument(
+        "--workdir", help="fresh directory for the build (default: a new temporary one)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary workdir")
     parser.add_argument(
         "--with-all",
@@ -817,7 +867,9 @@ def main(argv: list[str] | None = None) -> int:
         help="also install uniml-all into a second prefix (needs every extra installed here)",
     )
     args = parser.parse_args(argv)
-    workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="uniml-conda-smoke-"))
+    workdir = (
+        Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="uniml-conda-smoke-"))
+    )
     try:
         result = build_smoke_package(args.repo_root, workdir, with_all=args.with_all)
     except RecipeError as exc:

@@ -119,7 +119,9 @@ class RecipeDriftError(RecipeError):
 # --------------------------------------------------------------------------- selectors
 
 
-def selector_namespace(platform: str, python: str = "3.11", variant: Mapping[str, Any] | None = None):
+def selector_namespace(
+    platform: str, python: str = "3.11", variant: Mapping[str, Any] | None = None
+):
     """The names a conda-build selector may use when rendering for ``platform``.
 
     Parameters
@@ -149,7 +151,9 @@ def selector_namespace(platform: str, python: str = "3.11", variant: Mapping[str
     """
     os_name, sep, arch = platform.partition("-")
     if not sep or os_name not in {"linux", "osx", "win"}:
-        raise RecipeError(f"unknown platform {platform!r}; expected e.g. linux-64, osx-arm64, win-64")
+        raise RecipeError(
+            f"unknown platform {platform!r}; expected e.g. linux-64, osx-arm64, win-64"
+        )
     major, minor = (int(part) for part in python.split(".")[:2])
     ns: dict[str, Any] = {
         "linux": os_name == "linux",
@@ -226,7 +230,9 @@ def apply_selectors(
             continue
         expr = match["expr"].strip()
         try:
-            keep = eval(compile(expr, f"<selector line {number}>", "eval"), {"__builtins__": {}}, namespace)
+            keep = eval(
+                compile(expr, f"<selector line {number}>", "eval"), {"__builtins__": {}}, namespace
+            )
         except NameError as exc:
             name = getattr(exc, "name", None) or str(exc)
             raise SelectorError(
@@ -234,7 +240,9 @@ def apply_selectors(
                 f"(known: linux, osx, win, unix, arm64, x86_64, py, ...)"
             ) from None
         except SyntaxError:
-            raise SelectorError(f"line {number}: selector [{expr}] is not a valid expression") from None
+            raise SelectorError(
+                f"line {number}: selector [{expr}] is not a valid expression"
+            ) from None
         if keep:
             out.append(match["content"])
     return "\n".join(out) + ("\n" if text.endswith("\n") else "")
@@ -284,7 +292,11 @@ def git_describe(path: Path) -> dict[str, str]:
     def git(*args: str) -> str | None:
         try:
             done = subprocess.run(
-                ["git", "-C", str(path), *args], capture_output=True, text=True, timeout=30, check=False
+                ["git", "-C", str(path), *args],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
             )
         except (OSError, subprocess.TimeoutExpired):
             return None
@@ -363,7 +375,9 @@ def jinja_context(
 
     def load_file_regex(load_file, regex_pattern, from_recipe_dir=False, recipe_dir=None):
         path = recipe_dir_ / load_file
-        return re.search(regex_pattern, path.read_text(encoding="utf-8")) if path.is_file() else None
+        return (
+            re.search(regex_pattern, path.read_text(encoding="utf-8")) if path.is_file() else None
+        )
 
     def load_str_data(string, fmt):
         if fmt == "toml":
@@ -483,7 +497,9 @@ def render_text(
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     try:
         template = env.from_string(text)
-        return template.render(**jinja_context(recipe_dir, platform, variant, environ, data_overrides))
+        return template.render(
+            **jinja_context(recipe_dir, platform, variant, environ, data_overrides)
+        )
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{filename} line {exc.lineno}: {exc.message}") from None
     except jinja2.UndefinedError as exc:
@@ -727,7 +743,9 @@ def pypi_to_conda(requirement: str, mapping: Mapping[str, str] = PYPI_TO_CONDA) 
             "make the dependency unconditional or drop noarch"
         )
     if req.extras:
-        raise RecipeError(f"{requirement}: extras have no conda equivalent; list the packages instead")
+        raise RecipeError(
+            f"{requirement}: extras have no conda equivalent; list the packages instead"
+        )
     if req.url:
         raise RecipeError(f"{requirement}: URL requirements have no conda equivalent")
     name = canonicalize_name(req.name)
@@ -736,7 +754,9 @@ def pypi_to_conda(requirement: str, mapping: Mapping[str, str] = PYPI_TO_CONDA) 
     return f"{conda_name} {','.join(clauses)}".strip()
 
 
-def extra_requirements(project: Mapping[str, Any], extra: str, _seen: set[str] | None = None) -> list[str]:
+def extra_requirements(
+    project: Mapping[str, Any], extra: str, _seen: set[str] | None = None
+) -> list[str]:
     """An extra's requirements with self-references (``uniml[a,b]``) expanded recursively.
 
     Parameters
@@ -778,7 +798,9 @@ def extra_requirements(project: Mapping[str, Any], extra: str, _seen: set[str] |
         if canonicalize_name(req.name) == own:
             for sub in sorted(req.extras):
                 if sub not in seen:
-                    result.extend(r for r in extra_requirements(project, sub, seen) if r not in result)
+                    result.extend(
+                        r for r in extra_requirements(project, sub, seen) if r not in result
+                    )
         elif item not in result:
             result.append(item)
     return result
@@ -861,7 +883,9 @@ def check_rendered(
         return [f"{where} no output named {name!r} (pyproject.toml [project].name)"]
     core = found[name]
     if core.version != str(project["version"]):
-        problems.append(f"{where} version {core.version!r} != pyproject.toml's {project['version']!r}")
+        problems.append(
+            f"{where} version {core.version!r} != pyproject.toml's {project['version']!r}"
+        )
     if core.noarch != "python":
         problems.append(f"{where} {name}: must be 'noarch: python' (is {core.noarch!r})")
     if not core.script or _PIP_COMMAND not in " ".join(core.script.split()):
@@ -883,9 +907,13 @@ def check_rendered(
         declared[key.strip()] = target.strip()
     for script, target in sorted(scripts.items()):
         if script not in declared:
-            problems.append(f"{where} {name}: entry point {script} = {target} missing ([project.scripts])")
+            problems.append(
+                f"{where} {name}: entry point {script} = {target} missing ([project.scripts])"
+            )
         elif declared[script] != target:
-            problems.append(f"{where} {name}: entry point {script} -> {declared[script]}, pyproject says {target}")
+            problems.append(
+                f"{where} {name}: entry point {script} -> {declared[script]}, pyproject says {target}"
+            )
     for script in sorted(set(declared) - set(scripts)):
         problems.append(f"{where} {name}: entry point {script!r} is not in [project.scripts]")
 
@@ -894,7 +922,9 @@ def check_rendered(
         license_ = license_.get("text")
     for out in found.values():
         if license_ and out.license != license_:
-            problems.append(f"{where} {out.name}: about.license {out.license!r} != pyproject.toml's {license_!r}")
+            problems.append(
+                f"{where} {out.name}: about.license {out.license!r} != pyproject.toml's {license_!r}"
+            )
         if not out.summary:
             problems.append(f"{where} {out.name}: about.summary is empty")
 
@@ -905,7 +935,9 @@ def check_rendered(
         problems.append(f"{where} {name}: test.imports must include {import_name!r}")
     for module in core.test_imports:
         if not _module_exists(source_root, module):
-            problems.append(f"{where} {name}: test.imports names {module!r}, which is not in the source tree")
+            problems.append(
+                f"{where} {name}: test.imports names {module!r}, which is not in the source tree"
+            )
     commands = [" ".join(c.split()) for c in core.test_commands]
     for script in sorted(scripts):
         if f"{script} --help" not in commands:
@@ -935,7 +967,9 @@ _PROBE_VERSION = "9999.42.0"
 _PROBE_PYTHON = "3.99"
 
 
-def check(recipe_dir: str | os.PathLike[str] = ".", platforms: Iterable[str] = PLATFORMS) -> list[str]:
+def check(
+    recipe_dir: str | os.PathLike[str] = ".", platforms: Iterable[str] = PLATFORMS
+) -> list[str]:
     """Render ``meta.yaml`` for each platform and list every disagreement with ``pyproject.toml``.
 
     Besides comparing values, the recipe is rendered once more against a probe
@@ -978,7 +1012,9 @@ def check(recipe_dir: str | os.PathLike[str] = ".", platforms: Iterable[str] = P
     first, *rest = list(runs)
     for platform in rest:
         if runs[platform] != runs[first]:
-            problems.append(f"noarch outputs must not vary by platform: {first} and {platform} differ in run")
+            problems.append(
+                f"noarch outputs must not vary by platform: {first} and {platform} differ in run"
+            )
 
     probe = tomllib.loads((recipe_dir / "pyproject.toml").read_text(encoding="utf-8"))
     probe["project"]["version"] = _PROBE_VERSION

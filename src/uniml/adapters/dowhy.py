@@ -59,14 +59,21 @@ from uniml.core.explanation import Explanation
 __all__ = ["DoWhyEffect"]
 
 #: DoWhy refuter names accepted in ``refuters``
-REFUTERS = ("placebo_treatment_refuter", "random_common_cause", "data_subset_refuter", "bootstrap_refuter")
+REFUTERS = (
+    "placebo_treatment_refuter",
+    "random_common_cause",
+    "data_subset_refuter",
+    "bootstrap_refuter",
+)
 _LINEAR = "backdoor.linear_regression"
 
 
 @contextmanager
 def _quiet_and_seeded(seed):
     """Silence DoWhy's logging and seed numpy's global generator (DoWhy draws from it) for one call."""
-    loggers = [logging.getLogger(n) for n in ("dowhy", "dowhy.causal_model", "dowhy.causal_estimator")]
+    loggers = [
+        logging.getLogger(n) for n in ("dowhy", "dowhy.causal_model", "dowhy.causal_estimator")
+    ]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.ERROR)
@@ -131,9 +138,20 @@ class DoWhyEffect(CausalAdapter):
     additive = False
     persistence = "pickle"
 
-    def __init__(self, method=_LINEAR, method_params=None, refuters=None, num_simulations=20, tolerance=0.2,
-                 n_bootstrap=50, random_state=None, control_value=None, treated_value=None, alpha=0.05,
-                 identify_method=None):
+    def __init__(
+        self,
+        method=_LINEAR,
+        method_params=None,
+        refuters=None,
+        num_simulations=20,
+        tolerance=0.2,
+        n_bootstrap=50,
+        random_state=None,
+        control_value=None,
+        treated_value=None,
+        alpha=0.05,
+        identify_method=None,
+    ):
         self.method = method
         self.identify_method = identify_method
         self.method_params = method_params
@@ -150,8 +168,12 @@ class DoWhyEffect(CausalAdapter):
     def _test_params(cls) -> list[dict]:
         return [
             {"random_state": 0, "num_simulations": 3},
-            {"method": "backdoor.propensity_score_weighting", "random_state": 0, "num_simulations": 3,
-             "n_bootstrap": 10},
+            {
+                "method": "backdoor.propensity_score_weighting",
+                "random_state": 0,
+                "num_simulations": 3,
+                "n_bootstrap": 10,
+            },
         ]
 
     @classmethod
@@ -169,7 +191,9 @@ class DoWhyEffect(CausalAdapter):
 
     def _check_data(self, data: CausalData) -> None:
         if self.method.startswith("iv.") and not data.instruments:
-            raise DataContractError(f"role 'instruments': method {self.method!r} needs at least one instrument")
+            raise DataContractError(
+                f"role 'instruments': method {self.method!r} needs at least one instrument"
+            )
         if "propensity_score" in self.method and data.treatment_type != "binary":
             raise DataContractError(
                 f"role 'treatment': method {self.method!r} needs a binary treatment; column "
@@ -180,28 +204,49 @@ class DoWhyEffect(CausalAdapter):
     def _fit(self, data: CausalData, **fit_params):
         dowhy = self.require_library()
         roles = data.roles()
-        columns = [c for role, names in roles.items() if role != "graph"
-                   for c in ((names,) if isinstance(names, str) else names)]
+        columns = [
+            c
+            for role, names in roles.items()
+            if role != "graph"
+            for c in ((names,) if isinstance(names, str) else names)
+        ]
         frame = data.frame[columns].reset_index(drop=True)
         with _quiet_and_seeded(self.random_state):
             model = dowhy.CausalModel(
-                data=frame, treatment=data.treatment, outcome=data.outcome,
+                data=frame,
+                treatment=data.treatment,
+                outcome=data.outcome,
                 common_causes=list(data.confounders) or None,
                 effect_modifiers=list(data.effect_modifiers) or None,
-                instruments=list(data.instruments) or None, graph=data.graph,
+                instruments=list(data.instruments) or None,
+                graph=data.graph,
             )
             # without a graph the roles *are* the adjustment set: skip DoWhy's (exponential) search for one
-            identify = self.identify_method or ("default" if data.graph is not None else "maximal-adjustment")
+            identify = self.identify_method or (
+                "default" if data.graph is not None else "maximal-adjustment"
+            )
             estimand = model.identify_effect(proceed_when_unidentifiable=True, method_name=identify)
             estimate = model.estimate_effect(
-                estimand, method_name=self.method, control_value=self.control_, treatment_value=self.treated_,
-                method_params=self.method_params, **fit_params,
+                estimand,
+                method_name=self.method,
+                control_value=self.control_,
+                treatment_value=self.treated_,
+                method_params=self.method_params,
+                **fit_params,
             )
-        if estimate is None or estimate.value is None or not np.isfinite(float(np.ravel(estimate.value)[0])):
-            raise UnimlError(f"{self.name}: DoWhy could not estimate the effect with method {self.method!r}")
+        if (
+            estimate is None
+            or estimate.value is None
+            or not np.isfinite(float(np.ravel(estimate.value)[0]))
+        ):
+            raise UnimlError(
+                f"{self.name}: DoWhy could not estimate the effect with method {self.method!r}"
+            )
         self.model_, self.estimand_, self.estimate_ = model, estimand, estimate
         self.modifier_means_ = {str(k): float(v) for k, v in data.X.mean().items()}
-        self.bootstrap_ = None if self.method == _LINEAR else self._bootstrap(model, estimand, frame)
+        self.bootstrap_ = (
+            None if self.method == _LINEAR else self._bootstrap(model, estimand, frame)
+        )
         self.refutations_ = None
 
     def _bootstrap(self, model, estimand, frame) -> np.ndarray:
@@ -211,9 +256,16 @@ class DoWhyEffect(CausalAdapter):
             for _ in range(self.n_bootstrap):
                 sample = frame.iloc[rng.integers(0, len(frame), len(frame))].reset_index(drop=True)
                 estimator = copy.deepcopy(self.estimate_.estimator)
-                estimator.fit(sample, effect_modifier_names=list(self.roles_.get("effect_modifiers", [])) or None)
-                est = estimator.estimate_effect(sample, control_value=self.control_, treatment_value=self.treated_,
-                                                target_units="ate")
+                estimator.fit(
+                    sample,
+                    effect_modifier_names=list(self.roles_.get("effect_modifiers", [])) or None,
+                )
+                est = estimator.estimate_effect(
+                    sample,
+                    control_value=self.control_,
+                    treatment_value=self.treated_,
+                    target_units="ate",
+                )
                 draws.append(float(np.ravel(est.value)[0]))
         return np.asarray(draws, dtype=float)
 
@@ -228,7 +280,9 @@ class DoWhyEffect(CausalAdapter):
         # layout built by DoWhy: const, t, adjustment set..., t * modifiers (in its own order)
         idx = [1, *range(2 + n_w, 2 + n_w + len(modifiers))]
         if len(params) != 2 + n_w + len(modifiers):
-            raise UnimlError(f"{self.name}: unexpected regression layout ({len(params)} coefficients)")
+            raise UnimlError(
+                f"{self.name}: unexpected regression layout ({len(params)} coefficients)"
+            )
         return params[idx], cov[np.ix_(idx, idx)], modifiers
 
     def _contrast(self, X: np.ndarray, treated) -> np.ndarray:
@@ -291,42 +345,69 @@ class DoWhyEffect(CausalAdapter):
         names = tuple(self.refuters) if self.refuters is not None else REFUTERS[:3]
         unknown = [r for r in names if r not in REFUTERS]
         if unknown:
-            raise UnimlError(f"{self.name}: unknown refuter(s) {unknown}; choose from {list(REFUTERS)}")
+            raise UnimlError(
+                f"{self.name}: unknown refuter(s) {unknown}; choose from {list(REFUTERS)}"
+            )
         estimate = float(np.ravel(self.estimate_.value)[0])
         tol = self.tolerance * max(abs(estimate), 1e-12)
         rows = []
         for refuter in names:
-            kwargs = {"num_simulations": self.num_simulations,
-                      "random_state": np.random.RandomState(self.random_state), "n_jobs": 1}
+            kwargs = {
+                "num_simulations": self.num_simulations,
+                "random_state": np.random.RandomState(self.random_state),
+                "n_jobs": 1,
+            }
             if refuter == "placebo_treatment_refuter":
                 kwargs["placebo_type"] = "permute"
             with _quiet_and_seeded(self.random_state):
-                result = self.model_.refute_estimate(self.estimand_, self.estimate_, method_name=refuter,
-                                                     **kwargs)
+                result = self.model_.refute_estimate(
+                    self.estimand_, self.estimate_, method_name=refuter, **kwargs
+                )
             new = float(np.ravel(result.new_effect)[0])
             p = (result.refutation_result or {}).get("p_value", np.nan)
             p = float(np.ravel(p)[0]) if p is not None else np.nan
             target = 0.0 if refuter == "placebo_treatment_refuter" else estimate
-            rows.append({"refuter": refuter, "estimate": estimate, "new_effect": new, "p_value": p,
-                         "passed": bool(abs(new - target) <= tol)})
-        return pd.DataFrame(rows, columns=["refuter", "estimate", "new_effect", "p_value", "passed"])
+            rows.append(
+                {
+                    "refuter": refuter,
+                    "estimate": estimate,
+                    "new_effect": new,
+                    "p_value": p,
+                    "passed": bool(abs(new - target) <= tol),
+                }
+            )
+        return pd.DataFrame(
+            rows, columns=["refuter", "estimate", "new_effect", "p_value", "passed"]
+        )
 
     # -------------------------------------------------------------- explain
     def _explain(self, X, refute: bool = True, **kwargs) -> Explanation:
         s = self.effect_summary()
         estimate = pd.DataFrame([{k: s[k] for k in ("ate", "lower", "upper", "alpha", "method")}])
-        tables = {"estimand": pd.DataFrame({"estimand": [str(self.estimand_)]}), "estimate": estimate}
+        tables = {
+            "estimand": pd.DataFrame({"estimand": [str(self.estimand_)]}),
+            "estimate": estimate,
+        }
         importance = None
         if refute:
             table = self.refute()
             tables["refutations"] = table
             # how far each refuter moved the effect, relative to the estimate: the weakest links first
-            target = np.where(table["refuter"] == "placebo_treatment_refuter", 0.0, table["estimate"])
+            target = np.where(
+                table["refuter"] == "placebo_treatment_refuter", 0.0, table["estimate"]
+            )
             shift = (table["new_effect"] - target).abs() / max(abs(s["ate"]), 1e-12)
             importance = pd.Series(shift.to_numpy(), index=table["refuter"].to_numpy())
             importance = importance.sort_values(ascending=False, kind="stable")
-        return Explanation(None, s["ate"], "refutation", False, importance=importance, tables=tables,
-                           meta={"method": self.method, "estimand_type": str(self.estimand_.estimand_type)})
+        return Explanation(
+            None,
+            s["ate"],
+            "refutation",
+            False,
+            importance=importance,
+            tables=tables,
+            meta={"method": self.method, "estimand_type": str(self.estimand_.estimand_type)},
+        )
 
     # ----------------------------------------------------------- persistence
     def _state(self) -> dict:
@@ -336,12 +417,23 @@ class DoWhyEffect(CausalAdapter):
         self.modifier_means_ = dict(state["modifier_means"])
 
     def _save(self, folder: Path) -> dict:
-        return self._save_pickles(folder, {"model": self.model_, "estimand": self.estimand_,
-                                           "estimate": self.estimate_, "bootstrap": self.bootstrap_,
-                                           "refutations": self.refutations_})
+        return self._save_pickles(
+            folder,
+            {
+                "model": self.model_,
+                "estimand": self.estimand_,
+                "estimate": self.estimate_,
+                "bootstrap": self.bootstrap_,
+                "refutations": self.refutations_,
+            },
+        )
 
     def _load(self, folder: Path, manifest: dict, trusted: bool) -> None:
         self.require_library()
         payload = self._load_pickle(folder, trusted)
-        self.model_, self.estimand_, self.estimate_ = payload["model"], payload["estimand"], payload["estimate"]
+        self.model_, self.estimand_, self.estimate_ = (
+            payload["model"],
+            payload["estimand"],
+            payload["estimate"],
+        )
         self.bootstrap_, self.refutations_ = payload["bootstrap"], payload["refutations"]

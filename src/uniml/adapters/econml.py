@@ -73,8 +73,9 @@ from uniml.core.explanation import Explanation
 __all__ = ["EconMLDML", "EconMLDR", "EconMLMetaLearner"]
 
 #: keywords the adapter consumes itself (never passed to EconML)
-ADAPTER_KEYS = frozenset({"estimator", "control_value", "treated_value", "inference", "n_bootstrap_samples",
-                          "alpha"})
+ADAPTER_KEYS = frozenset(
+    {"estimator", "control_value", "treated_value", "inference", "n_bootstrap_samples", "alpha"}
+)
 #: tolerance under which SHAP values are reported as additive to the CATE
 ADDITIVITY_TOL = 1e-6
 
@@ -129,18 +130,28 @@ class _EconML(LibraryParams, CausalAdapter):
     def _estimator_key(self) -> str:
         key = getattr(self, "estimator", None) or self._default_estimator
         if key not in self._classes:
-            raise UnimlError(f"{self.name}: estimator={key!r} is unknown; choose one of {sorted(self._classes)}")
+            raise UnimlError(
+                f"{self.name}: estimator={key!r} is unknown; choose one of {sorted(self._classes)}"
+            )
         return key
 
     def _estimator_class(self):
         self.require_library()
-        return getattr(importlib.import_module(f"econml.{self._module}"), self._classes[self._estimator_key()])
+        return getattr(
+            importlib.import_module(f"econml.{self._module}"), self._classes[self._estimator_key()]
+        )
 
     def _econml_params(self, data: CausalData) -> dict:
-        params = {k: _for_econml(v) for k, v in self.get_params(deep=False).items() if k not in ADAPTER_KEYS}
+        params = {
+            k: _for_econml(v)
+            for k, v in self.get_params(deep=False).items()
+            if k not in ADAPTER_KEYS
+        }
         clash = sorted(k for k in params if hasattr(type(self), k))
         if clash:
-            raise UnimlError(f"parameter name(s) {clash} clash with {type(self).__name__} attributes")
+            raise UnimlError(
+                f"parameter name(s) {clash} clash with {type(self).__name__} attributes"
+            )
         return params
 
     def _inference(self):
@@ -158,8 +169,13 @@ class _EconML(LibraryParams, CausalAdapter):
     def _fit(self, data: CausalData, **fit_params):
         est = self._estimator_class()(**self._econml_params(data))
         arrays = self._fit_arrays(data)
-        est.fit(data.Y.to_numpy(dtype=float), data.T.to_numpy(), **arrays, inference=self._inference(),
-                **fit_params)
+        est.fit(
+            data.Y.to_numpy(dtype=float),
+            data.T.to_numpy(),
+            **arrays,
+            inference=self._inference(),
+            **fit_params,
+        )
         self.estimator_ = est
         self.X_train_ = arrays["X"]
 
@@ -171,7 +187,10 @@ class _EconML(LibraryParams, CausalAdapter):
         est, x = self.estimator_, self._x(X)
         effect = np.asarray(est.effect(x, T0=self.control_, T1=treated), dtype=float).reshape(-1)
         lower, upper = est.effect_interval(x, T0=self.control_, T1=treated, alpha=alpha)
-        lower, upper = np.asarray(lower, dtype=float).reshape(-1), np.asarray(upper, dtype=float).reshape(-1)
+        lower, upper = (
+            np.asarray(lower, dtype=float).reshape(-1),
+            np.asarray(upper, dtype=float).reshape(-1),
+        )
         if x is None:  # no effect modifiers: every row gets the (constant) effect
             effect, lower, upper = (np.repeat(v[:1], len(X)) for v in (effect, lower, upper))
         return effect, lower, upper
@@ -186,11 +205,14 @@ class _EconML(LibraryParams, CausalAdapter):
     def _explain(self, X, background_samples: int | None = None, **kwargs) -> Explanation:
         names = [str(c) for c in X.columns]
         if not names:
-            raise UnimlError(f"{self.name}: explain needs effect modifiers; this model was fitted without any")
+            raise UnimlError(
+                f"{self.name}: explain needs effect modifiers; this model was fitted without any"
+            )
         if background_samples is None:
             background_samples = self._shap_background
-        shap = self.estimator_.shap_values(X.to_numpy(dtype=float), feature_names=names,
-                                           background_samples=background_samples)
+        shap = self.estimator_.shap_values(
+            X.to_numpy(dtype=float), feature_names=names, background_samples=background_samples
+        )
         per_treatment = next(iter(shap.values()))
         key = self._shap_key(list(per_treatment))
         sv = per_treatment[key]
@@ -200,12 +222,28 @@ class _EconML(LibraryParams, CausalAdapter):
         contributions = pd.DataFrame(values, columns=list(X.columns))
         base_value = float(base[0]) if base.size else 0.0
         # SHAP of a non-linear final stage (forests) is approximate: claim additivity only when it holds
-        additive = bool(base.size and np.allclose(base, base_value, rtol=0, atol=ADDITIVITY_TOL)
-                        and np.max(np.abs(contributions.sum(axis=1).to_numpy() + base_value
-                                          - effect.to_numpy()), initial=0.0) <= ADDITIVITY_TOL)
-        return Explanation(contributions, base_value, "causal_drivers", additive, effect,
-                           meta={"source": "econml shap_values", "treatment": key,
-                                 "estimator": self._method_name(), "contrast": (self.control_, self.treated_)})
+        additive = bool(
+            base.size
+            and np.allclose(base, base_value, rtol=0, atol=ADDITIVITY_TOL)
+            and np.max(
+                np.abs(contributions.sum(axis=1).to_numpy() + base_value - effect.to_numpy()),
+                initial=0.0,
+            )
+            <= ADDITIVITY_TOL
+        )
+        return Explanation(
+            contributions,
+            base_value,
+            "causal_drivers",
+            additive,
+            effect,
+            meta={
+                "source": "econml shap_values",
+                "treatment": key,
+                "estimator": self._method_name(),
+                "contrast": (self.control_, self.treated_),
+            },
+        )
 
     def _shap_key(self, keys: list):
         if len(keys) == 1 or self.treatment_levels_ is None:
@@ -259,7 +297,11 @@ class EconMLDML(_EconML):
 
     name = "econml.dml"
     _module = "dml"
-    _classes = {"linear": "LinearDML", "sparse_linear": "SparseLinearDML", "causal_forest": "CausalForestDML"}
+    _classes = {
+        "linear": "LinearDML",
+        "sparse_linear": "SparseLinearDML",
+        "causal_forest": "CausalForestDML",
+    }
     _default_estimator = "linear"
 
     @classmethod
@@ -267,9 +309,22 @@ class EconMLDML(_EconML):
         from sklearn.linear_model import LinearRegression, LogisticRegression
 
         return [
-            {"model_y": LinearRegression(), "model_t": LogisticRegression(), "cv": 2, "random_state": 0},
-            {"estimator": "causal_forest", "model_y": LinearRegression(), "model_t": LogisticRegression(),
-             "cv": 2, "n_estimators": 40, "min_samples_leaf": 10, "random_state": 0, "n_jobs": 1},
+            {
+                "model_y": LinearRegression(),
+                "model_t": LogisticRegression(),
+                "cv": 2,
+                "random_state": 0,
+            },
+            {
+                "estimator": "causal_forest",
+                "model_y": LinearRegression(),
+                "model_t": LogisticRegression(),
+                "cv": 2,
+                "n_estimators": 40,
+                "min_samples_leaf": 10,
+                "random_state": 0,
+                "n_jobs": 1,
+            },
         ]
 
     def _econml_params(self, data):
@@ -311,8 +366,12 @@ class EconMLDR(_EconML):
 
     name = "econml.dr"
     _module = "dr"
-    _classes = {"linear": "LinearDRLearner", "sparse_linear": "SparseLinearDRLearner",
-                "forest": "ForestDRLearner", "dr": "DRLearner"}
+    _classes = {
+        "linear": "LinearDRLearner",
+        "sparse_linear": "SparseLinearDRLearner",
+        "forest": "ForestDRLearner",
+        "dr": "DRLearner",
+    }
     _default_estimator = "linear"
 
     def _inference(self):
@@ -320,7 +379,9 @@ class EconMLDR(_EconML):
             # a generic final model has no analytic intervals ("Only point estimates are available!")
             from econml.inference import BootstrapInference
 
-            return BootstrapInference(n_bootstrap_samples=getattr(self, "n_bootstrap_samples", 100), n_jobs=1)
+            return BootstrapInference(
+                n_bootstrap_samples=getattr(self, "n_bootstrap_samples", 100), n_jobs=1
+            )
         return super()._inference()
 
     def _fit(self, data, **fit_params):
@@ -332,8 +393,14 @@ class EconMLDR(_EconML):
     def _test_params(cls) -> list[dict]:
         from sklearn.linear_model import LinearRegression, LogisticRegression
 
-        return [{"model_propensity": LogisticRegression(), "model_regression": LinearRegression(), "cv": 2,
-                 "random_state": 0}]
+        return [
+            {
+                "model_propensity": LogisticRegression(),
+                "model_regression": LinearRegression(),
+                "cv": 2,
+                "random_state": 0,
+            }
+        ]
 
     def _check_data(self, data: CausalData) -> None:
         if data.treatment_type == "continuous":
@@ -396,7 +463,9 @@ class EconMLMetaLearner(_EconML):
                 f"{data.treatment!r} is continuous (use econml.dml)"
             )
         if not data.effect_modifiers and not data.confounders:
-            raise DataContractError(f"{self.name} needs effect modifiers or confounders to condition on")
+            raise DataContractError(
+                f"{self.name} needs effect modifiers or confounders to condition on"
+            )
 
     def _predict_columns(self, data: CausalData) -> list:
         return [*data.effect_modifiers, *data.confounders]
@@ -411,7 +480,9 @@ class EconMLMetaLearner(_EconML):
             return self.inference
         from econml.inference import BootstrapInference
 
-        return BootstrapInference(n_bootstrap_samples=getattr(self, "n_bootstrap_samples", 100), n_jobs=1)
+        return BootstrapInference(
+            n_bootstrap_samples=getattr(self, "n_bootstrap_samples", 100), n_jobs=1
+        )
 
     def _fit_arrays(self, data):
         return {"X": data.frame[self._predict_columns(data)].to_numpy(dtype=float)}

@@ -59,11 +59,26 @@ from uniml.core.recommendation import RecommenderAdapter
 __all__ = ["LightFMRecommender"]
 
 _FIT_PARAMS = {"epochs": 10, "num_threads": 1, "verbose": False}
-_ADAPTER_PARAMS = {"early_stopping_rounds": None, "validation_metric": "precision@10",
-                   "identity_features": True, "normalize_features": True}
-_STATE = ("item_embeddings", "item_embedding_gradients", "item_embedding_momentum", "item_biases",
-          "item_bias_gradients", "item_bias_momentum", "user_embeddings", "user_embedding_gradients",
-          "user_embedding_momentum", "user_biases", "user_bias_gradients", "user_bias_momentum")
+_ADAPTER_PARAMS = {
+    "early_stopping_rounds": None,
+    "validation_metric": "precision@10",
+    "identity_features": True,
+    "normalize_features": True,
+}
+_STATE = (
+    "item_embeddings",
+    "item_embedding_gradients",
+    "item_embedding_momentum",
+    "item_biases",
+    "item_bias_gradients",
+    "item_bias_momentum",
+    "user_embeddings",
+    "user_embedding_gradients",
+    "user_embedding_momentum",
+    "user_biases",
+    "user_bias_gradients",
+    "user_bias_momentum",
+)
 _METRIC = re.compile(r"^(precision|recall|ndcg)@(\d+)$")
 
 
@@ -88,12 +103,18 @@ class _FeatureEncoding:
         for name in frame.columns:
             values = frame[name]
             if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
-                levels = list(values.cat.categories) if isinstance(values.dtype, pd.CategoricalDtype) \
+                levels = (
+                    list(values.cat.categories)
+                    if isinstance(values.dtype, pd.CategoricalDtype)
                     else list(pd.unique(values.dropna()))
+                )
                 if not all(isinstance(v, (str, int, float, bool, np.generic)) for v in levels):
-                    raise DataContractError(f"role {role!r}: column {name!r} has levels that are not "
-                                            f"strings or numbers")
-                columns.append({"name": name, "kind": "levels", "levels": [_plain(v) for v in levels]})
+                    raise DataContractError(
+                        f"role {role!r}: column {name!r} has levels that are not strings or numbers"
+                    )
+                columns.append(
+                    {"name": name, "kind": "levels", "levels": [_plain(v) for v in levels]}
+                )
             else:
                 columns.append({"name": name, "kind": "numeric"})
         return cls(columns)
@@ -103,8 +124,11 @@ class _FeatureEncoding:
         sp = _sparse()
         missing = [c["name"] for c in self.columns if c["name"] not in frame.columns]
         if missing:
-            raise SchemaError(f"{role}: feature column {missing[0]!r} is missing; expected columns "
-                              f"{[c['name'] for c in self.columns]}", column=missing[0])
+            raise SchemaError(
+                f"{role}: feature column {missing[0]!r} is missing; expected columns "
+                f"{[c['name'] for c in self.columns]}",
+                column=missing[0],
+            )
         rows, cols, vals = [], [], []
         n = len(frame)
         for col, offset in zip(self.columns, self._offsets, strict=True):
@@ -113,8 +137,10 @@ class _FeatureEncoding:
                 try:
                     x = pd.to_numeric(values).to_numpy(dtype=np.float64)
                 except (TypeError, ValueError) as exc:
-                    raise SchemaError(f"{role}: feature column {col['name']!r} must be numeric ({exc})",
-                                      column=col["name"]) from exc
+                    raise SchemaError(
+                        f"{role}: feature column {col['name']!r} must be numeric ({exc})",
+                        column=col["name"],
+                    ) from exc
                 ok = np.isfinite(x) & (x != 0)
                 rows.append(np.flatnonzero(ok))
                 cols.append(np.full(ok.sum(), offset))
@@ -125,8 +151,11 @@ class _FeatureEncoding:
                 codes = levels.get_indexer(pd.Index(values.to_numpy()[present]))
                 if (codes < 0).any():
                     unseen = list(pd.unique(values.to_numpy()[present][codes < 0]))[:5]
-                    raise SchemaError(f"{role}: feature column {col['name']!r} has unseen values {unseen}; "
-                                      f"fitted values are {col['levels'][:5]}", column=col["name"])
+                    raise SchemaError(
+                        f"{role}: feature column {col['name']!r} has unseen values {unseen}; "
+                        f"fitted values are {col['levels'][:5]}",
+                        column=col["name"],
+                    )
                 rows.append(np.flatnonzero(present))
                 cols.append(offset + codes)
                 vals.append(np.ones(len(codes)))
@@ -199,7 +228,9 @@ class LightFMRecommender(LibraryParams, RecommenderAdapter):
 
     @classmethod
     def _test_params(cls) -> list[dict]:
-        return [{"loss": "warp", "no_components": 8, "epochs": 5, "random_state": 0, "num_threads": 1}]
+        return [
+            {"loss": "warp", "no_components": 8, "epochs": 5, "random_state": 0, "num_threads": 1}
+        ]
 
     # --------------------------------------------------------------- params
     def _split_params(self):
@@ -230,25 +261,44 @@ class LightFMRecommender(LibraryParams, RecommenderAdapter):
             matrix = _normalize(matrix)
         return encoding, matrix
 
-    def _fit_interactions(self, users, items, weights, n_users, n_items, user_features, item_features,
-                          validation, **fit_params):
+    def _fit_interactions(
+        self,
+        users,
+        items,
+        weights,
+        n_users,
+        n_items,
+        user_features,
+        item_features,
+        validation,
+        **fit_params,
+    ):
         sp = _sparse()
         lightfm, ctor, fit, own = self._split_params()
         if not own["identity_features"] and (user_features is None or item_features is None):
-            raise DataContractError("identity_features=False needs both user and item feature frames")
+            raise DataContractError(
+                "identity_features=False needs both user and item feature frames"
+            )
         self._user_encoding_, ufm = self._features("user_features", user_features, n_users, own)
         self._item_encoding_, ifm = self._features("item_features", item_features, n_items, own)
         self._identity_ = bool(own["identity_features"])
         self.user_features_ = ufm.astype(np.float32).tocsr()
         self.item_features_ = ifm.astype(np.float32).tocsr()
         shape = (n_users, n_items)
-        interactions = sp.coo_matrix((np.ones(len(users), dtype=np.float32), (users, items)), shape=shape)
+        interactions = sp.coo_matrix(
+            (np.ones(len(users), dtype=np.float32), (users, items)), shape=shape
+        )
         sample_weight = None
         if weights is not None:
             sample_weight = sp.coo_matrix((weights.astype(np.float32), (users, items)), shape=shape)
         model = lightfm.LightFM(**ctor)
-        args = {"user_features": self.user_features_, "item_features": self.item_features_,
-                "sample_weight": sample_weight, "num_threads": fit["num_threads"], "verbose": fit["verbose"]}
+        args = {
+            "user_features": self.user_features_,
+            "item_features": self.item_features_,
+            "sample_weight": sample_weight,
+            "num_threads": fit["num_threads"],
+            "verbose": fit["verbose"],
+        }
         self.validation_history_ = []
         epochs = int(fit["epochs"])
         rounds = own["early_stopping_rounds"]
@@ -284,7 +334,9 @@ class LightFMRecommender(LibraryParams, RecommenderAdapter):
         name, k = metric
         vu, vi = validation
         if len(vu) == 0:
-            raise DataContractError("validation has no interaction between users and items known at fit")
+            raise DataContractError(
+                "validation has no interaction between users and items known at fit"
+            )
         truth = _sparse().csr_matrix((np.ones(len(vu)), (vu, vi)), shape=seen.shape)
         truth.data[:] = 1.0
         rows = np.unique(vu)
@@ -293,8 +345,9 @@ class LightFMRecommender(LibraryParams, RecommenderAdapter):
         scores[sub.nonzero()] = -np.inf
         k = min(k, scores.shape[1])
         top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        top = np.take_along_axis(top, np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1,
-                                                 kind="stable"), axis=1)
+        top = np.take_along_axis(
+            top, np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable"), axis=1
+        )
         rel = np.asarray(truth[rows][np.arange(len(rows))[:, None], top].todense()) > 0
         n_rel = np.asarray(truth[rows].sum(axis=1)).ravel()
         if name == "precision":
@@ -302,7 +355,7 @@ class LightFMRecommender(LibraryParams, RecommenderAdapter):
         if name == "recall":
             return float((rel.sum(axis=1) / n_rel).mean())
         disc = 1.0 / np.log2(np.arange(2, k + 2))
-        ideal = np.array([disc[:min(int(n), k)].sum() for n in n_rel])
+        ideal = np.array([disc[: min(int(n), k)].sum() for n in n_rel])
         return float(((rel * disc).sum(axis=1) / ideal).mean())
 
     def _refresh(self) -> None:
@@ -333,7 +386,11 @@ class LightFMRecommender(LibraryParams, RecommenderAdapter):
         return feats.astype(np.float32).tocsr()
 
     def _reprs(self, role, rows, cold):
-        emb, bias = (self._user_repr_, self._user_bias_) if role == "user" else (self._item_repr_, self._item_bias_)
+        emb, bias = (
+            (self._user_repr_, self._user_bias_)
+            if role == "user"
+            else (self._item_repr_, self._item_bias_)
+        )
         if cold is None or not (rows < 0).any():
             return emb[rows], bias[rows]
         out_e = np.empty((len(rows), emb.shape[1]), dtype=np.float32)
@@ -365,11 +422,19 @@ class LightFMRecommender(LibraryParams, RecommenderAdapter):
         u = np.asarray(user_rows, dtype=np.int64).copy()
         i = np.asarray(item_rows, dtype=np.int64).copy()
         if (u < 0).any():
-            cold = user_cold if user_cold is not None else pd.DataFrame(index=range(int((u < 0).sum())))
+            cold = (
+                user_cold
+                if user_cold is not None
+                else pd.DataFrame(index=range(int((u < 0).sum())))
+            )
             ufm = sp.vstack([ufm, self._cold_matrix("user", cold)], format="csr")
             u[u < 0] = self.n_users_ + np.arange(int((u < 0).sum()))
         if (i < 0).any():
-            cold = item_cold if item_cold is not None else pd.DataFrame(index=range(int((i < 0).sum())))
+            cold = (
+                item_cold
+                if item_cold is not None
+                else pd.DataFrame(index=range(int((i < 0).sum())))
+            )
             ifm = sp.vstack([ifm, self._cold_matrix("item", cold)], format="csr")
             i[i < 0] = self.n_items_ + np.arange(int((i < 0).sum()))
         return u.astype(np.int32), i.astype(np.int32), ufm, ifm
@@ -401,8 +466,11 @@ class LightFMRecommender(LibraryParams, RecommenderAdapter):
         cold = None
         if (urows < 0).any():
             ids = result["user"].to_numpy()[urows < 0]
-            cold = (user_features.reindex(pd.Index(ids, tupleize_cols=False))
-                    if user_features is not None else pd.DataFrame(index=range(len(ids))))
+            cold = (
+                user_features.reindex(pd.Index(ids, tupleize_cols=False))
+                if user_features is not None
+                else pd.DataFrame(index=range(len(ids)))
+            )
         exact = self._score_pairs(urows, irows, cold, None)
         result["score"] = exact
         return result
@@ -426,7 +494,8 @@ class LightFMRecommender(LibraryParams, RecommenderAdapter):
             return np.where(idx < n_id, 0, idx - n_id + (1 if n_id else 0))
 
         columns: dict[str, np.ndarray] = {
-            "user_bias": np.zeros(len(u)), "item_bias": np.zeros(len(u)),
+            "user_bias": np.zeros(len(u)),
+            "item_bias": np.zeros(len(u)),
         }
         for r in range(len(u)):
             urow, irow = ufm.getrow(int(u[r])), ifm.getrow(int(i[r]))
@@ -443,10 +512,19 @@ class LightFMRecommender(LibraryParams, RecommenderAdapter):
                         columns[key] = np.zeros(len(u))
                     columns[key][r] += inter[a, b]
         contributions = pd.DataFrame(columns)
-        prediction = pd.Series(self._score_pairs(user_rows, item_rows, user_cold, item_cold).astype(np.float64),
-                               name="score")
-        return Explanation(contributions, 0.0, "recsys_features", True, prediction, space="raw",
-                           meta={"precision": "float32", "source": "lightfm parameters"})
+        prediction = pd.Series(
+            self._score_pairs(user_rows, item_rows, user_cold, item_cold).astype(np.float64),
+            name="score",
+        )
+        return Explanation(
+            contributions,
+            0.0,
+            "recsys_features",
+            True,
+            prediction,
+            space="raw",
+            meta={"precision": "float32", "source": "lightfm parameters"},
+        )
 
     # ----------------------------------------------------------- persistence
     def _save_model(self, folder: Path) -> dict:
@@ -477,15 +555,22 @@ class LightFMRecommender(LibraryParams, RecommenderAdapter):
                 setattr(model, key, arrays[key])
             for role in ("user", "item"):
                 matrix = sp.csr_matrix(
-                    (arrays[f"{role}_features_data"], arrays[f"{role}_features_indices"],
-                     arrays[f"{role}_features_indptr"]),
+                    (
+                        arrays[f"{role}_features_data"],
+                        arrays[f"{role}_features_indices"],
+                        arrays[f"{role}_features_indptr"],
+                    ),
                     shape=tuple(arrays[f"{role}_features_shape"]),
                 )
                 setattr(self, f"{role}_features_", matrix)
         features = json.loads((folder / "features.json").read_text())
         self._identity_ = features["identity"]
-        self._user_encoding_ = None if features["user"] is None else _FeatureEncoding(features["user"])
-        self._item_encoding_ = None if features["item"] is None else _FeatureEncoding(features["item"])
+        self._user_encoding_ = (
+            None if features["user"] is None else _FeatureEncoding(features["user"])
+        )
+        self._item_encoding_ = (
+            None if features["item"] is None else _FeatureEncoding(features["item"])
+        )
         self.best_epoch_ = features["best_epoch"]
         self.validation_history_ = features["validation_history"]
         self.model_ = model
@@ -495,5 +580,7 @@ class LightFMRecommender(LibraryParams, RecommenderAdapter):
 def _parse_metric(metric: str):
     match = _METRIC.match(str(metric))
     if not match:
-        raise UnimlError(f"validation_metric must look like 'precision@10', 'recall@5' or 'ndcg@10', got {metric!r}")
+        raise UnimlError(
+            f"validation_metric must look like 'precision@10', 'recall@5' or 'ndcg@10', got {metric!r}"
+        )
     return match.group(1), int(match.group(2))

@@ -41,8 +41,21 @@ __all__ = ["LightGBMClassifier", "LightGBMRegressor"]
 #: batches up to this many rows predict on one thread (no OpenMP spin-up)
 SMALL_BATCH = 512
 # objectives whose raw score is the prediction itself
-_IDENTITY_OBJECTIVES = {"regression", "regression_l2", "l2", "mse", "mean_squared_error", "rmse",
-                        "regression_l1", "l1", "mae", "huber", "fair", "quantile", "mape"}
+_IDENTITY_OBJECTIVES = {
+    "regression",
+    "regression_l2",
+    "l2",
+    "mse",
+    "mean_squared_error",
+    "rmse",
+    "regression_l1",
+    "l1",
+    "mae",
+    "huber",
+    "fair",
+    "quantile",
+    "mape",
+}
 
 
 class _LightGBM(LibraryParams):
@@ -56,7 +69,16 @@ class _LightGBM(LibraryParams):
 
     @classmethod
     def _test_params(cls) -> list[dict]:
-        return [{"n_estimators": 15, "num_leaves": 7, "min_child_samples": 5, "random_state": 0, "verbose": -1, "n_jobs": 1}]
+        return [
+            {
+                "n_estimators": 15,
+                "num_leaves": 7,
+                "min_child_samples": 5,
+                "random_state": 0,
+                "verbose": -1,
+                "n_jobs": 1,
+            }
+        ]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -103,10 +125,17 @@ class _LightGBM(LibraryParams):
             cube = contrib.reshape(len(contrib), n_out, len(names) + 1)
             cols = pd.MultiIndex.from_product([list(self.classes_), names])
             frame = pd.DataFrame(cube[:, :, :-1].reshape(len(contrib), -1), columns=cols)
-            base = pd.Series(cube[0, :, -1] if len(cube) else np.zeros(n_out), index=list(self.classes_))
+            base = pd.Series(
+                cube[0, :, -1] if len(cube) else np.zeros(n_out), index=list(self.classes_)
+            )
             prediction = pd.DataFrame(margin, columns=list(self.classes_))
         return Explanation(
-            frame, base, "tree_shap", True, prediction, space=self._space(),
+            frame,
+            base,
+            "tree_shap",
+            True,
+            prediction,
+            space=self._space(),
             meta={"source": "lightgbm pred_contrib"},
         )
 

@@ -121,14 +121,28 @@ class ProphetForecaster(ForecastingAdapter):
     extra_library_modules = ("cmdstanpy",)
     handles_gaps = True
     parallel_predict = True  # sampling intervals costs far more than shipping a model to a worker
-    _adapter_options = (*ForecastingAdapter._adapter_options, "country_holidays", "seasonalities",
-                        "regressor_options", "seed", "cap_column", "floor_column")
+    _adapter_options = (
+        *ForecastingAdapter._adapter_options,
+        "country_holidays",
+        "seasonalities",
+        "regressor_options",
+        "seed",
+        "cap_column",
+        "floor_column",
+    )
     _noisy_loggers = ("cmdstanpy", "prophet", "prophet.plot")
 
     @classmethod
     def _test_params(cls) -> list[dict]:
-        return [{"weekly_seasonality": True, "yearly_seasonality": False, "daily_seasonality": False,
-                 "uncertainty_samples": 50, "n_changepoints": 5}]
+        return [
+            {
+                "weekly_seasonality": True,
+                "yearly_seasonality": False,
+                "daily_seasonality": False,
+                "uncertainty_samples": 50,
+                "n_changepoints": 5,
+            }
+        ]
 
     def _min_length(self) -> int:
         return 2
@@ -154,8 +168,10 @@ class ProphetForecaster(ForecastingAdapter):
 
     def _warning_filters(self, quiet: bool) -> list[dict]:
         # pandas deprecations triggered inside Prophet's own code: nothing a user can act on, verbose or not
-        pandas_notes = [{"action": "ignore", "category": c, "module": r"prophet(?:\..*)?$"}
-                        for c in (DeprecationWarning, PendingDeprecationWarning, FutureWarning)]
+        pandas_notes = [
+            {"action": "ignore", "category": c, "module": r"prophet(?:\..*)?$"}
+            for c in (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+        ]
         return [*pandas_notes, *super()._warning_filters(quiet)]
 
     # ------------------------------------------------------------------ fit
@@ -181,7 +197,12 @@ class ProphetForecaster(ForecastingAdapter):
         from prophet.utilities import warm_start_params
 
         # the training frame as given: ds, y, regressors, and cap / floor of logistic growth
-        columns = ["ds", "y", *model.extra_regressors, *(c for c in ("cap", "floor") if c in new.columns)]
+        columns = [
+            "ds",
+            "y",
+            *model.extra_regressors,
+            *(c for c in ("cap", "floor") if c in new.columns),
+        ]
         history = model.history[columns].copy()
         for name, props in model.extra_regressors.items():  # history holds them standardized
             history[name] = history[name] * props["std"] + props["mu"]
@@ -228,14 +249,18 @@ class ProphetForecaster(ForecastingAdapter):
                 df, regressor_samples = prepare(df, n_samples)
             df = model.setup_dataframe(df)
             if regressor_samples:
-                regressor_samples = {name: (draws - model.extra_regressors[name]["mu"])
-                                     / model.extra_regressors[name]["std"]
-                                     for name, draws in regressor_samples.items()}
+                regressor_samples = {
+                    name: (draws - model.extra_regressors[name]["mu"])
+                    / model.extra_regressors[name]["std"]
+                    for name, draws in regressor_samples.items()
+                }
             trend = model.predict_trend(df)
             df["trend"] = trend
             seasonal = model.predict_seasonal_components(df)
-            yhat = (np.asarray(trend) * (1 + seasonal["multiplicative_terms"].to_numpy())
-                    + seasonal["additive_terms"].to_numpy())
+            yhat = (
+                np.asarray(trend) * (1 + seasonal["multiplicative_terms"].to_numpy())
+                + seasonal["additive_terms"].to_numpy()
+            )
             samples = None
             if n_samples:
                 extra = (regressor_samples,) if regressor_samples else ()
@@ -248,7 +273,9 @@ class ProphetForecaster(ForecastingAdapter):
         parts = {"trend": trend}
         names = [(n, s["mode"]) for n, s in model.seasonalities.items()]
         if model.train_holiday_names is not None and "holidays" in comp:
-            names.append(("holidays", getattr(model, "holidays_mode", None) or model.seasonality_mode))
+            names.append(
+                ("holidays", getattr(model, "holidays_mode", None) or model.seasonality_mode)
+            )
         names += [(n, r["mode"]) for n, r in model.extra_regressors.items()]
         for name, mode in names:
             values = comp[name].to_numpy()
@@ -280,4 +307,6 @@ class ProphetForecaster(ForecastingAdapter):
 
         models = json.loads((folder / "prophet_models.json").read_text())
         with self._library_quiet(not self._option("verbose", False)):
-            self.models_ = {k: model_from_json(m) for k, m in zip(self._saved_keys, models, strict=True)}
+            self.models_ = {
+                k: model_from_json(m) for k, m in zip(self._saved_keys, models, strict=True)
+            }

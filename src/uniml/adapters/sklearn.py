@@ -52,10 +52,19 @@ __all__ = ["SklearnEstimator"]
 SAFE_MODULE_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.")
 
 _TREE_MODELS = (
-    "DecisionTreeRegressor", "DecisionTreeClassifier", "ExtraTreeRegressor", "ExtraTreeClassifier",
-    "RandomForestRegressor", "RandomForestClassifier", "ExtraTreesRegressor", "ExtraTreesClassifier",
-    "GradientBoostingRegressor", "GradientBoostingClassifier", "IsolationForest",
-    "HistGradientBoostingRegressor", "HistGradientBoostingClassifier",
+    "DecisionTreeRegressor",
+    "DecisionTreeClassifier",
+    "ExtraTreeRegressor",
+    "ExtraTreeClassifier",
+    "RandomForestRegressor",
+    "RandomForestClassifier",
+    "ExtraTreesRegressor",
+    "ExtraTreesClassifier",
+    "GradientBoostingRegressor",
+    "GradientBoostingClassifier",
+    "IsolationForest",
+    "HistGradientBoostingRegressor",
+    "HistGradientBoostingClassifier",
 )
 
 
@@ -69,8 +78,14 @@ def _split(estimator):
 
 def _is_linear(final) -> bool:
     module = type(final).__module__
-    return hasattr(final, "coef_") and hasattr(final, "intercept_") and (
-        module.startswith("sklearn.linear_model") or module.startswith("sklearn.svm") and "Linear" in type(final).__name__
+    return (
+        hasattr(final, "coef_")
+        and hasattr(final, "intercept_")
+        and (
+            module.startswith("sklearn.linear_model")
+            or module.startswith("sklearn.svm")
+            and "Linear" in type(final).__name__
+        )
     )
 
 
@@ -139,7 +154,11 @@ class SklearnEstimator(TabularAdapter):
 
         return [
             {"estimator": Ridge(alpha=0.5)},
-            {"estimator": Pipeline([("scale", StandardScaler()), ("logit", LogisticRegression(max_iter=1000))])},
+            {
+                "estimator": Pipeline(
+                    [("scale", StandardScaler()), ("logit", LogisticRegression(max_iter=1000))]
+                )
+            },
             {"estimator": RandomForestClassifier(n_estimators=10, max_depth=4, random_state=0)},
             {"estimator": HistGradientBoostingRegressor(max_iter=20, random_state=0)},
             {"estimator": KNeighborsRegressor(n_neighbors=3)},
@@ -171,12 +190,16 @@ class SklearnEstimator(TabularAdapter):
     def score(self, X, y, sample_weight=None) -> float:
         """The wrapped estimator's own ``score`` (R² or accuracy) after the schema check."""
         self._check_fitted()
-        return self.estimator_.score(self.schema_.enforce(X, owner=type(self).__name__), y, sample_weight=sample_weight)
+        return self.estimator_.score(
+            self.schema_.enforce(X, owner=type(self).__name__), y, sample_weight=sample_weight
+        )
 
     # ------------------------------------------------------------------ fit
     def _fit(self, X, y, **fit_params):
         if self.estimator is None:
-            raise DataContractError("sklearn.estimator needs an estimator: make('sklearn.estimator', estimator=...)")
+            raise DataContractError(
+                "sklearn.estimator needs an estimator: make('sklearn.estimator', estimator=...)"
+            )
         if not (is_classifier(self.estimator) or is_regressor(self.estimator)):
             raise DataContractError(
                 f"{type(self.estimator).__name__} is neither a regressor nor a classifier; "
@@ -196,7 +219,9 @@ class SklearnEstimator(TabularAdapter):
         return self.estimator_.predict_proba(X)
 
     # -------------------------------------------------------------- explain
-    def _explain(self, X, y=None, n_repeats: int = 5, random_state: int = 0, **kwargs) -> Explanation:
+    def _explain(
+        self, X, y=None, n_repeats: int = 5, random_state: int = 0, **kwargs
+    ) -> Explanation:
         """Linear contributions, TreeSHAP or permutation importance (see module docs)."""
         pre, final = _split(self.estimator_)
         if _is_linear(final):
@@ -230,15 +255,28 @@ class SklearnEstimator(TabularAdapter):
             space = "raw"
         if coef.shape[0] == 1:
             frame = pd.DataFrame(centered * coef[0], columns=names)
-            return Explanation(frame, float(base_values[0]), "linear", True, pd.Series(margin.reshape(-1)),
-                               space=space, meta={"estimator": type(final).__name__})
+            return Explanation(
+                frame,
+                float(base_values[0]),
+                "linear",
+                True,
+                pd.Series(margin.reshape(-1)),
+                space=space,
+                meta={"estimator": type(final).__name__},
+            )
         outputs = list(self.classes_) if self._is_classifier() else list(range(coef.shape[0]))
         cube = centered[:, None, :] * coef[None, :, :]
         cols = pd.MultiIndex.from_product([outputs, names])
         frame = pd.DataFrame(cube.reshape(len(z), -1), columns=cols)
-        return Explanation(frame, pd.Series(base_values, index=outputs), "linear", True,
-                           pd.DataFrame(margin, columns=outputs), space=space,
-                           meta={"estimator": type(final).__name__})
+        return Explanation(
+            frame,
+            pd.Series(base_values, index=outputs),
+            "linear",
+            True,
+            pd.DataFrame(margin, columns=outputs),
+            space=space,
+            meta={"estimator": type(final).__name__},
+        )
 
     def _explain_tree(self, X, pre, final) -> Explanation:
         shap = import_optional("shap", "shap", "TreeSHAP explanations of scikit-learn tree models")
@@ -260,13 +298,29 @@ class SklearnEstimator(TabularAdapter):
         if values.ndim == 2:  # one output
             if output.ndim == 2:  # shap explained one column of a 2-column output
                 output = output[:, -1]
-            return Explanation(pd.DataFrame(values, columns=names), float(expected[0]), "tree_shap", True,
-                               pd.Series(output), space=space, meta=meta)
+            return Explanation(
+                pd.DataFrame(values, columns=names),
+                float(expected[0]),
+                "tree_shap",
+                True,
+                pd.Series(output),
+                space=space,
+                meta=meta,
+            )
         outputs = list(self.classes_)
         cube = np.transpose(values, (0, 2, 1))  # (n, features, k) -> (n, k, features)
-        frame = pd.DataFrame(cube.reshape(len(z), -1), columns=pd.MultiIndex.from_product([outputs, names]))
-        return Explanation(frame, pd.Series(expected, index=outputs), "tree_shap", True,
-                           pd.DataFrame(output, columns=outputs), space=space, meta=meta)
+        frame = pd.DataFrame(
+            cube.reshape(len(z), -1), columns=pd.MultiIndex.from_product([outputs, names])
+        )
+        return Explanation(
+            frame,
+            pd.Series(expected, index=outputs),
+            "tree_shap",
+            True,
+            pd.DataFrame(output, columns=outputs),
+            space=space,
+            meta=meta,
+        )
 
     def _explain_permutation(self, X, y, n_repeats, random_state) -> Explanation:
         from sklearn.inspection import permutation_importance
@@ -283,10 +337,19 @@ class SklearnEstimator(TabularAdapter):
         )
         importance = table["importance_mean"].sort_values(ascending=False, kind="stable")
         return Explanation(
-            None, float("nan"), "permutation", False, None, space="score", importance=importance,
+            None,
+            float("nan"),
+            "permutation",
+            False,
+            None,
+            space="score",
+            importance=importance,
             tables={"permutation": table},
-            meta={"estimator": type(_split(self.estimator_)[1]).__name__, "reference": reference,
-                  "n_repeats": n_repeats},
+            meta={
+                "estimator": type(_split(self.estimator_)[1]).__name__,
+                "reference": reference,
+                "n_repeats": n_repeats,
+            },
         )
 
     # ----------------------------------------------------------- persistence
@@ -304,7 +367,12 @@ class SklearnEstimator(TabularAdapter):
         sio = import_optional("skops.io", "core", "saving scikit-learn models")
         path = folder / "model.skops"
         sio.dump(self.estimator_, path)
-        return {"model.skops": {"format": "skops", "untrusted_types": sio.get_untrusted_types(file=path)}}
+        return {
+            "model.skops": {
+                "format": "skops",
+                "untrusted_types": sio.get_untrusted_types(file=path),
+            }
+        }
 
     @classmethod
     def _params_from_manifest(cls, params, folder, trusted):

@@ -49,14 +49,25 @@ from uniml.core.errors import DataContractError
 from uniml.core.explanation import Explanation
 from uniml.core.forecasting import ForecastingAdapter
 
-__all__ = ["StatsmodelsETS", "StatsmodelsGLM", "StatsmodelsLogit", "StatsmodelsOLS", "StatsmodelsSARIMAX"]
+__all__ = [
+    "StatsmodelsETS",
+    "StatsmodelsGLM",
+    "StatsmodelsLogit",
+    "StatsmodelsOLS",
+    "StatsmodelsSARIMAX",
+]
 
 
 def _inference_table(names, params, bse, pvalues, conf_int) -> pd.DataFrame:
     ci = np.asarray(conf_int, dtype=float)
     return pd.DataFrame(
-        {"estimate": np.asarray(params, dtype=float), "std_error": np.asarray(bse, dtype=float),
-         "p_value": np.asarray(pvalues, dtype=float), "ci_lower": ci[:, 0], "ci_upper": ci[:, 1]},
+        {
+            "estimate": np.asarray(params, dtype=float),
+            "std_error": np.asarray(bse, dtype=float),
+            "p_value": np.asarray(pvalues, dtype=float),
+            "ci_lower": ci[:, 0],
+            "ci_upper": ci[:, 1],
+        },
         index=pd.Index(list(names), name="parameter"),
     )
 
@@ -113,7 +124,9 @@ class _StatsmodelsForecaster(ForecastingAdapter):
         if self.exog_:
             rename = dict(zip(model.model.exog_names, self.exog_, strict=True))
             names = [rename.get(n, n) for n in names]
-        return _inference_table(names, model.params, model.bse, model.pvalues, model.conf_int(alpha=0.05))
+        return _inference_table(
+            names, model.params, model.bse, model.pvalues, model.conf_int(alpha=0.05)
+        )
 
     def _save(self, folder: Path) -> dict:
         with open(folder / "statsmodels_results.pkl", "wb") as fh:
@@ -252,13 +265,16 @@ class StatsmodelsETS(_StatsmodelsForecaster):
         return pd.DataFrame({"ets": forecast})
 
     def _parameter_table(self, model, key):
-        return _inference_table(model.param_names, model.params, model.bse, model.pvalues,
-                                model.conf_int(alpha=0.05))
+        return _inference_table(
+            model.param_names, model.params, model.bse, model.pvalues, model.conf_int(alpha=0.05)
+        )
 
     def _update_series(self, model, new, key):
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-        endog = np.concatenate([np.asarray(model.model.endog, dtype=float), new["y"].to_numpy(dtype=float)])
+        endog = np.concatenate(
+            [np.asarray(model.model.endog, dtype=float), new["y"].to_numpy(dtype=float)]
+        )
         return ETSModel(pd.Series(endog), **self._library_params()).fit(**self._fit_kwargs())
 
 
@@ -280,25 +296,39 @@ class _StatsmodelsLinear(LibraryParams):
         self.inference_ = self._table(results, ["const", *names])
 
     def _table(self, results, names) -> pd.DataFrame:
-        return _inference_table(names, results.params, results.bse, results.pvalues, results.conf_int(alpha=0.05))
+        return _inference_table(
+            names, results.params, results.bse, results.pvalues, results.conf_int(alpha=0.05)
+        )
 
     def _linear_explanation(self, X, coef, intercept, link_space) -> Explanation:
         z = np.asarray(X, dtype=np.float64)
         contrib = pd.DataFrame((z - self.feature_mean_) * coef, columns=list(self.schema_.names))
         base = float(intercept + coef @ self.feature_mean_)
-        return Explanation(contrib, base, "linear", True, pd.Series(z @ coef + intercept), space=link_space,
-                           tables={"parameters": self.inference_}, meta={"source": "statsmodels coefficients"})
+        return Explanation(
+            contrib,
+            base,
+            "linear",
+            True,
+            pd.Series(z @ coef + intercept),
+            space=link_space,
+            tables={"parameters": self.inference_},
+            meta={"source": "statsmodels coefficients"},
+        )
 
     def _state(self) -> dict:
-        return {"params": self.params_.tolist(), "feature_mean": self.feature_mean_.tolist(),
-                "inference": json.loads(self.inference_.to_json(orient="split", double_precision=15))}
+        return {
+            "params": self.params_.tolist(),
+            "feature_mean": self.feature_mean_.tolist(),
+            "inference": json.loads(self.inference_.to_json(orient="split", double_precision=15)),
+        }
 
     def _set_state(self, state: dict) -> None:
         self.params_ = np.asarray(state["params"], dtype=np.float64)
         self.feature_mean_ = np.asarray(state["feature_mean"], dtype=np.float64)
         inf = state["inference"]
-        self.inference_ = pd.DataFrame(inf["data"], index=pd.Index(inf["index"], name="parameter"),
-                                       columns=inf["columns"])
+        self.inference_ = pd.DataFrame(
+            inf["data"], index=pd.Index(inf["index"], name="parameter"), columns=inf["columns"]
+        )
 
     def _save(self, folder: Path) -> dict:
         # parameters live in the manifest state; this small file keeps the artifact list non-empty
@@ -312,7 +342,12 @@ class _StatsmodelsLinear(LibraryParams):
 
     def _fit_library(self, builder, X, y):
         self.require_library()
-        names = [str(n) for n in (X.columns if isinstance(X, pd.DataFrame) else [f"x{i}" for i in range(X.shape[1])])]
+        names = [
+            str(n)
+            for n in (
+                X.columns if isinstance(X, pd.DataFrame) else [f"x{i}" for i in range(X.shape[1])]
+            )
+        ]
         design = self._design(X)
         try:
             return builder(np.asarray(y, dtype=np.float64), design), names
@@ -351,7 +386,10 @@ class StatsmodelsOLS(_StatsmodelsLinear, RegressorAdapter):
         import statsmodels.api as sm
 
         results, names = self._fit_library(
-            lambda yy, design: sm.OLS(yy, design).fit(**self.get_params(deep=False), **fit_params), X, y)
+            lambda yy, design: sm.OLS(yy, design).fit(**self.get_params(deep=False), **fit_params),
+            X,
+            y,
+        )
         self._record(results, X, names)
 
     def _predict(self, X):
@@ -361,10 +399,25 @@ class StatsmodelsOLS(_StatsmodelsLinear, RegressorAdapter):
         return self._linear_explanation(X, self.params_[1:], self.params_[0], "raw")
 
 
-_FAMILIES = {"gaussian": "Gaussian", "poisson": "Poisson", "binomial": "Binomial", "gamma": "Gamma",
-             "inverse_gaussian": "InverseGaussian", "negative_binomial": "NegativeBinomial", "tweedie": "Tweedie"}
-_LINKS = {"identity": "Identity", "log": "Log", "logit": "Logit", "probit": "Probit", "inverse_power": "InversePower",
-          "sqrt": "Sqrt", "cloglog": "CLogLog", "inverse_squared": "InverseSquared"}
+_FAMILIES = {
+    "gaussian": "Gaussian",
+    "poisson": "Poisson",
+    "binomial": "Binomial",
+    "gamma": "Gamma",
+    "inverse_gaussian": "InverseGaussian",
+    "negative_binomial": "NegativeBinomial",
+    "tweedie": "Tweedie",
+}
+_LINKS = {
+    "identity": "Identity",
+    "log": "Log",
+    "logit": "Logit",
+    "probit": "Probit",
+    "inverse_power": "InversePower",
+    "sqrt": "Sqrt",
+    "cloglog": "CLogLog",
+    "inverse_squared": "InverseSquared",
+}
 
 
 @register
@@ -401,10 +454,14 @@ class StatsmodelsGLM(_StatsmodelsLinear, RegressorAdapter):
         params = self.get_params(deep=False)
         family = params.get("family", "gaussian")
         if family not in _FAMILIES:
-            raise DataContractError(f"{self.name}: unknown family {family!r}; choose from {sorted(_FAMILIES)}")
+            raise DataContractError(
+                f"{self.name}: unknown family {family!r}; choose from {sorted(_FAMILIES)}"
+            )
         link = params.get("link")
         if link is not None and link not in _LINKS:
-            raise DataContractError(f"{self.name}: unknown link {link!r}; choose from {sorted(_LINKS)}")
+            raise DataContractError(
+                f"{self.name}: unknown link {link!r}; choose from {sorted(_LINKS)}"
+            )
         link_obj = getattr(sm.families.links, _LINKS[link])() if link else None
         cls = getattr(sm.families, _FAMILIES[family])
         return cls(link=link_obj) if link_obj is not None else cls()
@@ -412,10 +469,13 @@ class StatsmodelsGLM(_StatsmodelsLinear, RegressorAdapter):
     def _fit(self, X, y, **fit_params):
         import statsmodels.api as sm
 
-        kwargs = {k: v for k, v in self.get_params(deep=False).items() if k not in ("family", "link")}
+        kwargs = {
+            k: v for k, v in self.get_params(deep=False).items() if k not in ("family", "link")
+        }
         family = self._family()
         results, names = self._fit_library(
-            lambda yy, design: sm.GLM(yy, design, family=family).fit(**kwargs, **fit_params), X, y)
+            lambda yy, design: sm.GLM(yy, design, family=family).fit(**kwargs, **fit_params), X, y
+        )
         self._record(results, X, names)
         self._family_ = family
 
@@ -461,15 +521,23 @@ class StatsmodelsLogit(_StatsmodelsLinear, ClassifierAdapter):
         kwargs = {"disp": False, **self.get_params(deep=False), **fit_params}
         multi = len(self.classes_) > 2
         model_cls = sm.MNLogit if multi else sm.Logit
-        results, names = self._fit_library(lambda yy, design: model_cls(yy, design).fit(**kwargs), X, y)
+        results, names = self._fit_library(
+            lambda yy, design: model_cls(yy, design).fit(**kwargs), X, y
+        )
         self.params_ = np.asarray(results.params, dtype=np.float64)  # (p,) or (p, k-1)
         self.feature_mean_ = np.asarray(np.mean(np.asarray(X, dtype=np.float64), axis=0))
         if multi:
             tables = {}
             for j, cls in enumerate(self.classes_[1:]):
-                tables[str(cls)] = _inference_table(["const", *names], results.params[:, j], results.bse[:, j],
-                                                    results.pvalues[:, j], np.asarray(results.conf_int(alpha=0.05))
-                                                    .reshape(len(self.classes_) - 1, -1, 2)[j])
+                tables[str(cls)] = _inference_table(
+                    ["const", *names],
+                    results.params[:, j],
+                    results.bse[:, j],
+                    results.pvalues[:, j],
+                    np.asarray(results.conf_int(alpha=0.05)).reshape(len(self.classes_) - 1, -1, 2)[
+                        j
+                    ],
+                )
             self.inference_ = pd.concat(tables, names=["class", "parameter"]).reset_index(level=0)
         else:
             self.inference_ = self._table(results, ["const", *names])
@@ -499,9 +567,16 @@ class StatsmodelsLogit(_StatsmodelsLinear, ClassifierAdapter):
             bases.append(coefs[0, j] + coefs[1:, j] @ self.feature_mean_)
         cols = pd.MultiIndex.from_product([list(self.classes_), names])
         contrib = pd.DataFrame(np.concatenate(blocks, axis=1), columns=cols)
-        return Explanation(contrib, pd.Series(bases, index=list(self.classes_)), "linear", True,
-                           pd.DataFrame(self._margins(X), columns=list(self.classes_)), space="margin",
-                           tables={"parameters": self.inference_}, meta={"source": "statsmodels MNLogit"})
+        return Explanation(
+            contrib,
+            pd.Series(bases, index=list(self.classes_)),
+            "linear",
+            True,
+            pd.DataFrame(self._margins(X), columns=list(self.classes_)),
+            space="margin",
+            tables={"parameters": self.inference_},
+            meta={"source": "statsmodels MNLogit"},
+        )
 
     def _state(self) -> dict:
         state = super()._state()

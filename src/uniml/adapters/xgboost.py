@@ -35,8 +35,13 @@ from uniml.core.explanation import Explanation
 
 __all__ = ["XGBoostClassifier", "XGBoostRegressor"]
 
-_IDENTITY_OBJECTIVES = {"reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror",
-                        "reg:quantileerror", "reg:squaredlogerror"}
+_IDENTITY_OBJECTIVES = {
+    "reg:squarederror",
+    "reg:absoluteerror",
+    "reg:pseudohubererror",
+    "reg:quantileerror",
+    "reg:squaredlogerror",
+}
 
 
 class _XGBoost(LibraryParams):
@@ -59,8 +64,15 @@ class _XGBoost(LibraryParams):
 
     @classmethod
     def _test_params(cls) -> list[dict]:
-        return [{"n_estimators": 15, "max_depth": 3, "random_state": 0, "enable_categorical": True,
-                 "n_jobs": 1}]
+        return [
+            {
+                "n_estimators": 15,
+                "max_depth": 3,
+                "random_state": 0,
+                "enable_categorical": True,
+                "n_jobs": 1,
+            }
+        ]
 
     # ------------------------------------------------------------------ fit
     def _fit(self, X, y, **fit_params):
@@ -100,13 +112,19 @@ class _XGBoost(LibraryParams):
     def _explain(self, X, **kwargs) -> Explanation:
         xgb = self.require_library()
         dmatrix = xgb.DMatrix(
-            self._booster_input(X), missing=self.model_.missing,
+            self._booster_input(X),
+            missing=self.model_.missing,
             enable_categorical=bool(self.schema_.categorical),
-            feature_names=self.booster_.feature_names, feature_types=self.booster_.feature_types,
+            feature_names=self.booster_.feature_names,
+            feature_types=self.booster_.feature_types,
         )
-        contrib = self.booster_.predict(dmatrix, pred_contribs=True, iteration_range=self._iteration_range)
+        contrib = self.booster_.predict(
+            dmatrix, pred_contribs=True, iteration_range=self._iteration_range
+        )
         # the margin from the same DMatrix (no second conversion of X); equals inplace_predict's
-        margin = self.booster_.predict(dmatrix, output_margin=True, iteration_range=self._iteration_range)
+        margin = self.booster_.predict(
+            dmatrix, output_margin=True, iteration_range=self._iteration_range
+        )
         names = list(self.schema_.names)
         if contrib.ndim == 2:
             frame = pd.DataFrame(contrib[:, :-1].astype(np.float64), columns=names)
@@ -115,11 +133,18 @@ class _XGBoost(LibraryParams):
         else:  # (n, k, p + 1)
             classes = list(self.classes_)
             cols = pd.MultiIndex.from_product([classes, names])
-            frame = pd.DataFrame(contrib[:, :, :-1].reshape(len(contrib), -1).astype(np.float64), columns=cols)
+            frame = pd.DataFrame(
+                contrib[:, :, :-1].reshape(len(contrib), -1).astype(np.float64), columns=cols
+            )
             base = pd.Series(contrib[0, :, -1].astype(np.float64), index=classes)
             prediction = pd.DataFrame(np.asarray(margin, dtype=np.float64), columns=classes)
         return Explanation(
-            frame, base, "tree_shap", True, prediction, space=self._space(),
+            frame,
+            base,
+            "tree_shap",
+            True,
+            prediction,
+            space=self._space(),
             meta={"source": "xgboost pred_contribs", "precision": "float32"},
         )
 

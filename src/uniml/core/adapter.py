@@ -46,7 +46,15 @@ from uniml.core.explanation import KINDS, Explanation
 from uniml.core.schema import Schema
 from uniml.core.tasks import TabularData, Task
 
-__all__ = ["Adapter", "ClassifierAdapter", "EstimatorNotFittedError", "LibraryParams", "ProbabilityFrame", "RegressorAdapter", "TabularAdapter"]
+__all__ = [
+    "Adapter",
+    "ClassifierAdapter",
+    "EstimatorNotFittedError",
+    "LibraryParams",
+    "ProbabilityFrame",
+    "RegressorAdapter",
+    "TabularAdapter",
+]
 
 
 class EstimatorNotFittedError(NotFittedError, _SklearnNotFittedError):
@@ -137,12 +145,16 @@ class Adapter(BaseEstimator, metaclass=ABCMeta):
     def validate_metadata(cls) -> None:
         """Check the class-level declarations (the catalog calls this on register)."""
         if not cls.name or "." not in cls.name:
-            raise ValueError(f"{cls.__qualname__}.name must look like 'library.model', got {cls.name!r}")
+            raise ValueError(
+                f"{cls.__qualname__}.name must look like 'library.model', got {cls.name!r}"
+            )
         Task(cls.task)
         if not cls.library:
             raise ValueError(f"{cls.__qualname__}.library is not declared")
         if cls.explanation_kind != "depends" and cls.explanation_kind not in KINDS:
-            raise ValueError(f"{cls.__qualname__}.explanation_kind {cls.explanation_kind!r} is unknown")
+            raise ValueError(
+                f"{cls.__qualname__}.explanation_kind {cls.explanation_kind!r} is unknown"
+            )
 
     @classmethod
     def library_modules(cls) -> tuple[str, ...]:
@@ -287,7 +299,9 @@ class Adapter(BaseEstimator, metaclass=ABCMeta):
         folder = Path(path)
         if folder.exists() and any(folder.iterdir()):
             if not overwrite:
-                raise FileExistsError(f"{folder} exists and is not empty; pass overwrite=True to replace it")
+                raise FileExistsError(
+                    f"{folder} exists and is not empty; pass overwrite=True to replace it"
+                )
             shutil.rmtree(folder)
         folder.mkdir(parents=True, exist_ok=True)
         artifacts = self._save(folder)
@@ -438,7 +452,11 @@ class TabularAdapter(Adapter):
         self.target_name_ = y.name if isinstance(y, pd.Series) else None
         if events.listening():
             events.emit(
-                "fit_end", adapter=self, X=X, y=y, fit_params=fit_params,
+                "fit_end",
+                adapter=self,
+                X=X,
+                y=y,
+                fit_params=fit_params,
                 duration=time.perf_counter() - start,
             )
         return self
@@ -458,7 +476,9 @@ class TabularAdapter(Adapter):
                 )
         if isinstance(y, pd.DataFrame):
             if y.shape[1] != 1:
-                raise DataContractError(f"y must be one column, got a DataFrame with {y.shape[1]} columns")
+                raise DataContractError(
+                    f"y must be one column, got a DataFrame with {y.shape[1]} columns"
+                )
             y = y.iloc[:, 0]
         if not isinstance(y, pd.Series):
             y_arr = np.asarray(y)
@@ -475,7 +495,9 @@ class TabularAdapter(Adapter):
             y = y_arr
         n_x, n_y = X.shape[0], len(y)
         if n_x != n_y:
-            raise DataContractError(f"X has {n_x} rows but y has {n_y}; they must match row for row")
+            raise DataContractError(
+                f"X has {n_x} rows but y has {n_y}; they must match row for row"
+            )
         if isinstance(X, pd.DataFrame) and isinstance(y, pd.Series) and not y.index.equals(X.index):
             raise DataContractError(
                 "y's index differs from X's index; uniml never realigns rows silently — "
@@ -484,10 +506,14 @@ class TabularAdapter(Adapter):
         if n_x == 0:
             raise DataContractError("cannot fit on 0 rows")
         if X.shape[1] == 0:
-            raise SchemaError(f"0 feature(s) (shape={tuple(X.shape)}) while a minimum of 1 is required.")
+            raise SchemaError(
+                f"0 feature(s) (shape={tuple(X.shape)}) while a minimum of 1 is required."
+            )
         missing = pd.isna(y)
         if np.any(missing):
-            raise DataContractError(f"y has {int(np.sum(missing))} missing value(s); drop or impute them first")
+            raise DataContractError(
+                f"y has {int(np.sum(missing))} missing value(s); drop or impute them first"
+            )
         return X, y
 
     # -------------------------------------------------------------- predict
@@ -512,7 +538,9 @@ class TabularAdapter(Adapter):
         """
         self._check_fitted()
         Xc = self.schema_.enforce(X, owner=type(self).__name__)
-        pred = pd.Series(self._predict(Xc), index=_index_of(X, len(Xc)), name=self.target_name_ or "prediction")
+        pred = pd.Series(
+            self._predict(Xc), index=_index_of(X, len(Xc)), name=self.target_name_ or "prediction"
+        )
         if events.listening():
             events.emit("predict", adapter=self, X=X, prediction=pred)
         return pred
@@ -563,7 +591,9 @@ class TabularAdapter(Adapter):
         try:
             self.classes_, codes = np.unique(labels, return_inverse=True)
         except TypeError as exc:
-            raise DataContractError(f"class labels in y cannot be sorted (mixed types?): {exc}") from exc
+            raise DataContractError(
+                f"class labels in y cannot be sorted (mixed types?): {exc}"
+            ) from exc
         if len(self.classes_) < 2:
             raise DataContractError(
                 f"classification needs at least 2 classes in y; got only one class: {self.classes_.tolist()}"
@@ -595,7 +625,9 @@ class TabularAdapter(Adapter):
         """
         self._check_fitted()
         Xc = self.schema_.enforce(X, owner=type(self).__name__)
-        proba = ProbabilityFrame(self._predict_proba(Xc), index=_index_of(X, len(Xc)), columns=self.classes_)
+        proba = ProbabilityFrame(
+            self._predict_proba(Xc), index=_index_of(X, len(Xc)), columns=self.classes_
+        )
         if events.listening():
             events.emit("predict", adapter=self, X=X, prediction=proba)
         return proba
@@ -626,7 +658,9 @@ class TabularAdapter(Adapter):
             self.feature_names_in_ = np.asarray(self.schema_.names, dtype=object)
         if "classes" in state:
             dtype = state.get("classes_dtype", "object")
-            self.classes_ = np.asarray(state["classes"], dtype=None if dtype.startswith("<U") else dtype)
+            self.classes_ = np.asarray(
+                state["classes"], dtype=None if dtype.startswith("<U") else dtype
+            )
 
 
 class RegressorAdapter(RegressorMixin, TabularAdapter):
@@ -687,12 +721,16 @@ class LibraryParams:
     def get_params(self, deep: bool = True) -> dict:
         """The keywords given at construction or by ``set_params`` (nested ones too when ``deep``)."""
         params = {
-            k: v for k, v in sorted(vars(self).items()) if not k.startswith("_") and not k.endswith("_")
+            k: v
+            for k, v in sorted(vars(self).items())
+            if not k.startswith("_") and not k.endswith("_")
         }
         if deep:
             for key, value in list(params.items()):
                 if hasattr(value, "get_params") and not isinstance(value, type):
-                    params.update({f"{key}__{k}": v for k, v in value.get_params(deep=True).items()})
+                    params.update(
+                        {f"{key}__{k}": v for k, v in value.get_params(deep=True).items()}
+                    )
         return params
 
     def set_params(self, **params):

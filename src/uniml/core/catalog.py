@@ -186,7 +186,16 @@ def adapters():
 
     _ensure_loaded()
     rows = [cls.info() for cls in sorted(_registry.values(), key=lambda c: c.name)]
-    columns = ["name", "task", "library", "installed", "version", "extra", "explanation", "persistence"]
+    columns = [
+        "name",
+        "task",
+        "library",
+        "installed",
+        "version",
+        "extra",
+        "explanation",
+        "persistence",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 

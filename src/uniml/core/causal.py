@@ -69,7 +69,14 @@ class CausalData(Dataset):
     task = Task.CAUSAL
 
     def __init__(
-        self, frame, outcome, treatment, effect_modifiers=None, confounders=None, instruments=None, graph=None
+        self,
+        frame,
+        outcome,
+        treatment,
+        effect_modifiers=None,
+        confounders=None,
+        instruments=None,
+        graph=None,
     ):
         super().__init__(
             frame,
@@ -195,8 +202,17 @@ class CausalAdapter(Adapter):
     alpha: float = 0.05
 
     # ------------------------------------------------------------------ fit
-    def fit(self, data, outcome=None, treatment=None, effect_modifiers=None, confounders=None,
-            instruments=None, graph=None, **fit_params):
+    def fit(
+        self,
+        data,
+        outcome=None,
+        treatment=None,
+        effect_modifiers=None,
+        confounders=None,
+        instruments=None,
+        graph=None,
+        **fit_params,
+    ):
         """Estimate the treatment effect.
 
         Parameters
@@ -220,19 +236,37 @@ class CausalAdapter(Adapter):
             Invalid roles (see :class:`CausalData`), or roles given twice.
         """
         if isinstance(data, CausalData):
-            given = [k for k, v in {"outcome": outcome, "treatment": treatment,
-                                    "effect_modifiers": effect_modifiers, "confounders": confounders,
-                                    "instruments": instruments, "graph": graph}.items() if v is not None]
+            given = [
+                k
+                for k, v in {
+                    "outcome": outcome,
+                    "treatment": treatment,
+                    "effect_modifiers": effect_modifiers,
+                    "confounders": confounders,
+                    "instruments": instruments,
+                    "graph": graph,
+                }.items()
+                if v is not None
+            ]
             if given:
-                raise DataContractError(f"roles {given} were given besides a CausalData; set them on the CausalData")
+                raise DataContractError(
+                    f"roles {given} were given besides a CausalData; set them on the CausalData"
+                )
         else:
             if outcome is None or treatment is None:
                 raise DataContractError(
                     f"{type(self).__name__}.fit needs a CausalData, or a DataFrame with outcome= and "
                     f"treatment= (got outcome={outcome!r}, treatment={treatment!r})"
                 )
-            data = CausalData(data, outcome=outcome, treatment=treatment, effect_modifiers=effect_modifiers,
-                              confounders=confounders, instruments=instruments, graph=graph)
+            data = CausalData(
+                data,
+                outcome=outcome,
+                treatment=treatment,
+                effect_modifiers=effect_modifiers,
+                confounders=confounders,
+                instruments=instruments,
+                graph=graph,
+            )
         self._check_data(data)
         schema = Schema.capture(data.frame[list(self._predict_columns(data))])
         if events.listening():
@@ -241,17 +275,29 @@ class CausalAdapter(Adapter):
         levels = np.unique(data.T.to_numpy())
         self.treatment_type_ = data.treatment_type
         self.treatment_levels_ = levels.tolist() if self.treatment_type_ != "continuous" else None
-        control, treated = getattr(self, "control_value", None), getattr(self, "treated_value", None)
+        control, treated = (
+            getattr(self, "control_value", None),
+            getattr(self, "treated_value", None),
+        )
         self.control_ = levels[0].item() if control is None else control
         self.treated_ = levels[-1].item() if treated is None else treated
-        self.roles_ = {k: (list(v) if isinstance(v, tuple) else v) for k, v in data.roles().items()
-                       if k != "graph"}
+        self.roles_ = {
+            k: (list(v) if isinstance(v, tuple) else v)
+            for k, v in data.roles().items()
+            if k != "graph"
+        }
         self.n_train_ = len(data)
         self._fit(data, **fit_params)
         self.schema_ = schema
         if events.listening():
-            events.emit("fit_end", adapter=self, X=data.frame, y=data.Y, fit_params=fit_params,
-                        duration=time.perf_counter() - start)
+            events.emit(
+                "fit_end",
+                adapter=self,
+                X=data.frame,
+                y=data.Y,
+                fit_params=fit_params,
+                duration=time.perf_counter() - start,
+            )
         return self
 
     def _check_data(self, data: CausalData) -> None:
@@ -278,13 +324,17 @@ class CausalAdapter(Adapter):
             raise SchemaError(
                 f"column {missing[0]!r} (effect modifier) is missing; expected the effect modifiers "
                 f"{list(self.schema_.names)}",
-                column=missing[0], expected=self.schema_.names, got=tuple(frame.columns),
+                column=missing[0],
+                expected=self.schema_.names,
+                got=tuple(frame.columns),
             )
         X = frame[list(self.schema_.names)]
         X = self.schema_.enforce(X, owner=owner)
         bad = [c for c in X.columns if X[c].isna().any()]
         if bad:
-            raise SchemaError(f"column {bad[0]!r} (effect modifier) has missing values", column=bad[0])
+            raise SchemaError(
+                f"column {bad[0]!r} (effect modifier) has missing values", column=bad[0]
+            )
         return X
 
     def _treated_level(self, treated):
@@ -297,7 +347,9 @@ class CausalAdapter(Adapter):
                 f"role 'treatment': treated={treated!r} is not a treatment level seen at fit; levels are {levels}"
             )
         if treated == self.control_:
-            raise DataContractError(f"role 'treatment': treated={treated!r} is the control level itself")
+            raise DataContractError(
+                f"role 'treatment': treated={treated!r} is the control level itself"
+            )
         return treated.item() if isinstance(treated, np.generic) else treated
 
     def predict(self, frame, alpha: float | None = None, *, treated=None) -> pd.DataFrame:
@@ -332,9 +384,14 @@ class CausalAdapter(Adapter):
         a = getattr(self, "alpha", 0.05) if alpha is None else alpha
         effect, lower, upper = self._effect(X, a, self._treated_level(treated))
         index = frame.frame.index if isinstance(frame, CausalData) else frame.index
-        out = pd.DataFrame({"effect": np.asarray(effect, dtype=float).reshape(-1),
-                            "lower": np.asarray(lower, dtype=float).reshape(-1),
-                            "upper": np.asarray(upper, dtype=float).reshape(-1)}, index=index)
+        out = pd.DataFrame(
+            {
+                "effect": np.asarray(effect, dtype=float).reshape(-1),
+                "lower": np.asarray(lower, dtype=float).reshape(-1),
+                "upper": np.asarray(upper, dtype=float).reshape(-1),
+            },
+            index=index,
+        )
         if events.listening():
             events.emit("predict", adapter=self, X=frame, prediction=out)
         return out
@@ -368,9 +425,16 @@ class CausalAdapter(Adapter):
         a = self.alpha if alpha is None else alpha
         level = self._treated_level(treated)
         ate, lower, upper = self._ate(a, level)
-        return {"ate": float(ate), "lower": float(lower), "upper": float(upper), "alpha": float(a),
-                "method": self._method_name(), "control": self.control_, "treated": level,
-                "n": int(self.n_train_)}
+        return {
+            "ate": float(ate),
+            "lower": float(lower),
+            "upper": float(upper),
+            "alpha": float(a),
+            "method": self._method_name(),
+            "control": self.control_,
+            "treated": level,
+            "n": int(self.n_train_),
+        }
 
     def explain(self, frame, **kwargs) -> Explanation:
         """Explain the effect: drivers of the CATE, or estimand and refutations (by adapter).
@@ -411,9 +475,14 @@ class CausalAdapter(Adapter):
 
     # ----------------------------------------------------------- persistence
     def _base_state(self) -> dict:
-        return {"treatment_type": self.treatment_type_, "treatment_levels": self.treatment_levels_,
-                "control": self.control_, "treated": self.treated_, "roles": self.roles_,
-                "n_train": self.n_train_}
+        return {
+            "treatment_type": self.treatment_type_,
+            "treatment_levels": self.treatment_levels_,
+            "control": self.control_,
+            "treated": self.treated_,
+            "roles": self.roles_,
+            "n_train": self.n_train_,
+        }
 
     def _set_base_state(self, state: dict) -> None:
         self.treatment_type_ = state["treatment_type"]
@@ -439,13 +508,17 @@ class CausalAdapter(Adapter):
             pickle.dump(self.get_params(deep=False), fh, protocol=pickle.HIGHEST_PROTOCOL)
         with open(folder / MODEL_FILE, "wb") as fh:
             pickle.dump(fitted, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        return {PARAMS_FILE: {"format": "pickle", "pickle": True},
-                MODEL_FILE: {"format": "pickle", "pickle": True}}
+        return {
+            PARAMS_FILE: {"format": "pickle", "pickle": True},
+            MODEL_FILE: {"format": "pickle", "pickle": True},
+        }
 
     @staticmethod
     def _load_pickle(folder: Path, trusted: bool):
         if not trusted:
-            raise UntrustedArtifactError(f"{folder / MODEL_FILE} is a pickle; pass trusted=True to load it")
+            raise UntrustedArtifactError(
+                f"{folder / MODEL_FILE} is a pickle; pass trusted=True to load it"
+            )
         with open(folder / MODEL_FILE, "rb") as fh:
             return pickle.load(fh)
 

@@ -33,7 +33,9 @@ __all__ = ["EVENTS", "emit", "listening", "muted", "subscribe", "unsubscribe"]
 EVENTS = ("fit_start", "fit_end", "predict", "explain", "evaluate", "register", "promote")
 
 _listeners: list[Callable[[str, dict], None]] = []
-_muted: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("uniml_muted", default=frozenset())
+_muted: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "uniml_muted", default=frozenset()
+)
 
 
 def subscribe(listener: Callable[[str, dict], None]) -> Callable[[str, dict], None]:

@@ -101,7 +101,9 @@ class Explanation:
     @property
     def is_multi_output(self) -> bool:
         """True when contributions have ``(output, feature)`` columns."""
-        return self.contributions is not None and isinstance(self.contributions.columns, pd.MultiIndex)
+        return self.contributions is not None and isinstance(
+            self.contributions.columns, pd.MultiIndex
+        )
 
     @property
     def outputs(self) -> list:
@@ -210,12 +212,18 @@ class Explanation:
                 raise ValueError(f"a {self.kind!r} explanation has no per-row contributions")
             contrib = self.contributions.loc[row]
             if self.is_multi_output:
-                raise ValueError("pick one output first: explanation.for_output(label).plot(row=...)")
-            values = contrib.reindex(contrib.abs().sort_values(ascending=False, kind="stable").index)
+                raise ValueError(
+                    "pick one output first: explanation.for_output(label).plot(row=...)"
+                )
+            values = contrib.reindex(
+                contrib.abs().sort_values(ascending=False, kind="stable").index
+            )
             title = f"Contributions for row {row!r} (base {float(self.base_value):.4g})"
         shown = values.iloc[:top]
         if len(values) > top:
-            shown = pd.concat([shown, pd.Series({f"other ({len(values) - top})": values.iloc[top:].sum()})])
+            shown = pd.concat(
+                [shown, pd.Series({f"other ({len(values) - top})": values.iloc[top:].sum()})]
+            )
         shown = shown.iloc[::-1]
         colors = ["#2b7bba" if v >= 0 else "#d1495b" for v in shown.to_numpy()]
         ax.barh([str(i) for i in shown.index], shown.to_numpy(), color=colors)

@@ -34,7 +34,13 @@ from uniml.core.explanation import Explanation
 from uniml.core.schema import Schema, dtype_kind
 from uniml.core.tasks import Dataset, Task
 
-__all__ = ["ForecastData", "ForecastingAdapter", "SeriesFitError", "SeriesFitWarning", "interval_columns"]
+__all__ = [
+    "ForecastData",
+    "ForecastingAdapter",
+    "SeriesFitError",
+    "SeriesFitWarning",
+    "interval_columns",
+]
 
 
 def _key_repr(key) -> str:
@@ -106,7 +112,9 @@ class ForecastData(Dataset):
             )
         times = self.frame[self.time]
         if self.series_id:
-            step = times.groupby([self.frame[c] for c in self.series_id], sort=False, observed=True).diff()
+            step = times.groupby(
+                [self.frame[c] for c in self.series_id], sort=False, observed=True
+            ).diff()
         else:
             step = times.diff()
         back = (step < pd.Timedelta(0)).to_numpy()
@@ -164,7 +172,7 @@ def _local_freq(times: pd.DatetimeIndex):
         warnings.simplefilter("ignore")
         for i in range(min(len(times) - 2, 60)):
             try:
-                f = pd.infer_freq(times[i:i + 3])
+                f = pd.infer_freq(times[i : i + 3])
             except (TypeError, ValueError):
                 f = None
             if f is not None:
@@ -314,7 +322,13 @@ class ForecastingAdapter(LibraryParams, Adapter):
     explanation_kind = "forecast_components"
     additive = True
     #: adapter-level options; every other keyword goes to the library
-    _adapter_options: ClassVar[tuple[str, ...]] = ("n_jobs", "coverage", "errors", "progress", "verbose")
+    _adapter_options: ClassVar[tuple[str, ...]] = (
+        "n_jobs",
+        "coverage",
+        "errors",
+        "progress",
+        "verbose",
+    )
     _fitted_attribute: ClassVar[str] = "models_"
     #: capability tags
     supports_exog: ClassVar[bool] = True
@@ -328,7 +342,11 @@ class ForecastingAdapter(LibraryParams, Adapter):
 
     def _library_params(self) -> dict:
         params = self.get_params(deep=False)
-        return {k: v for k, v in params.items() if k not in self._adapter_options and not k.startswith("fit_")}
+        return {
+            k: v
+            for k, v in params.items()
+            if k not in self._adapter_options and not k.startswith("fit_")
+        }
 
     @property
     def _coverage(self):
@@ -379,7 +397,9 @@ class ForecastingAdapter(LibraryParams, Adapter):
         """Fit one series (columns: time, target, exog...) and return the fitted library model."""
 
     @abstractmethod
-    def _forecast_series(self, model, future: pd.DataFrame, steps: np.ndarray, key) -> dict[str, np.ndarray]:
+    def _forecast_series(
+        self, model, future: pd.DataFrame, steps: np.ndarray, key
+    ) -> dict[str, np.ndarray]:
         """Forecast one series at ``future`` (time + exog), ``steps`` ahead (1-based).
 
         Returns ``{"forecast": ..., lower/upper columns ...}`` aligned to ``future``.
@@ -407,7 +427,9 @@ class ForecastingAdapter(LibraryParams, Adapter):
             )
         return ForecastData(data, time=time, target=target, series_id=series_id, exog=exog)
 
-    def _series_frame(self, data: ForecastData, part: pd.DataFrame, extras: dict | None = None) -> pd.DataFrame:
+    def _series_frame(
+        self, data: ForecastData, part: pd.DataFrame, extras: dict | None = None
+    ) -> pd.DataFrame:
         extras = self.extras_ if extras is None else extras
         cols = [data.time, data.target, *data.exog, *extras.values()]
         out = part[cols].reset_index(drop=True)
@@ -421,16 +443,20 @@ class ForecastingAdapter(LibraryParams, Adapter):
                 raise SchemaError(
                     f"{where} lacks {self._extra_what(name)} {column!r}; {self.name} needs it in the training "
                     f"data and in every future frame",
-                    column=column, expected=tuple(extras.values()), got=tuple(frame.columns),
+                    column=column,
+                    expected=tuple(extras.values()),
+                    got=tuple(frame.columns),
                 )
             kind = dtype_kind(frame[column].dtype)
             if kind not in ("float", "integer"):
                 raise DataContractError(
-                    f"{where}: {self._extra_what(name)} {column!r} must be numeric, got {frame[column].dtype}")
+                    f"{where}: {self._extra_what(name)} {column!r} must be numeric, got {frame[column].dtype}"
+                )
             if frame[column].isna().any():
                 raise DataContractError(
                     f"{where}: {self._extra_what(name)} {column!r} has {int(frame[column].isna().sum())} "
-                    f"missing value(s)")
+                    f"missing value(s)"
+                )
 
     def _check_series(self, key, frame: pd.DataFrame) -> str:
         """Validate one series and return its frequency; raise DataContractError naming the series."""
@@ -450,7 +476,9 @@ class ForecastingAdapter(LibraryParams, Adapter):
         grid = pd.date_range(times[0], times[-1], freq=freq) if freq is not None else None
         if grid is None or not times.isin(grid).all():
             if self.handles_gaps:  # irregular: step by the most common spacing
-                return pd.tseries.frequencies.to_offset(times.to_series().diff().mode().iloc[0]).freqstr
+                return pd.tseries.frequencies.to_offset(
+                    times.to_series().diff().mode().iloc[0]
+                ).freqstr
             raise DataContractError(
                 f"{_key_repr(key)} has irregular timestamps (no single frequency); {self.name} needs a "
                 f"regular time index"
@@ -490,7 +518,9 @@ class ForecastingAdapter(LibraryParams, Adapter):
         """
         data = self._as_data(data, time, target, series_id, exog)
         if data.exog and not self.supports_exog:
-            raise DataContractError(f"{self.name} does not take exogenous regressors; got exog={list(data.exog)}")
+            raise DataContractError(
+                f"{self.name} does not take exogenous regressors; got exog={list(data.exog)}"
+            )
         if events.listening():
             events.emit("fit_start", adapter=self, X=data.frame, y=None, fit_params={})
         start = _time.perf_counter()
@@ -521,16 +551,29 @@ class ForecastingAdapter(LibraryParams, Adapter):
             else:
                 failures[key] = reason
         if not models:
-            raise SeriesFitError(failures, model=None) if len(frames) > 1 else DataContractError(
-                f"{_key_repr(next(iter(failures)))} failed to fit: {next(iter(failures.values()))}")
+            raise (
+                SeriesFitError(failures, model=None)
+                if len(frames) > 1
+                else DataContractError(
+                    f"{_key_repr(next(iter(failures)))} failed to fit: {next(iter(failures.values()))}"
+                )
+            )
         self.models_ = models
         self.freq_ = {k: freqs[k] for k in models}
         self.last_time_ = {k: pd.Timestamp(checked[k]["time"].iloc[-1]) for k in models}
         self.failures_ = failures
-        self.schema_ = Schema.capture(data.frame[[*data.series_id, data.time, *data.exog, *extras.values()]].head(0))
+        self.schema_ = Schema.capture(
+            data.frame[[*data.series_id, data.time, *data.exog, *extras.values()]].head(0)
+        )
         if events.listening():
-            events.emit("fit_end", adapter=self, X=data.frame, y=None, fit_params={},
-                        duration=_time.perf_counter() - start)
+            events.emit(
+                "fit_end",
+                adapter=self,
+                X=data.frame,
+                y=None,
+                fit_params={},
+                duration=_time.perf_counter() - start,
+            )
         self._report_failures(failures)
         return self
 
@@ -560,7 +603,12 @@ class ForecastingAdapter(LibraryParams, Adapter):
         if hasattr(self, "models_"):  # ship the roles, not every fitted model, to the workers
             worker = clone(self)
             worker.time_, worker.target_, worker.series_id_, worker.exog_, worker.extras_ = (
-                self.time_, self.target_, self.series_id_, self.exog_, self.extras_)
+                self.time_,
+                self.target_,
+                self.series_id_,
+                self.exog_,
+                self.extras_,
+            )
         out = []
         runner = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
         for result in runner(joblib.delayed(func)(worker, *item, quiet) for item in items):
@@ -582,6 +630,7 @@ class ForecastingAdapter(LibraryParams, Adapter):
                 bar.update(1)
                 if bar.n >= total:
                     bar.close()
+
             return tick
         count = [0]
 
@@ -590,6 +639,7 @@ class ForecastingAdapter(LibraryParams, Adapter):
             sys.stderr.write(f"\r{self.name} {what}: {count[0]}/{total} series")
             if count[0] >= total:
                 sys.stderr.write("\n")
+
         return tick
 
     # ------------------------------------------------------------- fitted state
@@ -617,33 +667,55 @@ class ForecastingAdapter(LibraryParams, Adapter):
                 )
             out = []
             for key in self.models_:
-                times = pd.date_range(self.last_time_[key], periods=horizon + 1, freq=self.freq_[key])[1:]
+                times = pd.date_range(
+                    self.last_time_[key], periods=horizon + 1, freq=self.freq_[key]
+                )[1:]
                 out.append((key, pd.DataFrame({"time": times}), np.arange(1, horizon + 1), None))
             return out
         if not isinstance(X, pd.DataFrame):
-            raise DataContractError(f"the future frame must be a pandas DataFrame, got {type(X).__name__}")
+            raise DataContractError(
+                f"the future frame must be a pandas DataFrame, got {type(X).__name__}"
+            )
         needed = [*self.series_id_, self.time_, *self.exog_, *self.extras_.values()]
         missing = [c for c in needed if c not in X.columns]
         if missing:
             inverse = {column: name for name, column in self.extras_.items()}
-            what = ("exogenous regressor" if missing[0] in self.exog_
-                    else self._extra_what(inverse[missing[0]]) if missing[0] in inverse else "column")
+            what = (
+                "exogenous regressor"
+                if missing[0] in self.exog_
+                else self._extra_what(inverse[missing[0]])
+                if missing[0] in inverse
+                else "column"
+            )
             raise SchemaError(
                 f"the future frame lacks {what} {missing[0]!r}"
                 + (f" (and {missing[1:]})" if len(missing) > 1 else "")
                 + f"; {self.name} was fitted with columns {needed} and needs their future values",
-                column=missing[0], expected=tuple(needed), got=tuple(X.columns),
+                column=missing[0],
+                expected=tuple(needed),
+                got=tuple(X.columns),
             )
         sub = self.schema_.enforce(X[needed], owner=type(self).__name__)
         self._check_extras(sub, self.extras_, "the future frame")
-        sub = sub.sort_values([*self.series_id_, self.time_], kind="stable")  # any row order is fine
-        data = ForecastData(sub.assign(__y__=0.0), time=self.time_, target="__y__",
-                            series_id=self.series_id_ or None, exog=self.exog_ or None)
+        sub = sub.sort_values(
+            [*self.series_id_, self.time_], kind="stable"
+        )  # any row order is fine
+        data = ForecastData(
+            sub.assign(__y__=0.0),
+            time=self.time_,
+            target="__y__",
+            series_id=self.series_id_ or None,
+            exog=self.exog_ or None,
+        )
         out = []
         for key, part in data.split().items():
             if key not in self.models_:
-                reason = f" (it failed to fit: {self.failures_[key]})" if key in self.failures_ else ""
-                raise DataContractError(f"{_key_repr(key)} was not fitted{reason}; cannot forecast it")
+                reason = (
+                    f" (it failed to fit: {self.failures_[key]})" if key in self.failures_ else ""
+                )
+                raise DataContractError(
+                    f"{_key_repr(key)} was not fitted{reason}; cannot forecast it"
+                )
             future = part[[self.time_, *self.exog_, *self.extras_.values()]].reset_index(drop=True)
             future.columns = ["time", *self.exog_, *self.extras_]
             steps = self._steps(key, pd.DatetimeIndex(future["time"]))
@@ -666,7 +738,11 @@ class ForecastingAdapter(LibraryParams, Adapter):
             raise DataContractError(
                 f"{_key_repr(key)}: future time {bad} is not on the series' {freq!r} grid after {last}"
             )
-        if self.exog_ and not self.handles_gaps and not np.array_equal(steps, np.arange(1, len(steps) + 1)):
+        if (
+            self.exog_
+            and not self.handles_gaps
+            and not np.array_equal(steps, np.arange(1, len(steps) + 1))
+        ):
             raise DataContractError(
                 f"{_key_repr(key)}: with exogenous regressors the future frame must give every step from "
                 f"the first one after {last} on, without gaps"
@@ -724,8 +800,10 @@ class ForecastingAdapter(LibraryParams, Adapter):
         plan = self._future(X, horizon)
         items = [(key, self.models_[key], future, steps) for key, future, steps, _ in plan]
         results = self._run(_forecast_one, items, "forecasting", parallel=self.parallel_predict)
-        frames = [self._frame_out(key, future, values)
-                  for (key, future, _, _), (_, values, _) in zip(plan, results, strict=True)]
+        frames = [
+            self._frame_out(key, future, values)
+            for (key, future, _, _), (_, values, _) in zip(plan, results, strict=True)
+        ]
         out = self._assemble(frames, [index for *_, index in plan])
         if events.listening():
             events.emit("predict", adapter=self, X=X, prediction=out)
@@ -756,13 +834,21 @@ class ForecastingAdapter(LibraryParams, Adapter):
                 contrib, forecast = self._components_series(self.models_[key], future, steps, key)
             frame = self._frame_out(key, future, {"forecast": forecast})
             comps.append(contrib.reset_index(drop=True))
-            frames.append(pd.concat([frame, contrib.reset_index(drop=True).add_prefix("__c__")], axis=1))
+            frames.append(
+                pd.concat([frame, contrib.reset_index(drop=True).add_prefix("__c__")], axis=1)
+            )
             labels.append(index)
-        out = self._assemble(frames, labels).fillna({c: 0.0 for f in frames for c in f.columns if c.startswith("__c__")})
+        out = self._assemble(frames, labels).fillna(
+            {c: 0.0 for f in frames for c in f.columns if c.startswith("__c__")}
+        )
         ccols = [c for c in out.columns if c.startswith("__c__")]
-        contributions = out[ccols].rename(columns=lambda c: c[len("__c__"):]).astype(float)
+        contributions = out[ccols].rename(columns=lambda c: c[len("__c__") :]).astype(float)
         exp = Explanation(
-            contributions, 0.0, "forecast_components", True, out["forecast"].astype(float),
+            contributions,
+            0.0,
+            "forecast_components",
+            True,
+            out["forecast"].astype(float),
             tables={"parameters": t} if (t := self.parameter_table()) is not None else {},
             meta={"adapter": self.name, "rows": out[[*self.series_id_, self.time_]]},
         )
@@ -815,7 +901,9 @@ class ForecastingAdapter(LibraryParams, Adapter):
             Some series failed to update (``errors="raise"``); the rest did.
         """
         self._check_fitted()
-        data = self._as_data(new_observations, self.time_, self.target_, self.series_id_ or None, self.exog_ or None)
+        data = self._as_data(
+            new_observations, self.time_, self.target_, self.series_id_ or None, self.exog_ or None
+        )
         self._check_extras(data.frame, self.extras_, "the new observations")
         parts = {key: self._series_frame(data, part) for key, part in data.split().items()}
         known = {k: v for k, v in parts.items() if k in self.models_}
@@ -856,7 +944,10 @@ class ForecastingAdapter(LibraryParams, Adapter):
     # ----------------------------------------------------------- persistence
     def _state(self) -> dict:
         return {
-            "time": self.time_, "target": self.target_, "series_id": self.series_id_, "exog": self.exog_,
+            "time": self.time_,
+            "target": self.target_,
+            "series_id": self.series_id_,
+            "exog": self.exog_,
             "extras": self.extras_,
             "series": [[k] if not isinstance(k, tuple) else list(k) for k in self.models_],
             "freq": list(self.freq_.values()),
@@ -874,7 +965,9 @@ class ForecastingAdapter(LibraryParams, Adapter):
             keys = [None]
         self._saved_keys = keys
         self.freq_ = dict(zip(keys, state["freq"], strict=True))
-        self.last_time_ = {k: pd.Timestamp(t) for k, t in zip(keys, state["last_time"], strict=True)}
+        self.last_time_ = {
+            k: pd.Timestamp(t) for k, t in zip(keys, state["last_time"], strict=True)
+        }
         self.failures_ = dict(state.get("failures", []))
 
     def __repr__(self, N_CHAR_MAX: int = 700) -> str:

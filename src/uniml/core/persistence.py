@@ -181,7 +181,9 @@ def verify_artifacts(folder: Path, manifest: dict) -> None:
     for name, info in manifest["artifacts"].items():
         file = folder / name
         if not file.is_file():
-            raise IntegrityError(f"artifact {name!r} listed in the manifest is missing from {folder}")
+            raise IntegrityError(
+                f"artifact {name!r} listed in the manifest is missing from {folder}"
+            )
         digest = sha256_file(file)
         if digest != info.get("sha256"):
             raise IntegrityError(
@@ -251,4 +253,6 @@ def load(path: str | Path, trusted: bool = False):
     except (UnimlError, ImportError):
         raise
     except Exception as exc:
-        raise IntegrityError(f"could not load {manifest['adapter']} from {folder}: {exc!r}") from exc
+        raise IntegrityError(
+            f"could not load {manifest['adapter']} from {folder}: {exc!r}"
+        ) from exc

@@ -72,7 +72,9 @@ class InteractionData(Dataset):
     _required_roles = ("user", "item")
     task = Task.RECOMMENDATION
 
-    def __init__(self, frame, user, item, weight=None, timestamp=None, user_features=None, item_features=None):
+    def __init__(
+        self, frame, user, item, weight=None, timestamp=None, user_features=None, item_features=None
+    ):
         super().__init__(
             frame,
             user=user,
@@ -193,9 +195,15 @@ class IdMap:
             index = ids
         else:
             values = list(ids) if not isinstance(ids, np.ndarray) else ids
-            index = pd.Index(values, tupleize_cols=False) if not isinstance(values, np.ndarray) else pd.Index(values)
+            index = (
+                pd.Index(values, tupleize_cols=False)
+                if not isinstance(values, np.ndarray)
+                else pd.Index(values)
+            )
         if index.has_duplicates:
-            raise DataContractError(f"ids must be distinct; {index[index.duplicated()][0]!r} repeats")
+            raise DataContractError(
+                f"ids must be distinct; {index[index.duplicated()][0]!r} repeats"
+            )
         self.ids = index
 
     @classmethod
@@ -227,7 +235,9 @@ class IdMap:
                 return cls(pd.Index(np.asarray(values, dtype=dtype)))
             except (TypeError, ValueError):
                 pass
-        return cls(pd.Index(values, dtype=object if dtype == "object" else None, tupleize_cols=False))
+        return cls(
+            pd.Index(values, dtype=object if dtype == "object" else None, tupleize_cols=False)
+        )
 
 
 def _as_id_array(values) -> np.ndarray:
@@ -353,8 +363,14 @@ class RecommenderAdapter(Adapter):
         self._seen_indptr_, self._seen_indices_ = _csr_pattern(u, i, len(users), len(items))
         self.schema_ = schema
         if events.listening():
-            events.emit("fit_end", adapter=self, X=frame, y=None, fit_params=fit_params,
-                        duration=time.perf_counter() - start)
+            events.emit(
+                "fit_end",
+                adapter=self,
+                X=frame,
+                y=None,
+                fit_params=fit_params,
+                duration=time.perf_counter() - start,
+            )
         return self
 
     # ------------------------------------------------------------- resolve ids
@@ -374,14 +390,20 @@ class RecommenderAdapter(Adapter):
         cold_ids = ids[unknown]
         has_feats = np.zeros(len(cold_ids), dtype=bool)
         if features is not None and self.cold_start_features and self._has_features(role):
-            has_feats = pd.Index(features.index, tupleize_cols=False).get_indexer(
-                pd.Index(cold_ids, tupleize_cols=False)) >= 0
+            has_feats = (
+                pd.Index(features.index, tupleize_cols=False).get_indexer(
+                    pd.Index(cold_ids, tupleize_cols=False)
+                )
+                >= 0
+            )
         missing = cold_ids[~has_feats]
         if len(missing) and on_unknown == "raise":
             hint = ""
             if not (self.cold_start_features and self._has_features(role)):
-                hint = (f"this model has no {role} features to cold-start from; "
-                        f"pass on_unknown='drop' or 'zero'")
+                hint = (
+                    f"this model has no {role} features to cold-start from; "
+                    f"pass on_unknown='drop' or 'zero'"
+                )
             raise UnknownIdError(role, list(pd.unique(missing)), hint)
         if len(missing) and on_unknown == "drop":
             drop = np.flatnonzero(unknown)[~has_feats]
@@ -401,8 +423,16 @@ class RecommenderAdapter(Adapter):
         return False
 
     # -------------------------------------------------------------- predict
-    def predict(self, users, k: int = 10, exclude_seen: bool = True, *, items=None, user_features=None,
-                on_unknown: str = "raise") -> pd.DataFrame:
+    def predict(
+        self,
+        users,
+        k: int = 10,
+        exclude_seen: bool = True,
+        *,
+        items=None,
+        user_features=None,
+        on_unknown: str = "raise",
+    ) -> pd.DataFrame:
         """Top-``k`` items for each user.
 
         Parameters
@@ -449,17 +479,19 @@ class RecommenderAdapter(Adapter):
         item_rows = None
         if items is not None:
             item_ids = _as_id_array(items)
-            item_rows, ikeep, _ = self._resolve("item", item_ids, None, "drop" if on_unknown == "drop" else "raise")
+            item_rows, ikeep, _ = self._resolve(
+                "item", item_ids, None, "drop" if on_unknown == "drop" else "raise"
+            )
             item_rows = item_rows[ikeep]
         n_cand = self.n_items_ if item_rows is None else len(item_rows)
         k_eff = int(min(k, n_cand))
         out_u, out_i, out_s, out_r = [], [], [], []
         cold_pos = np.cumsum(rows < 0) - 1
         for start in range(0, len(rows), _BATCH):
-            block = rows[start:start + _BATCH]
+            block = rows[start : start + _BATCH]
             cold_block = None
             if cold is not None and (block < 0).any():
-                sel = cold_pos[start:start + _BATCH][block < 0]
+                sel = cold_pos[start : start + _BATCH][block < 0]
                 cold_block = cold.iloc[sel]
             scores = self._score_matrix(block, cold_block, item_rows)
             if exclude_seen:
@@ -468,7 +500,7 @@ class RecommenderAdapter(Adapter):
                 continue
             if k_eff < scores.shape[1]:
                 n = scores.shape[1]  # partition from the top end: no negated copy of the block
-                top = np.argpartition(scores, n - k_eff, axis=1)[:, n - k_eff:]
+                top = np.argpartition(scores, n - k_eff, axis=1)[:, n - k_eff :]
             else:
                 top = np.tile(np.arange(scores.shape[1]), (len(block), 1))
             top_scores = np.take_along_axis(scores, top, axis=1)
@@ -476,24 +508,33 @@ class RecommenderAdapter(Adapter):
             top = np.take_along_axis(top, order, axis=1)
             top_scores = np.take_along_axis(top_scores, order, axis=1)
             valid = np.isfinite(top_scores)
-            user_pos = np.repeat(np.arange(start, start + len(block)), k_eff).reshape(len(block), k_eff)
+            user_pos = np.repeat(np.arange(start, start + len(block)), k_eff).reshape(
+                len(block), k_eff
+            )
             out_u.append(user_pos[valid])
             cols = top[valid]
             out_i.append(cols if item_rows is None else item_rows[cols])
             out_s.append(top_scores[valid])
-            out_r.append(np.cumsum(valid, axis=1)[valid])  # -inf (excluded) sorts last: valid is a prefix
+            out_r.append(
+                np.cumsum(valid, axis=1)[valid]
+            )  # -inf (excluded) sorts last: valid is a prefix
         if out_u:
             upos, irow = np.concatenate(out_u), np.concatenate(out_i)
-            score, rank = np.concatenate(out_s).astype(np.float32), np.concatenate(out_r).astype(np.int64)
+            score, rank = (
+                np.concatenate(out_s).astype(np.float32),
+                np.concatenate(out_r).astype(np.int64),
+            )
         else:
             upos = irow = rank = np.empty(0, dtype=np.int64)
             score = np.empty(0, dtype=np.float32)
-        result = pd.DataFrame({
-            "user": pd.Index(ids).take(upos) if len(ids) else pd.Index(ids)[:0],
-            "item": self.item_map_.ids.take(irow),
-            "score": score,
-            "rank": rank,
-        })
+        result = pd.DataFrame(
+            {
+                "user": pd.Index(ids).take(upos) if len(ids) else pd.Index(ids)[:0],
+                "item": self.item_map_.ids.take(irow),
+                "score": score,
+                "rank": rank,
+            }
+        )
         if events.listening():
             events.emit("predict", adapter=self, X=pd.DataFrame({"user": ids}), prediction=result)
         return result
@@ -505,7 +546,7 @@ class RecommenderAdapter(Adapter):
         for r, row in enumerate(rows):
             if row < 0:
                 continue
-            seen = self._seen_indices_[self._seen_indptr_[row]:self._seen_indptr_[row + 1]]
+            seen = self._seen_indices_[self._seen_indptr_[row] : self._seen_indptr_[row + 1]]
             if item_rows is not None:
                 seen = position[seen]
                 seen = seen[seen >= 0]
@@ -531,7 +572,9 @@ class RecommenderAdapter(Adapter):
         icold = _subset_cold(icold, irows, ikeep, keep)
         return urows[keep], irows[keep], ucold, icold, keep
 
-    def score(self, pairs, *, user_features=None, item_features=None, on_unknown: str = "raise") -> pd.Series:
+    def score(
+        self, pairs, *, user_features=None, item_features=None, on_unknown: str = "raise"
+    ) -> pd.Series:
         """Scores of given user-item pairs.
 
         Parameters
@@ -564,7 +607,9 @@ class RecommenderAdapter(Adapter):
         >>> m.score(pd.DataFrame({"user": ["b", "zz"], "item": [2, 2]}), on_unknown="nan").isna().tolist()
         [False, True]
         """
-        urows, irows, ucold, icold, keep = self._pairs(pairs, user_features, item_features, on_unknown)
+        urows, irows, ucold, icold, keep = self._pairs(
+            pairs, user_features, item_features, on_unknown
+        )
         values = self._score_pairs(urows, irows, ucold, icold).astype(np.float32)
         if on_unknown == "nan":
             full = np.full(len(pairs), np.nan, dtype=np.float32)
@@ -572,7 +617,9 @@ class RecommenderAdapter(Adapter):
             return pd.Series(full, index=pairs.index, name="score")
         return pd.Series(values, index=pairs.index[keep], name="score")
 
-    def explain(self, pairs, *, user_features=None, item_features=None, on_unknown: str = "raise", **kwargs):
+    def explain(
+        self, pairs, *, user_features=None, item_features=None, on_unknown: str = "raise", **kwargs
+    ):
         """Decompose the scores of user-item pairs (see the adapter for the components).
 
         Parameters
@@ -633,12 +680,24 @@ class RecommenderAdapter(Adapter):
         row = int(self.user_map_.lookup([user])[0])
         if row < 0:
             raise UnknownIdError("user", [user], "no interactions recorded for it")
-        return self.item_map_.ids.take(self._seen_indices_[self._seen_indptr_[row]:self._seen_indptr_[row + 1]])
+        return self.item_map_.ids.take(
+            self._seen_indices_[self._seen_indptr_[row] : self._seen_indptr_[row + 1]]
+        )
 
     # ------------------------------------------------------ template hooks
     @abstractmethod
-    def _fit_interactions(self, users, items, weights, n_users, n_items, user_features, item_features,
-                          validation, **fit_params) -> None:
+    def _fit_interactions(
+        self,
+        users,
+        items,
+        weights,
+        n_users,
+        n_items,
+        user_features,
+        item_features,
+        validation,
+        **fit_params,
+    ) -> None:
         """Fit on index-coded interactions (and feature matrices)."""
 
     @abstractmethod
@@ -655,8 +714,12 @@ class RecommenderAdapter(Adapter):
 
     # ------------------------------------------------------------ persistence
     def _save(self, folder: Path) -> dict:
-        ids = {"user_column": _encode_id(self.user_col_), "item_column": _encode_id(self.item_col_),
-               "users": self.user_map_.to_json(), "items": self.item_map_.to_json()}
+        ids = {
+            "user_column": _encode_id(self.user_col_),
+            "item_column": _encode_id(self.item_col_),
+            "users": self.user_map_.to_json(),
+            "items": self.item_map_.to_json(),
+        }
         (folder / "ids.json").write_text(json.dumps(ids))
         with open(folder / "seen.npz", "wb") as fh:
             np.savez(fh, indptr=self._seen_indptr_, indices=self._seen_indices_)
@@ -714,7 +777,9 @@ def _csr_pattern(users: np.ndarray, items: np.ndarray, n_users: int, n_items: in
 
 def _factorize(values: pd.Series):
     codes, uniques = pd.factorize(values, sort=False)
-    index = pd.Index(np.asarray(uniques) if not isinstance(uniques, pd.Index) else uniques, tupleize_cols=False)
+    index = pd.Index(
+        np.asarray(uniques) if not isinstance(uniques, pd.Index) else uniques, tupleize_cols=False
+    )
     if values.dtype.kind in "iu":
         index = index.astype(values.dtype)
     return codes.astype(np.int64), IdMap(index)
@@ -731,10 +796,15 @@ def _as_interactions(data, like: InteractionData | None = None) -> InteractionDa
         return data
     if isinstance(data, pd.DataFrame):
         if like is not None:
-            return InteractionData(data, user=like.user, item=like.item,
-                                   weight=like.weight if like.weight in data.columns else None)
-        return InteractionData(data, user="user", item="item",
-                               weight="weight" if "weight" in data.columns else None)
+            return InteractionData(
+                data,
+                user=like.user,
+                item=like.item,
+                weight=like.weight if like.weight in data.columns else None,
+            )
+        return InteractionData(
+            data, user="user", item="item", weight="weight" if "weight" in data.columns else None
+        )
     raise DataContractError(
         f"a recommender fits on InteractionData (or a DataFrame with 'user' and 'item' columns), "
         f"got {type(data).__name__}"

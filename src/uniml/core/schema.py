@@ -321,7 +321,9 @@ class Schema:
         arr = _as_2d_array(X)
         if arr.shape[1] != len(self.columns):
             n, got = len(self.columns), arr.shape[1]
-            what = f"column 'x{n}' was not seen at fit" if got > n else f"column 'x{got}' is missing"
+            what = (
+                f"column 'x{n}' was not seen at fit" if got > n else f"column 'x{got}' is missing"
+            )
             raise SchemaError(
                 f"X has {got} features, but {owner} is expecting {n} features as input: "
                 f"{what} (expected x0..x{n - 1})",
@@ -421,8 +423,13 @@ class Schema:
         if missing:
             raise SchemaError(
                 f"column {missing[0]!r} is missing"
-                + (f" (and {len(missing) - 1} more: {_show(missing[1:])})" if len(missing) > 1 else "")
-                + f"; expected columns {_show(expected)}" + detail,
+                + (
+                    f" (and {len(missing) - 1} more: {_show(missing[1:])})"
+                    if len(missing) > 1
+                    else ""
+                )
+                + f"; expected columns {_show(expected)}"
+                + detail,
                 column=missing[0],
                 expected=tuple(expected),
                 got=tuple(got),
@@ -431,7 +438,8 @@ class Schema:
             raise SchemaError(
                 f"column {extra[0]!r} was not seen at fit"
                 + (f" (and {len(extra) - 1} more: {_show(extra[1:])})" if len(extra) > 1 else "")
-                + "; drop it or refit" + detail,
+                + "; drop it or refit"
+                + detail,
                 column=extra[0],
                 expected=tuple(expected),
                 got=tuple(got),
@@ -443,7 +451,8 @@ class Schema:
         raise SchemaError(
             f"column {got[pos]!r} is out of order: expected column {pos} to be {expected[pos]!r}, "
             f"got {got[pos]!r}; reorder with X[model.schema_.names] (expected order: {_show(expected)})"
-            + detail + "Feature names must be in the same order as they were in fit.\n",
+            + detail
+            + "Feature names must be in the same order as they were in fit.\n",
             column=got[pos],
             expected=expected[pos],
             got=got[pos],
@@ -466,7 +475,11 @@ class Schema:
                     "name": c.name,
                     "dtype": c.dtype,
                     "kind": c.kind,
-                    **({"categories": list(c.categories), "ordered": c.ordered} if c.kind == "category" else {}),
+                    **(
+                        {"categories": list(c.categories), "ordered": c.ordered}
+                        if c.kind == "category"
+                        else {}
+                    ),
                 }
                 for c in self.columns
             ],

@@ -88,7 +88,9 @@ def _as_names(value, role: str) -> tuple:
         return (value,)
     if isinstance(value, Iterable):
         return tuple(value)
-    raise DataContractError(f"role {role!r}: expected a column name or a list of names, got {value!r}")
+    raise DataContractError(
+        f"role {role!r}: expected a column name or a list of names, got {value!r}"
+    )
 
 
 class Dataset:
@@ -264,7 +266,9 @@ class TabularData(Dataset):
             self._require_numeric("weight", self.weight)
             self._require_no_missing("weight", [self.weight])
             if (self.frame[self.weight] < 0).any():
-                raise DataContractError(f"role 'weight': column {self.weight!r} has negative values")
+                raise DataContractError(
+                    f"role 'weight': column {self.weight!r} has negative values"
+                )
 
     @property
     def X(self) -> pd.DataFrame:

@@ -58,7 +58,9 @@ def _percentiles(d: np.ndarray, confidence: float) -> tuple[float, float]:
     return float(np.percentile(d, lo)), float(np.percentile(d, hi))
 
 
-def _summary(mean_a: float, mean_b: float, ma: np.ndarray, mb: np.ndarray, confidence: float, n: int) -> dict:
+def _summary(
+    mean_a: float, mean_b: float, ma: np.ndarray, mb: np.ndarray, confidence: float, n: int
+) -> dict:
     d = ma - mb
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = d / np.abs(mb)
@@ -66,13 +68,22 @@ def _summary(mean_a: float, mean_b: float, ma: np.ndarray, mb: np.ndarray, confi
     lo, hi = _percentiles(d, confidence)
     rlo, rhi = _percentiles(rel, confidence)
     return {
-        "mean": float(mean_a), "reference_mean": float(mean_b), "diff": float(mean_a - mean_b),
-        "ci_low": lo, "ci_high": hi, "rel_diff": float(rel_point), "rel_ci_low": rlo, "rel_ci_high": rhi,
-        "confidence": float(confidence), "n": int(n),
+        "mean": float(mean_a),
+        "reference_mean": float(mean_b),
+        "diff": float(mean_a - mean_b),
+        "ci_low": lo,
+        "ci_high": hi,
+        "rel_diff": float(rel_point),
+        "rel_ci_low": rlo,
+        "rel_ci_high": rhi,
+        "confidence": float(confidence),
+        "n": int(n),
     }
 
 
-def paired_bootstrap(values, reference, *, confidence: float = 0.95, n_boot: int = 2000, seed=0) -> dict:
+def paired_bootstrap(
+    values, reference, *, confidence: float = 0.95, n_boot: int = 2000, seed=0
+) -> dict:
     """Mean paired difference ``values - reference`` with percentile bootstrap intervals.
 
     The values (per-fold scores) are resampled with replacement, the same
@@ -110,12 +121,21 @@ def paired_bootstrap(values, reference, *, confidence: float = 0.95, n_boot: int
     a = np.asarray(values, dtype=float)
     b = np.asarray(reference, dtype=float)
     if a.shape != b.shape or a.ndim != 1 or not len(a):
-        raise ValueError(f"paired bootstrap needs two equal-length 1-d arrays, got {a.shape} and {b.shape}")
+        raise ValueError(
+            f"paired bootstrap needs two equal-length 1-d arrays, got {a.shape} and {b.shape}"
+        )
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(a), size=(n_boot, len(a)))
-    return _summary(float(a.mean()), float(b.mean()), a[idx].mean(axis=1), b[idx].mean(axis=1), confidence, len(a))
+    return _summary(
+        float(a.mean()),
+        float(b.mean()),
+        a[idx].mean(axis=1),
+        b[idx].mean(axis=1),
+        confidence,
+        len(a),
+    )
 
 
 # ----------------------------------------------------------------------------- per-row kernels
@@ -156,7 +176,9 @@ class _RocAuc:
             neg = neg[np.argsort(score[neg], kind="stable")]
             pos_rows = np.flatnonzero(pos)
             s_neg, s_pos = score[neg], score[pos_rows]
-            if len(score) and np.all(score == score[0]):  # one tie group (a prior): 0.5 whenever both classes occur
+            if len(score) and np.all(
+                score == score[0]
+            ):  # one tie group (a prior): 0.5 whenever both classes occur
                 out.columns.append((neg, pos_rows, None, None))
                 continue
             lt = np.searchsorted(s_neg, s_pos, side="left")
@@ -252,7 +274,11 @@ class _Loop:
         for j in range(weights.shape[1]):
             try:
                 out[j] = self.score(np.repeat(rows, weights[:, j]))
-            except (ValueError, ZeroDivisionError, FloatingPointError):  # e.g. one class in a resample
+            except (
+                ValueError,
+                ZeroDivisionError,
+                FloatingPointError,
+            ):  # e.g. one class in a resample
                 out[j] = np.nan
         return out
 
@@ -266,7 +292,9 @@ def _ones(n) -> np.ndarray:
 
 
 def _rmse(t, p):
-    return _Additive(np.hstack([_ones(len(t)), _col((t - p) ** 2)]), lambda s: np.sqrt(s[:, 1] / s[:, 0]))
+    return _Additive(
+        np.hstack([_ones(len(t)), _col((t - p) ** 2)]), lambda s: np.sqrt(s[:, 1] / s[:, 0])
+    )
 
 
 def _mean_of(v):
@@ -283,13 +311,15 @@ def _r2(t, p):
         tiny = sst <= 1e-12 * np.maximum(s[:, 2], 1e-300)
         return np.where(tiny, np.where(sse == 0, 1.0, 0.0), 1.0 - sse / np.where(tiny, 1.0, sst))
 
-    return _Additive(np.column_stack([np.ones(len(t)), tc, tc ** 2, (t - p) ** 2]), finish)
+    return _Additive(np.column_stack([np.ones(len(t)), tc, tc**2, (t - p) ** 2]), finish)
 
 
 def _nanmean_of(v):
     v = np.asarray(v, dtype=float)
     ok = np.isfinite(v)
-    return _Additive(np.column_stack([ok.astype(float), np.where(ok, v, 0.0)]), lambda s: s[:, 1] / s[:, 0])
+    return _Additive(
+        np.column_stack([ok.astype(float), np.where(ok, v, 0.0)]), lambda s: s[:, 1] / s[:, 0]
+    )
 
 
 def _proba_pieces(y_true, proba, labels):
@@ -381,8 +411,12 @@ def kernel(metric, source: dict):
 
     f, src, opts = metric.func, metric.source, dict(metric.options)
     try:
-        if src == "pred" and "y_true" in source and f in (regression.rmse, regression.mae, regression.r2,
-                                                          regression.mape, forecasting.smape):
+        if (
+            src == "pred"
+            and "y_true" in source
+            and f
+            in (regression.rmse, regression.mae, regression.r2, regression.mape, forecasting.smape)
+        ):
             t = np.asarray(source["y_true"], dtype=float)
             p = np.asarray(source["y_pred"], dtype=float)
             if f is regression.rmse:
@@ -422,19 +456,35 @@ def kernel(metric, source: dict):
             if f is forecasting.coverage:
                 return _mean_of((t >= lo) & (t <= hi))
             return _mean_of(np.asarray(hi, dtype=float) - np.asarray(lo, dtype=float))
-        if src == "effect" and source.get("true_effect") is not None and f in (causal.pehe, causal.ate_error):
-            e = np.asarray(source["effect"], dtype=float) - np.asarray(source["true_effect"], dtype=float)
+        if (
+            src == "effect"
+            and source.get("true_effect") is not None
+            and f in (causal.pehe, causal.ate_error)
+        ):
+            e = np.asarray(source["effect"], dtype=float) - np.asarray(
+                source["true_effect"], dtype=float
+            )
             if f is causal.pehe:
                 return _rmse(e, np.zeros_like(e))
-            return _Additive(np.hstack([_ones(len(e)), _col(e)]), lambda s: np.abs(s[:, 1] / s[:, 0]))
+            return _Additive(
+                np.hstack([_ones(len(e)), _col(e)]), lambda s: np.abs(s[:, 1] / s[:, 0])
+            )
         if src == "ranking" and source.get("user_values") is not None:
             v = source["user_values"].get(metric.name)
-            if v is None or f not in (ranking.precision_at_k, ranking.recall_at_k, ranking.ndcg_at_k,
-                                      ranking.map_at_k, ranking.hit_rate_at_k):
+            if v is None or f not in (
+                ranking.precision_at_k,
+                ranking.recall_at_k,
+                ranking.ndcg_at_k,
+                ranking.map_at_k,
+                ranking.hit_rate_at_k,
+            ):
                 return None
             return _mean_of(v)
-        if src == "pred" and isinstance(source.get("y_true"), np.ndarray) and isinstance(source.get("y_pred"),
-                                                                                           np.ndarray):
+        if (
+            src == "pred"
+            and isinstance(source.get("y_true"), np.ndarray)
+            and isinstance(source.get("y_pred"), np.ndarray)
+        ):
             t, p = source["y_true"], source["y_pred"]  # a user metric: called once per resample
             return _Loop(len(t), lambda i: float(f(t[i], p[i])))
         if src == "uplift" and source.get("effect") is not None:
@@ -463,8 +513,13 @@ def user_values(metric, recs, truth) -> np.ndarray | None:
 
     k = int(dict(metric.options).get("k", 10))
     f = metric.func
-    if f not in (ranking.precision_at_k, ranking.recall_at_k, ranking.ndcg_at_k, ranking.map_at_k,
-                 ranking.hit_rate_at_k):
+    if f not in (
+        ranking.precision_at_k,
+        ranking.recall_at_k,
+        ranking.ndcg_at_k,
+        ranking.map_at_k,
+        ranking.hit_rate_at_k,
+    ):
         return None
     hits, n_rel = ranking._hits(recs, truth, k, "user", "item")
     if f is ranking.precision_at_k:
@@ -549,8 +604,14 @@ class RowBootstrap:
 
     def _seeds(self):
         seed = self.seed
-        if not (seed is None or isinstance(seed, (int, np.integer)) or
-                (isinstance(seed, (list, tuple)) and all(isinstance(s, (int, np.integer)) for s in seed))):
+        if not (
+            seed is None
+            or isinstance(seed, (int, np.integer))
+            or (
+                isinstance(seed, (list, tuple))
+                and all(isinstance(s, (int, np.integer)) for s in seed)
+            )
+        ):
             seed = int(np.random.default_rng(seed).integers(2**63))
         return np.random.SeedSequence(seed).spawn(len(self.units))
 
@@ -569,13 +630,19 @@ class RowBootstrap:
         >>> RowBootstrap({0: [0, 1, 2]}, n_boot=3).run()
         """
         keys = [key for key in self._kernels if self.supports(*key)]
-        tasks = [(fold, units, ss, keys) for (fold, units), ss in zip(self.units.items(), self._seeds(), strict=True)]
+        tasks = [
+            (fold, units, ss, keys)
+            for (fold, units), ss in zip(self.units.items(), self._seeds(), strict=True)
+        ]
         if n_jobs is not None and n_jobs > 1 and len(tasks) > 1:
             from concurrent.futures import ThreadPoolExecutor
 
             from threadpoolctl import threadpool_limits
 
-            with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=min(n_jobs, len(tasks))) as pool:
+            with (
+                threadpool_limits(limits=1),
+                ThreadPoolExecutor(max_workers=min(n_jobs, len(tasks))) as pool,
+            ):
                 results = list(pool.map(lambda t: self._fold(*t), tasks))
         else:
             results = [self._fold(*t) for t in tasks]
@@ -592,7 +659,9 @@ class RowBootstrap:
             return {}, {}
         n_u, n_rows = self.n_units[fold], len(units)
         if n_u == 0:  # an empty test fold: nothing to score or resample
-            return {key: float("nan") for key, _ in ks}, {key: np.full(self.n_boot, np.nan) for key, _ in ks}
+            return {key: float("nan") for key, _ in ks}, {
+                key: np.full(self.n_boot, np.nan) for key, _ in ks
+            }
         rows_are_units = n_u == n_rows and np.array_equal(units, np.arange(n_rows))
         additive = [(key, k) for key, k in ks if isinstance(k, _Additive)]
         ranked = [(key, k) for key, k in ks if not isinstance(k, _Additive)]
@@ -606,7 +675,7 @@ class RowBootstrap:
         points = {}
         sums = np.ones((1, n_rows)) @ stats
         for i, (key, k) in enumerate(additive):
-            points[key] = float(k.values(sums[:, spans[i]:spans[i + 1]])[0])
+            points[key] = float(k.values(sums[:, spans[i] : spans[i + 1]])[0])
         for key, k in ranked:
             points[key] = float(k.values(np.ones((n_rows, 1), dtype=np.int32))[0])
         out = {key: np.empty(self.n_boot) for key, _ in ks}
@@ -622,14 +691,18 @@ class RowBootstrap:
             if additive:
                 sums = counts.astype(float) @ unit_stats
                 for i, (key, k) in enumerate(additive):
-                    out[key][start:start + c] = k.values(sums[:, spans[i]:spans[i + 1]])
-            if ranked:  # row x resample, so that gathering rows in score order reads contiguous memory
+                    out[key][start : start + c] = k.values(sums[:, spans[i] : spans[i + 1]])
+            if (
+                ranked
+            ):  # row x resample, so that gathering rows in score order reads contiguous memory
                 weights = np.ascontiguousarray(counts.T if rows_are_units else counts[:, units].T)
                 for key, k in ranked:
-                    out[key][start:start + c] = k.values(weights)
+                    out[key][start : start + c] = k.values(weights)
         return points, out
 
-    def compare(self, model: str, reference: str, metric: str, confidence: float = 0.95) -> dict | None:
+    def compare(
+        self, model: str, reference: str, metric: str, confidence: float = 0.95
+    ) -> dict | None:
         """Paired difference ``model - reference`` of the mean over folds, with percentile intervals.
 
         Only folds where both models have a finite score count. Returns None
@@ -656,10 +729,11 @@ class RowBootstrap:
         mean_a = float(np.mean([pa[f] for f in folds]))
         mean_b = float(np.mean([pb[f] for f in folds]))
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a resample where a fold's metric is undefined
+            warnings.simplefilter(
+                "ignore", RuntimeWarning
+            )  # a resample where a fold's metric is undefined
             ma = np.nanmean(np.vstack([self._draws[ka][f] for f in folds]), axis=0)
             mb = np.nanmean(np.vstack([self._draws[kb][f] for f in folds]), axis=0)
         out = _summary(mean_a, mean_b, ma, mb, confidence, sum(self.n_units[f] for f in folds))
         out["n_folds"] = len(folds)
         return out
-

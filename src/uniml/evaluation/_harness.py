@@ -123,26 +123,40 @@ def _problem(data, candidates: dict, true_effect, protocol) -> _Problem:
     tasks = {name: _task_of_model(m) for name, m in candidates.items()}
     if isinstance(data, tuple) and len(data) == 2:
         X, y = data
-        X = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X)).rename(columns=lambda c: f"x{c}")
+        X = (
+            X
+            if isinstance(X, pd.DataFrame)
+            else pd.DataFrame(np.asarray(X)).rename(columns=lambda c: f"x{c}")
+        )
         y = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y), name="y", index=X.index)
         if len(X) != len(y):
             raise DataContractError(f"X has {len(X)} rows but y has {len(y)}")
-        data = TabularData(X.assign(**{"__target__": y.to_numpy()}), target="__target__", features=list(X.columns))
+        data = TabularData(
+            X.assign(**{"__target__": y.to_numpy()}), target="__target__", features=list(X.columns)
+        )
     if isinstance(data, TabularData):
         kinds = {t for t in tasks.values() if t is not None}
         bad = {n: t for n, t in tasks.items() if t not in ("regression", "classification")}
         if bad:
             name, t = next(iter(bad.items()))
-            raise DataContractError(f"candidate {name!r} is a {t or 'non-uniml'} model, but the data is tabular "
-                                    f"(regression/classification)")
+            raise DataContractError(
+                f"candidate {name!r} is a {t or 'non-uniml'} model, but the data is tabular "
+                f"(regression/classification)"
+            )
         if len(kinds) != 1:
-            raise DataContractError(f"candidates mix tasks {sorted(kinds)}; evaluate one task at a time")
+            raise DataContractError(
+                f"candidates mix tasks {sorted(kinds)}; evaluate one task at a time"
+            )
         task = kinds.pop()
         if task == "regression" and data.y.dtype.kind not in "biuf":
-            raise DataContractError(f"regression candidates, but target {data.target!r} has dtype {data.y.dtype}")
+            raise DataContractError(
+                f"regression candidates, but target {data.target!r} has dtype {data.y.dtype}"
+            )
         if task == "classification" and _continuous(data.y):
-            raise DataContractError(f"classification candidates, but target {data.target!r} is continuous "
-                                    f"(non-integer floats); evaluate regression models on it")
+            raise DataContractError(
+                f"classification candidates, but target {data.target!r} is continuous "
+                f"(non-integer floats); evaluate regression models on it"
+            )
         return _Problem(task, data, X=data.X, y=data.y, sample_weight=data.sample_weight)
     kinds = {ForecastData: "forecasting", CausalData: "causal", InteractionData: "recommendation"}
     task = next((t for cls, t in kinds.items() if isinstance(data, cls)), None)
@@ -153,17 +167,29 @@ def _problem(data, candidates: dict, true_effect, protocol) -> _Problem:
         )
     for name, t in tasks.items():
         if t != task:
-            raise DataContractError(f"candidate {name!r} is a {t or 'non-uniml'} model, but the data is {task} data")
+            raise DataContractError(
+                f"candidate {name!r} is a {t or 'non-uniml'} model, but the data is {task} data"
+            )
     problem = _Problem(task, data)
     if task == "causal":
         if true_effect is not None:
             if not isinstance(true_effect, str) or true_effect not in data.frame.columns:
-                raise DataContractError(f"true_effect={true_effect!r} must name a column of the causal frame")
-            roles = {c for v in data.roles().values() if v is not None
-                     for c in ([v] if isinstance(v, str) else (v if isinstance(v, (list, tuple)) else []))}
+                raise DataContractError(
+                    f"true_effect={true_effect!r} must name a column of the causal frame"
+                )
+            roles = {
+                c
+                for v in data.roles().values()
+                if v is not None
+                for c in (
+                    [v] if isinstance(v, str) else (v if isinstance(v, (list, tuple)) else [])
+                )
+            }
             if true_effect in roles:
-                raise DataContractError(f"true_effect column {true_effect!r} also has a role; the truth must not "
-                                        f"be a model input")
+                raise DataContractError(
+                    f"true_effect column {true_effect!r} also has a role; the truth must not "
+                    f"be a model input"
+                )
             problem.true_effect = data.frame[true_effect].to_numpy(dtype=float)
         elif not set(np.unique(data.T.to_numpy())) <= {0, 1}:
             raise DataContractError(
@@ -182,20 +208,30 @@ def _folds(problem: _Problem, protocol, random_state) -> list[Fold]:
         frame = problem.data.frame
         if isinstance(protocol, GroupKFold) and isinstance(protocol.groups, str):
             if protocol.groups not in frame.columns:
-                raise ProtocolError(f"GroupKFold: group column {protocol.groups!r} is not in the data")
+                raise ProtocolError(
+                    f"GroupKFold: group column {protocol.groups!r} is not in the data"
+                )
             groups = frame[protocol.groups].to_numpy()
         if isinstance(protocol, TimeSeriesSplit):
             if protocol.time is not None:
                 if protocol.time not in frame.columns:
-                    raise ProtocolError(f"TimeSeriesSplit: time column {protocol.time!r} is not in the data")
+                    raise ProtocolError(
+                        f"TimeSeriesSplit: time column {protocol.time!r} is not in the data"
+                    )
                 order = np.argsort(frame[protocol.time].to_numpy(), kind="stable")
             ordered = problem.X if order is None else problem.X.iloc[order]
-            return protocol.split_arrays(ordered, problem.y.to_numpy(), random_state=random_state, order=order)
-        return protocol.split_arrays(problem.X, problem.y.to_numpy(), groups, random_state=random_state)
+            return protocol.split_arrays(
+                ordered, problem.y.to_numpy(), random_state=random_state, order=order
+            )
+        return protocol.split_arrays(
+            problem.X, problem.y.to_numpy(), groups, random_state=random_state
+        )
     if problem.task == "forecasting":
         return protocol.split_frame(problem.data)
     if problem.task == "causal":
-        return protocol.split_arrays(problem.data.frame, problem.data.T.to_numpy(), random_state=random_state)
+        return protocol.split_arrays(
+            problem.data.frame, problem.data.T.to_numpy(), random_state=random_state
+        )
     return protocol.split_frame(problem.data, random_state=random_state)
 
 
@@ -211,7 +247,9 @@ def _prepare(model, inner_threads, refit: bool):
         library = getattr(type(m), "library", "")
         params = m.get_params(deep=False) if hasattr(m, "get_params") else {}
         # "all cores" in every worker would oversubscribe; an explicit thread count is the user's choice
-        if (library in _THREADED_LIBRARIES and params.get("n_jobs") in (None, -1, 0)) or params.get("n_jobs") == -1:
+        if (library in _THREADED_LIBRARIES and params.get("n_jobs") in (None, -1, 0)) or params.get(
+            "n_jobs"
+        ) == -1:
             m.set_params(n_jobs=inner_threads)
     return m
 
@@ -231,19 +269,25 @@ def _score(metric: Metric, source: dict) -> float:
     src = metric.source
     if src == "pred":
         if "y_true" not in source:
-            raise MetricError(f"metric {metric.name!r}: this evaluation has no ground truth to compare with")
+            raise MetricError(
+                f"metric {metric.name!r}: this evaluation has no ground truth to compare with"
+            )
         return float(metric.func(source["y_true"], source["y_pred"]))
     if src in ("proba", "label"):
         if src == "proba" and source.get("proba") is None:
-            raise MetricError(f"metric {metric.name!r} needs predicted probabilities; model "
-                              f"{source['model']!r} has no predict_proba")
+            raise MetricError(
+                f"metric {metric.name!r} needs predicted probabilities; model "
+                f"{source['model']!r} has no predict_proba"
+            )
         value = source["proba"] if src == "proba" else source["y_pred"]
         return float(metric.func(source["y_true"], value, labels=source["labels"]))
     if src == "interval":
         level = opts["level"]
         lo, hi = source["intervals"].get(level, (None, None))
         if lo is None:
-            raise MetricError(f"metric {metric.name!r}: model {source['model']!r} gives no {level:.0%} interval")
+            raise MetricError(
+                f"metric {metric.name!r}: model {source['model']!r} gives no {level:.0%} interval"
+            )
         if metric.name.startswith("coverage"):
             return float(metric.func(source["y_true"], lo, hi))
         return float(metric.func(lo, hi))
@@ -251,7 +295,9 @@ def _score(metric: Metric, source: dict) -> float:
         return float(metric.func(source["y_true"], source["y_pred"], source["scale"]))
     if src == "effect":
         if source.get("true_effect") is None:
-            raise MetricError(f"metric {metric.name!r} needs the true effect: pass true_effect=<column>")
+            raise MetricError(
+                f"metric {metric.name!r} needs the true effect: pass true_effect=<column>"
+            )
         return float(metric.func(source["true_effect"], source["effect"]))
     if src == "uplift":
         return float(metric.func(source["effect"], source["treatment"], source["outcome"], **opts))
@@ -292,8 +338,13 @@ def _forecast_frames(problem, rows):
     from uniml.core.forecasting import ForecastData
 
     d = problem.data
-    return ForecastData(d.frame.iloc[rows], time=d.time, target=d.target, series_id=list(d.series_id) or None,
-                        exog=list(d.exog) or None)
+    return ForecastData(
+        d.frame.iloc[rows],
+        time=d.time,
+        target=d.target,
+        series_id=list(d.series_id) or None,
+        exog=list(d.exog) or None,
+    )
 
 
 def _forecast_score(problem, m, fold, metrics, name, train_rows):
@@ -306,7 +357,9 @@ def _forecast_score(problem, m, fold, metrics, name, train_rows):
     if sid:  # series the training window never saw cannot be forecast
         seen = pd.MultiIndex.from_frame(train[sid]).unique()
         test = test[pd.MultiIndex.from_frame(test[sid]).isin(seen)]
-    test = test.reset_index(drop=True)  # predictions come back indexed like the future frame: 0..n-1
+    test = test.reset_index(
+        drop=True
+    )  # predictions come back indexed like the future frame: 0..n-1
     future = test[[*sid, d.time, *d.exog]]
     pred = m.predict(future).reindex(future.index)
     y_true = test[d.target].to_numpy(dtype=float)
@@ -314,16 +367,40 @@ def _forecast_score(problem, m, fold, metrics, name, train_rows):
     intervals = {}
     for level, label in ((0.8, "80"), (0.95, "95")):
         if f"lower_{label}" in pred.columns:
-            intervals[level] = (pred[f"lower_{label}"].to_numpy(dtype=float), pred[f"upper_{label}"].to_numpy(dtype=float))
-    keys = (test[sid].astype(str).agg("|".join, axis=1).to_numpy() if sid else np.full(len(test), ""))
-    train_keys = (train[sid].astype(str).agg("|".join, axis=1).to_numpy() if sid else np.full(len(train), ""))
-    scales = {k: mase_scale(train[d.target].to_numpy(dtype=float)[train_keys == k]) for k in np.unique(keys)}
-    source = {"model": name, "y_true": y_true, "y_pred": y_pred, "intervals": intervals,
-              "scale": np.array([scales[k] for k in keys]), "keys": keys}
+            intervals[level] = (
+                pred[f"lower_{label}"].to_numpy(dtype=float),
+                pred[f"upper_{label}"].to_numpy(dtype=float),
+            )
+    keys = test[sid].astype(str).agg("|".join, axis=1).to_numpy() if sid else np.full(len(test), "")
+    train_keys = (
+        train[sid].astype(str).agg("|".join, axis=1).to_numpy() if sid else np.full(len(train), "")
+    )
+    scales = {
+        k: mase_scale(train[d.target].to_numpy(dtype=float)[train_keys == k])
+        for k in np.unique(keys)
+    }
+    source = {
+        "model": name,
+        "y_true": y_true,
+        "y_pred": y_pred,
+        "intervals": intervals,
+        "scale": np.array([scales[k] for k in keys]),
+        "keys": keys,
+    }
     scores = {mt.name: _score(mt, source) for mt in metrics}
     lo, hi = intervals.get(0.8, (np.full(len(test), np.nan), np.full(len(test), np.nan)))
-    frame = pd.DataFrame({"model": name, "origin": fold.info["origin"], "series": keys, "time": test[d.time].to_numpy(),
-                          "y_true": y_true, "y_pred": y_pred, "lower": lo, "upper": hi})
+    frame = pd.DataFrame(
+        {
+            "model": name,
+            "origin": fold.info["origin"],
+            "series": keys,
+            "time": test[d.time].to_numpy(),
+            "y_true": y_true,
+            "y_pred": y_pred,
+            "lower": lo,
+            "upper": hi,
+        }
+    )
     return fold.id, scores, frame, _raw(source)
 
 
@@ -367,7 +444,14 @@ def _causal_fold(problem, model, fold, metrics, inner, refit, name):
     if truth is not None:
         source.update(y_true=truth, y_pred=effect)
     scores = {mt.name: _score(mt, source) for mt in metrics}
-    frame = {"model": name, "fold": fold.id, "row": fold.test, "treatment": t, "outcome": y, "effect": effect}
+    frame = {
+        "model": name,
+        "fold": fold.id,
+        "row": fold.test,
+        "treatment": t,
+        "outcome": y,
+        "effect": effect,
+    }
     if truth is not None:
         frame["true_effect"] = truth
     return [(fold.id, scores, pd.DataFrame(frame), _raw(source))]
@@ -381,26 +465,45 @@ def _recommendation_fold(problem, model, fold, metrics, inner, refit, name):
     m = _prepare(model, inner, refit)
     train = d.frame.iloc[fold.train]
     if refit:
-        m.fit(InteractionData(train, user=d.user, item=d.item, weight=d.weight, timestamp=d.timestamp,
-                              user_features=d.user_features, item_features=d.item_features))
+        m.fit(
+            InteractionData(
+                train,
+                user=d.user,
+                item=d.item,
+                weight=d.weight,
+                timestamp=d.timestamp,
+                user_features=d.user_features,
+                item_features=d.item_features,
+            )
+        )
     test = d.frame.iloc[fold.test]
     truth = pd.DataFrame({"user": test[d.user].to_numpy(), "item": test[d.item].to_numpy()})
     k_max = max([problem.k, *(dict(mt.options).get("k", 0) for mt in metrics)])
     users = pd.unique(truth["user"])
     recs = m.predict(users, k=k_max)
     recs = recs.rename(columns={d.user: "user", d.item: "item"}) if d.user in recs.columns else recs
-    source = {"model": name, "recs": recs, "truth": truth, "catalogue": pd.unique(train[d.item].to_numpy()),
-              "y_true": truth, "y_pred": recs}
+    source = {
+        "model": name,
+        "recs": recs,
+        "truth": truth,
+        "catalogue": pd.unique(train[d.item].to_numpy()),
+        "y_true": truth,
+        "y_pred": recs,
+    }
     scores = {mt.name: _score(mt, source) for mt in metrics}
     per_user = {mt.name: user_values(mt, recs, truth) for mt in metrics if mt.source == "ranking"}
     raw = {"user_values": {k: v for k, v in per_user.items() if v is not None}}
     ks = np.arange(1, k_max + 1)
-    curve = pd.DataFrame({
-        "model": name, "fold": fold.id, "k": ks,
-        "precision": [ranking.precision_at_k(recs, truth, int(k)) for k in ks],
-        "recall": [ranking.recall_at_k(recs, truth, int(k)) for k in ks],
-        "ndcg": [ranking.ndcg_at_k(recs, truth, int(k)) for k in ks],
-    })
+    curve = pd.DataFrame(
+        {
+            "model": name,
+            "fold": fold.id,
+            "k": ks,
+            "precision": [ranking.precision_at_k(recs, truth, int(k)) for k in ks],
+            "recall": [ranking.recall_at_k(recs, truth, int(k)) for k in ks],
+            "ndcg": [ranking.ndcg_at_k(recs, truth, int(k)) for k in ks],
+        }
+    )
     return [(fold.id, scores, curve, raw)]
 
 
@@ -417,17 +520,31 @@ def _job(problem, name, model, folds, metrics, inner, refit, update):
         warnings.simplefilter("default", category=UnimlWarning)
         try:
             if problem.task in ("regression", "classification"):
-                return [r for f in folds for r in _tabular_fold(problem, model, f, metrics, inner, refit, name)]
+                return [
+                    r
+                    for f in folds
+                    for r in _tabular_fold(problem, model, f, metrics, inner, refit, name)
+                ]
             if problem.task == "forecasting":
                 return _forecast_folds(problem, model, folds, metrics, inner, refit, name, update)
             if problem.task == "causal":
-                return [r for f in folds for r in _causal_fold(problem, model, f, metrics, inner, refit, name)]
-            return [r for f in folds for r in _recommendation_fold(problem, model, f, metrics, inner, refit, name)]
+                return [
+                    r
+                    for f in folds
+                    for r in _causal_fold(problem, model, f, metrics, inner, refit, name)
+                ]
+            return [
+                r
+                for f in folds
+                for r in _recommendation_fold(problem, model, f, metrics, inner, refit, name)
+            ]
         except UnimlError:
             raise  # already typed and naming the problem
         except Exception as exc:  # a library failing inside one fold: say which model and fold
             where = f"fold {folds[0].id}" if len(folds) == 1 else f"folds {[f.id for f in folds]}"
-            raise EvaluationError(f"model {name!r} failed on {where}: {type(exc).__name__}: {exc}") from exc
+            raise EvaluationError(
+                f"model {name!r} failed on {where}: {type(exc).__name__}: {exc}"
+            ) from exc
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -445,7 +562,11 @@ def _named(models, what: str) -> dict:
         models = [models]
     out = {}
     for m in models:
-        base = getattr(m, "name", None) if isinstance(getattr(m, "name", None), str) else type(m).__name__
+        base = (
+            getattr(m, "name", None)
+            if isinstance(getattr(m, "name", None), str)
+            else type(m).__name__
+        )
         name, i = base, 2
         while name in out:
             name, i = f"{base}#{i}", i + 1
@@ -464,7 +585,9 @@ def _load_champion(champion, trusted: bool):
     from uniml.core.persistence import load
 
     if not Path(text).exists():
-        raise EvaluationError(f"champion {text!r} is neither a saved uniml folder nor an MLflow model URI")
+        raise EvaluationError(
+            f"champion {text!r} is neither a saved uniml folder nor an MLflow model URI"
+        )
     return load(text, trusted=trusted)
 
 
@@ -475,7 +598,11 @@ def _flat_params(model) -> dict:
         return {}
     out = {}
     for k, v in sorted(params.items()):
-        if v is None or isinstance(v, (bool, int, str)) or (isinstance(v, float) and math.isfinite(v)):
+        if (
+            v is None
+            or isinstance(v, (bool, int, str))
+            or (isinstance(v, float) and math.isfinite(v))
+        ):
             out[k] = v
         elif isinstance(v, (np.integer, np.floating, np.bool_)):
             out[k] = v.item()
@@ -485,8 +612,11 @@ def _flat_params(model) -> dict:
 
 
 def _resolve_metrics(task, metrics, gates, known_effect, k):
-    names = list(default_metrics(task, known_effect=known_effect, k=k) if metrics is None else
-                 ([metrics] if isinstance(metrics, (str, Metric)) or callable(metrics) else metrics))
+    names = list(
+        default_metrics(task, known_effect=known_effect, k=k)
+        if metrics is None
+        else ([metrics] if isinstance(metrics, (str, Metric)) or callable(metrics) else metrics)
+    )
     if not names:
         raise MetricError("metrics must name at least one metric")
     resolved = [get_metric(task, n) for n in names]
@@ -516,9 +646,13 @@ def _leaderboard(fold_scores, metrics, roles) -> pd.DataFrame:
     board["role"] = [roles[m] for m in board.index]
     for mt in metrics:
         for stat in ("mean", "std"):
-            board[f"{mt.name}_{stat}"] = [float(stats[stat].get((m, mt.name), np.nan)) for m in board.index]
+            board[f"{mt.name}_{stat}"] = [
+                float(stats[stat].get((m, mt.name), np.nan)) for m in board.index
+            ]
     key = board[f"{primary.name}_mean"] * (-1.0 if primary.greater_is_better else 1.0)
-    order = sorted(range(len(board)), key=lambda i: (math.isnan(key.iloc[i]), key.iloc[i], board.index[i]))
+    order = sorted(
+        range(len(board)), key=lambda i: (math.isnan(key.iloc[i]), key.iloc[i], board.index[i])
+    )
     return board.iloc[order]
 
 
@@ -571,27 +705,40 @@ def _row_bootstrap(task, raws: dict, metrics, n_boot, seed, n_jobs=1) -> tuple[R
     return boot, names.pop() if names else "rows"
 
 
-def _compare(boot, fold_scores_wide, model, ref, metric, confidence, n_boot, seed, unit) -> dict | None:
+def _compare(
+    boot, fold_scores_wide, model, ref, metric, confidence, n_boot, seed, unit
+) -> dict | None:
     """Per-row paired bootstrap when both models have one for ``metric``, else the per-fold one."""
     if boot is not None and boot.supports(model, metric) and boot.supports(ref, metric):
         r = boot.compare(model, ref, metric, confidence)
         if r is not None:
             r["unit"] = unit
             return r
-    if (model, metric) not in fold_scores_wide.columns or (ref, metric) not in fold_scores_wide.columns:
+    if (model, metric) not in fold_scores_wide.columns or (
+        ref,
+        metric,
+    ) not in fold_scores_wide.columns:
         return None
     both = fold_scores_wide[[(model, metric), (ref, metric)]].dropna()
     if both.empty:
         return None
-    r = paired_bootstrap(both.iloc[:, 0].to_numpy(), both.iloc[:, 1].to_numpy(), confidence=confidence,
-                         n_boot=n_boot, seed=seed)
+    r = paired_bootstrap(
+        both.iloc[:, 0].to_numpy(),
+        both.iloc[:, 1].to_numpy(),
+        confidence=confidence,
+        n_boot=n_boot,
+        seed=seed,
+    )
     r["unit"], r["n_folds"] = "folds", r["n"]
     return r
 
 
-def _comparisons(fold_scores, metrics, roles, confidence, n_boot, seed, boot=None,
-                 unit="rows") -> tuple[pd.DataFrame, dict]:
-    wide = fold_scores.pivot_table(index="fold", columns=["model", "metric"], values="value", aggfunc="first")
+def _comparisons(
+    fold_scores, metrics, roles, confidence, n_boot, seed, boot=None, unit="rows"
+) -> tuple[pd.DataFrame, dict]:
+    wide = fold_scores.pivot_table(
+        index="fold", columns=["model", "metric"], values="value", aggfunc="first"
+    )
     rows, raw = [], {}
     baselines = [m for m, r in roles.items() if r == "baseline"]
     champions = [m for m, r in roles.items() if r == "champion"]
@@ -608,27 +755,59 @@ def _comparisons(fold_scores, metrics, roles, confidence, n_boot, seed, boot=Non
             if r is None:
                 continue
             raw[(model, ref, mt.name)] = r
-            rows.append({"model": model, "reference": ref, "metric": mt.name, "diff": r["diff"],
-                         "ci_low": r["ci_low"], "ci_high": r["ci_high"], "confidence": confidence,
-                         "rel_diff": r["rel_diff"], "rel_ci_low": r["rel_ci_low"], "rel_ci_high": r["rel_ci_high"],
-                         "n_folds": r["n_folds"], "unit": r["unit"], "n_units": r["n"]})
-    cols = ["model", "reference", "metric", "diff", "ci_low", "ci_high", "confidence", "rel_diff", "rel_ci_low",
-            "rel_ci_high", "n_folds", "unit", "n_units"]
+            rows.append(
+                {
+                    "model": model,
+                    "reference": ref,
+                    "metric": mt.name,
+                    "diff": r["diff"],
+                    "ci_low": r["ci_low"],
+                    "ci_high": r["ci_high"],
+                    "confidence": confidence,
+                    "rel_diff": r["rel_diff"],
+                    "rel_ci_low": r["rel_ci_low"],
+                    "rel_ci_high": r["rel_ci_high"],
+                    "n_folds": r["n_folds"],
+                    "unit": r["unit"],
+                    "n_units": r["n"],
+                }
+            )
+    cols = [
+        "model",
+        "reference",
+        "metric",
+        "diff",
+        "ci_low",
+        "ci_high",
+        "confidence",
+        "rel_diff",
+        "rel_ci_low",
+        "rel_ci_high",
+        "n_folds",
+        "unit",
+        "n_units",
+    ]
     return pd.DataFrame(rows, columns=cols), raw
 
 
-def _judge(gates, board, roles, metrics, fold_scores, n_boot, seed, boot=None, unit="rows") -> list[GateResult]:
+def _judge(
+    gates, board, roles, metrics, fold_scores, n_boot, seed, boot=None, unit="rows"
+) -> list[GateResult]:
     direction = {m.name: m.greater_is_better for m in metrics}
     candidates = [m for m, r in roles.items() if r == "candidate"]
     results = []
-    wide = fold_scores.pivot_table(index="fold", columns=["model", "metric"], values="value", aggfunc="first")
+    wide = fold_scores.pivot_table(
+        index="fold", columns=["model", "metric"], values="value", aggfunc="first"
+    )
     for gate in gates:
         targets = [gate.model] if gate.model else candidates
         for model in targets:
             mean = float(board.loc[model, f"{gate.metric}_mean"])
             if not isinstance(gate, RelativeGate):
                 ok, reason = judge_threshold(gate, model, mean)
-                results.append(GateResult(gate.name, ok, reason, model, gate.metric, mean, gate.threshold))
+                results.append(
+                    GateResult(gate.name, ok, reason, model, gate.metric, mean, gate.threshold)
+                )
                 continue
             ref = gate.reference
             if ref == "baseline":
@@ -639,11 +818,19 @@ def _judge(gates, board, roles, metrics, fold_scores, n_boot, seed, boot=None, u
                 ref = next(m for m, r in roles.items() if r == "champion")
             cmp = _compare(boot, wide, model, ref, gate.metric, gate.confidence, n_boot, seed, unit)
             if cmp is None:
-                raise GateError(f"gate {gate.name!r}: {model!r} and {ref!r} have no {gate.metric} on common folds")
-            ok, reason, value, threshold, lo, hi = judge_relative(gate, model, ref, cmp, direction[gate.metric])
-            if cmp["unit"] == "folds" and cmp["n"] < 3:  # a bootstrap over one or two folds says nothing
+                raise GateError(
+                    f"gate {gate.name!r}: {model!r} and {ref!r} have no {gate.metric} on common folds"
+                )
+            ok, reason, value, threshold, lo, hi = judge_relative(
+                gate, model, ref, cmp, direction[gate.metric]
+            )
+            if (
+                cmp["unit"] == "folds" and cmp["n"] < 3
+            ):  # a bootstrap over one or two folds says nothing
                 reason += f" (only {cmp['n']} fold{'s' if cmp['n'] != 1 else ''}: the interval cannot show spread)"
-            results.append(GateResult(gate.name, ok, reason, model, gate.metric, value, threshold, lo, hi))
+            results.append(
+                GateResult(gate.name, ok, reason, model, gate.metric, value, threshold, lo, hi)
+            )
     return results
 
 
@@ -651,19 +838,41 @@ def _check_gates(gates, roles):
     names = set(roles)
     for g in gates:
         if g.model is not None and g.model not in names:
-            raise GateError(f"invalid gate {g.name!r}: no model named {g.model!r}; models are {sorted(names)}")
+            raise GateError(
+                f"invalid gate {g.name!r}: no model named {g.model!r}; models are {sorted(names)}"
+            )
         if isinstance(g, RelativeGate):
             if g.reference == "champion" and "champion" not in roles.values():
-                raise GateError(f"invalid gate {g.name!r}: it compares with the champion, but champion= was not given")
+                raise GateError(
+                    f"invalid gate {g.name!r}: it compares with the champion, but champion= was not given"
+                )
             if g.reference not in ("baseline", "champion") and g.reference not in names:
-                raise GateError(f"invalid gate {g.name!r}: unknown reference {g.reference!r}; use 'baseline', "
-                                f"'champion' or one of {sorted(names)}")
+                raise GateError(
+                    f"invalid gate {g.name!r}: unknown reference {g.reference!r}; use 'baseline', "
+                    f"'champion' or one of {sorted(names)}"
+                )
 
 
-def evaluate(candidates, data, protocol=None, metrics=None, baselines="auto", champion=None, gates=None,
-             n_jobs=-1, random_state=0, *, spec=None, true_effect=None, champion_refit=True,
-             champion_trusted=False, confidence=0.95, n_boot=2000, keep_predictions=5000,
-             progress=None) -> EvalReport:
+def evaluate(
+    candidates,
+    data,
+    protocol=None,
+    metrics=None,
+    baselines="auto",
+    champion=None,
+    gates=None,
+    n_jobs=-1,
+    random_state=0,
+    *,
+    spec=None,
+    true_effect=None,
+    champion_refit=True,
+    champion_trusted=False,
+    confidence=0.95,
+    n_boot=2000,
+    keep_predictions=5000,
+    progress=None,
+) -> EvalReport:
     """Evaluate candidates against baselines and a champion on the task's protocol.
 
     Parameters
@@ -756,8 +965,12 @@ def evaluate(candidates, data, protocol=None, metrics=None, baselines="auto", ch
     problem = _problem(data, cands, true_effect, protocol)
     task = problem.task
     if protocol is None or not hasattr(protocol, "check_task"):
-        raise ProtocolError(f"protocol must be a uniml.evaluation.splitters object, got {protocol!r}")
-    metric_objs = _resolve_metrics(task, metrics, gate_objs, problem.true_effect is not None, problem.k)
+        raise ProtocolError(
+            f"protocol must be a uniml.evaluation.splitters object, got {protocol!r}"
+        )
+    metric_objs = _resolve_metrics(
+        task, metrics, gate_objs, problem.true_effect is not None, problem.k
+    )
 
     base = default_baselines(task, uplift=task == "causal" and problem.true_effect is None)
     if baselines not in ("auto", None):
@@ -768,12 +981,16 @@ def evaluate(candidates, data, protocol=None, metrics=None, baselines="auto", ch
         models[name], roles[name] = m, "candidate"
     for name, m in base.items():
         if name in models:
-            raise EvaluationError(f"candidate name {name!r} is taken by a baseline; rename the candidate")
+            raise EvaluationError(
+                f"candidate name {name!r} is taken by a baseline; rename the candidate"
+            )
         models[name], roles[name] = m, "baseline"
     champ = _load_champion(champion, champion_trusted)
     if champ is not None:
         if "champion" in models:
-            raise EvaluationError("the name 'champion' is reserved for champion=; rename the candidate")
+            raise EvaluationError(
+                "the name 'champion' is reserved for champion=; rename the candidate"
+            )
         t = _task_of_model(champ)
         if t is not None and t != task:
             raise DataContractError(f"the champion is a {t} model, but the data is {task} data")
@@ -783,7 +1000,9 @@ def evaluate(candidates, data, protocol=None, metrics=None, baselines="auto", ch
     folds = _folds(problem, protocol, random_state)
     update = isinstance(protocol, RollingOrigin) and protocol.refit == "update"
     if update and protocol.window != "expanding":
-        raise ProtocolError("RollingOrigin(refit='update') needs window='expanding': an updated model keeps its history")
+        raise ProtocolError(
+            "RollingOrigin(refit='update') needs window='expanding': an updated model keeps its history"
+        )
 
     jobs = []
     for name, m in models.items():
@@ -796,17 +1015,26 @@ def evaluate(candidates, data, protocol=None, metrics=None, baselines="auto", ch
 
     from joblib import Parallel, delayed, effective_n_jobs
 
-    if task in ("regression", "classification"):  # workers need X and y only: ship the data once, not twice
-        problem = _Problem(task, None, X=problem.X, y=problem.y, sample_weight=problem.sample_weight)
+    if task in (
+        "regression",
+        "classification",
+    ):  # workers need X and y only: ship the data once, not twice
+        problem = _Problem(
+            task, None, X=problem.X, y=problem.y, sample_weight=problem.sample_weight
+        )
 
     workers = max(1, min(effective_n_jobs(n_jobs), len(jobs)))
     inner = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
     if workers > 1:
         stream = Parallel(n_jobs=workers, return_as="generator")(
-            delayed(_job)(problem, name, m, fs, metric_objs, inner, refit, upd) for name, m, fs, refit, upd in jobs
+            delayed(_job)(problem, name, m, fs, metric_objs, inner, refit, upd)
+            for name, m, fs, refit, upd in jobs
         )
     else:
-        stream = (_job(problem, name, m, fs, metric_objs, None, refit, upd) for name, m, fs, refit, upd in jobs)
+        stream = (
+            _job(problem, name, m, fs, metric_objs, None, refit, upd)
+            for name, m, fs, refit, upd in jobs
+        )
     results = []
     for result in stream:  # in submission order, whichever worker finished first
         results.append(result)
@@ -816,8 +1044,10 @@ def evaluate(candidates, data, protocol=None, metrics=None, baselines="auto", ch
     score_rows, pred_frames, raws = [], [], {}
     for (name, *_), result in zip(jobs, results, strict=True):
         for fold_id, scores, frame, raw in result:
-            score_rows += [{"model": name, "fold": int(fold_id), "metric": k, "value": float(v)}
-                           for k, v in scores.items()]
+            score_rows += [
+                {"model": name, "fold": int(fold_id), "metric": k, "value": float(v)}
+                for k, v in scores.items()
+            ]
             pred_frames.append(frame)
             raws[(name, int(fold_id))] = raw
     fold_scores = pd.DataFrame(score_rows, columns=["model", "fold", "metric", "value"])
@@ -826,23 +1056,36 @@ def evaluate(candidates, data, protocol=None, metrics=None, baselines="auto", ch
     if keep_predictions is not None and "row" in predictions.columns:
         rows = np.unique(predictions["row"].to_numpy())
         if len(rows) > keep_predictions:
-            keep = np.random.default_rng(random_state).choice(rows, size=int(keep_predictions), replace=False)
+            keep = np.random.default_rng(random_state).choice(
+                rows, size=int(keep_predictions), replace=False
+            )
             predictions = predictions[predictions["row"].isin(keep)].reset_index(drop=True)
 
     board = _leaderboard(fold_scores, metric_objs, roles)
     boot, unit = _row_bootstrap(task, raws, metric_objs, n_boot, random_state, workers)
     del raws
-    comparisons, _ = _comparisons(fold_scores, metric_objs, roles, confidence, n_boot, random_state, boot, unit)
-    gate_results = _judge(gate_objs, board, roles, metric_objs, fold_scores, n_boot, random_state, boot, unit)
-    per_row = sorted({m for m in comparisons["metric"]
-                      if (comparisons.loc[comparisons["metric"] == m, "unit"] != "folds").all()})
+    comparisons, _ = _comparisons(
+        fold_scores, metric_objs, roles, confidence, n_boot, random_state, boot, unit
+    )
+    gate_results = _judge(
+        gate_objs, board, roles, metric_objs, fold_scores, n_boot, random_state, boot, unit
+    )
+    per_row = sorted(
+        {
+            m
+            for m in comparisons["metric"]
+            if (comparisons.loc[comparisons["metric"] == m, "unit"] != "folds").all()
+        }
+    )
     per_fold = sorted(set(comparisons["metric"]) - set(per_row))
 
     described = protocol.describe()
     if described.get("random_state", "absent") is None and described.get("shuffle", True):
         described["random_state"] = random_state
     described["n_folds"] = len(folds)
-    described["bootstrap"] = (f"paired, {unit} resampled within folds" if per_row else "paired, folds resampled")
+    described["bootstrap"] = (
+        f"paired, {unit} resampled within folds" if per_row else "paired, folds resampled"
+    )
     if isinstance(protocol, RollingOrigin):
         described["origins"] = [str(f.info["origin"]) for f in folds]
     report = EvalReport(
@@ -861,11 +1104,19 @@ def evaluate(candidates, data, protocol=None, metrics=None, baselines="auto", ch
         duration=time.perf_counter() - start,
         random_state=random_state,
         n_jobs=int(workers),
-        extra={"confidence": confidence, "n_boot": n_boot,
-               "bootstrap": {"unit": unit, "per_row_metrics": per_row, "per_fold_metrics": per_fold,
-                             "note": _BOOTSTRAP_NOTE},
-               "true_effect": true_effect, "champion_refit": bool(champion_refit) if champ is not None else None,
-               "champion_source": str(champion) if isinstance(champion, (str, Path)) else None},
+        extra={
+            "confidence": confidence,
+            "n_boot": n_boot,
+            "bootstrap": {
+                "unit": unit,
+                "per_row_metrics": per_row,
+                "per_fold_metrics": per_fold,
+                "note": _BOOTSTRAP_NOTE,
+            },
+            "true_effect": true_effect,
+            "champion_refit": bool(champion_refit) if champ is not None else None,
+            "champion_source": str(champion) if isinstance(champion, (str, Path)) else None,
+        },
     )
     events.emit("evaluate", report=report, spec=spec)
     return report

@@ -77,17 +77,27 @@ def _header(report, when: str) -> str:
     verdict = "PASSED" if report.passed else "FAILED"
     n_gates = len(report.gates)
     n_failed = sum(not g.passed for g in report.gates)
-    detail = (f"all {n_gates} gate{'s' if n_gates != 1 else ''} passed" if not n_failed
-              else f"{n_failed} of {n_gates} gate{'s' if n_gates != 1 else ''} failed")
+    detail = (
+        f"all {n_gates} gate{'s' if n_gates != 1 else ''} passed"
+        if not n_failed
+        else f"{n_failed} of {n_gates} gate{'s' if n_gates != 1 else ''} failed"
+    )
     if not n_gates:
         detail = "no gates were set"
-    protocol = ", ".join(f"{_e(k)}={_e(v)}" for k, v in (report.protocol or {}).items() if v is not None)
+    protocol = ", ".join(
+        f"{_e(k)}={_e(v)}" for k, v in (report.protocol or {}).items() if v is not None
+    )
     rows = [
         ("task", _e(report.task)),
         ("protocol", protocol or "—"),
-        ("metrics", ", ".join(
-            f"{_e(m)} ({'higher' if report.greater_is_better.get(m, False) else 'lower'} is better)"
-            + (" — primary" if i == 0 else "") for i, m in enumerate(report.metrics))),
+        (
+            "metrics",
+            ", ".join(
+                f"{_e(m)} ({'higher' if report.greater_is_better.get(m, False) else 'lower'} is better)"
+                + (" — primary" if i == 0 else "")
+                for i, m in enumerate(report.metrics)
+            ),
+        ),
         ("date", _e(when)),
         ("uniml", _e(uniml.__version__)),
         ("duration", f"{float(report.duration):.1f} s"),
@@ -109,16 +119,20 @@ def _leaderboard(report) -> str:
     metrics = [m for m in report.metrics if f"{m}_mean" in board.columns]
     head = "".join(
         f'<th class="{"primary" if i == 0 else ""}">{_e(m)} {"↑" if report.greater_is_better.get(m) else "↓"}</th>'
-        for i, m in enumerate(metrics))
+        for i, m in enumerate(metrics)
+    )
     body = []
     for rank, (name, row) in enumerate(board.iterrows(), start=1):
         role = row.get("role", (report.roles or {}).get(name, "candidate"))
         cells = "".join(
             f'<td class="{"primary" if i == 0 else ""}">{_num(row.get(f"{m}_mean"))} '
             f'<span class="muted">± {_num(row.get(f"{m}_std"), 2)}</span></td>'
-            for i, m in enumerate(metrics))
-        body.append(f'<tr class="{"best" if rank == 1 else ""}"><td>{rank}</td><td class="name">{_e(name)}</td>'
-                    f"<td>{_badge(role)}</td>{cells}</tr>")
+            for i, m in enumerate(metrics)
+        )
+        body.append(
+            f'<tr class="{"best" if rank == 1 else ""}"><td>{rank}</td><td class="name">{_e(name)}</td>'
+            f"<td>{_badge(role)}</td>{cells}</tr>"
+        )
     return (
         "<h2>Leaderboard</h2>"
         "<p class='muted'>Mean ± standard deviation over folds (or backtest origins), best first by the "
@@ -133,14 +147,18 @@ def _gates(report) -> str:
         return "<h2>Gates</h2><p class='muted'>No gates were set: the verdict is PASSED by definition.</p>"
     rows = []
     for g in report.gates:
-        ci = (f"[{_num(g.ci_low)}, {_num(g.ci_high)}]"
-              if g.ci_low is not None and g.ci_high is not None else "—")
+        ci = (
+            f"[{_num(g.ci_low)}, {_num(g.ci_high)}]"
+            if g.ci_low is not None and g.ci_high is not None
+            else "—"
+        )
         verdict = _badge("pass") if g.passed else _badge("fail")
         rows.append(
             f'<tr class="gate {"passed" if g.passed else "failed"}"><td>{verdict}</td>'
             f'<td class="text"><code>{_e(g.name)}</code></td><td class="text">{_e(g.model)}</td>'
             f'<td class="text">{_e(g.metric)}</td><td>{_num(g.value)}</td><td>{_num(g.threshold)}</td>'
-            f'<td>{ci}</td><td class="reason">{_e(g.reason)}</td></tr>')
+            f'<td>{ci}</td><td class="reason">{_e(g.reason)}</td></tr>'
+        )
     return (
         "<h2>Gates</h2>"
         '<table id="gates"><thead><tr><th>verdict</th><th class="name">gate</th><th class="name">model</th>'
@@ -166,7 +184,8 @@ def _comparison_rows(report, comp) -> str:
             f'<tr><td class="name">{_e(r["model"])}</td><td class="text">{_e(r["reference"])}</td>'
             f'<td class="text">{_e(r["metric"])}</td><td>{_num(r["diff"])}</td>'
             f"<td>[{_num(low)}, {_num(high)}]</td><td>{_num(float(conf) * 100, 3) + '%' if conf is not None else '—'}"
-            f'</td><td class="text">{verdict} {_e(word)}</td></tr>')
+            f'</td><td class="text">{verdict} {_e(word)}</td></tr>'
+        )
     return (
         '<table class="comparisons"><thead><tr><th class="name">model</th><th class="name">reference</th>'
         '<th class="name">metric</th><th>difference</th><th>interval</th><th>confidence</th>'
@@ -179,13 +198,18 @@ def _comparisons(report) -> str:
     if comp is None or not len(comp):
         return ""
     primary = comp["metric"] == report.metrics[0]
-    out = ("<h2>Comparisons</h2>"
-           "<p class='muted'>Mean paired difference <code>model − reference</code> over the same folds, with a "
-           f"paired bootstrap confidence interval; primary metric {_e(report.metrics[0])}.</p>"
-           + _comparison_rows(report, comp[primary]))
+    out = (
+        "<h2>Comparisons</h2>"
+        "<p class='muted'>Mean paired difference <code>model − reference</code> over the same folds, with a "
+        f"paired bootstrap confidence interval; primary metric {_e(report.metrics[0])}.</p>"
+        + _comparison_rows(report, comp[primary])
+    )
     if (~primary).any():
-        out += (f"<details><summary>the other metrics ({int((~primary).sum())} comparisons)</summary>"
-                + _comparison_rows(report, comp[~primary]) + "</details>")
+        out += (
+            f"<details><summary>the other metrics ({int((~primary).sum())} comparisons)</summary>"
+            + _comparison_rows(report, comp[~primary])
+            + "</details>"
+        )
     return out
 
 
@@ -195,16 +219,19 @@ def _figures(report) -> str:
     try:
         plots = _plots.plots_for(report)
     except ImportError:
-        return ("<h2>Plots</h2><p class='note' id='no-plots'>Plots are not included: matplotlib is not "
-                "installed. Install it with <code>pip install 'uniml[plot]'</code> and render the report "
-                "again.</p>")
+        return (
+            "<h2>Plots</h2><p class='note' id='no-plots'>Plots are not included: matplotlib is not "
+            "installed. Install it with <code>pip install 'uniml[plot]'</code> and render the report "
+            "again.</p>"
+        )
     if not plots:
         return "<h2>Plots</h2><p class='muted'>Nothing to plot.</p>"
     parts = ["<h2>Plots</h2>"]
     for p in plots:
         parts.append(
             f'<figure class="plot" data-plot="{_e(p.key)}"><h3>{_e(p.title)}</h3>{p.svg}'
-            f"<figcaption>{_e(p.caption)}</figcaption></figure>")
+            f"<figcaption>{_e(p.caption)}</figcaption></figure>"
+        )
     return "".join(parts)
 
 
@@ -214,7 +241,8 @@ def _params(report) -> str:
     items = "".join(
         f"<details><summary>{_e(name)} {_badge((report.roles or {}).get(name, 'candidate'))}</summary>"
         f"<pre>{_e(json.dumps(params, indent=2, sort_keys=True, default=str))}</pre></details>"
-        for name, params in report.params.items())
+        for name, params in report.params.items()
+    )
     return f"<h2>Parameters</h2>{items}"
 
 
@@ -244,8 +272,12 @@ def render_text(report, *, when: str | None = None) -> str:
         "<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><main>"
-        + _header(report, when) + _gates(report) + _leaderboard(report) + _comparisons(report)
-        + _figures(report) + _params(report)
+        + _header(report, when)
+        + _gates(report)
+        + _leaderboard(report)
+        + _comparisons(report)
+        + _figures(report)
+        + _params(report)
         + "<p class='muted'>Written by uniml; this file is self-contained.</p></main></body></html>\n"
     )
 

@@ -85,7 +85,7 @@ def _svg(fig) -> str:
     with matplotlib.rc_context({"svg.fonttype": "none"}):
         fig.savefig(buf, format="svg")
     text = buf.getvalue()
-    return text[text.index("<svg"):].strip()
+    return text[text.index("<svg") :].strip()
 
 
 def _ordered_models(report) -> list[str]:
@@ -150,16 +150,26 @@ def fold_metrics(report) -> list[Plot]:
             rows = part[part["model"].astype(str) == model]
             if not len(rows):
                 continue
-            ax.plot([positions[f] for f in rows["fold"]], rows["value"].to_numpy(float),
-                    _style(report, model), marker="o", label=_label(model))
+            ax.plot(
+                [positions[f] for f in rows["fold"]],
+                rows["value"].to_numpy(float),
+                _style(report, model),
+                marker="o",
+                label=_label(model),
+            )
         ax.set_xticks(range(len(folds)), [str(f) for f in folds])
         ax.set_xlabel("fold / origin")
         ax.set_title(metric)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize="small")
-    return [Plot("fold-metrics", "Per-fold metrics",
-                 "Each point is one fold (or backtest origin); dotted lines are baselines, dashed the champion.",
-                 _svg(fig))]
+    return [
+        Plot(
+            "fold-metrics",
+            "Per-fold metrics",
+            "Each point is one fold (or backtest origin); dotted lines are baselines, dashed the champion.",
+            _svg(fig),
+        )
+    ]
 
 
 def regression(report) -> list[Plot]:
@@ -179,8 +189,16 @@ def regression(report) -> list[Plot]:
     if preds is None or not len(preds) or not {"y_true", "y_pred"} <= set(preds.columns):
         return []
     models = _ordered_models(report)
-    shown = list(dict.fromkeys([_best_candidate(report, models)] + [
-        m for m in models if (getattr(report, "roles", {}) or {}).get(m) in ("baseline", "champion")]))[:3]
+    shown = list(
+        dict.fromkeys(
+            [_best_candidate(report, models)]
+            + [
+                m
+                for m in models
+                if (getattr(report, "roles", {}) or {}).get(m) in ("baseline", "champion")
+            ]
+        )
+    )[:3]
     fig, axes = _figure(2, width=4.6, height=3.8)
     lo = float(min(preds["y_true"].min(), preds["y_pred"].min()))
     hi = float(max(preds["y_true"].max(), preds["y_pred"].max()))
@@ -196,9 +214,15 @@ def regression(report) -> list[Plot]:
     for ax in axes:
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize="small")
-    return [Plot("predicted-vs-actual", "Predicted vs actual, residuals",
-                 "Out-of-fold predictions; a good model hugs the diagonal and leaves residuals centred on 0 "
-                 "with no pattern.", _svg(fig))]
+    return [
+        Plot(
+            "predicted-vs-actual",
+            "Predicted vs actual, residuals",
+            "Out-of-fold predictions; a good model hugs the diagonal and leaves residuals centred on 0 "
+            "with no pattern.",
+            _svg(fig),
+        )
+    ]
 
 
 def classification(report) -> list[Plot]:
@@ -239,18 +263,38 @@ def classification(report) -> list[Plot]:
             fpr, tpr, _ = roc_curve(y01, p)
             roc.plot(fpr, tpr, style, label=f"{_label(model)} (AUC {roc_auc_score(y01, p):.3f})")
     cal.plot([0, 1], [0, 1], color="grey", lw=1)
-    cal.set(xlabel="mean predicted probability", ylabel="observed frequency", title="calibration",
-            xlim=(0, 1), ylim=(0, 1))
+    cal.set(
+        xlabel="mean predicted probability",
+        ylabel="observed frequency",
+        title="calibration",
+        xlim=(0, 1),
+        ylim=(0, 1),
+    )
     roc.plot([0, 1], [0, 1], color="grey", lw=1)
-    roc.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC", xlim=(0, 1), ylim=(0, 1))
+    roc.set(
+        xlabel="false positive rate",
+        ylabel="true positive rate",
+        title="ROC",
+        xlim=(0, 1),
+        ylim=(0, 1),
+    )
     for ax in (cal, roc):
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
     return [
-        Plot("calibration", "Calibration curve",
-             "Out-of-fold probabilities binned by quantile against the observed positive rate; "
-             "the diagonal is perfect calibration.", _svg(cal_fig)),
-        Plot("roc", "ROC curve", "Out-of-fold ROC per model; the diagonal is a random ranking.", _svg(roc_fig)),
+        Plot(
+            "calibration",
+            "Calibration curve",
+            "Out-of-fold probabilities binned by quantile against the observed positive rate; "
+            "the diagonal is perfect calibration.",
+            _svg(cal_fig),
+        ),
+        Plot(
+            "roc",
+            "ROC curve",
+            "Out-of-fold ROC per model; the diagonal is a random ranking.",
+            _svg(roc_fig),
+        ),
     ]
 
 
@@ -291,20 +335,44 @@ def forecasting(report) -> list[Plot]:
                 seg = seg.sort_values("time")
                 if not len(seg):
                     continue
-                ax.plot(seg["time"], seg["y_pred"], _style(report, model), color=colors[model], lw=1.2,
-                        label=_label(model) if i == 0 else None)
-                if model == best and {"lower", "upper"} <= set(seg.columns) and seg["lower"].notna().any():
-                    ax.fill_between(seg["time"], seg["lower"].to_numpy(float), seg["upper"].to_numpy(float),
-                                    color=colors[model], alpha=0.2, lw=0,
-                                    label="interval" if i == 0 else None)
+                ax.plot(
+                    seg["time"],
+                    seg["y_pred"],
+                    _style(report, model),
+                    color=colors[model],
+                    lw=1.2,
+                    label=_label(model) if i == 0 else None,
+                )
+                if (
+                    model == best
+                    and {"lower", "upper"} <= set(seg.columns)
+                    and seg["lower"].notna().any()
+                ):
+                    ax.fill_between(
+                        seg["time"],
+                        seg["lower"].to_numpy(float),
+                        seg["upper"].to_numpy(float),
+                        color=colors[model],
+                        alpha=0.2,
+                        lw=0,
+                        label="interval" if i == 0 else None,
+                    )
         ax.set_title(_label(f"series {key}") if key is not None else "series")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize="small", ncol=4)
     n_series = len(dict.fromkeys(preds[series_col])) if series_col else 1
-    shown = f"the first {len(keys)} of {n_series} series" if n_series > len(keys) else "every series"
-    return [Plot("backtest", "Backtest forecasts vs actuals",
-                 f"Each segment is the forecast made at one origin, for {shown}; the band is the "
-                 f"best candidate ({best})'s prediction interval.", _svg(fig))]
+    shown = (
+        f"the first {len(keys)} of {n_series} series" if n_series > len(keys) else "every series"
+    )
+    return [
+        Plot(
+            "backtest",
+            "Backtest forecasts vs actuals",
+            f"Each segment is the forecast made at one origin, for {shown}; the band is the "
+            f"best candidate ({best})'s prediction interval.",
+            _svg(fig),
+        )
+    ]
 
 
 def causal(report) -> list[Plot]:
@@ -321,7 +389,11 @@ def causal(report) -> list[Plot]:
     ['qini', 'effect-vs-truth']
     """
     preds = report.predictions
-    if preds is None or not len(preds) or not {"treatment", "outcome", "effect"} <= set(preds.columns):
+    if (
+        preds is None
+        or not len(preds)
+        or not {"treatment", "outcome", "effect"} <= set(preds.columns)
+    ):
         return []
     import numpy as np
 
@@ -342,27 +414,44 @@ def causal(report) -> list[Plot]:
             last = q[-1]
         if last is not None:
             ax.plot([0, 1], [0, last], color="grey", lw=1, label="random targeting")
-        ax.set(xlabel="fraction targeted (ranked by predicted effect)", ylabel="incremental outcome (Qini)",
-               title="Qini curve")
+        ax.set(
+            xlabel="fraction targeted (ranked by predicted effect)",
+            ylabel="incremental outcome (Qini)",
+            title="Qini curve",
+        )
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
-        out.append(Plot("qini", "Uplift (Qini) curve",
-                        "Rows ranked by predicted effect; the higher above the random-targeting line, the "
-                        "better the model finds who responds to treatment.", _svg(fig)))
+        out.append(
+            Plot(
+                "qini",
+                "Uplift (Qini) curve",
+                "Rows ranked by predicted effect; the higher above the random-targeting line, the "
+                "better the model finds who responds to treatment.",
+                _svg(fig),
+            )
+        )
     if "true_effect" in preds.columns and preds["true_effect"].notna().any():
         fig, (ax,) = _figure(1, width=5.2, height=4.2)
         lo, hi = float(preds["true_effect"].min()), float(preds["true_effect"].max())
         for model in models:
-            part = _sample(preds[(preds["model"].astype(str) == model) & preds["true_effect"].notna()])
+            part = _sample(
+                preds[(preds["model"].astype(str) == model) & preds["true_effect"].notna()]
+            )
             if len(part):
                 ax.scatter(part["true_effect"], part["effect"], s=8, alpha=0.5, label=_label(model))
         ax.plot([lo, hi], [lo, hi], color="grey", lw=1)
         ax.set(xlabel="true effect", ylabel="estimated effect", title="estimated vs true effect")
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
-        out.append(Plot("effect-vs-truth", "Estimated vs true effect",
-                        "Per-row effect estimates against the known truth of the data; the diagonal is "
-                        "perfect (PEHE measures the spread around it).", _svg(fig)))
+        out.append(
+            Plot(
+                "effect-vs-truth",
+                "Estimated vs true effect",
+                "Per-row effect estimates against the known truth of the data; the diagonal is "
+                "perfect (PEHE measures the spread around it).",
+                _svg(fig),
+            )
+        )
     return out
 
 
@@ -389,18 +478,42 @@ def recommendation(report) -> list[Plot]:
         part = preds[preds["model"].astype(str) == model]
         if not len(part):
             continue
-        curve = part.groupby("k")[["precision", *(["recall"] if has_recall else [])]].mean().sort_index()
-        axes[0].plot(curve.index, curve["precision"], _style(report, model), marker="o", ms=3, label=_label(model))
+        curve = (
+            part.groupby("k")[["precision", *(["recall"] if has_recall else [])]]
+            .mean()
+            .sort_index()
+        )
+        axes[0].plot(
+            curve.index,
+            curve["precision"],
+            _style(report, model),
+            marker="o",
+            ms=3,
+            label=_label(model),
+        )
         if has_recall:
-            axes[1].plot(curve.index, curve["recall"], _style(report, model), marker="o", ms=3, label=_label(model))
+            axes[1].plot(
+                curve.index,
+                curve["recall"],
+                _style(report, model),
+                marker="o",
+                ms=3,
+                label=_label(model),
+            )
     axes[0].set(xlabel="k", ylabel="precision@k", title="precision@k")
     if has_recall:
         axes[1].set(xlabel="k", ylabel="recall@k", title="recall@k")
     for ax in axes:
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize="small")
-    return [Plot("precision-at-k", "Precision@k" + (" and recall@k" if has_recall else ""),
-                 "Held-out interactions found in each model's top k, averaged over folds.", _svg(fig))]
+    return [
+        Plot(
+            "precision-at-k",
+            "Precision@k" + (" and recall@k" if has_recall else ""),
+            "Held-out interactions found in each model's top k, averaged over folds.",
+            _svg(fig),
+        )
+    ]
 
 
 _TASK_PLOTS = {

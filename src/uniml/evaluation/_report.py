@@ -139,7 +139,9 @@ def _frame_from_json(data: dict):
     for name, values, dtype in zip(data["columns"], data["data"], data["dtypes"], strict=True):
         columns[name] = _typed(pd.Series(_from_jsonable(values), dtype=object), dtype)
     frame = pd.DataFrame(columns, columns=data["columns"])
-    index = _typed(pd.Series(_from_jsonable(data["index"]), dtype=object), data.get("index_dtype", "object"))
+    index = _typed(
+        pd.Series(_from_jsonable(data["index"]), dtype=object), data.get("index_dtype", "object")
+    )
     frame.index = pd.Index(index, name=data["index_name"])
     return frame
 
@@ -453,32 +455,59 @@ class EvalReport:
         """
         import pandas as pd
 
-        folds = pd.DataFrame({
-            "model": ["good", "good", "dummy_mean", "dummy_mean"],
-            "fold": [0, 1, 0, 1],
-            "metric": ["rmse"] * 4,
-            "value": [10.0, 12.0, 20.0, 22.0],
-        })
+        folds = pd.DataFrame(
+            {
+                "model": ["good", "good", "dummy_mean", "dummy_mean"],
+                "fold": [0, 1, 0, 1],
+                "metric": ["rmse"] * 4,
+                "value": [10.0, 12.0, 20.0, 22.0],
+            }
+        )
         board = pd.DataFrame(
-            {"role": ["candidate", "baseline"], "rmse_mean": [11.0, 21.0], "rmse_std": [1.4142135623730951] * 2},
+            {
+                "role": ["candidate", "baseline"],
+                "rmse_mean": [11.0, 21.0],
+                "rmse_std": [1.4142135623730951] * 2,
+            },
             index=pd.Index(["good", "dummy_mean"], name="model"),
         )
-        comparisons = pd.DataFrame({
-            "model": ["good"], "reference": ["dummy_mean"], "metric": ["rmse"],
-            "diff": [-10.0], "ci_low": [-10.0], "ci_high": [-10.0], "confidence": [0.95],
-        })
+        comparisons = pd.DataFrame(
+            {
+                "model": ["good"],
+                "reference": ["dummy_mean"],
+                "metric": ["rmse"],
+                "diff": [-10.0],
+                "ci_low": [-10.0],
+                "ci_high": [-10.0],
+                "confidence": [0.95],
+            }
+        )
         gate = GateResult("rmse <= 100", True, "rmse: good 11 <= 100", "good", "rmse", 11.0, 100.0)
-        predictions = pd.DataFrame({
-            "model": ["good", "good", "dummy_mean", "dummy_mean"], "fold": [0, 1, 0, 1],
-            "row": [0, 1, 0, 1], "y_true": [1.0, 2.0, 1.0, 2.0], "y_pred": [1.5, 2.5, 1.5, 1.5],
-        })
+        predictions = pd.DataFrame(
+            {
+                "model": ["good", "good", "dummy_mean", "dummy_mean"],
+                "fold": [0, 1, 0, 1],
+                "row": [0, 1, 0, 1],
+                "y_true": [1.0, 2.0, 1.0, 2.0],
+                "y_pred": [1.5, 2.5, 1.5, 1.5],
+            }
+        )
         return cls(
-            task="regression", protocol={"kind": "kfold", "n_splits": 2, "shuffle": True, "seed": 0},
-            metrics=["rmse"], greater_is_better={"rmse": False},
+            task="regression",
+            protocol={"kind": "kfold", "n_splits": 2, "shuffle": True, "seed": 0},
+            metrics=["rmse"],
+            greater_is_better={"rmse": False},
             roles={"good": "candidate", "dummy_mean": "baseline"},
             params={"good": {"alpha": 1.0}, "dummy_mean": {"strategy": "mean"}},
-            fold_scores=folds, leaderboard=board, comparisons=comparisons, gates=[gate],
-            passed=True, predictions=predictions, duration=0.1, random_state=0, n_jobs=1,
+            fold_scores=folds,
+            leaderboard=board,
+            comparisons=comparisons,
+            gates=[gate],
+            passed=True,
+            predictions=predictions,
+            duration=0.1,
+            random_state=0,
+            n_jobs=1,
         )
 
 

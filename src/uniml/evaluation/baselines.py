@@ -30,8 +30,21 @@ from uniml.core.errors import DataContractError, NotFittedError
 __all__ = ["ConstantEffect", "NaiveForecaster", "ZeroEffect", "default_baselines", "season_length"]
 
 _Z = {0.8: 1.2815515655446004, 0.95: 1.959963984540054}
-_SEASONS = {"h": 24, "H": 24, "D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4,
-            "min": 60, "T": 60}
+_SEASONS = {
+    "h": 24,
+    "H": 24,
+    "D": 7,
+    "B": 5,
+    "W": 52,
+    "M": 12,
+    "MS": 12,
+    "ME": 12,
+    "Q": 4,
+    "QS": 4,
+    "QE": 4,
+    "min": 60,
+    "T": 60,
+}
 
 
 def season_length(times) -> int:
@@ -58,7 +71,9 @@ def season_length(times) -> int:
         freq = pd.infer_freq(times)
     if freq is None:
         return 1
-    base = "".join(ch for ch in getattr(freq, "freqstr", str(freq)).split("-")[0] if not ch.isdigit())
+    base = "".join(
+        ch for ch in getattr(freq, "freqstr", str(freq)).split("-")[0] if not ch.isdigit()
+    )
     return _SEASONS.get(base, 1)
 
 
@@ -108,7 +123,7 @@ class NaiveForecaster(BaseEstimator):
             m = max(1, min(m, len(values) - 1)) if len(values) > 1 else 1
             diffs = values[m:] - values[:-m]
             diffs = diffs[~np.isnan(diffs)]
-            sigma = float(np.sqrt(np.mean(diffs ** 2))) if len(diffs) else 0.0
+            sigma = float(np.sqrt(np.mean(diffs**2))) if len(diffs) else 0.0
             self.history_[key] = (times, values, m, sigma)
         return self
 
@@ -136,8 +151,11 @@ class NaiveForecaster(BaseEstimator):
 
         if not hasattr(self, "history_"):
             raise NotFittedError("this NaiveForecaster is not fitted yet; call fit() first")
-        out = pd.DataFrame(index=X.index, columns=["forecast", "lower_80", "upper_80", "lower_95", "upper_95"],
-                           dtype=float)
+        out = pd.DataFrame(
+            index=X.index,
+            columns=["forecast", "lower_80", "upper_80", "lower_95", "upper_95"],
+            dtype=float,
+        )
         keys = _keys(X, self.series_id_)
         for key in pd.unique(keys):
             if key not in self.history_:
@@ -154,7 +172,9 @@ class NaiveForecaster(BaseEstimator):
             else:
                 steps = np.arange(1, len(future) + 1)
             if (steps < 1).any():
-                raise DataContractError(f"series {key!r}: forecast times must follow the training data")
+                raise DataContractError(
+                    f"series {key!r}: forecast times must follow the training data"
+                )
             lag = (steps - 1) % m
             point = values[len(values) - m + lag]
             sd = sigma * np.sqrt(np.ceil(steps / m))
@@ -169,10 +189,16 @@ def _keys(frame, series_id):
     if not series_id:
         return np.full(len(frame), None, dtype=object)
     if len(series_id) == 1:
-        return np.asarray([v.item() if isinstance(v, np.generic) else v for v in frame[series_id[0]]], dtype=object)
+        return np.asarray(
+            [v.item() if isinstance(v, np.generic) else v for v in frame[series_id[0]]],
+            dtype=object,
+        )
     cols = [frame[c].to_numpy() for c in series_id]
     out = np.empty(len(frame), dtype=object)
-    out[:] = [tuple(v.item() if isinstance(v, np.generic) else v for v in row) for row in zip(*cols, strict=True)]
+    out[:] = [
+        tuple(v.item() if isinstance(v, np.generic) else v for v in row)
+        for row in zip(*cols, strict=True)
+    ]
     return out
 
 
@@ -273,10 +299,16 @@ def default_baselines(task: str, uplift: bool = False) -> dict:
 
         return {"dummy_prior": DummyClassifier(strategy="prior")}
     if task == "forecasting":
-        return {"naive": NaiveForecaster(season=1), "seasonal_naive": NaiveForecaster(season="auto")}
+        return {
+            "naive": NaiveForecaster(season=1),
+            "seasonal_naive": NaiveForecaster(season="auto"),
+        }
     if task == "causal":
-        return {"zero_effect": ZeroEffect()} if uplift else {"zero_effect": ZeroEffect(),
-                                                             "constant_effect": ConstantEffect()}
+        return (
+            {"zero_effect": ZeroEffect()}
+            if uplift
+            else {"zero_effect": ZeroEffect(), "constant_effect": ConstantEffect()}
+        )
     if task == "recommendation":
         from uniml.evaluation.metrics.ranking import PopularityRecommender
 

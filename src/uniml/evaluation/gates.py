@@ -59,11 +59,17 @@ _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _PREFIX = r"^\s*(?:(?P<model>[^:\s][^:]*?)\s*:\s*)?"
 _METRIC = r"(?P<metric>[A-Za-z_][\w@.%]*)"
 _THRESHOLD = re.compile(_PREFIX + _METRIC + r"\s*(?P<op><=|>=|<|>)\s*(?P<value>" + _NUM + r")\s*$")
-_BETTER = re.compile(_PREFIX + _METRIC + r"\s+better\s+than\s+(?P<ref>\S+)"
-                     r"(?:\s+at\s+(?P<conf>" + _NUM + r")\s*%)?\s*$", re.I)
-_NOT_WORSE = re.compile(_PREFIX + _METRIC + r"\s+not\s+worse\s+than\s+(?P<ref>\S+)"
-                        r"(?:\s+by\s+(?:more\s+than\s+)?(?P<margin>" + _NUM + r")\s*(?P<pct>%)?)?"
-                        r"(?:\s+(?:at|with)\s+(?P<conf>" + _NUM + r")\s*%(?:\s+confidence)?)?\s*$", re.I)
+_BETTER = re.compile(
+    _PREFIX + _METRIC + r"\s+better\s+than\s+(?P<ref>\S+)"
+    r"(?:\s+at\s+(?P<conf>" + _NUM + r")\s*%)?\s*$",
+    re.I,
+)
+_NOT_WORSE = re.compile(
+    _PREFIX + _METRIC + r"\s+not\s+worse\s+than\s+(?P<ref>\S+)"
+    r"(?:\s+by\s+(?:more\s+than\s+)?(?P<margin>" + _NUM + r")\s*(?P<pct>%)?)?"
+    r"(?:\s+(?:at|with)\s+(?P<conf>" + _NUM + r")\s*%(?:\s+confidence)?)?\s*$",
+    re.I,
+)
 
 
 class Gate:
@@ -164,7 +170,9 @@ class RelativeGate(Gate):
 
     def __post_init__(self):
         if self.mode not in ("better", "not_worse"):
-            raise GateError(f"invalid gate on {self.metric!r}: mode must be 'better' or 'not_worse'")
+            raise GateError(
+                f"invalid gate on {self.metric!r}: mode must be 'better' or 'not_worse'"
+            )
         if not 0.0 < self.confidence < 1.0:
             raise GateError(f"invalid gate {self.text()!r}: confidence must be in (0%, 100%)")
         if self.margin < 0:
@@ -248,16 +256,33 @@ def parse_gate(spec) -> Gate:
 
 
 def _from_dict(spec: dict) -> Gate:
-    known = {"metric", "model", "max", "min", "lt", "gt", "better_than", "not_worse_than", "by", "confidence"}
+    known = {
+        "metric",
+        "model",
+        "max",
+        "min",
+        "lt",
+        "gt",
+        "better_than",
+        "not_worse_than",
+        "by",
+        "confidence",
+    }
     unknown = set(spec) - known
     if unknown or "metric" not in spec:
-        raise GateError(f"invalid gate {spec!r}: needs 'metric'; allowed keys are {sorted(known)}"
-                        + (f", not {sorted(unknown)}" if unknown else ""))
+        raise GateError(
+            f"invalid gate {spec!r}: needs 'metric'; allowed keys are {sorted(known)}"
+            + (f", not {sorted(unknown)}" if unknown else "")
+        )
     metric, model = str(spec["metric"]), spec.get("model")
-    ops = [(k, op) for k, op in (("max", "<="), ("min", ">="), ("lt", "<"), ("gt", ">")) if k in spec]
+    ops = [
+        (k, op) for k, op in (("max", "<="), ("min", ">="), ("lt", "<"), ("gt", ">")) if k in spec
+    ]
     refs = [k for k in ("better_than", "not_worse_than") if k in spec]
     if len(ops) + len(refs) != 1:
-        raise GateError(f"invalid gate {spec!r}: give exactly one of max, min, lt, gt, better_than, not_worse_than")
+        raise GateError(
+            f"invalid gate {spec!r}: give exactly one of max, min, lt, gt, better_than, not_worse_than"
+        )
     conf = spec.get("confidence", 0.95)
     conf = _number(str(conf).rstrip("%"), str(spec)) / (100.0 if str(conf).endswith("%") else 1.0)
     if ops:
@@ -268,8 +293,15 @@ def _from_dict(spec: dict) -> Gate:
     by = spec.get("by", 0)
     relative = isinstance(by, str) and by.strip().endswith("%")
     margin = _number(str(by).strip().rstrip("%"), str(spec))
-    return RelativeGate(metric, str(spec["not_worse_than"]), "not_worse", margin / 100.0 if relative else margin,
-                        relative or not by, conf, model)
+    return RelativeGate(
+        metric,
+        str(spec["not_worse_than"]),
+        "not_worse",
+        margin / 100.0 if relative else margin,
+        relative or not by,
+        conf,
+        model,
+    )
 
 
 def parse_gates(specs) -> list[Gate]:
@@ -310,10 +342,15 @@ def judge_threshold(gate: ThresholdGate, model: str, value: float):
     """
     ok = gate.check(value)
     verb = "is" if ok else "is not"
-    return ok, f"{gate.metric}: {model} {_fmt(value)} (mean over folds) {verb} {gate.op} {_fmt(gate.threshold)}"
+    return (
+        ok,
+        f"{gate.metric}: {model} {_fmt(value)} (mean over folds) {verb} {gate.op} {_fmt(gate.threshold)}",
+    )
 
 
-def judge_relative(gate: RelativeGate, model: str, reference: str, cmp: dict, greater_is_better: bool):
+def judge_relative(
+    gate: RelativeGate, model: str, reference: str, cmp: dict, greater_is_better: bool
+):
     """Verdict of a relative gate from a paired bootstrap comparison.
 
     ``cmp`` is a :func:`~uniml.evaluation._bootstrap.paired_bootstrap` or
@@ -341,7 +378,9 @@ def judge_relative(gate: RelativeGate, model: str, reference: str, cmp: dict, gr
     """
     sign = 1.0 if greater_is_better else -1.0  # > 0 means "better"
     conf = f"{cmp['confidence'] * 100:g}% CI"
-    head = f"{gate.metric}: {model} {_fmt(cmp['mean'])} vs {reference} {_fmt(cmp['reference_mean'])}"
+    head = (
+        f"{gate.metric}: {model} {_fmt(cmp['mean'])} vs {reference} {_fmt(cmp['reference_mean'])}"
+    )
     use_rel = gate.relative and math.isfinite(cmp["rel_diff"])
     over = ""
     if cmp.get("unit"):  # what the paired bootstrap resampled
@@ -359,8 +398,11 @@ def judge_relative(gate: RelativeGate, model: str, reference: str, cmp: dict, gr
     if gate.mode == "better":
         bound = lo if greater_is_better else hi  # the least favourable end
         ok = math.isfinite(bound) and sign * bound > 0
-        tail = ("is better: the whole interval is on the better side" if ok
-                else "is not better with confidence: the interval reaches no improvement")
+        tail = (
+            "is better: the whole interval is on the better side"
+            if ok
+            else "is not better with confidence: the interval reaches no improvement"
+        )
         return ok, f"{head} {show} {tail}", d, 0.0, lo, hi
     worst = hi if not greater_is_better else lo
     allowed = gate.margin * (-sign)  # worsening allowed, in the metric's direction

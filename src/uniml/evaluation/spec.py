@@ -173,7 +173,9 @@ class _Strict(BaseModel):
 
 class _DataSpec(_Strict):
     path: str = Field(description="CSV or Parquet file, relative to the spec file")
-    format: Literal["csv", "parquet"] | None = Field(None, description="default: from the file suffix")
+    format: Literal["csv", "parquet"] | None = Field(
+        None, description="default: from the file suffix"
+    )
 
     def role_columns(self) -> dict[str, list[str]]:
         """Role -> column names, for every role set (used to check the columns exist)."""
@@ -210,7 +212,9 @@ class CausalDataSpec(_DataSpec):
     effect_modifiers: list[str] = []
     confounders: list[str] = []
     instruments: list[str] = []
-    true_effect: str | None = Field(None, description="column of known per-row effects (simulated data)")
+    true_effect: str | None = Field(
+        None, description="column of known per-row effects (simulated data)"
+    )
 
 
 class InteractionDataSpec(_DataSpec):
@@ -251,10 +255,14 @@ class CandidateSpec(_Strict):
     @model_validator(mode="after")
     def _one_source(self):
         if (self.adapter is None) == (self.model is None):
-            raise ValueError("give exactly one of 'adapter' (a catalog name) or 'model' (a saved folder or "
-                             "MLflow model URI)")
+            raise ValueError(
+                "give exactly one of 'adapter' (a catalog name) or 'model' (a saved folder or "
+                "MLflow model URI)"
+            )
         if self.model is not None and self.params:
-            raise ValueError("'params' applies to 'adapter' candidates only; a saved model keeps its own")
+            raise ValueError(
+                "'params' applies to 'adapter' candidates only; a saved model keeps its own"
+            )
         return self
 
     @field_validator("adapter")
@@ -333,7 +341,9 @@ class EvalSpec(_Strict):
     candidates: list[CandidateSpec] = Field(min_length=1)
     protocol: dict[str, Any] | None = None
     metrics: list[str] | None = None
-    baselines: list[CandidateSpec] = Field([], description="extra baselines (the task's own always run)")
+    baselines: list[CandidateSpec] = Field(
+        [], description="extra baselines (the task's own always run)"
+    )
     champion: ChampionSpec | None = None
     gates: list[str | dict[str, Any]] = []
     confidence: float = Field(0.95, gt=0, lt=1, description="level of the comparison intervals")
@@ -352,8 +362,10 @@ class EvalSpec(_Strict):
         seen: dict[str, int] = {}
         for i, c in enumerate(candidates):
             if c.label in seen:
-                raise ValueError(f"candidates [{seen[c.label]}] and [{i}] are both named {c.label!r}; "
-                                 "give each a distinct 'name'")
+                raise ValueError(
+                    f"candidates [{seen[c.label]}] and [{i}] are both named {c.label!r}; "
+                    "give each a distinct 'name'"
+                )
             seen[c.label] = i
         return candidates
 
@@ -379,12 +391,18 @@ class EvalSpec(_Strict):
     def error(self, message: str, *path) -> SpecError:
         """A :class:`SpecError` about the field at ``path``, with its line."""
         field = _field(path)
-        return SpecError.single(f"{field}: {message}", line=self.line(*path), field=field,
-                                source=str(self._source) if self._source is not None else None)
+        return SpecError.single(
+            f"{field}: {message}",
+            line=self.line(*path),
+            field=field,
+            source=str(self._source) if self._source is not None else None,
+        )
 
 
 def _spec_class(task: str) -> type:
-    return create_model(f"{task.title()}Spec", __base__=EvalSpec, __module__=__name__, data=(_DATA[task], ...))
+    return create_model(
+        f"{task.title()}Spec", __base__=EvalSpec, __module__=__name__, data=(_DATA[task], ...)
+    )
 
 
 _SPEC_CLASSES = {task: _spec_class(task) for task in TASKS}
@@ -403,7 +421,7 @@ def _format_errors(exc: ValidationError, raw, lines: _Lines, source, model) -> S
         else:
             msg = err["msg"]
             if msg.startswith("Value error, "):
-                msg = msg[len("Value error, "):]
+                msg = msg[len("Value error, ") :]
             ctx = err.get("ctx") or {}
             if kind in ("assertion_error", "value_error") and "error" in ctx:
                 msg = str(ctx["error"])
@@ -411,16 +429,21 @@ def _format_errors(exc: ValidationError, raw, lines: _Lines, source, model) -> S
     # a union reports every member that failed: when one member failed deeper inside the value
     # (an unknown key in a mapping), the user meant that member; drop the others' complaints
     paths = [p for p, _ in problems]
-    problems = [(lines.line(p), _field(p), msg) for p, msg in problems
-                if not any(len(q) > len(p) and q[: len(p)] == p for q in paths)]
+    problems = [
+        (lines.line(p), _field(p), msg)
+        for p, msg in problems
+        if not any(len(q) > len(p) and q[: len(p)] == p for q in paths)
+    ]
     # one line per field (a union reports once per member), in file order
     merged: dict[tuple, list[str]] = {}
     for line, field, msg in problems:
         merged.setdefault((line, field), [])
         if msg not in merged[(line, field)]:
             merged[(line, field)].append(msg)
-    unique = sorted(((line, field, "; or: ".join(msgs)) for (line, field), msgs in merged.items()),
-                    key=lambda p: (p[0] is None, p[0] or 0))
+    unique = sorted(
+        ((line, field, "; or: ".join(msgs)) for (line, field), msgs in merged.items()),
+        key=lambda p: (p[0] is None, p[0] or 0),
+    )
     text = "\n".join(f"{_where(source, line)}{field}: {msg}" for line, field, msg in unique)
     return SpecError(text, unique, source)
 
@@ -515,16 +538,27 @@ def parse_spec(text: str, source=None):
     lines = _Lines(root)
     if lines.duplicates:
         path, line = lines.duplicates[0]
-        raise SpecError.single(f"{_field(path)}: duplicate key (each key may appear once)", line=line,
-                               field=_field(path), source=name)
+        raise SpecError.single(
+            f"{_field(path)}: duplicate key (each key may appear once)",
+            line=line,
+            field=_field(path),
+            source=name,
+        )
     if not isinstance(raw, dict):
-        raise SpecError.single("the spec must be a YAML mapping (task:, data:, candidates:, ...)",
-                               line=lines.line(()), source=name)
+        raise SpecError.single(
+            "the spec must be a YAML mapping (task:, data:, candidates:, ...)",
+            line=lines.line(()),
+            source=name,
+        )
     task = raw.get("task")
     if task not in TASKS:
         what = "required field is missing" if task is None else f"unknown task {task!r}"
-        raise SpecError.single(f"task: {what}; one of {', '.join(TASKS)}", line=lines.line(("task",)),
-                               field="task", source=name)
+        raise SpecError.single(
+            f"task: {what}; one of {', '.join(TASKS)}",
+            line=lines.line(("task",)),
+            field="task",
+            source=name,
+        )
     model = _SPEC_CLASSES[task]
     try:
         spec = model.model_validate(raw)
@@ -549,8 +583,12 @@ def _check_tasks(spec) -> None:
             continue
         tasks = str(get_adapter_class(cand.adapter).info()["task"]).split("|")
         if spec.task not in tasks:
-            raise spec.error(f"{cand.adapter!r} is a {' / '.join(tasks)} adapter, but the spec's task is "
-                             f"{spec.task!r}", *path, "adapter")
+            raise spec.error(
+                f"{cand.adapter!r} is a {' / '.join(tasks)} adapter, but the spec's task is "
+                f"{spec.task!r}",
+                *path,
+                "adapter",
+            )
 
 
 def load_spec(path):
@@ -591,8 +629,10 @@ def load_spec(path):
 
 def _import_sklearn_class(dotted: str):
     if not dotted.startswith("sklearn."):
-        raise ValueError(f"estimator class {dotted!r}: only scikit-learn classes (sklearn.*) may be named in "
-                         "a spec")
+        raise ValueError(
+            f"estimator class {dotted!r}: only scikit-learn classes (sklearn.*) may be named in "
+            "a spec"
+        )
     module, _, attr = dotted.rpartition(".")
     try:
         return getattr(importlib.import_module(module), attr)
@@ -613,9 +653,11 @@ def _instantiate(spec, value, path):
         kind = "class" if "class" in keys else "adapter"
         extra = keys - {kind, "params"}
         if extra or ("class" in keys and "adapter" in keys):
-            raise spec.error(f"an object is given as {{{kind}: ..., params: {{...}}}}; unexpected "
-                             f"{sorted(extra | ({'adapter'} if kind == 'class' and 'adapter' in keys else set()))}",
-                             *path)
+            raise spec.error(
+                f"an object is given as {{{kind}: ..., params: {{...}}}}; unexpected "
+                f"{sorted(extra | ({'adapter'} if kind == 'class' and 'adapter' in keys else set()))}",
+                *path,
+            )
         params = value.get("params") or {}
         if not isinstance(params, dict):
             raise spec.error("'params' must be a mapping", *path, "params")
@@ -662,23 +704,34 @@ def build_model(spec, candidate: CandidateSpec, path: tuple):
     if candidate.adapter is not None:
         from uniml.core.catalog import make
 
-        params = {k: _instantiate(spec, v, (*path, "params", k)) for k, v in candidate.params.items()}
+        params = {
+            k: _instantiate(spec, v, (*path, "params", k)) for k, v in candidate.params.items()
+        }
         try:
             return make(candidate.adapter, **params)
         except TypeError as exc:  # an unknown constructor argument
-            raise spec.error(f"invalid params for {candidate.adapter!r}: {exc}", *path, "params") from None
+            raise spec.error(
+                f"invalid params for {candidate.adapter!r}: {exc}", *path, "params"
+            ) from None
         except UnimlError as exc:
             raise spec.error(str(exc), *path, "adapter") from None
     if candidate.is_uri():
         try:
             from uniml.lineage import load_adapter
         except ImportError as exc:
-            raise spec.error(f"loading {candidate.model!r} needs uniml.lineage: {exc}", *path, "model") from None
+            raise spec.error(
+                f"loading {candidate.model!r} needs uniml.lineage: {exc}", *path, "model"
+            ) from None
         lineage = lineage_settings(spec)
         try:
-            return load_adapter(candidate.model, trusted=candidate.trusted,
-                                tracking_uri=lineage.tracking_uri if lineage is not None else None)
-        except Exception as exc:  # MLflow raises its own exception types for a missing model / server
+            return load_adapter(
+                candidate.model,
+                trusted=candidate.trusted,
+                tracking_uri=lineage.tracking_uri if lineage is not None else None,
+            )
+        except (
+            Exception
+        ) as exc:  # MLflow raises its own exception types for a missing model / server
             raise spec.error(f"cannot load {candidate.model!r}: {exc}", *path, "model") from None
     from uniml.core.persistence import load
 
@@ -732,7 +785,9 @@ def read_frame(spec):
             except ImportError as exc:
                 from uniml.core.errors import MissingDependencyError
 
-                raise MissingDependencyError("pyarrow", "parquet", purpose="reading Parquet data") from exc
+                raise MissingDependencyError(
+                    "pyarrow", "parquet", purpose="reading Parquet data"
+                ) from exc
         else:
             frame = pd.read_csv(path)
     except UnimlError as exc:
@@ -743,17 +798,26 @@ def read_frame(spec):
     for role, names in data.role_columns().items():
         for i, name in enumerate(names):
             if name not in frame.columns:
-                where = ("data", role, i) if isinstance(getattr(data, role), list) else ("data", role)
-                raise spec.error(f"column {name!r} is not in {path.name}; its columns are {', '.join(columns)}",
-                                 *where)
+                where = (
+                    ("data", role, i) if isinstance(getattr(data, role), list) else ("data", role)
+                )
+                raise spec.error(
+                    f"column {name!r} is not in {path.name}; its columns are {', '.join(columns)}",
+                    *where,
+                )
     for role in ("time", "timestamp"):
         name = getattr(data, role, None)
-        if name is not None and not pd.api.types.is_datetime64_any_dtype(frame[name]) \
-                and not pd.api.types.is_numeric_dtype(frame[name]):
+        if (
+            name is not None
+            and not pd.api.types.is_datetime64_any_dtype(frame[name])
+            and not pd.api.types.is_numeric_dtype(frame[name])
+        ):
             try:
                 frame[name] = pd.to_datetime(frame[name])
             except (ValueError, TypeError) as exc:
-                raise spec.error(f"column {name!r} holds values that are not dates: {exc}", "data", role) from None
+                raise spec.error(
+                    f"column {name!r} holds values that are not dates: {exc}", "data", role
+                ) from None
     return frame
 
 
@@ -782,16 +846,25 @@ def build_data(spec, frame):
         if spec.task == "forecasting":
             from uniml.core.forecasting import ForecastData
 
-            return ForecastData(frame, time=d.time, target=d.target, series_id=d.series_id, exog=d.exog or None)
+            return ForecastData(
+                frame, time=d.time, target=d.target, series_id=d.series_id, exog=d.exog or None
+            )
         if spec.task == "causal":
             from uniml.core.causal import CausalData
 
-            return CausalData(frame, outcome=d.outcome, treatment=d.treatment,
-                              effect_modifiers=d.effect_modifiers or None, confounders=d.confounders or None,
-                              instruments=d.instruments or None)
+            return CausalData(
+                frame,
+                outcome=d.outcome,
+                treatment=d.treatment,
+                effect_modifiers=d.effect_modifiers or None,
+                confounders=d.confounders or None,
+                instruments=d.instruments or None,
+            )
         from uniml.core.recommendation import InteractionData
 
-        return InteractionData(frame, user=d.user, item=d.item, weight=d.weight, timestamp=d.timestamp)
+        return InteractionData(
+            frame, user=d.user, item=d.item, weight=d.weight, timestamp=d.timestamp
+        )
     except UnimlError as exc:
         raise spec.error(str(exc), "data") from None
 
@@ -817,8 +890,11 @@ def build_protocol(spec):
 
     from uniml.evaluation import splitters
 
-    kinds = {cls.kind: cls for cls in (getattr(splitters, n) for n in splitters.__all__)
-             if isinstance(cls, type) and getattr(cls, "kind", "")}
+    kinds = {
+        cls.kind: cls
+        for cls in (getattr(splitters, n) for n in splitters.__all__)
+        if isinstance(cls, type) and getattr(cls, "kind", "")
+    }
     settings = dict(spec.protocol)
     kind = settings.pop("kind", None)
     if kind not in kinds:
@@ -828,8 +904,11 @@ def build_protocol(spec):
     accepted = [p for p in inspect.signature(cls).parameters if p != "self"]
     for key in settings:
         if key not in accepted:
-            raise spec.error(f"unknown key for protocol {kind!r} (allowed: kind, {', '.join(accepted)})",
-                             "protocol", key)
+            raise spec.error(
+                f"unknown key for protocol {kind!r} (allowed: kind, {', '.join(accepted)})",
+                "protocol",
+                key,
+            )
     try:
         protocol = cls(**settings)
         protocol.check_task(spec.task)
@@ -896,8 +975,11 @@ def output_paths(spec, html=None, json_path=None) -> tuple[Path, Path | None]:
     """
     out = spec.output
     if html is None:
-        html = spec.resolve(out.html) if out is not None and out.html else \
-            Path(f"{spec.source.stem if spec.source is not None else 'uniml'}-report.html")
+        html = (
+            spec.resolve(out.html)
+            if out is not None and out.html
+            else Path(f"{spec.source.stem if spec.source is not None else 'uniml'}-report.html")
+        )
     if json_path is None and out is not None and out.json_:
         json_path = spec.resolve(out.json_)
     return Path(html), (Path(json_path) if json_path is not None else None)
@@ -926,12 +1008,19 @@ def _column_refs(spec, frame) -> None:
     for key in ("groups", "time"):
         name = (spec.protocol or {}).get(key)
         if isinstance(name, str) and name not in frame.columns:
-            raise spec.error(f"column {name!r} is not in {Path(spec.data.path).name}", "protocol", key)
+            raise spec.error(
+                f"column {name!r} is not in {Path(spec.data.path).name}", "protocol", key
+            )
 
 
 #: harness errors -> the spec section they are about (for the line number)
-_SECTIONS = {"GateError": "gates", "MetricError": "metrics", "ProtocolError": "protocol",
-             "DataContractError": "data", "SchemaError": "data"}
+_SECTIONS = {
+    "GateError": "gates",
+    "MetricError": "metrics",
+    "ProtocolError": "protocol",
+    "DataContractError": "data",
+    "SchemaError": "data",
+}
 
 
 def run_spec(spec, progress=None):
@@ -980,27 +1069,52 @@ def run_spec(spec, progress=None):
     _column_refs(spec, frame)
     metrics = build_metrics(spec)
     gates = build_gates(spec)
-    candidates = {c.label: build_model(spec, c, ("candidates", i)) for i, c in enumerate(spec.candidates)}
-    baselines = {c.label: build_model(spec, c, ("baselines", i)) for i, c in enumerate(spec.baselines)}
-    champion = build_model(spec, spec.champion, ("champion",)) if spec.champion is not None else None
+    candidates = {
+        c.label: build_model(spec, c, ("candidates", i)) for i, c in enumerate(spec.candidates)
+    }
+    baselines = {
+        c.label: build_model(spec, c, ("baselines", i)) for i, c in enumerate(spec.baselines)
+    }
+    champion = (
+        build_model(spec, spec.champion, ("champion",)) if spec.champion is not None else None
+    )
     lineage = lineage_settings(spec)
     with contextlib.ExitStack() as stack:
         if lineage is not None:
             import uniml.lineage
 
-            stack.enter_context(uniml.lineage.enable(tracking_uri=lineage.tracking_uri,
-                                                     experiment=lineage.experiment))
+            stack.enter_context(
+                uniml.lineage.enable(
+                    tracking_uri=lineage.tracking_uri, experiment=lineage.experiment
+                )
+            )
         try:
             report = evaluate(
-                candidates, data, protocol=protocol, metrics=metrics, baselines=baselines or "auto",
-                champion=champion, gates=gates, n_jobs=spec.n_jobs, random_state=spec.random_state,
+                candidates,
+                data,
+                protocol=protocol,
+                metrics=metrics,
+                baselines=baselines or "auto",
+                champion=champion,
+                gates=gates,
+                n_jobs=spec.n_jobs,
+                random_state=spec.random_state,
                 spec=spec.model_dump(mode="json", by_alias=True),
                 true_effect=getattr(spec.data, "true_effect", None),
                 champion_refit=spec.champion.refit if spec.champion is not None else True,
-                confidence=spec.confidence, n_boot=spec.n_boot, progress=progress)
+                confidence=spec.confidence,
+                n_boot=spec.n_boot,
+                progress=progress,
+            )
         except UnimlError as exc:
-            section = next((s for cls, s in _SECTIONS.items()
-                            if any(k.__name__ == cls for k in type(exc).__mro__)), None)
+            section = next(
+                (
+                    s
+                    for cls, s in _SECTIONS.items()
+                    if any(k.__name__ == cls for k in type(exc).__mro__)
+                ),
+                None,
+            )
             if section is None or isinstance(exc, SpecError):
                 raise
             raise spec.error(str(exc), section) from None

@@ -94,8 +94,13 @@ class _Protocol:
         3
         """
         out = {"kind": self.kind}
-        out.update({k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(self).items()
-                    if not k.startswith("_")})
+        out.update(
+            {
+                k: (list(v) if isinstance(v, tuple) else v)
+                for k, v in vars(self).items()
+                if not k.startswith("_")
+            }
+        )
         return out
 
     def check_task(self, task: str) -> None:
@@ -109,7 +114,9 @@ class _Protocol:
         uniml.evaluation.splitters.ProtocolError: protocol 'rolling_origin' evaluates forecasting, not regression
         """
         if task not in self.tasks:
-            raise ProtocolError(f"protocol {self.kind!r} evaluates {' or '.join(self.tasks)}, not {task}")
+            raise ProtocolError(
+                f"protocol {self.kind!r} evaluates {' or '.join(self.tasks)}, not {task}"
+            )
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.describe().items() if k != "kind")
@@ -117,7 +124,10 @@ class _Protocol:
 
 
 def _folds_from(pairs) -> list[Fold]:
-    return [Fold(i, np.asarray(tr, dtype=np.int64), np.asarray(te, dtype=np.int64)) for i, (tr, te) in enumerate(pairs)]
+    return [
+        Fold(i, np.asarray(tr, dtype=np.int64), np.asarray(te, dtype=np.int64))
+        for i, (tr, te) in enumerate(pairs)
+    ]
 
 
 class _SklearnSplit(_Protocol):
@@ -151,7 +161,9 @@ class _SklearnSplit(_Protocol):
         >>> len(KFold(n_splits=3).split_arrays(np.zeros((6, 1)), np.zeros(6), random_state=0))
         3
         """
-        seed = self.random_state if getattr(self, "random_state", None) is not None else random_state
+        seed = (
+            self.random_state if getattr(self, "random_state", None) is not None else random_state
+        )
         try:
             return _folds_from(self._splitter(seed).split(X, y, groups))
         except ValueError as exc:
@@ -184,7 +196,9 @@ class KFold(_SklearnSplit):
     def _splitter(self, random_state):
         from sklearn.model_selection import KFold as _K
 
-        return _K(self.n_splits, shuffle=self.shuffle, random_state=random_state if self.shuffle else None)
+        return _K(
+            self.n_splits, shuffle=self.shuffle, random_state=random_state if self.shuffle else None
+        )
 
 
 class StratifiedKFold(KFold):
@@ -203,7 +217,9 @@ class StratifiedKFold(KFold):
     def _splitter(self, random_state):
         from sklearn.model_selection import StratifiedKFold as _S
 
-        return _S(self.n_splits, shuffle=self.shuffle, random_state=random_state if self.shuffle else None)
+        return _S(
+            self.n_splits, shuffle=self.shuffle, random_state=random_state if self.shuffle else None
+        )
 
 
 class GroupKFold(_SklearnSplit):
@@ -240,7 +256,9 @@ class GroupKFold(_SklearnSplit):
     def split_arrays(self, X, y, groups=None, random_state=None) -> list[Fold]:
         if groups is None:
             if isinstance(self.groups, str):
-                raise ProtocolError(f"group column {self.groups!r} was not resolved against the data")
+                raise ProtocolError(
+                    f"group column {self.groups!r} was not resolved against the data"
+                )
             groups = np.asarray(self.groups)
         if len(groups) != len(y):
             raise ProtocolError(f"GroupKFold: {len(groups)} group labels for {len(y)} rows")
@@ -274,8 +292,14 @@ class TimeSeriesSplit(_SklearnSplit):
     kind = "time_series_split"
     tasks = ("regression", "classification")
 
-    def __init__(self, n_splits: int = 5, time: str | None = None, gap: int = 0, test_size: int | None = None,
-                 max_train_size: int | None = None):
+    def __init__(
+        self,
+        n_splits: int = 5,
+        time: str | None = None,
+        gap: int = 0,
+        test_size: int | None = None,
+        max_train_size: int | None = None,
+    ):
         self.n_splits = n_splits
         self.time = time
         self.gap = gap
@@ -285,7 +309,12 @@ class TimeSeriesSplit(_SklearnSplit):
     def _splitter(self, random_state):
         from sklearn.model_selection import TimeSeriesSplit as _T
 
-        return _T(self.n_splits, gap=self.gap, test_size=self.test_size, max_train_size=self.max_train_size)
+        return _T(
+            self.n_splits,
+            gap=self.gap,
+            test_size=self.test_size,
+            max_train_size=self.max_train_size,
+        )
 
     def split_arrays(self, X, y, groups=None, random_state=None, order=None) -> list[Fold]:
         folds = super().split_arrays(X, y, None, random_state)
@@ -332,8 +361,15 @@ class RollingOrigin(_Protocol):
     kind = "rolling_origin"
     tasks = ("forecasting",)
 
-    def __init__(self, horizon: int = 7, step: int | None = None, n_origins: int = 3, window: str = "expanding",
-                 window_size: int | None = None, refit=True):
+    def __init__(
+        self,
+        horizon: int = 7,
+        step: int | None = None,
+        n_origins: int = 3,
+        window: str = "expanding",
+        window_size: int | None = None,
+        refit=True,
+    ):
         self.horizon = horizon
         self.step = step
         self.n_origins = n_origins
@@ -345,13 +381,23 @@ class RollingOrigin(_Protocol):
         for name in ("horizon", "n_origins"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ProtocolError(f"RollingOrigin: {name} must be a positive integer, got {value!r}")
-        if self.step is not None and (not isinstance(self.step, (int, np.integer)) or self.step < 1):
-            raise ProtocolError(f"RollingOrigin: step must be a positive integer, got {self.step!r}")
+                raise ProtocolError(
+                    f"RollingOrigin: {name} must be a positive integer, got {value!r}"
+                )
+        if self.step is not None and (
+            not isinstance(self.step, (int, np.integer)) or self.step < 1
+        ):
+            raise ProtocolError(
+                f"RollingOrigin: step must be a positive integer, got {self.step!r}"
+            )
         if self.window not in ("expanding", "sliding"):
-            raise ProtocolError(f"RollingOrigin: window must be 'expanding' or 'sliding', got {self.window!r}")
+            raise ProtocolError(
+                f"RollingOrigin: window must be 'expanding' or 'sliding', got {self.window!r}"
+            )
         if self.refit not in (True, "update"):
-            raise ProtocolError(f"RollingOrigin: refit must be True or 'update', got {self.refit!r}")
+            raise ProtocolError(
+                f"RollingOrigin: refit must be True or 'update', got {self.refit!r}"
+            )
 
     def split_times(self, times) -> list[Fold]:
         """Folds over a sorted axis of distinct times; ``train``/``test`` index that axis.
@@ -391,10 +437,20 @@ class RollingOrigin(_Protocol):
             start = 0 if self.window == "expanding" else max(0, origin + 1 - size)
             train = np.arange(start, origin + 1)
             test = np.arange(origin + 1, origin + 1 + self.horizon)
-            folds.append(Fold(i, train, test, {
-                "origin": times[origin], "train_start": times[start], "test_start": times[test[0]],
-                "test_end": times[test[-1]], "horizon": int(self.horizon),
-            }))
+            folds.append(
+                Fold(
+                    i,
+                    train,
+                    test,
+                    {
+                        "origin": times[origin],
+                        "train_start": times[start],
+                        "test_start": times[test[0]],
+                        "test_end": times[test[-1]],
+                        "horizon": int(self.horizon),
+                    },
+                )
+            )
         return folds
 
     def split_frame(self, data) -> list[Fold]:
@@ -460,15 +516,22 @@ class LeaveOut(_Protocol):
     kind = "leave_out"
     tasks = ("recommendation",)
 
-    def __init__(self, split: str = "random", test_size: float = 0.2, n_splits: int = 3, k: int = 10):
+    def __init__(
+        self, split: str = "random", test_size: float = 0.2, n_splits: int = 3, k: int = 10
+    ):
         self.split = split
         self.test_size = test_size
         self.n_splits = n_splits
         self.k = k
 
     def describe(self) -> dict:
-        return {"kind": self.kind, "split": self.split, "test_size": self.test_size,
-                "n_splits": 1 if self.split == "temporal" else self.n_splits, "k": self.k}
+        return {
+            "kind": self.kind,
+            "split": self.split,
+            "test_size": self.test_size,
+            "n_splits": 1 if self.split == "temporal" else self.n_splits,
+            "k": self.k,
+        }
 
     def split_frame(self, data, random_state=None) -> list[Fold]:
         """Folds over an :class:`~uniml.InteractionData` (row positions into its frame).
@@ -479,7 +542,9 @@ class LeaveOut(_Protocol):
             Unknown kind, a temporal split without a timestamp, or an empty test set.
         """
         if self.split not in ("random", "temporal"):
-            raise ProtocolError(f"LeaveOut: split must be 'random' or 'temporal', got {self.split!r}")
+            raise ProtocolError(
+                f"LeaveOut: split must be 'random' or 'temporal', got {self.split!r}"
+            )
         if not 0.0 < self.test_size < 1.0:
             raise ProtocolError(f"LeaveOut: test_size must be in (0, 1), got {self.test_size!r}")
         frame = data.frame
@@ -504,7 +569,9 @@ class LeaveOut(_Protocol):
             known = np.isin(users, users[train]) & np.isin(items, items[train])
             test = np.flatnonzero(m & known)
             if not len(test):
-                raise ProtocolError(f"LeaveOut: fold {i} has no held-out interaction of a known user and item")
+                raise ProtocolError(
+                    f"LeaveOut: fold {i} has no held-out interaction of a known user and item"
+                )
             folds.append(Fold(i, train, test, {"dropped_unknown": int(m.sum() - len(test))}))
         return folds
 

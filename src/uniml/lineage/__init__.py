@@ -41,6 +41,7 @@ def __getattr__(name: str):
         return value
     raise AttributeError(f"module 'uniml.lineage' has no attribute {name!r}")
 
+
 __all__ = [
     "ENTRY_POINT_GROUP",
     "LineageError",
@@ -134,8 +135,9 @@ def _remove(handle: LineageHandle) -> None:
             events.unsubscribe(dispatch)
 
 
-def enable(sink="mlflow", *, tracking_uri: str | None = None, experiment: str | None = None,
-           **options) -> LineageHandle:
+def enable(
+    sink="mlflow", *, tracking_uri: str | None = None, experiment: str | None = None, **options
+) -> LineageHandle:
     """Send every fit (and evaluation, registration, promotion) to a lineage sink.
 
     Parameters
@@ -353,7 +355,7 @@ def _registry_source(model_uri: str, tracking_uri: str) -> str:
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-    ref, _, sub = model_uri[len("models:/"):].partition("/")
+    ref, _, sub = model_uri[len("models:/") :].partition("/")
     if "@" in ref:
         name, alias = ref.split("@", 1)
         version = client.get_model_version_by_alias(name, alias).version
@@ -408,8 +410,12 @@ def load_adapter(model_uri: str, *, tracking_uri: str | None = None, trusted: bo
 
         uri = _resolve(tracking_uri)
         try:
-            artifact_uri = _registry_source(model_uri, uri) if model_uri.startswith("models:/") else model_uri
-            downloaded = mlflow.artifacts.download_artifacts(artifact_uri=artifact_uri, tracking_uri=uri)
+            artifact_uri = (
+                _registry_source(model_uri, uri) if model_uri.startswith("models:/") else model_uri
+            )
+            downloaded = mlflow.artifacts.download_artifacts(
+                artifact_uri=artifact_uri, tracking_uri=uri
+            )
         except Exception as exc:
             raise LineageError(f"could not download {model_uri!r}: {exc}") from exc
         folder = _uniml_folder(Path(downloaded))
@@ -418,8 +424,14 @@ def load_adapter(model_uri: str, *, tracking_uri: str | None = None, trusted: bo
     return load(folder, trusted=trusted)
 
 
-def register_model(model_uri: str, name: str, alias: str | None = None, *,
-                   tracking_uri: str | None = None, tags: dict | None = None):
+def register_model(
+    model_uri: str,
+    name: str,
+    alias: str | None = None,
+    *,
+    tracking_uri: str | None = None,
+    tags: dict | None = None,
+):
     """Register a lineage-logged model in the MLflow model registry, optionally setting an alias.
 
     Emits the ``register`` event, and ``promote`` when an alias is set.
@@ -463,7 +475,7 @@ def register_model(model_uri: str, name: str, alias: str | None = None, *,
     try:
         run_id, source = None, model_uri
         if model_uri.startswith("runs:/"):
-            run_id, _, path = model_uri[len("runs:/"):].partition("/")
+            run_id, _, path = model_uri[len("runs:/") :].partition("/")
             source = f"{client.get_run(run_id).info.artifact_uri.rstrip('/')}/{path}"
         try:
             client.get_registered_model(name)
@@ -481,6 +493,14 @@ def register_model(model_uri: str, name: str, alias: str | None = None, *,
         raise LineageError(f"could not register {model_uri!r} as {name!r}: {exc}") from exc
     events.emit("register", model_uri=model_uri, name=name, version=str(version), run_id=run_id)
     if alias:
-        events.emit("promote", name=name, version=str(version), alias=alias, previous_version=previous)
-    return {"name": name, "version": str(version), "alias": alias, "previous_version": previous,
-            "model_uri": f"models:/{name}/{version}", "run_id": run_id}
+        events.emit(
+            "promote", name=name, version=str(version), alias=alias, previous_version=previous
+        )
+    return {
+        "name": name,
+        "version": str(version),
+        "alias": alias,
+        "previous_version": previous,
+        "model_uri": f"models:/{name}/{version}",
+        "run_id": run_id,
+    }

@@ -60,7 +60,9 @@ def top_drivers(explanation, n: int = 10) -> list[dict]:
 def _table(rows: list[tuple], header: tuple) -> list[str]:
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
-        out.append("| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in row) + " |")
+        out.append(
+            "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in row) + " |"
+        )
     return out
 
 
@@ -81,13 +83,20 @@ def render_markdown(card: dict) -> str:
     lines += _table(sorted(details.items()), ("field", "value"))
     lines += ["", "## Intended use", "", card.get("intended_use") or NOT_SET]
     lines += ["", "## Training data", ""]
-    lines += _table([(k, data.get(k)) for k in ("fingerprint", "n_rows", "n_columns", "source")
-                     if k in data], ("field", "value"))
+    lines += _table(
+        [(k, data.get(k)) for k in ("fingerprint", "n_rows", "n_columns", "source") if k in data],
+        ("field", "value"),
+    )
     columns = (data.get("schema") or {}).get("columns", [])
     if columns:
         lines += ["", "Schema:", ""]
-        lines += _table([(c.get("name"), c.get("dtype"), ", ".join(map(str, c.get("categories", []))))
-                         for c in columns], ("column", "dtype", "categories"))
+        lines += _table(
+            [
+                (c.get("name"), c.get("dtype"), ", ".join(map(str, c.get("categories", []))))
+                for c in columns
+            ],
+            ("column", "dtype", "categories"),
+        )
     lines += ["", "## Parameters", ""]
     lines += _table(sorted(card.get("parameters", {}).items()), ("parameter", "value"))
     lines += ["", "## Metrics (in-sample; the evaluation harness logs held-out ones)", ""]
@@ -96,9 +105,14 @@ def render_markdown(card: dict) -> str:
     explanation = card.get("explanation") or {}
     lines += ["", "## Explanation summary", ""]
     if explanation.get("top_drivers"):
-        lines += [f"Kind: `{explanation.get('kind')}`, on {explanation.get('n_rows')} training rows.", ""]
-        lines += _table([(d["feature"], f"{d['importance']:.6g}") for d in explanation["top_drivers"]],
-                        ("top driver", "mean |contribution|"))
+        lines += [
+            f"Kind: `{explanation.get('kind')}`, on {explanation.get('n_rows')} training rows.",
+            "",
+        ]
+        lines += _table(
+            [(d["feature"], f"{d['importance']:.6g}") for d in explanation["top_drivers"]],
+            ("top driver", "mean |contribution|"),
+        )
     else:
         lines += [f"_not available_: {explanation.get('error', 'no explanation')}"]
     lines += ["", "## Limitations and caveats", "", card.get("limitations") or NOT_SET]

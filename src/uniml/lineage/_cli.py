@@ -24,9 +24,16 @@ def lineage():
 
 
 @lineage.command()
-@click.option("--tracking-uri", default=None, help="MLflow tracking URI (default: each record's own).")
-@click.option("--spool", "spool", default=None, type=click.Path(file_okay=False),
-              help="Spool folder (default: $UNIML_LINEAGE_SPOOL or ./.uniml-spool).")
+@click.option(
+    "--tracking-uri", default=None, help="MLflow tracking URI (default: each record's own)."
+)
+@click.option(
+    "--spool",
+    "spool",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Spool folder (default: $UNIML_LINEAGE_SPOOL or ./.uniml-spool).",
+)
 def sync(tracking_uri, spool):
     """Replay spooled lineage into MLflow, idempotently; exit code 1 if any record failed."""
     from uniml.lineage import sync as _sync

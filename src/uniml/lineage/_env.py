@@ -40,7 +40,9 @@ def requested(environ=None) -> str | None:
     >>> requested({"UNIML_LINEAGE": "off"}) is None
     True
     """
-    value = (environ if environ is not None else os.environ).get("UNIML_LINEAGE", "").strip().lower()
+    value = (
+        (environ if environ is not None else os.environ).get("UNIML_LINEAGE", "").strip().lower()
+    )
     return None if value in ("", "0", "off", "false", "none") else value
 
 

@@ -145,8 +145,10 @@ def fingerprint(X, y=None) -> str:
     """
     frame = to_frame(X, y)
     header = json.dumps(
-        {"columns": [[str(c), str(t)] for c, t in zip(frame.columns, frame.dtypes, strict=True)],
-         "rows": int(len(frame))},
+        {
+            "columns": [[str(c), str(t)] for c, t in zip(frame.columns, frame.dtypes, strict=True)],
+            "rows": int(len(frame)),
+        },
         separators=(",", ":"),
     )
     h = hashlib.sha256(header.encode())

@@ -36,7 +36,15 @@ from pathlib import Path
 from uniml.core.errors import UnimlWarning
 from uniml.lineage._hooks import hookimpl
 
-__all__ = ["MlflowSink", "RunRef", "flush", "last_run", "resolve_tracking_uri", "send_record", "sync"]
+__all__ = [
+    "MlflowSink",
+    "RunRef",
+    "flush",
+    "last_run",
+    "resolve_tracking_uri",
+    "send_record",
+    "sync",
+]
 
 LINEAGE_TAG = "uniml.lineage_id"
 DEFAULT_EXPERIMENT = "uniml"
@@ -278,16 +286,20 @@ def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
 def _git_info(directory: str) -> dict[str, str]:
     # not cached: in a long session (a notebook) the code's commit moves on
     def git(*args):
-        return subprocess.run(["git", "-C", directory, *args], capture_output=True, text=True,
-                              timeout=10, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", directory, *args], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
 
     try:
         commit = git("rev-parse", "HEAD")
         dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
     except (OSError, subprocess.SubprocessError):
         return {}
-    return {"mlflow.source.git.commit": commit, "uniml.git.dirty": str(dirty).lower(),
-            "uniml.git.root": git("rev-parse", "--show-toplevel")}
+    return {
+        "mlflow.source.git.commit": commit,
+        "uniml.git.dirty": str(dirty).lower(),
+        "uniml.git.root": git("rev-parse", "--show-toplevel"),
+    }
 
 
 def _caller() -> tuple[str, str]:
@@ -337,7 +349,10 @@ def _in_sample_metrics(model, X, y) -> dict[str, float]:
             truth = np.asarray(ys, dtype=float)
             err = truth - pred
             ss = float(np.sum((truth - truth.mean()) ** 2))
-            out = {"train_rmse": float(np.sqrt(np.mean(err**2))), "train_mae": float(np.mean(np.abs(err)))}
+            out = {
+                "train_rmse": float(np.sqrt(np.mean(err**2))),
+                "train_mae": float(np.mean(np.abs(err))),
+            }
             if ss > 0:
                 out["train_r2"] = 1.0 - float(np.sum(err**2)) / ss
             return out
@@ -354,7 +369,9 @@ def _in_sample_metrics(model, X, y) -> dict[str, float]:
                 if len(classes) == 2:
                     out["train_roc_auc"] = float(roc_auc_score(truth == classes[1], values[:, 1]))
                 else:
-                    out["train_roc_auc"] = float(roc_auc_score(truth, values, labels=classes, multi_class="ovr"))
+                    out["train_roc_auc"] = float(
+                        roc_auc_score(truth, values, labels=classes, multi_class="ovr")
+                    )
         return out
     if task == "causal":
         summary = model.effect_summary()
@@ -368,7 +385,10 @@ def _in_sample_metrics(model, X, y) -> dict[str, float]:
         hits = sum((u, i) in seen for u, i in zip(recs["user"], recs["item"], strict=True))
         return {"train_precision_at_10": hits / (10 * len(users))}
     if task == "forecasting":
-        return {"n_series": float(len(model.models_)), "n_failed_series": float(len(model.failures_))}
+        return {
+            "n_series": float(len(model.models_)),
+            "n_failed_series": float(len(model.failures_)),
+        }
     return {}
 
 
@@ -410,16 +430,31 @@ def _dataset_entry(model, X, y) -> dict:
     source = attrs.get("source") or attrs.get("uniml_source")
     schema = model.schema_.to_dict()
     if tabular:
-        schema = {**schema, "target": {"name": getattr(y, "name", None) or "__target__",
-                                       "dtype": str(getattr(y, "dtype", frame.iloc[:, -1].dtype))}}
+        schema = {
+            **schema,
+            "target": {
+                "name": getattr(y, "name", None) or "__target__",
+                "dtype": str(getattr(y, "dtype", frame.iloc[:, -1].dtype)),
+            },
+        }
     return {
         "name": str(attrs.get("name") or f"{model.name}-training"),
-        "digest": digest[:32],  # MLflow's dataset digest column is short; the full hash is in the profile
+        "digest": digest[
+            :32
+        ],  # MLflow's dataset digest column is short; the full hash is in the profile
         "source_type": "local" if source else "code",
-        "source": json.dumps({"uri": str(source)} if source else {"tags": {"mlflow.source.name": _caller()[0]}}),
+        "source": json.dumps(
+            {"uri": str(source)} if source else {"tags": {"mlflow.source.name": _caller()[0]}}
+        ),
         "schema": json.dumps({"uniml_schema": schema}, default=str),
-        "profile": json.dumps({"num_rows": int(frame.shape[0]), "num_columns": int(frame.shape[1]),
-                               "fingerprint": digest, "row_index_invariant": True}),
+        "profile": json.dumps(
+            {
+                "num_rows": int(frame.shape[0]),
+                "num_columns": int(frame.shape[1]),
+                "fingerprint": digest,
+                "row_index_invariant": True,
+            }
+        ),
         "context": "training",
         "fingerprint": digest,
         "n_rows": int(frame.shape[0]),
@@ -441,7 +476,9 @@ def _build_fit_record(job: dict) -> Path:
 
     stage: Path = job["stage"]
     snapshot = stage / "uniml_model"
-    model = job.get("model_obj") or load(snapshot, trusted=True)  # our own folder, written a moment ago
+    model = job.get("model_obj") or load(
+        snapshot, trusted=True
+    )  # our own folder, written a moment ago
     cls = type(model)
     X, y = job["X"], job["y"]
     dataset = _dataset_entry(model, X, y)
@@ -480,51 +517,69 @@ def _build_fit_record(job: dict) -> Path:
     params = job["params"]
     card = {
         "model_details": {
-            "adapter": cls.name, "adapter_class": f"{cls.__module__}.{cls.__qualname__}",
-            "task": str(model.task_kind), "library": cls.library,
-            "library_version": tags["uniml.library_version"], "uniml_version": tags["uniml.version"],
+            "adapter": cls.name,
+            "adapter_class": f"{cls.__module__}.{cls.__qualname__}",
+            "task": str(model.task_kind),
+            "library": cls.library,
+            "library_version": tags["uniml.library_version"],
+            "uniml_version": tags["uniml.version"],
             "python_version": tags["uniml.python_version"],
-            "trained_utc": _dt.datetime.fromtimestamp(job["end_ms"] / 1000, _dt.timezone.utc).isoformat(
-                timespec="seconds"),
+            "trained_utc": _dt.datetime.fromtimestamp(
+                job["end_ms"] / 1000, _dt.timezone.utc
+            ).isoformat(timespec="seconds"),
             "fit_duration_s": round(float(job["duration"]), 4),
         },
         "intended_use": job["intended_use"],
         "limitations": job["limitations"],
         "training_data": {k: dataset[k] for k in ("fingerprint", "n_rows", "n_columns")}
-        | {"source": dataset["source_uri"], "schema": dataset["uniml_schema"],
-           "fingerprint_definition": "sha256 over column names, dtypes and values in row order; "
-                                     "row index labels excluded (uniml.lineage fingerprint)"},
+        | {
+            "source": dataset["source_uri"],
+            "schema": dataset["uniml_schema"],
+            "fingerprint_definition": "sha256 over column names, dtypes and values in row order; "
+            "row index labels excluded (uniml.lineage fingerprint)",
+        },
         "parameters": params,
         "metrics": metrics,
         "explanation": explanation,
-        "lineage": {"lineage_id": job["lineage_id"], "git_commit": tags.get("mlflow.source.git.commit"),
-                    "git_dirty": tags.get("uniml.git.dirty"), "source": source},
+        "lineage": {
+            "lineage_id": job["lineage_id"],
+            "git_commit": tags.get("mlflow.source.git.commit"),
+            "git_dirty": tags.get("uniml.git.dirty"),
+            "source": source,
+        },
     }
     (stage / "model_card.json").write_text(json.dumps(card, indent=2, default=str))
-    dataset_entity = {k: dataset[k] for k in ("name", "digest", "source_type", "source", "schema", "profile",
-                                               "context")}
-    write_record(stage, {
-        "lineage_id": job["lineage_id"],
-        "kind": "fit",
-        "tracking_uri": job["tracking_uri"],
-        "experiment": job["experiment"],
-        "artifact_location": job["artifact_location"],
-        "parent_run_id": job["parent_run_id"],
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "runs": [{
-            "key": "fit",
-            "parent": None,
-            "name": job["run_name"],
-            "start_ms": job["start_ms"],
-            "end_ms": job["end_ms"],
-            "params": mlflow_params(params),
-            "tags": {k: str(v) for k, v in tags.items()},
-            "metrics": metrics,
-            "datasets": [dataset_entity],
-            "artifacts": artifacts,
-            "card": "model_card.json",
-        }],
-    })
+    dataset_entity = {
+        k: dataset[k]
+        for k in ("name", "digest", "source_type", "source", "schema", "profile", "context")
+    }
+    write_record(
+        stage,
+        {
+            "lineage_id": job["lineage_id"],
+            "kind": "fit",
+            "tracking_uri": job["tracking_uri"],
+            "experiment": job["experiment"],
+            "artifact_location": job["artifact_location"],
+            "parent_run_id": job["parent_run_id"],
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "runs": [
+                {
+                    "key": "fit",
+                    "parent": None,
+                    "name": job["run_name"],
+                    "start_ms": job["start_ms"],
+                    "end_ms": job["end_ms"],
+                    "params": mlflow_params(params),
+                    "tags": {k: str(v) for k, v in tags.items()},
+                    "metrics": metrics,
+                    "datasets": [dataset_entity],
+                    "artifacts": artifacts,
+                    "card": "model_card.json",
+                }
+            ],
+        },
+    )
     return stage
 
 
@@ -537,28 +592,52 @@ def _build_eval_record(job: dict) -> Path:
     report, stage = job["report"], job["stage"]
     (stage / "report.json").write_text(report.to_json())
     artifacts = [{"path": "report.json", "dest": ""}]
-    tags = {**_base_tags(*_caller()), **job["user_tags"], "uniml.kind": "evaluate",
-            "uniml.task": str(report.task), "uniml.eval.passed": str(bool(report.passed)).lower()}
+    tags = {
+        **_base_tags(*_caller()),
+        **job["user_tags"],
+        "uniml.kind": "evaluate",
+        "uniml.task": str(report.task),
+        "uniml.eval.passed": str(bool(report.passed)).lower(),
+    }
     try:
         report.to_html(stage / "report.html")
         artifacts.append({"path": "report.html", "dest": ""})
     except Exception as exc:
         tags["uniml.report_html_error"] = f"{type(exc).__name__}: {exc}"[:5000]
-    gates = [{"name": str(g.name), "passed": bool(g.passed), "reason": str(g.reason)} for g in report.gates]
+    gates = [
+        {"name": str(g.name), "passed": bool(g.passed), "reason": str(g.reason)}
+        for g in report.gates
+    ]
     (stage / "gates.json").write_text(json.dumps(gates, indent=2))
     artifacts.append({"path": "gates.json", "dest": ""})
     for g in gates:
-        tags[f"uniml.gate.{g['name']}"] = "passed" if g["passed"] else f"failed: {g['reason']}"[:5000]
+        tags[f"uniml.gate.{g['name']}"] = (
+            "passed" if g["passed"] else f"failed: {g['reason']}"[:5000]
+        )
     spec = job["spec"]
     if spec is not None:
         dump = getattr(spec, "model_dump", None)
         text = json.dumps(dump(mode="json") if dump else spec, indent=2, default=str)
         (stage / "spec.json").write_text(text)
         artifacts.append({"path": "spec.json", "dest": ""})
-    protocol = report.protocol if isinstance(report.protocol, dict) else {"protocol": report.protocol}
-    runs = [{"key": "eval", "parent": None, "name": job["run_name"], "start_ms": job["start_ms"],
-             "end_ms": job["start_ms"], "params": mlflow_params(flatten_params({"protocol": protocol})),
-             "tags": tags, "metrics": {}, "datasets": [], "artifacts": artifacts, "card": None}]
+    protocol = (
+        report.protocol if isinstance(report.protocol, dict) else {"protocol": report.protocol}
+    )
+    runs = [
+        {
+            "key": "eval",
+            "parent": None,
+            "name": job["run_name"],
+            "start_ms": job["start_ms"],
+            "end_ms": job["start_ms"],
+            "params": mlflow_params(flatten_params({"protocol": protocol})),
+            "tags": tags,
+            "metrics": {},
+            "datasets": [],
+            "artifacts": artifacts,
+            "card": None,
+        }
+    ]
     board = report.leaderboard
     params = report.params or {}
     for name, row in board.iterrows():
@@ -572,18 +651,41 @@ def _build_eval_record(job: dict) -> Path:
                 continue
             if np.isfinite(number):
                 metrics[str(col)] = number
-        child_tags = {"uniml.kind": "evaluate-model", "uniml.model": str(name),
-                      "uniml.role": str(row.get("role", "candidate")), "uniml.task": str(report.task),
-                      "uniml.eval.passed": str(bool(report.passed)).lower()}
-        runs.append({"key": f"model:{name}", "parent": "eval", "name": str(name), "start_ms": job["start_ms"],
-                     "end_ms": job["start_ms"],
-                     "params": mlflow_params(flatten_params(dict(params.get(name, {}) or {}))),
-                     "tags": child_tags, "metrics": metrics, "datasets": [], "artifacts": [], "card": None})
-    write_record(stage, {"lineage_id": job["lineage_id"], "kind": "evaluate", "tracking_uri": job["tracking_uri"],
-                         "experiment": job["experiment"], "artifact_location": job["artifact_location"],
-                         "parent_run_id": job["parent_run_id"],
-                         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                         "runs": runs})
+        child_tags = {
+            "uniml.kind": "evaluate-model",
+            "uniml.model": str(name),
+            "uniml.role": str(row.get("role", "candidate")),
+            "uniml.task": str(report.task),
+            "uniml.eval.passed": str(bool(report.passed)).lower(),
+        }
+        runs.append(
+            {
+                "key": f"model:{name}",
+                "parent": "eval",
+                "name": str(name),
+                "start_ms": job["start_ms"],
+                "end_ms": job["start_ms"],
+                "params": mlflow_params(flatten_params(dict(params.get(name, {}) or {}))),
+                "tags": child_tags,
+                "metrics": metrics,
+                "datasets": [],
+                "artifacts": [],
+                "card": None,
+            }
+        )
+    write_record(
+        stage,
+        {
+            "lineage_id": job["lineage_id"],
+            "kind": "evaluate",
+            "tracking_uri": job["tracking_uri"],
+            "experiment": job["experiment"],
+            "artifact_location": job["artifact_location"],
+            "parent_run_id": job["parent_run_id"],
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "runs": runs,
+        },
+    )
     return stage
 
 
@@ -657,8 +759,12 @@ def send_record(folder: Path, tracking_uri: str | None = None) -> RunRef:
     run_ids: dict[str, str] = {}
     for spec in record["runs"]:
         tag_value = f"{lineage_id}:{spec['key']}"
-        existing = client.search_runs([experiment_id], filter_string=f"tags.`{LINEAGE_TAG}` = '{tag_value}'",
-                                      run_view_type=ViewType.ACTIVE_ONLY, max_results=10)
+        existing = client.search_runs(
+            [experiment_id],
+            filter_string=f"tags.`{LINEAGE_TAG}` = '{tag_value}'",
+            run_view_type=ViewType.ACTIVE_ONLY,
+            max_results=10,
+        )
         finished = [r for r in existing if r.info.status == "FINISHED"]
         if finished:
             run_ids[spec["key"]] = finished[0].info.run_id
@@ -669,19 +775,32 @@ def send_record(folder: Path, tracking_uri: str | None = None) -> RunRef:
         parent = run_ids.get(spec["parent"]) if spec["parent"] else record.get("parent_run_id")
         if parent:
             tags["mlflow.parentRunId"] = parent
-        run = client.create_run(experiment_id, start_time=spec["start_ms"], tags=tags, run_name=spec["name"])
+        run = client.create_run(
+            experiment_id, start_time=spec["start_ms"], tags=tags, run_name=spec["name"]
+        )
         run_id = run.info.run_id
         params = [Param(k, v) for k, v in spec["params"].items()]
         for i in range(0, len(params), 100):  # MLflow takes at most 100 params per batch
-            client.log_batch(run_id, params=params[i:i + 100])
+            client.log_batch(run_id, params=params[i : i + 100])
         now = _now_ms()
         metrics = [Metric(k, float(v), now, 0) for k, v in spec["metrics"].items()]
         for i in range(0, len(metrics), 1000):
-            client.log_batch(run_id, metrics=metrics[i:i + 1000])
+            client.log_batch(run_id, metrics=metrics[i : i + 1000])
         if spec["datasets"]:
-            inputs = [DatasetInput(Dataset(d["name"], d["digest"], d["source_type"], d["source"], d["schema"],
-                                           d["profile"]), [InputTag("mlflow.data.context", d["context"])])
-                      for d in spec["datasets"]]
+            inputs = [
+                DatasetInput(
+                    Dataset(
+                        d["name"],
+                        d["digest"],
+                        d["source_type"],
+                        d["source"],
+                        d["schema"],
+                        d["profile"],
+                    ),
+                    [InputTag("mlflow.data.context", d["context"])],
+                )
+                for d in spec["datasets"]
+            ]
             client.log_inputs(run_id, datasets=inputs)
         for art in spec["artifacts"]:
             path = folder / art["path"]
@@ -689,20 +808,42 @@ def send_record(folder: Path, tracking_uri: str | None = None) -> RunRef:
                 client.log_artifacts(run_id, str(path), art["dest"] or None)
             else:
                 client.log_artifact(run_id, str(path), art["dest"] or None)
-        model_uri = f"runs:/{run_id}/model" if any(a["dest"] == "model" for a in spec["artifacts"]) else None
+        model_uri = (
+            f"runs:/{run_id}/model"
+            if any(a["dest"] == "model" for a in spec["artifacts"])
+            else None
+        )
         if spec.get("card"):
-            _log_card(client, run_id, folder, spec["card"],
-                      {"run_id": run_id, "experiment_id": experiment_id, "model_uri": model_uri,
-                       "tracking_uri": uri, "parent_run_id": parent})
+            _log_card(
+                client,
+                run_id,
+                folder,
+                spec["card"],
+                {
+                    "run_id": run_id,
+                    "experiment_id": experiment_id,
+                    "model_uri": model_uri,
+                    "tracking_uri": uri,
+                    "parent_run_id": parent,
+                },
+            )
         if model_uri:
             client.log_batch(run_id, tags=[RunTag("uniml.model_uri", model_uri)])
         client.set_terminated(run_id, "FINISHED", end_time=max(spec["end_ms"], spec["start_ms"]))
         run_ids[spec["key"]] = run_id
     first = record["runs"][0]["key"] if record["runs"] else None
     main = run_ids.get(first)
-    has_model = bool(record["runs"]) and any(a["dest"] == "model" for a in record["runs"][0]["artifacts"])
-    return RunRef(lineage_id, main, experiment_id, f"runs:/{main}/model" if has_model and main else None,
-                  tracking_uri=uri, child_run_ids={k: v for k, v in run_ids.items() if k != first})
+    has_model = bool(record["runs"]) and any(
+        a["dest"] == "model" for a in record["runs"][0]["artifacts"]
+    )
+    return RunRef(
+        lineage_id,
+        main,
+        experiment_id,
+        f"runs:/{main}/model" if has_model and main else None,
+        tracking_uri=uri,
+        child_run_ids={k: v for k, v in run_ids.items() if k != first},
+    )
 
 
 def _deliver(stage: Path, lineage_id: str, tracking_uri: str, spool: Path) -> RunRef:
@@ -725,7 +866,9 @@ def _deliver(stage: Path, lineage_id: str, tracking_uri: str, spool: Path) -> Ru
         UnimlWarning,
         stacklevel=2,
     )
-    return RunRef(lineage_id, spooled=True, spool_path=str(dest), tracking_uri=tracking_uri, error=error)
+    return RunRef(
+        lineage_id, spooled=True, spool_path=str(dest), tracking_uri=tracking_uri, error=error
+    )
 
 
 def _fit_job(job: dict) -> RunRef:
@@ -733,8 +876,11 @@ def _fit_job(job: dict) -> RunRef:
         stage = _build_fit_record(job)
     except Exception as exc:
         shutil.rmtree(job["stage"], ignore_errors=True)
-        warnings.warn(f"uniml lineage could not record the fit of {job['adapter_name']}: {exc!r}",
-                      UnimlWarning, stacklevel=2)
+        warnings.warn(
+            f"uniml lineage could not record the fit of {job['adapter_name']}: {exc!r}",
+            UnimlWarning,
+            stacklevel=2,
+        )
         return RunRef(job["lineage_id"], tracking_uri=job["tracking_uri"], error=repr(exc))
     return _deliver(stage, job["lineage_id"], job["tracking_uri"], job["spool"])
 
@@ -744,7 +890,9 @@ def _eval_job(job: dict) -> RunRef:
         stage = _build_eval_record(job)
     except Exception as exc:
         shutil.rmtree(job["stage"], ignore_errors=True)
-        warnings.warn(f"uniml lineage could not record the evaluation: {exc!r}", UnimlWarning, stacklevel=2)
+        warnings.warn(
+            f"uniml lineage could not record the evaluation: {exc!r}", UnimlWarning, stacklevel=2
+        )
         return RunRef(job["lineage_id"], tracking_uri=job["tracking_uri"], error=repr(exc))
     return _deliver(stage, job["lineage_id"], job["tracking_uri"], job["spool"])
 
@@ -791,11 +939,19 @@ def sync(tracking_uri: str | None = None, spool: str | Path | None = None) -> li
         try:
             ref = send_record(folder, tracking_uri)
         except Exception as exc:
-            results.append(SyncResult(record["lineage_id"], "failed", error=f"{type(exc).__name__}: {exc}",
-                                      folder=str(folder)))
+            results.append(
+                SyncResult(
+                    record["lineage_id"],
+                    "failed",
+                    error=f"{type(exc).__name__}: {exc}",
+                    folder=str(folder),
+                )
+            )
             continue
         shutil.rmtree(folder, ignore_errors=True)
-        results.append(SyncResult(record["lineage_id"], "replayed", run_id=ref.run_id, folder=str(folder)))
+        results.append(
+            SyncResult(record["lineage_id"], "replayed", run_id=ref.run_id, folder=str(folder))
+        )
     return results
 
 
@@ -803,15 +959,26 @@ def sync(tracking_uri: str | None = None, spool: str | Path | None = None) -> li
 class MlflowSink:
     """The MLflow lineage sink; see :func:`uniml.lineage.enable` for the options."""
 
-    def __init__(self, tracking_uri: str | None = None, experiment: str | None = None, *,
-                 spool: str | Path | None = None, intended_use: str | None = None,
-                 limitations: str | None = None, tags: dict | None = None,
-                 artifact_location: str | None = None, log_model: bool = True, run_name: str | None = None,
-                 explain_rows: int = EXPLAIN_ROWS):
+    def __init__(
+        self,
+        tracking_uri: str | None = None,
+        experiment: str | None = None,
+        *,
+        spool: str | Path | None = None,
+        intended_use: str | None = None,
+        limitations: str | None = None,
+        tags: dict | None = None,
+        artifact_location: str | None = None,
+        log_model: bool = True,
+        run_name: str | None = None,
+        explain_rows: int = EXPLAIN_ROWS,
+    ):
         from uniml.lineage._spool import default_spool
 
         self.tracking_uri = resolve_tracking_uri(tracking_uri)
-        self.experiment = experiment or os.environ.get("MLFLOW_EXPERIMENT_NAME") or DEFAULT_EXPERIMENT
+        self.experiment = (
+            experiment or os.environ.get("MLFLOW_EXPERIMENT_NAME") or DEFAULT_EXPERIMENT
+        )
         self.spool = Path(spool).resolve() if spool else default_spool()
         self.intended_use = intended_use
         self.limitations = limitations
@@ -875,7 +1042,9 @@ class MlflowSink:
         # same object afterwards cannot change what is logged
         try:
             adapter.save(job["stage"] / "uniml_model")
-        except Exception as exc:  # still log params, tags, data and metrics; say why there is no model
+        except (
+            Exception
+        ) as exc:  # still log params, tags, data and metrics; say why there is no model
             import copy
 
             job["model_obj"] = copy.deepcopy(adapter)
@@ -885,13 +1054,25 @@ class MlflowSink:
             X_snap = X.copy(deep=False)
         else:
             X_snap = X.copy() if hasattr(X, "toarray") else np.array(X, copy=True)
-        y_snap = None if y is None else (y.copy(deep=False) if hasattr(y, "index") else np.array(y, copy=True))
+        y_snap = (
+            None
+            if y is None
+            else (y.copy(deep=False) if hasattr(y, "index") else np.array(y, copy=True))
+        )
         job.update(
-            X=X_snap, y=y_snap, duration=float(duration or 0.0), adapter_name=adapter.name,
-            params=adapter_params(adapter), fit_param_names=list(fit_params or {}),
-            start_ms=self._starts.pop(id(adapter), end_ms - int(1000 * (duration or 0))), end_ms=end_ms,
-            run_name=self.run_name or adapter.name, log_model=self.log_model, explain_rows=self.explain_rows,
-            intended_use=self.intended_use, limitations=self.limitations,
+            X=X_snap,
+            y=y_snap,
+            duration=float(duration or 0.0),
+            adapter_name=adapter.name,
+            params=adapter_params(adapter),
+            fit_param_names=list(fit_params or {}),
+            start_ms=self._starts.pop(id(adapter), end_ms - int(1000 * (duration or 0))),
+            end_ms=end_ms,
+            run_name=self.run_name or adapter.name,
+            log_model=self.log_model,
+            explain_rows=self.explain_rows,
+            intended_use=self.intended_use,
+            limitations=self.limitations,
         )
         _last_fit = self._last_fit = _WORKER.submit(_fit_job, job)
 
@@ -908,7 +1089,9 @@ class MlflowSink:
     @hookimpl
     def uniml_register(self, model_uri, name, version, run_id):
         if run_id:
-            _WORKER.submit(_tag_run, self.tracking_uri, run_id, f"uniml.registered.{name}", str(version))
+            _WORKER.submit(
+                _tag_run, self.tracking_uri, run_id, f"uniml.registered.{name}", str(version)
+            )
 
     @hookimpl
     def uniml_promote(self, name, version, alias, previous_version):
@@ -919,11 +1102,15 @@ def _tag_run(tracking_uri, run_id, key, value):
     try:
         _client(tracking_uri).set_tag(run_id, key, value)
     except Exception as exc:
-        warnings.warn(f"uniml lineage could not tag run {run_id}: {exc!r}", UnimlWarning, stacklevel=2)
+        warnings.warn(
+            f"uniml lineage could not tag run {run_id}: {exc!r}", UnimlWarning, stacklevel=2
+        )
 
 
 def _tag_version(tracking_uri, name, version, key, value):
     try:
         _client(tracking_uri).set_model_version_tag(name, str(version), key, str(value))
     except Exception as exc:
-        warnings.warn(f"uniml lineage could not tag {name} v{version}: {exc!r}", UnimlWarning, stacklevel=2)
+        warnings.warn(
+            f"uniml lineage could not tag {name} v{version}: {exc!r}", UnimlWarning, stacklevel=2
+        )

@@ -50,7 +50,14 @@ class UnimlPyfuncModel(mlflow.pyfunc.PythonModel):
         return predict_frame(self.adapter, model_input)
 
 
-__all__ = ["ARTIFACT", "UnimlPyfuncModel", "example_frame", "predict_frame", "save_pyfunc", "signature_for"]
+__all__ = [
+    "ARTIFACT",
+    "UnimlPyfuncModel",
+    "example_frame",
+    "predict_frame",
+    "save_pyfunc",
+    "signature_for",
+]
 
 ARTIFACT = "uniml_model"
 PROGRESS_BAR = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
@@ -75,8 +82,9 @@ def _restore_categories(adapter, frame: pd.DataFrame) -> pd.DataFrame:
         values = frame[name]
         unseen = sorted(set(values.dropna().astype(str)) - {str(c) for c in cats})
         if unseen:
-            raise SchemaError(f"column {name!r} has categories {unseen} unseen at fit; known: {cats}",
-                              column=name)
+            raise SchemaError(
+                f"column {name!r} has categories {unseen} unseen at fit; known: {cats}", column=name
+            )
         lookup = {str(c): c for c in cats}
         mapped = values.map(lambda v, table=lookup: v if pd.isna(v) else table.get(str(v), v))
         dtype = pd.CategoricalDtype(cats, ordered=bool(col.get("ordered")))
@@ -124,7 +132,9 @@ def predict_frame(adapter, frame):
             names = [c["name"] for c in schema["columns"]]
             missing = [n for n in names if n not in frame.columns]
             if missing:
-                raise SchemaError(f"column {missing[0]!r} is missing; expected {names}", column=missing[0])
+                raise SchemaError(
+                    f"column {missing[0]!r} is missing; expected {names}", column=missing[0]
+                )
             return adapter.predict(frame[names].to_numpy())
         return adapter.predict(frame)
     if task == "forecasting":
@@ -197,7 +207,9 @@ def signature_for(adapter, example: pd.DataFrame | None):
 
     if example is not None:
         output = predict_frame(adapter, example)
-        return infer_signature(example, _as_strings(output) if isinstance(output, pd.DataFrame) else output)
+        return infer_signature(
+            example, _as_strings(output) if isinstance(output, pd.DataFrame) else output
+        )
     # a forecaster with regressors: the future frame's columns, from the recorded schema
     cols = adapter.schema_.to_dict()["columns"]
     empty = pd.DataFrame({c["name"]: pd.Series(dtype=c["dtype"]) for c in cols})
@@ -226,7 +238,9 @@ def save_pyfunc(adapter, uniml_folder: Path, dest: Path, example, extra: str) ->
     """
     from uniml import __version__
 
-    requirement = f"uniml[{extra}]=={__version__}" if extra and extra != "core" else f"uniml=={__version__}"
+    requirement = (
+        f"uniml[{extra}]=={__version__}" if extra and extra != "core" else f"uniml=={__version__}"
+    )
     # save_model copies our folder in through MLflow's artifact download, which draws a tqdm
     # bar on stderr from the lineage thread; MLflow reads this switch on every download
     progress = os.environ.get(PROGRESS_BAR)

@@ -30,7 +30,15 @@ import os
 import shutil
 from pathlib import Path
 
-__all__ = ["DEFAULT_SPOOL", "RECORD", "default_spool", "pending", "read_record", "spool_record", "write_record"]
+__all__ = [
+    "DEFAULT_SPOOL",
+    "RECORD",
+    "default_spool",
+    "pending",
+    "read_record",
+    "spool_record",
+    "write_record",
+]
 
 RECORD = "record.json"
 DEFAULT_SPOOL = ".uniml-spool"
@@ -98,7 +106,9 @@ def pending(spool: Path) -> list[tuple[Path, dict]]:
         if folder.is_dir() and (folder / RECORD).is_file():
             try:
                 out.append((folder, read_record(folder)))
-            except Exception:  # a half-written record from a killed process: leave it for inspection
+            except (
+                Exception
+            ):  # a half-written record from a killed process: leave it for inspection
                 continue
     return out
 

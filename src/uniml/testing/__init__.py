@@ -84,8 +84,12 @@ def make_tabular_data(
     elif task == "classification":
         score = signal + rng.normal(scale=0.5, size=n)
         cuts = np.quantile(score, np.linspace(0, 1, n_classes + 1)[1:-1])
-        y = pd.Series(np.array([f"c{k}" for k in range(n_classes)], dtype=object)[np.searchsorted(cuts, score)],
-                      index=index)
+        y = pd.Series(
+            np.array([f"c{k}" for k in range(n_classes)], dtype=object)[
+                np.searchsorted(cuts, score)
+            ],
+            index=index,
+        )
     else:
         raise ValueError(f"make_tabular_data covers regression and classification, not {task!r}")
     return X, pd.Series(np.asarray(y), index=index, name="target")
@@ -104,8 +108,11 @@ def _expect(exc_type, check: str, what: str, func, *args, column=None, mention=N
             _fail(check, f"{what}: the error does not name {mention!r}: {exc}")
         if column is not None:
             if getattr(exc, "column", None) != column:
-                _fail(check, f"{what}: {exc_type.__name__} names column {getattr(exc, 'column', None)!r}, "
-                             f"expected {column!r} ({exc})")
+                _fail(
+                    check,
+                    f"{what}: {exc_type.__name__} names column {getattr(exc, 'column', None)!r}, "
+                    f"expected {column!r} ({exc})",
+                )
             if repr(column) not in str(exc) and str(column) not in str(exc):
                 _fail(check, f"{what}: message does not name {column!r}: {exc}")
         return exc
@@ -128,8 +135,11 @@ def _same_outputs(check, a: dict, b: dict, what: str):
         else:
             equal = np.array_equal(a[key], b[key])
         if not equal:
-            diff = (np.nanmax(np.abs(a[key].astype(float) - b[key].astype(float)))
-                    if a[key].dtype.kind in "fc" else "labels differ")
+            diff = (
+                np.nanmax(np.abs(a[key].astype(float) - b[key].astype(float)))
+                if a[key].dtype.kind in "fc"
+                else "labels differ"
+            )
             _fail(check, f"{what}: {key} differs (max abs diff {diff})")
 
 
@@ -211,13 +221,18 @@ def _tabular_checks(adapter, X, y) -> list[tuple[str, Callable[[], None]]]:
         if not pred.index.equals(X_new.index):
             _fail("fit_predict_shapes", "predict's index is not the input's index")
         if pred.name != y.name:
-            _fail("fit_predict_shapes", f"predictions should be named {y.name!r}, got {pred.name!r}")
+            _fail(
+                "fit_predict_shapes", f"predictions should be named {y.name!r}, got {pred.name!r}"
+            )
         if model._is_classifier():
             if not set(pred.unique()) <= set(model.classes_):
                 _fail("fit_predict_shapes", "predict returned labels outside classes_")
             proba = model.predict_proba(X_new)
             if list(proba.columns) != list(model.classes_) or not proba.index.equals(X_new.index):
-                _fail("fit_predict_shapes", "predict_proba columns must be classes_ and index the input's")
+                _fail(
+                    "fit_predict_shapes",
+                    "predict_proba columns must be classes_ and index the input's",
+                )
             if not np.allclose(proba.sum(axis=1), 1.0):
                 _fail("fit_predict_shapes", "predict_proba rows do not sum to 1")
         elif not np.all(np.isfinite(pred.to_numpy(dtype=float))):
@@ -244,8 +259,14 @@ def _tabular_checks(adapter, X, y) -> list[tuple[str, Callable[[], None]]]:
             cases.append(("unseen category", bad, c))
         for what, frame, column in cases:
             for method in ("predict", "explain"):
-                _expect(SchemaError, "schema_errors", f"{what} in {method}", getattr(model, method), frame,
-                        column=column)
+                _expect(
+                    SchemaError,
+                    "schema_errors",
+                    f"{what} in {method}",
+                    getattr(model, method),
+                    frame,
+                    column=column,
+                )
 
     def explanation():
         model = fitted()
@@ -253,7 +274,10 @@ def _tabular_checks(adapter, X, y) -> list[tuple[str, Callable[[], None]]]:
         if not isinstance(exp, Explanation):
             _fail("explanation", f"explain must return an Explanation, got {type(exp).__name__}")
         if cls.additive is not None and exp.additive != cls.additive:
-            _fail("explanation", f"class declares additive={cls.additive} but the explanation says {exp.additive}")
+            _fail(
+                "explanation",
+                f"class declares additive={cls.additive} but the explanation says {exp.additive}",
+            )
         if cls.explanation_kind != "depends" and exp.kind != cls.explanation_kind:
             _fail("explanation", f"class declares kind {cls.explanation_kind!r}, got {exp.kind!r}")
         if exp.importance is None or len(exp.importance) == 0:
@@ -264,13 +288,25 @@ def _tabular_checks(adapter, X, y) -> list[tuple[str, Callable[[], None]]]:
             err = exp.additivity_error()
             tol = ADDITIVITY_TOL
             if exp.meta.get("precision") == "float32":  # the library itself computes in float32
-                tol = ADDITIVITY_TOL * max(1.0, float(np.nanmax(np.abs(np.asarray(exp.prediction, dtype=float)))))
+                tol = ADDITIVITY_TOL * max(
+                    1.0, float(np.nanmax(np.abs(np.asarray(exp.prediction, dtype=float))))
+                )
             if not err <= tol:
-                _fail("explanation", f"base + sum(contributions) misses the prediction by {err:.3g} (tol {tol:.3g})")
+                _fail(
+                    "explanation",
+                    f"base + sum(contributions) misses the prediction by {err:.3g} (tol {tol:.3g})",
+                )
             if exp.space == "raw" and not model._is_classifier():
-                gap = np.max(np.abs(np.asarray(exp.reconstruction()) - model.predict(X_new).to_numpy(dtype=float)))
+                gap = np.max(
+                    np.abs(
+                        np.asarray(exp.reconstruction())
+                        - model.predict(X_new).to_numpy(dtype=float)
+                    )
+                )
                 if not gap <= tol:
-                    _fail("explanation", f"space 'raw' but contributions miss predict() by {gap:.3g}")
+                    _fail(
+                        "explanation", f"space 'raw' but contributions miss predict() by {gap:.3g}"
+                    )
 
     def save_load_roundtrip():
         import json
@@ -279,23 +315,40 @@ def _tabular_checks(adapter, X, y) -> list[tuple[str, Callable[[], None]]]:
         folder = Path(tempfile.mkdtemp()) / "model"
         model.save(folder)
         manifest = json.loads((folder / MANIFEST_NAME).read_text())
-        for key in ("adapter", "uniml_version", "library_versions", "schema", "params", "artifacts"):
+        for key in (
+            "adapter",
+            "uniml_version",
+            "library_versions",
+            "schema",
+            "params",
+            "artifacts",
+        ):
             if key not in manifest:
                 _fail("save_load_roundtrip", f"manifest lacks {key!r}")
         if manifest["adapter"] != cls.name:
             _fail("save_load_roundtrip", "manifest names another adapter")
         pickled = any(a.get("pickle") for a in manifest["artifacts"].values())
         if pickled:
-            _expect(UntrustedArtifactError, "save_load_roundtrip", "untrusted pickle load", load, folder)
+            _expect(
+                UntrustedArtifactError, "save_load_roundtrip", "untrusted pickle load", load, folder
+            )
         loaded = load(folder, trusted=pickled)
         if type(loaded) is not cls:
             _fail("save_load_roundtrip", f"load returned {type(loaded).__name__}")
-        _same_outputs("save_load_roundtrip", _outputs(model, X_new), _outputs(loaded, X_new), "after load")
+        _same_outputs(
+            "save_load_roundtrip", _outputs(model, X_new), _outputs(loaded, X_new), "after load"
+        )
         a, b = model.explain(X_new), loaded.explain(X_new)
         if a.contributions is not None:
             pd.testing.assert_frame_equal(a.contributions, b.contributions, check_exact=True)
-        _expect(SchemaError, "save_load_roundtrip", "schema after load", loaded.predict,
-                X_new.drop(columns=[X.columns[0]]), column=X.columns[0])
+        _expect(
+            SchemaError,
+            "save_load_roundtrip",
+            "schema after load",
+            loaded.predict,
+            X_new.drop(columns=[X.columns[0]]),
+            column=X.columns[0],
+        )
         # tampering with any artifact must be detected before it is read
         _check_tamper_detected(folder, manifest)
 
@@ -307,12 +360,16 @@ def _tabular_checks(adapter, X, y) -> list[tuple[str, Callable[[], None]]]:
             return
         a = clone(adapter).fit(X, y)
         b = clone(adapter).fit(X, y)
-        _same_outputs("determinism", _outputs(a, X_new), _outputs(b, X_new), "two fits with the same seed")
+        _same_outputs(
+            "determinism", _outputs(a, X_new), _outputs(b, X_new), "two fits with the same seed"
+        )
 
     def pickling():
         model = fitted()
         again = pickle.loads(pickle.dumps(model))
-        _same_outputs("pickling", _outputs(model, X_new), _outputs(again, X_new), "after pickle round-trip")
+        _same_outputs(
+            "pickling", _outputs(model, X_new), _outputs(again, X_new), "after pickle round-trip"
+        )
 
     def array_input():
         if any(isinstance(d, pd.CategoricalDtype) for d in X.dtypes):
@@ -352,7 +409,9 @@ def _instances(adapter_or_name) -> list:
         return [adapter_or_name(**params) for params in adapter_or_name._test_params()]
     if isinstance(adapter_or_name, Adapter):
         return [adapter_or_name]
-    raise TypeError(f"expected an adapter, an adapter class or a catalog name, got {adapter_or_name!r}")
+    raise TypeError(
+        f"expected an adapter, an adapter class or a catalog name, got {adapter_or_name!r}"
+    )
 
 
 def _datasets(adapter) -> list[tuple[str, pd.DataFrame, pd.Series]]:
@@ -363,7 +422,10 @@ def _datasets(adapter) -> list[tuple[str, pd.DataFrame, pd.Series]]:
     if task == "classification":
         return [
             ("binary", *make_tabular_data("classification", categorical=categorical, n_classes=2)),
-            ("multiclass", *make_tabular_data("classification", categorical=categorical, n_classes=3, seed=1)),
+            (
+                "multiclass",
+                *make_tabular_data("classification", categorical=categorical, n_classes=3, seed=1),
+            ),
         ]
     raise ValueError(f"tabular datasets cover regression and classification, not {task!r}")
 
@@ -378,9 +440,11 @@ def _task_checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
 
     task = str(adapter.task_kind)
     if task in ("regression", "classification"):
-        return [(data_name, check_name, func)
-                for data_name, X, y in _datasets(adapter)
-                for check_name, func in _tabular_checks(adapter, X, y)]
+        return [
+            (data_name, check_name, func)
+            for data_name, X, y in _datasets(adapter)
+            for check_name, func in _tabular_checks(adapter, X, y)
+        ]
     try:
         module = importlib.import_module(f"uniml.testing.{task}")
     except ModuleNotFoundError as exc:

@@ -30,9 +30,16 @@ from uniml.testing import _expect, _fail
 __all__ = ["checks", "make_causal_data"]
 
 
-def make_causal_data(n: int = 500, seed: int = 0, treatment: str = "binary", effect: float = 1.0,
-                     heterogeneity: float = 0.5, confounding: float = 1.0, noise: float = 1.0,
-                     curvature: float = 0.5):
+def make_causal_data(
+    n: int = 500,
+    seed: int = 0,
+    treatment: str = "binary",
+    effect: float = 1.0,
+    heterogeneity: float = 0.5,
+    confounding: float = 1.0,
+    noise: float = 1.0,
+    curvature: float = 0.5,
+):
     """Confounded data whose true treatment effect is known.
 
     ``tau(x) = effect + heterogeneity * x1`` (linear in the effect modifier
@@ -92,19 +99,29 @@ def make_causal_data(n: int = 500, seed: int = 0, treatment: str = "binary", eff
     tau = effect + heterogeneity * x1
     if treatment == "multi":
         arm = {k: k * tau + curvature * k * (k - 1) / 2 for k in (1, 2)}
-        y = np.select([t == 1, t == 2], [arm[1], arm[2]], 0.0) + w1 + 0.5 * w2 + x2 + noise * rng.normal(size=n)
+        y = (
+            np.select([t == 1, t == 2], [arm[1], arm[2]], 0.0)
+            + w1
+            + 0.5 * w2
+            + x2
+            + noise * rng.normal(size=n)
+        )
         tau = arm[2]
     else:
         y = tau * t + w1 + 0.5 * w2 + x2 + noise * rng.normal(size=n)
     index = pd.Index([f"u{i}" for i in rng.permutation(n)], name="unit")
     frame = pd.DataFrame({"y": y, "t": t, "x1": x1, "x2": x2, "w1": w1, "w2": w2}, index=index)
-    data = CausalData(frame, outcome="y", treatment="t", effect_modifiers=["x1", "x2"], confounders=["w1", "w2"])
+    data = CausalData(
+        frame, outcome="y", treatment="t", effect_modifiers=["x1", "x2"], confounders=["w1", "w2"]
+    )
     truth = {"ate": float(tau.mean()), "cate": pd.Series(tau, index=index, name="cate")}
     if treatment == "binary":
         truth["naive"] = float(y[t == 1].mean() - y[t == 0].mean())
     if treatment == "multi":
-        truth["levels"] = {k: {"ate": float(arm[k].mean()), "cate": pd.Series(arm[k], index=index, name="cate")}
-                           for k in (1, 2)}
+        truth["levels"] = {
+            k: {"ate": float(arm[k].mean()), "cate": pd.Series(arm[k], index=index, name="cate")}
+            for k in (1, 2)
+        }
     return data, truth
 
 
@@ -172,7 +189,9 @@ def checks(adapter, n: int = 300) -> list[tuple[str, str, Callable[[], None]]]:
     def not_fitted():
         fresh = clone(adapter)
         for method in ("predict", "explain"):
-            _expect(NotFittedError, "not_fitted", f"{method} before fit", getattr(fresh, method), frame)
+            _expect(
+                NotFittedError, "not_fitted", f"{method} before fit", getattr(fresh, method), frame
+            )
         _expect(NotFittedError, "not_fitted", "effect_summary before fit", fresh.effect_summary)
         _expect(NotFittedError, "not_fitted", "save before fit", fresh.save, tempfile.mkdtemp())
 
@@ -187,33 +206,52 @@ def checks(adapter, n: int = 300) -> list[tuple[str, str, Callable[[], None]]]:
             _fail("fit_predict_shapes", "fit must return self")
         pred = model.predict(new)
         if not isinstance(pred, pd.DataFrame):
-            _fail("fit_predict_shapes", f"predict must return a DataFrame, got {type(pred).__name__}")
+            _fail(
+                "fit_predict_shapes", f"predict must return a DataFrame, got {type(pred).__name__}"
+            )
         if tuple(pred.columns) != EFFECT_COLUMNS:
-            _fail("fit_predict_shapes", f"predict columns must be {EFFECT_COLUMNS}, got {tuple(pred.columns)}")
+            _fail(
+                "fit_predict_shapes",
+                f"predict columns must be {EFFECT_COLUMNS}, got {tuple(pred.columns)}",
+            )
         if not pred.index.equals(new.index):
             _fail("fit_predict_shapes", "predict's index is not the input's index")
         if not np.all(np.isfinite(pred.to_numpy(dtype=float))):
             _fail("fit_predict_shapes", "non-finite effects or bounds")
         # the modifiers alone, in the frame's own order, give the same effects
-        _same("fit_predict_shapes", pred, model.predict(new[predict_cols(model)]), "modifier-only frame")
+        _same(
+            "fit_predict_shapes",
+            pred,
+            model.predict(new[predict_cols(model)]),
+            "modifier-only frame",
+        )
         # a frame from the roles keyword form gives the same model
         again = clone(adapter).fit(frame, **{k: v for k, v in data.roles().items()})
-        _same("fit_predict_shapes", pred, again.predict(new), "fit(frame, roles) vs fit(CausalData)")
+        _same(
+            "fit_predict_shapes", pred, again.predict(new), "fit(frame, roles) vs fit(CausalData)"
+        )
 
     def interval_ordering():
         model = fitted()
         pred = model.predict(new)
-        if not ((pred["lower"] <= pred["effect"] + 1e-9) & (pred["effect"] <= pred["upper"] + 1e-9)).all():
+        if not (
+            (pred["lower"] <= pred["effect"] + 1e-9) & (pred["effect"] <= pred["upper"] + 1e-9)
+        ).all():
             _fail("interval_ordering", "lower <= effect <= upper does not hold on every row")
         wide, narrow = model.predict(new, alpha=0.01), model.predict(new, alpha=0.3)
-        if not ((wide["upper"] - wide["lower"]) >= (narrow["upper"] - narrow["lower"]) - 1e-9).all():
+        if not (
+            (wide["upper"] - wide["lower"]) >= (narrow["upper"] - narrow["lower"]) - 1e-9
+        ).all():
             _fail("interval_ordering", "a 99% interval is narrower than a 70% one")
         s = model.effect_summary()
         for key in ("ate", "lower", "upper", "alpha", "method", "n"):
             if key not in s:
                 _fail("interval_ordering", f"effect_summary lacks {key!r}")
         if not s["lower"] <= s["ate"] <= s["upper"]:
-            _fail("interval_ordering", f"ATE {s['ate']} outside its interval [{s['lower']}, {s['upper']}]")
+            _fail(
+                "interval_ordering",
+                f"ATE {s['ate']} outside its interval [{s['lower']}, {s['upper']}]",
+            )
 
     def schema_errors():
         model = fitted()
@@ -225,21 +263,51 @@ def checks(adapter, n: int = 300) -> list[tuple[str, str, Callable[[], None]]]:
         ]
         for what, bad, column in cases:
             for method in ("predict", "explain"):
-                _expect(SchemaError, "schema_errors", f"{what} in {method}", getattr(model, method), bad,
-                        column=column)
+                _expect(
+                    SchemaError,
+                    "schema_errors",
+                    f"{what} in {method}",
+                    getattr(model, method),
+                    bad,
+                    column=column,
+                )
         _expect(SchemaError, "schema_errors", "array input", model.predict, new[cols].to_numpy())
 
     def data_contract():
         fresh = clone(adapter)
         _expect(DataContractError, "data_contract", "no roles", fresh.fit, frame)
-        _expect(DataContractError, "data_contract", "column in two roles", fresh.fit, frame, outcome="y",
-                treatment="t", effect_modifiers=["x1"], confounders=["x1"])
+        _expect(
+            DataContractError,
+            "data_contract",
+            "column in two roles",
+            fresh.fit,
+            frame,
+            outcome="y",
+            treatment="t",
+            effect_modifiers=["x1"],
+            confounders=["x1"],
+        )
         bad = frame.assign(t=0)
-        _expect(DataContractError, "data_contract", "constant treatment", CausalData, bad, outcome="y",
-                treatment="t")
+        _expect(
+            DataContractError,
+            "data_contract",
+            "constant treatment",
+            CausalData,
+            bad,
+            outcome="y",
+            treatment="t",
+        )
         bad = frame.assign(w1=frame["w1"].where(frame["w1"] > -2))
-        _expect(DataContractError, "data_contract", "missing confounder values", CausalData, bad, outcome="y",
-                treatment="t", confounders=["w1"])
+        _expect(
+            DataContractError,
+            "data_contract",
+            "missing confounder values",
+            CausalData,
+            bad,
+            outcome="y",
+            treatment="t",
+            confounders=["w1"],
+        )
 
     def explanation():
         model = fitted()
@@ -250,7 +318,10 @@ def checks(adapter, n: int = 300) -> list[tuple[str, str, Callable[[], None]]]:
         if cls.explanation_kind != "depends" and exp.kind != cls.explanation_kind:
             _fail("explanation", f"class declares kind {cls.explanation_kind!r}, got {exp.kind!r}")
         if cls.additive is not None and exp.additive != cls.additive:
-            _fail("explanation", f"class declares additive={cls.additive} but the explanation says {exp.additive}")
+            _fail(
+                "explanation",
+                f"class declares additive={cls.additive} but the explanation says {exp.additive}",
+            )
         if exp.importance is None or len(exp.importance) == 0:
             _fail("explanation", "no global importance")
         if exp.contributions is not None and not exp.contributions.index.equals(rows.index):
@@ -272,9 +343,14 @@ def checks(adapter, n: int = 300) -> list[tuple[str, str, Callable[[], None]]]:
             _fail("save_load_roundtrip", "manifest names another adapter or task")
         pickled = any(a.get("pickle") for a in manifest["artifacts"].values())
         if cls.persistence in ("pickle", "cloudpickle") and not pickled:
-            _fail("save_load_roundtrip", f"persistence {cls.persistence!r} but no artifact is flagged pickle")
+            _fail(
+                "save_load_roundtrip",
+                f"persistence {cls.persistence!r} but no artifact is flagged pickle",
+            )
         if pickled:
-            _expect(UntrustedArtifactError, "save_load_roundtrip", "untrusted pickle load", load, folder)
+            _expect(
+                UntrustedArtifactError, "save_load_roundtrip", "untrusted pickle load", load, folder
+            )
         loaded = load(folder, trusted=pickled)
         if type(loaded) is not cls:
             _fail("save_load_roundtrip", f"load returned {type(loaded).__name__}")
@@ -284,8 +360,14 @@ def checks(adapter, n: int = 300) -> list[tuple[str, str, Callable[[], None]]]:
         if set(loaded.get_params(deep=False)) != set(model.get_params(deep=False)):
             _fail("save_load_roundtrip", "parameters were not restored")
         col = predict_cols(model)[0]
-        _expect(SchemaError, "save_load_roundtrip", "schema after load", loaded.predict, new.drop(columns=[col]),
-                column=col)
+        _expect(
+            SchemaError,
+            "save_load_roundtrip",
+            "schema after load",
+            loaded.predict,
+            new.drop(columns=[col]),
+            column=col,
+        )
         _check_tamper_detected(folder, manifest)
 
     def clone_unfitted():
@@ -304,17 +386,20 @@ def checks(adapter, n: int = 300) -> list[tuple[str, str, Callable[[], None]]]:
         again = pickle.loads(pickle.dumps(model))
         _same("pickling", model.predict(new), again.predict(new), "after pickle round-trip")
 
-    return [("causal", name, func) for name, func in [
-        ("metadata", metadata),
-        ("not_fitted", not_fitted),
-        ("fit_does_not_modify_input", fit_does_not_modify_input),
-        ("fit_predict_shapes", fit_predict_shapes),
-        ("interval_ordering", interval_ordering),
-        ("schema_errors", schema_errors),
-        ("data_contract", data_contract),
-        ("explanation", explanation),
-        ("save_load_roundtrip", save_load_roundtrip),
-        ("clone", clone_unfitted),
-        ("determinism", determinism),
-        ("pickling", pickling),
-    ]]
+    return [
+        ("causal", name, func)
+        for name, func in [
+            ("metadata", metadata),
+            ("not_fitted", not_fitted),
+            ("fit_does_not_modify_input", fit_does_not_modify_input),
+            ("fit_predict_shapes", fit_predict_shapes),
+            ("interval_ordering", interval_ordering),
+            ("schema_errors", schema_errors),
+            ("data_contract", data_contract),
+            ("explanation", explanation),
+            ("save_load_roundtrip", save_load_roundtrip),
+            ("clone", clone_unfitted),
+            ("determinism", determinism),
+            ("pickling", pickling),
+        ]
+    ]

@@ -33,7 +33,9 @@ ADDITIVITY_TOL = 1e-6
 ROLES = {"time": "date", "target": "sales", "series_id": "store"}
 
 
-def make_forecast_data(n_series: int = 2, n: int = 63, exog: bool = True, seed: int = 0) -> pd.DataFrame:
+def make_forecast_data(
+    n_series: int = 2, n: int = 63, exog: bool = True, seed: int = 0
+) -> pd.DataFrame:
     """Daily long-format sales: weekly pattern, a promo regressor, series interleaved by date.
 
     Parameters
@@ -87,7 +89,9 @@ def checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
     roles = {**ROLES, "exog": ["promo"] if exog else None}
     train = data[data["date"] < "2023-02-26"]
     test = data[data["date"] >= "2023-02-26"]
-    future = test.drop(columns="sales").iloc[::-1]  # reversed: output must come back sorted, labels kept
+    future = test.drop(columns="sales").iloc[
+        ::-1
+    ]  # reversed: output must come back sorted, labels kept
     h = test["date"].nunique()
     state: dict = {}
     name = "exog" if exog else "no_exog"
@@ -107,7 +111,9 @@ def checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
 
     def not_fitted():
         fresh = clone(adapter)
-        _expect(NotFittedError, "not_fitted", "predict before fit", fresh.predict, future, horizon=h)
+        _expect(
+            NotFittedError, "not_fitted", "predict before fit", fresh.predict, future, horizon=h
+        )
         _expect(NotFittedError, "not_fitted", "explain before fit", fresh.explain, future)
         _expect(NotFittedError, "not_fitted", "save before fit", fresh.save, tempfile.mkdtemp())
 
@@ -125,8 +131,10 @@ def checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
             _fail("horizon_and_layout", f"columns {list(out.columns)}, expected {expected_cols}")
         if len(out) != h * 2:
             _fail("horizon_and_layout", f"{len(out)} rows for horizon {h} x 2 series")
-        if not out.groupby("store")["date"].apply(lambda s: s.is_monotonic_increasing).all() or \
-                not out["store"].is_monotonic_increasing:
+        if (
+            not out.groupby("store")["date"].apply(lambda s: s.is_monotonic_increasing).all()
+            or not out["store"].is_monotonic_increasing
+        ):
             _fail("horizon_and_layout", "output is not sorted by series and time")
         if exog:
             if set(out.index) != set(future.index):
@@ -134,12 +142,21 @@ def checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
             joined = future.loc[out.index]
             if not (joined["date"].to_numpy() == out["date"].to_numpy()).all():
                 _fail("horizon_and_layout", "index labels do not point at the rows they forecast")
-            _expect(DataContractError, "horizon_and_layout", "horizon with exogenous model", model.predict,
-                    horizon=3, mention="promo")
+            _expect(
+                DataContractError,
+                "horizon_and_layout",
+                "horizon with exogenous model",
+                model.predict,
+                horizon=3,
+                mention="promo",
+            )
         else:
             first = out.groupby("store")["date"].min()
             if not (first == pd.Timestamp("2023-02-26")).all():
-                _fail("horizon_and_layout", f"horizon does not start right after the data: {first.tolist()}")
+                _fail(
+                    "horizon_and_layout",
+                    f"horizon does not start right after the data: {first.tolist()}",
+                )
         if not np.isfinite(out["forecast"]).all():
             _fail("horizon_and_layout", "non-finite forecasts")
 
@@ -151,37 +168,99 @@ def checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
         if not ok.any() and np.isnan(values[:, [0, 1, 3, 4]]).all():
             return  # the configuration draws no intervals (e.g. Prophet uncertainty_samples=0)
         if not (np.diff(values[ok], axis=1) >= -1e-9).all():
-            _fail("interval_ordering", "expected lower_95 <= lower_80 <= forecast <= upper_80 <= upper_95")
+            _fail(
+                "interval_ordering",
+                "expected lower_95 <= lower_80 <= forecast <= upper_80 <= upper_95",
+            )
 
     def contract_errors():
         fresh = clone(adapter)
         dup = pd.concat([train, train.iloc[[3]]])
-        _expect(DataContractError, "contract_errors", "duplicated timestamps", fresh.fit, dup, **roles,
-                mention=repr(train.iloc[3]["store"]))
+        _expect(
+            DataContractError,
+            "contract_errors",
+            "duplicated timestamps",
+            fresh.fit,
+            dup,
+            **roles,
+            mention=repr(train.iloc[3]["store"]),
+        )
         swapped = train.iloc[[2, 0, 1, *range(3, len(train))]]
-        _expect(DataContractError, "contract_errors", "unsorted input", fresh.fit, swapped, **roles,
-                mention=repr(train.iloc[0]["store"]))
-        _expect(DataContractError, "contract_errors", "string time column", fresh.fit,
-                train.assign(date=train["date"].astype(str)), **roles, mention="date")
+        _expect(
+            DataContractError,
+            "contract_errors",
+            "unsorted input",
+            fresh.fit,
+            swapped,
+            **roles,
+            mention=repr(train.iloc[0]["store"]),
+        )
+        _expect(
+            DataContractError,
+            "contract_errors",
+            "string time column",
+            fresh.fit,
+            train.assign(date=train["date"].astype(str)),
+            **roles,
+            mention="date",
+        )
         short = train[train["store"] == "s0"].head(1)
-        _expect(DataContractError, "contract_errors", "too-short series", fresh.fit, short, **roles,
-                mention="too short")
+        _expect(
+            DataContractError,
+            "contract_errors",
+            "too-short series",
+            fresh.fit,
+            short,
+            **roles,
+            mention="too short",
+        )
 
     def future_frame_errors():
         model = fitted()
         if exog:
-            _expect(SchemaError, "future_frame_errors", "missing regressor", model.predict,
-                    future.drop(columns="promo"), column="promo", mention="promo")
-            _expect(SchemaError, "future_frame_errors", "regressor dtype", model.predict,
-                    future.assign(promo=future["promo"].astype(str)), column="promo")
-        unknown = future.assign(store="nope") if exog else pd.DataFrame(
-            {"store": ["nope"], "date": [pd.Timestamp("2023-02-26")]})
-        _expect(DataContractError, "future_frame_errors", "unknown series", model.predict, unknown,
-                mention="nope")
-        past = (future if exog else pd.DataFrame({"store": ["s0"], "date": [pd.Timestamp("2023-02-26")]})).copy()
+            _expect(
+                SchemaError,
+                "future_frame_errors",
+                "missing regressor",
+                model.predict,
+                future.drop(columns="promo"),
+                column="promo",
+                mention="promo",
+            )
+            _expect(
+                SchemaError,
+                "future_frame_errors",
+                "regressor dtype",
+                model.predict,
+                future.assign(promo=future["promo"].astype(str)),
+                column="promo",
+            )
+        unknown = (
+            future.assign(store="nope")
+            if exog
+            else pd.DataFrame({"store": ["nope"], "date": [pd.Timestamp("2023-02-26")]})
+        )
+        _expect(
+            DataContractError,
+            "future_frame_errors",
+            "unknown series",
+            model.predict,
+            unknown,
+            mention="nope",
+        )
+        past = (
+            future
+            if exog
+            else pd.DataFrame({"store": ["s0"], "date": [pd.Timestamp("2023-02-26")]})
+        ).copy()
         past["date"] = pd.Timestamp("2023-01-05")
-        _expect(DataContractError, "future_frame_errors", "time inside the training data", model.predict,
-                past.head(1))
+        _expect(
+            DataContractError,
+            "future_frame_errors",
+            "time inside the training data",
+            model.predict,
+            past.head(1),
+        )
 
     def no_leakage():
         model = fitted()
@@ -192,7 +271,9 @@ def checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
             changed.loc[last, "promo"] = changed.loc[last, "promo"] + 100.0
             moved = model.predict(changed)
             early = base["date"] < base["date"].max()
-            if not np.allclose(base.loc[early, "forecast"], moved.loc[early, "forecast"], rtol=0, atol=1e-9):
+            if not np.allclose(
+                base.loc[early, "forecast"], moved.loc[early, "forecast"], rtol=0, atol=1e-9
+            ):
                 _fail("no_leakage", "changing the last step's regressor changed earlier forecasts")
             if np.allclose(base.loc[~early, "forecast"], moved.loc[~early, "forecast"]):
                 _fail("no_leakage", "the regressor's future value has no effect at its own step")
@@ -214,7 +295,9 @@ def checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
             _fail("explanation", "explanation additivity differs from the class declaration")
         if exp.additive:
             err = exp.additivity_error()
-            gap = float(np.max(np.abs(np.asarray(exp.reconstruction()) - pred["forecast"].to_numpy())))
+            gap = float(
+                np.max(np.abs(np.asarray(exp.reconstruction()) - pred["forecast"].to_numpy()))
+            )
             tol = ADDITIVITY_TOL * max(1.0, float(pred["forecast"].abs().max()))
             if not (err <= tol and gap <= tol):
                 _fail("explanation", f"components miss the forecast by {max(err, gap):.3g}")
@@ -234,7 +317,9 @@ def checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
         if pickled != (cls.persistence in ("statsmodels-pickle", "pickle", "cloudpickle")):
             _fail("save_load_roundtrip", "pickle flag does not match the declared persistence")
         if pickled:
-            _expect(UntrustedArtifactError, "save_load_roundtrip", "untrusted pickle load", load, folder)
+            _expect(
+                UntrustedArtifactError, "save_load_roundtrip", "untrusted pickle load", load, folder
+            )
         loaded = load(folder, trusted=pickled)
         if type(loaded) is not cls:
             _fail("save_load_roundtrip", f"load returned {type(loaded).__name__}")
@@ -243,8 +328,14 @@ def checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
         b = loaded.explain(future) if exog else loaded.explain(horizon=h)
         pd.testing.assert_frame_equal(a.contributions, b.contributions, check_exact=True)
         if exog:
-            _expect(SchemaError, "save_load_roundtrip", "schema after load", loaded.predict,
-                    future.drop(columns="promo"), column="promo")
+            _expect(
+                SchemaError,
+                "save_load_roundtrip",
+                "schema after load",
+                loaded.predict,
+                future.drop(columns="promo"),
+                column="promo",
+            )
         _check_tamper_detected(folder, manifest)
 
     def clone_unfitted():
@@ -275,15 +366,23 @@ def checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
         out = forecast(model)
         if not (out.groupby("store")["date"].min() == pd.Timestamp("2023-02-26")).all():
             _fail("update", "forecasts after update do not start after the new data")
-        _expect(DataContractError, "update", "non-contiguous new data", model.update,
-                train[train["date"] >= "2023-02-20"], mention="s0")
+        _expect(
+            DataContractError,
+            "update",
+            "non-contiguous new data",
+            model.update,
+            train[train["date"] >= "2023-02-20"],
+            mention="s0",
+        )
 
     def series_failures():
         bad = pd.DataFrame({"store": ["bad"], "date": [train["date"].min()], "sales": [1.0]})
         if exog:
             bad["promo"] = 0.0
         frame = pd.concat([train, bad[train.columns]], ignore_index=True)
-        err = _expect(SeriesFitError, "series_failures", "one bad series", clone(adapter).fit, frame, **roles)
+        err = _expect(
+            SeriesFitError, "series_failures", "one bad series", clone(adapter).fit, frame, **roles
+        )
         if list(err.failures) != ["bad"]:
             _fail("series_failures", f"failures should list only 'bad', got {err.failures}")
         if "bad" not in str(err) or sorted(err.model.series_) != ["s0", "s1"]:
@@ -292,20 +391,23 @@ def checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
         if sorted(out["store"].unique()) != ["s0", "s1"]:
             _fail("series_failures", "the surviving series do not predict")
 
-    return [(name, check_name, func) for check_name, func in [
-        ("metadata", metadata),
-        ("not_fitted", not_fitted),
-        ("fit_does_not_modify_input", fit_does_not_modify_input),
-        ("horizon_and_layout", horizon_and_layout),
-        ("interval_ordering", interval_ordering),
-        ("contract_errors", contract_errors),
-        ("future_frame_errors", future_frame_errors),
-        ("no_leakage", no_leakage),
-        ("explanation", explanation),
-        ("save_load_roundtrip", save_load_roundtrip),
-        ("clone", clone_unfitted),
-        ("determinism", determinism),
-        ("pickling", pickling),
-        ("update", update),
-        ("series_failures", series_failures),
-    ]]
+    return [
+        (name, check_name, func)
+        for check_name, func in [
+            ("metadata", metadata),
+            ("not_fitted", not_fitted),
+            ("fit_does_not_modify_input", fit_does_not_modify_input),
+            ("horizon_and_layout", horizon_and_layout),
+            ("interval_ordering", interval_ordering),
+            ("contract_errors", contract_errors),
+            ("future_frame_errors", future_frame_errors),
+            ("no_leakage", no_leakage),
+            ("explanation", explanation),
+            ("save_load_roundtrip", save_load_roundtrip),
+            ("clone", clone_unfitted),
+            ("determinism", determinism),
+            ("pickling", pickling),
+            ("update", update),
+            ("series_failures", series_failures),
+        ]
+    ]

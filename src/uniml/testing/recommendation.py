@@ -87,23 +87,32 @@ def make_interaction_data(
     rows_u, rows_i = [], []
     for u in range(n_users):
         in_group = np.flatnonzero(igroup == ugroup[u])
-        p = (1 - popularity_noise) * np.isin(np.arange(n_items), in_group) / len(in_group) + popularity_noise * popularity
+        p = (1 - popularity_noise) * np.isin(np.arange(n_items), in_group) / len(
+            in_group
+        ) + popularity_noise * popularity
         chosen = rng.choice(n_items, size=min(per_user, n_items), replace=False, p=p / p.sum())
         rows_u.extend([u] * len(chosen))
         rows_i.extend(chosen)
     rows_u, rows_i = np.asarray(rows_u), np.asarray(rows_i)
-    frame = pd.DataFrame({
-        "user": users[rows_u],
-        "item": items[rows_i],
-        "weight": rng.uniform(0.5, 2.0, size=len(rows_u)),
-    })
+    frame = pd.DataFrame(
+        {
+            "user": users[rows_u],
+            "item": items[rows_i],
+            "weight": rng.uniform(0.5, 2.0, size=len(rows_u)),
+        }
+    )
     ufeat = ifeat = None
     if features:
-        ufeat = pd.DataFrame({"segment": [f"s{g}" for g in ugroup]}, index=pd.Index(users, name="user"))
-        ifeat = pd.DataFrame({"category": [f"c{g}" for g in igroup], "price": rng.uniform(0, 1, n_items)},
-                             index=pd.Index(items, name="item"))
-    data = InteractionData(frame, user="user", item="item", weight="weight", user_features=ufeat,
-                           item_features=ifeat)
+        ufeat = pd.DataFrame(
+            {"segment": [f"s{g}" for g in ugroup]}, index=pd.Index(users, name="user")
+        )
+        ifeat = pd.DataFrame(
+            {"category": [f"c{g}" for g in igroup], "price": rng.uniform(0, 1, n_items)},
+            index=pd.Index(items, name="item"),
+        )
+    data = InteractionData(
+        frame, user="user", item="item", weight="weight", user_features=ufeat, item_features=ifeat
+    )
     data.groups = {"user": pd.Series(ugroup, index=users), "item": pd.Series(igroup, index=items)}
     return data
 
@@ -189,7 +198,9 @@ def _recommendation_checks(adapter, data) -> list[tuple[str, Callable[[], None]]
     def score_agrees():
         model = fitted()
         rec = model.predict(users, k=k)
-        scored = model.score(rec.rename(columns={"user": data.user, "item": data.item})[[data.user, data.item]])
+        scored = model.score(
+            rec.rename(columns={"user": data.user, "item": data.item})[[data.user, data.item]]
+        )
         if not np.array_equal(scored.to_numpy(), rec["score"].to_numpy()):
             _fail("score_agrees", "score(pairs) differs from the scores predict reported")
         s = model.score(pairs)
@@ -199,8 +210,13 @@ def _recommendation_checks(adapter, data) -> list[tuple[str, Callable[[], None]]
     def unknown_ids():
         model = fitted()
         ghost = "__never_seen__"
-        err = _expect(UnknownIdError, "unknown_ids", "predict for an unknown user", model.predict,
-                      [users[0], ghost])
+        err = _expect(
+            UnknownIdError,
+            "unknown_ids",
+            "predict for an unknown user",
+            model.predict,
+            [users[0], ghost],
+        )
         if ghost not in err.ids or repr(ghost) not in str(err):
             _fail("unknown_ids", f"the error must list the unknown id: {err}")
         dropped = model.predict([users[0], ghost], k=k, on_unknown="drop")
@@ -213,14 +229,21 @@ def _recommendation_checks(adapter, data) -> list[tuple[str, Callable[[], None]]
             feats = data.user_features.iloc[:1].set_axis(pd.Index([ghost]), axis=0)
             cold = model.predict([ghost], k=k, user_features=feats)
             if len(cold) != min(k, model.n_items_) or not np.isfinite(cold["score"]).all():
-                _fail("unknown_ids", "a user unseen at fit but with a feature row must be cold-started")
-            again = model.score(cold.rename(columns={"user": data.user, "item": data.item})[[data.user, data.item]],
-                                user_features=feats)
+                _fail(
+                    "unknown_ids",
+                    "a user unseen at fit but with a feature row must be cold-started",
+                )
+            again = model.score(
+                cold.rename(columns={"user": data.user, "item": data.item})[[data.user, data.item]],
+                user_features=feats,
+            )
             if not np.array_equal(again.to_numpy(), cold["score"].to_numpy()):
                 _fail("unknown_ids", "cold-start scores differ between predict and score")
         bad_items = pairs.head(2).copy()
         column = bad_items.columns.get_loc(data.item)
-        bad_items.iloc[0, column] = -987654 if pd.api.types.is_integer_dtype(frame[data.item]) else ghost
+        bad_items.iloc[0, column] = (
+            -987654 if pd.api.types.is_integer_dtype(frame[data.item]) else ghost
+        )
         _expect(UnknownIdError, "unknown_ids", "score with an unknown item", model.score, bad_items)
         nan = model.score(bad_items, on_unknown="nan")
         if not (np.isnan(nan.iloc[0]) and np.isfinite(nan.iloc[1])):
@@ -229,8 +252,13 @@ def _recommendation_checks(adapter, data) -> list[tuple[str, Callable[[], None]]
     def schema_errors():
         model = fitted()
         for column in (data.user, data.item):
-            err = _expect(SchemaError, "schema_errors", f"score without {column!r}", model.score,
-                          pairs.drop(columns=[column]))
+            err = _expect(
+                SchemaError,
+                "schema_errors",
+                f"score without {column!r}",
+                model.score,
+                pairs.drop(columns=[column]),
+            )
             if err.column != column:
                 _fail("schema_errors", f"SchemaError names {err.column!r}, expected {column!r}")
 
@@ -240,14 +268,19 @@ def _recommendation_checks(adapter, data) -> list[tuple[str, Callable[[], None]]
         if not isinstance(exp, Explanation):
             _fail("explanation", f"explain must return an Explanation, got {type(exp).__name__}")
         if exp.kind != cls.explanation_kind or exp.additive != cls.additive:
-            _fail("explanation", f"declared {cls.explanation_kind}/{cls.additive}, got {exp.kind}/{exp.additive}")
+            _fail(
+                "explanation",
+                f"declared {cls.explanation_kind}/{cls.additive}, got {exp.kind}/{exp.additive}",
+            )
         if not exp.contributions.index.equals(pairs.index):
             _fail("explanation", "contributions are not indexed like the pairs")
         if exp.additive:
             err = exp.additivity_error()
             if not err <= ADDITIVITY_TOL:
                 _fail("explanation", f"base + sum(contributions) misses the score by {err:.3g}")
-            gap = np.max(np.abs(exp.reconstruction().to_numpy() - model.score(pairs).to_numpy(dtype=float)))
+            gap = np.max(
+                np.abs(exp.reconstruction().to_numpy() - model.score(pairs).to_numpy(dtype=float))
+            )
             if not gap <= ADDITIVITY_TOL:
                 _fail("explanation", f"contributions miss score() by {gap:.3g}")
 
@@ -260,15 +293,28 @@ def _recommendation_checks(adapter, data) -> list[tuple[str, Callable[[], None]]
             _fail("save_load_roundtrip", "manifest names another adapter")
         pickled = any(a.get("pickle") for a in manifest["artifacts"].values())
         if pickled:
-            _expect(UntrustedArtifactError, "save_load_roundtrip", "untrusted pickle load", load, folder)
+            _expect(
+                UntrustedArtifactError, "save_load_roundtrip", "untrusted pickle load", load, folder
+            )
         loaded = load(folder, trusted=pickled)
         if type(loaded) is not cls:
             _fail("save_load_roundtrip", f"load returned {type(loaded).__name__}")
-        pd.testing.assert_frame_equal(model.predict(users, k=k), loaded.predict(users, k=k), check_exact=True)
+        pd.testing.assert_frame_equal(
+            model.predict(users, k=k), loaded.predict(users, k=k), check_exact=True
+        )
         pd.testing.assert_series_equal(model.score(pairs), loaded.score(pairs), check_exact=True)
-        pd.testing.assert_frame_equal(model.explain(pairs).contributions, loaded.explain(pairs).contributions,
-                                      check_exact=True)
-        _expect(UnknownIdError, "save_load_roundtrip", "unknown id after load", loaded.predict, ["__never_seen__"])
+        pd.testing.assert_frame_equal(
+            model.explain(pairs).contributions,
+            loaded.explain(pairs).contributions,
+            check_exact=True,
+        )
+        _expect(
+            UnknownIdError,
+            "save_load_roundtrip",
+            "unknown id after load",
+            loaded.predict,
+            ["__never_seen__"],
+        )
         _check_tamper_detected(folder, manifest)
 
     def clone_unfitted():
@@ -284,7 +330,9 @@ def _recommendation_checks(adapter, data) -> list[tuple[str, Callable[[], None]]
     def pickling():
         model = fitted()
         again = pickle.loads(pickle.dumps(model))
-        pd.testing.assert_frame_equal(model.predict(users, k=k), again.predict(users, k=k), check_exact=True)
+        pd.testing.assert_frame_equal(
+            model.predict(users, k=k), again.predict(users, k=k), check_exact=True
+        )
 
     return [
         ("metadata", metadata),
@@ -318,6 +366,14 @@ def checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
     """
     datasets = [("interactions", make_interaction_data(n_users=40, n_items=30, per_user=6))]
     if getattr(adapter, "cold_start_features", False):
-        datasets.append(("with_features", make_interaction_data(n_users=40, n_items=30, per_user=6,
-                                                                features=True, seed=1)))
-    return [(name, check, func) for name, data in datasets for check, func in _recommendation_checks(adapter, data)]
+        datasets.append(
+            (
+                "with_features",
+                make_interaction_data(n_users=40, n_items=30, per_user=6, features=True, seed=1),
+            )
+        )
+    return [
+        (name, check, func)
+        for name, data in datasets
+        for check, func in _recommendation_checks(adapter, data)
+    ]

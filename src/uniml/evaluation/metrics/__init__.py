@@ -129,10 +129,16 @@ def _tables():
             "rmse": Metric("rmse", forecasting.rmse, False),
             "smape": Metric("smape", forecasting.smape, False),
             "mase": Metric("mase", forecasting.mase, False, "scaled"),
-            "coverage_80": Metric("coverage_80", forecasting.coverage, True, "interval", (("level", 0.8),)),
-            "coverage_95": Metric("coverage_95", forecasting.coverage, True, "interval", (("level", 0.95),)),
+            "coverage_80": Metric(
+                "coverage_80", forecasting.coverage, True, "interval", (("level", 0.8),)
+            ),
+            "coverage_95": Metric(
+                "coverage_95", forecasting.coverage, True, "interval", (("level", 0.95),)
+            ),
             "width_80": Metric("width_80", forecasting.width, False, "interval", (("level", 0.8),)),
-            "width_95": Metric("width_95", forecasting.width, False, "interval", (("level", 0.95),)),
+            "width_95": Metric(
+                "width_95", forecasting.width, False, "interval", (("level", 0.95),)
+            ),
         },
         "causal": {
             "pehe": Metric("pehe", causal.pehe, False, "effect"),
@@ -181,15 +187,24 @@ def get_metric(task: str, name) -> Metric:
         if m:
             from uniml.evaluation.metrics import ranking
 
-            func = {"precision": ranking.precision_at_k, "recall": ranking.recall_at_k,
-                    "ndcg": ranking.ndcg_at_k, "map": ranking.map_at_k, "hit_rate": ranking.hit_rate_at_k,
-                    "coverage": ranking.catalogue_coverage}[m.group(1)]
+            func = {
+                "precision": ranking.precision_at_k,
+                "recall": ranking.recall_at_k,
+                "ndcg": ranking.ndcg_at_k,
+                "map": ranking.map_at_k,
+                "hit_rate": ranking.hit_rate_at_k,
+                "coverage": ranking.catalogue_coverage,
+            }[m.group(1)]
             k = int(m.group(2))
             if k < 1:
                 raise MetricError(f"metric {name!r}: k must be >= 1")
-            return Metric(name, func, True, "coverage" if m.group(1) == "coverage" else "ranking", (("k", k),))
-        raise MetricError(f"unknown recommendation metric {name!r}; known: precision@k, recall@k, ndcg@k, "
-                          f"map@k, hit_rate@k, coverage@k (k a positive integer)")
+            return Metric(
+                name, func, True, "coverage" if m.group(1) == "coverage" else "ranking", (("k", k),)
+            )
+        raise MetricError(
+            f"unknown recommendation metric {name!r}; known: precision@k, recall@k, ndcg@k, "
+            f"map@k, hit_rate@k, coverage@k (k a positive integer)"
+        )
     if task == "causal":
         m = _UPLIFT_AT.match(name)
         if m:
@@ -204,7 +219,9 @@ def get_metric(task: str, name) -> Metric:
         raise MetricError(f"unknown task {task!r}")
     if name not in table:
         extra = ", uplift@<k>%" if task == "causal" else ""
-        raise MetricError(f"unknown {task} metric {name!r}; known: {', '.join(sorted(table))}{extra}")
+        raise MetricError(
+            f"unknown {task} metric {name!r}; known: {', '.join(sorted(table))}{extra}"
+        )
     return table[name]
 
 

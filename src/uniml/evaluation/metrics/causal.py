@@ -46,7 +46,11 @@ def ate_error(true_effect, effect) -> float:
     >>> ate_error([1.0, 3.0], [2.5, 2.5])
     0.5
     """
-    return float(abs(np.mean(np.asarray(effect, dtype=float)) - np.mean(np.asarray(true_effect, dtype=float))))
+    return float(
+        abs(
+            np.mean(np.asarray(effect, dtype=float)) - np.mean(np.asarray(true_effect, dtype=float))
+        )
+    )
 
 
 def pehe(true_effect, effect) -> float:
@@ -67,7 +71,9 @@ def _cumulative(score, treatment, outcome):
     t = np.asarray(treatment)
     y = np.asarray(outcome, dtype=float)
     if not (len(s) == len(t) == len(y)) or len(s) == 0:
-        raise ValueError(f"score, treatment and outcome need the same non-zero length, got {len(s)}, {len(t)}, {len(y)}")
+        raise ValueError(
+            f"score, treatment and outcome need the same non-zero length, got {len(s)}, {len(t)}, {len(y)}"
+        )
     values = np.unique(t)
     if not np.all(np.isin(values, [0, 1])):
         raise ValueError(f"uplift metrics need a 0/1 treatment, got values {values[:5].tolist()}")

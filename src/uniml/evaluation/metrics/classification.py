@@ -23,7 +23,9 @@ def _onehot(y_true, labels):
     out = (y[:, None] == labels[None, :]).astype(float)
     unknown = out.sum(axis=1) == 0
     if unknown.any():
-        raise ValueError(f"label {y[unknown][0]!r} is not among the model's classes {labels.tolist()}")
+        raise ValueError(
+            f"label {y[unknown][0]!r} is not among the model's classes {labels.tolist()}"
+        )
     return out
 
 
@@ -34,10 +36,14 @@ def _proba_matrix(y_true, proba, labels):
     labels = np.asarray(labels)
     if p.ndim == 1:
         if len(labels) > 2:
-            raise ValueError(f"1-d probabilities need a binary target, got classes {labels.tolist()}")
+            raise ValueError(
+                f"1-d probabilities need a binary target, got classes {labels.tolist()}"
+            )
         p = np.column_stack([1.0 - p, p])
         if len(labels) == 1:
-            raise ValueError("a binary probability needs both class labels; pass labels=[negative, positive]")
+            raise ValueError(
+                "a binary probability needs both class labels; pass labels=[negative, positive]"
+            )
     return _onehot(y_true, labels), p
 
 
@@ -115,7 +121,9 @@ def f1(y_true, y_pred, labels=None) -> float:
     from sklearn.metrics import f1_score
 
     y = np.asarray(y_true)
-    labels = np.unique(np.concatenate([y, np.asarray(y_pred)])) if labels is None else np.asarray(labels)
+    labels = (
+        np.unique(np.concatenate([y, np.asarray(y_pred)])) if labels is None else np.asarray(labels)
+    )
     if len(labels) <= 2:
         return float(f1_score(y, y_pred, pos_label=labels[-1], average="binary", zero_division=0.0))
     return float(f1_score(y, y_pred, labels=labels, average="macro", zero_division=0.0))

@@ -76,7 +76,9 @@ def coverage(y_true, lower, upper) -> float:
     0.5
     """
     t = np.asarray(y_true, dtype=float)
-    return float(np.mean((t >= np.asarray(lower, dtype=float)) & (t <= np.asarray(upper, dtype=float))))
+    return float(
+        np.mean((t >= np.asarray(lower, dtype=float)) & (t <= np.asarray(upper, dtype=float)))
+    )
 
 
 def width(lower, upper) -> float:

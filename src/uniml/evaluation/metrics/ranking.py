@@ -60,7 +60,11 @@ def _hits(recommendations: pd.DataFrame, truth: pd.DataFrame, k: int, user: str,
     if "rank" not in recs.columns:
         recs = recs.assign(rank=recs.groupby(user, sort=False).cumcount() + 1)
     recs = recs.loc[recs["rank"] <= k, [user, item, "rank"]]
-    hit = recs.merge(truth.assign(_rel=True), on=[user, item], how="left")["_rel"].fillna(False).to_numpy(bool)
+    hit = (
+        recs.merge(truth.assign(_rel=True), on=[user, item], how="left")["_rel"]
+        .fillna(False)
+        .to_numpy(bool)
+    )
     matrix = np.zeros((len(users), k), dtype=bool)
     rows = users.get_indexer(recs[user])
     ok = (rows >= 0) & hit
@@ -68,7 +72,9 @@ def _hits(recommendations: pd.DataFrame, truth: pd.DataFrame, k: int, user: str,
     return matrix, n_rel
 
 
-def precision_at_k(recommendations, truth, k: int = 10, *, user: str = "user", item: str = "item") -> float:
+def precision_at_k(
+    recommendations, truth, k: int = 10, *, user: str = "user", item: str = "item"
+) -> float:
     """Mean share of the top ``k`` that is relevant (divides by ``k``, like ``lightfm.evaluation``).
 
     Parameters
@@ -97,7 +103,9 @@ def precision_at_k(recommendations, truth, k: int = 10, *, user: str = "user", i
     return float(hits.sum(axis=1).mean() / k) if len(hits) else 0.0
 
 
-def recall_at_k(recommendations, truth, k: int = 10, *, user: str = "user", item: str = "item") -> float:
+def recall_at_k(
+    recommendations, truth, k: int = 10, *, user: str = "user", item: str = "item"
+) -> float:
     """Mean share of each user's held-out items found in the top ``k``.
 
     Examples
@@ -111,7 +119,9 @@ def recall_at_k(recommendations, truth, k: int = 10, *, user: str = "user", item
     return float((hits.sum(axis=1) / n_rel).mean()) if len(hits) else 0.0
 
 
-def ndcg_at_k(recommendations, truth, k: int = 10, *, user: str = "user", item: str = "item") -> float:
+def ndcg_at_k(
+    recommendations, truth, k: int = 10, *, user: str = "user", item: str = "item"
+) -> float:
     """Mean normalised discounted cumulative gain at ``k`` (binary relevance).
 
     Examples
@@ -129,7 +139,9 @@ def ndcg_at_k(recommendations, truth, k: int = 10, *, user: str = "user", item: 
     return float(((hits * disc).sum(axis=1) / ideal).mean())
 
 
-def map_at_k(recommendations, truth, k: int = 10, *, user: str = "user", item: str = "item") -> float:
+def map_at_k(
+    recommendations, truth, k: int = 10, *, user: str = "user", item: str = "item"
+) -> float:
     """Mean average precision at ``k``: precision at each hit, averaged over ``min(k, held-out)``.
 
     Examples
@@ -146,7 +158,9 @@ def map_at_k(recommendations, truth, k: int = 10, *, user: str = "user", item: s
     return float(((prec * hits).sum(axis=1) / np.minimum(n_rel, k)).mean())
 
 
-def hit_rate_at_k(recommendations, truth, k: int = 10, *, user: str = "user", item: str = "item") -> float:
+def hit_rate_at_k(
+    recommendations, truth, k: int = 10, *, user: str = "user", item: str = "item"
+) -> float:
     """Share of users with at least one held-out item in their top ``k``.
 
     Examples
@@ -180,7 +194,11 @@ def catalogue_coverage(recommendations, catalogue, k: int = 10, *, item: str = "
     recs = recommendations
     if "rank" in recs.columns:
         recs = recs[recs["rank"] <= k]
-    size = catalogue if isinstance(catalogue, (int, np.integer)) else len(pd.unique(np.asarray(catalogue)))
+    size = (
+        catalogue
+        if isinstance(catalogue, (int, np.integer))
+        else len(pd.unique(np.asarray(catalogue)))
+    )
     if isinstance(catalogue, (int, np.integer)):
         shown = recs[item].nunique()
     else:
@@ -188,8 +206,9 @@ def catalogue_coverage(recommendations, catalogue, k: int = 10, *, item: str = "
     return float(shown / size) if size else 0.0
 
 
-def ranking_report(recommendations, truth, k: int = 10, *, catalogue=None, user: str = "user",
-                   item: str = "item") -> dict[str, float]:
+def ranking_report(
+    recommendations, truth, k: int = 10, *, catalogue=None, user: str = "user", item: str = "item"
+) -> dict[str, float]:
     """Every ranking metric at ``k`` in one dict (coverage only when ``catalogue`` is given).
 
     Examples
@@ -257,8 +276,16 @@ class PopularityRecommender:
                 items, scores = self.items_[keep][:k], self.scores_[keep][:k]
             else:
                 items, scores = self.items_[:k], self.scores_[:k]
-            parts.append(pd.DataFrame({"user": [u] * len(items), "item": items, "score": scores,
-                                       "rank": np.arange(1, len(items) + 1)}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "user": [u] * len(items),
+                        "item": items,
+                        "score": scores,
+                        "rank": np.arange(1, len(items) + 1),
+                    }
+                )
+            )
         if not parts:
             return pd.DataFrame(columns=["user", "item", "score", "rank"])
         return pd.concat(parts, ignore_index=True)
