@@ -217,6 +217,30 @@ def test_module_importing_an_undeclared_library_fails(tmp_path):
         _check_test_imports(Path(sys.prefix), "fakepkg", out, [], env, undeclared)
 
 
+def test_license_check_fails_for_a_package_without_its_license_file(tmp_path):
+    from rattler_build import assemble_package
+
+    from tools.conda.package import _check_licenses
+    from tools.conda.recipe import Output
+
+    (tmp_path / "files" / "site-packages").mkdir(parents=True)
+    (tmp_path / "files" / "site-packages" / "x.py").write_text("", encoding="utf-8")
+    assemble_package(
+        name="nolicense",
+        version="1.0",
+        target_platform="noarch",
+        build_string="0",
+        output_dir=tmp_path / "out",
+        files_dir=tmp_path / "files",
+        noarch="python",
+        compression_level=1,
+    )
+    (archive,) = (tmp_path / "out").glob("*.conda")
+    found = {"nolicense": Output("nolicense", "1.0", license_file="LICENSE")}
+    with pytest.raises(PackageBuildError, match="no info/licenses/LICENSE"):
+        _check_licenses({"nolicense": archive}, found, ROOT, tmp_path / "extracted")
+
+
 def test_workdir_must_start_empty(tmp_path):
     (tmp_path / "stale.conda").write_text("")
     with pytest.raises(PackageBuildError, match="not empty"):
@@ -226,6 +250,7 @@ def test_workdir_must_start_empty(tmp_path):
 @pytest.mark.slow
 def test_smoke_build_installs_and_runs_from_a_fresh_prefix(tmp_path):
     from rattler.package import IndexJson, PathsJson
+    from rattler.package_streaming import extract
 
     result = build_smoke_package(ROOT, tmp_path / "work", log=lambda message: None)
     core, everything = result.packages[PROJECT["name"]], result.packages[PROJECT["name"] + "-all"]
@@ -242,6 +267,10 @@ def test_smoke_build_installs_and_runs_from_a_fresh_prefix(tmp_path):
     files = [str(p.relative_path) for p in PathsJson.from_package_archive(core).paths]
     assert "site-packages/uniml/__init__.py" in files
     assert PathsJson.from_package_archive(everything).paths == []  # a metapackage
+    for name, archive in result.packages.items():  # the license travels with each package
+        extract(archive, tmp_path / "read" / name)
+        shipped = tmp_path / "read" / name / "info" / "licenses" / "LICENSE"
+        assert shipped.read_bytes() == (ROOT / "LICENSE").read_bytes()
 
     # the prefix has the core dependencies and nothing else from this environment
     python = result.prefix / "bin" / "python"
@@ -267,7 +296,7 @@ def test_smoke_build_fails_when_a_recipe_test_fails(tmp_path):
 
     tree = tmp_path / "tree"
     shutil.copytree(ROOT / "src", tree / "src", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("meta.yaml", "pyproject.toml", "README.md"):
+    for name in ("meta.yaml", "pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, tree / name)
     meta_text = (tree / "meta.yaml").read_text(encoding="utf-8")
     (tree / "meta.yaml").write_text(

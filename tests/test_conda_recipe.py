@@ -39,8 +39,9 @@ PROJECT = PYPROJECT["project"]
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
-    """A copy of what the recipe reads: meta.yaml, pyproject.toml and the package sources."""
+    """A copy of what the recipe reads: meta.yaml, pyproject.toml, LICENSE and the package sources."""
     shutil.copy2(ROOT / "meta.yaml", tmp_path / "meta.yaml")
+    shutil.copy2(ROOT / "LICENSE", tmp_path / "LICENSE")
     shutil.copy2(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     shutil.copytree(ROOT / "src", tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
@@ -242,12 +243,40 @@ def test_test_import_of_a_module_that_does_not_exist_fails(tree):
 def test_license_typed_differently_fails(tree):
     edit(
         tree / "meta.yaml",
-        '      license: {{ project["license"] }}\n\n  - name:',
-        "      license: MIT\n\n  - name:",
+        '      license: {{ project["license"] }}\n      license_file: {{ project["license-files"][0] }}\n\n  - name:',
+        '      license: MIT\n      license_file: {{ project["license-files"][0] }}\n\n  - name:',
     )
     problems = check(tree)
     assert any(
         "uniml: about.license 'MIT' != pyproject.toml's 'BSD-3-Clause'" in p for p in problems
+    ), problems
+
+
+def test_missing_license_file_fails(tree):
+    edit(tree / "meta.yaml", '  license_file: {{ project["license-files"][0] }}\n', "", count=3)
+    problems = check(tree)
+    assert any("uniml: about.license_file is missing" in p for p in problems), problems
+    assert any("uniml-all: about.license_file is missing" in p for p in problems), problems
+
+
+def test_license_file_not_in_the_source_tree_fails(tree):
+    (tree / "LICENSE").unlink()
+    problems = check(tree)
+    assert any("'LICENSE' is not a file in the source tree" in p for p in problems), problems
+
+
+def test_license_file_typed_by_hand_and_different_from_pyproject_fails(tree):
+    (tree / "COPYING").write_text("BSD-3-Clause\n", encoding="utf-8")
+    edit(
+        tree / "meta.yaml",
+        'license_file: {{ project["license-files"][0] }}',
+        "license_file: COPYING",
+        count=3,
+    )
+    problems = check(tree)
+    assert any(
+        "about.license_file 'COPYING' is not in pyproject.toml's license-files ['LICENSE']" in p
+        for p in problems
     ), problems
 
 

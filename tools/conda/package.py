@@ -167,6 +167,7 @@ def to_v1_recipe(
             "about": {
                 "summary": (SMOKE_SUMMARY if smoke else "") + (out.summary or ""),
                 "license": out.license,
+                **({"license_file": out.license_file} if out.license_file else {}),
             },
         }
         if tests:
@@ -538,6 +539,29 @@ def _run(args: list[str], transcript: list[str], env: Mapping[str, str] | None =
     return done.stdout
 
 
+def _check_licenses(
+    packages: Mapping[str, Path], found: Mapping[str, Output], repo_root: Path, dest: Path
+) -> None:
+    """Each built package holds its recipe's ``license_file``, byte for byte, under info/licenses."""
+    from rattler.package_streaming import extract
+
+    problems = []
+    for name, path in packages.items():
+        license_file = found[name].license_file
+        if not license_file:
+            continue  # the recipe checker reports a missing license_file
+        extract(path, dest / name)
+        shipped = dest / name / "info" / "licenses" / Path(license_file).name
+        if not shipped.is_file():
+            problems.append(f"{path.name}: no info/licenses/{Path(license_file).name}")
+        elif shipped.read_bytes() != (repo_root / license_file).read_bytes():
+            problems.append(
+                f"{path.name}: info/licenses/{shipped.name} differs from {license_file}"
+            )
+    if problems:
+        raise PackageBuildError("license check failed:\n  " + "\n  ".join(problems))
+
+
 def build_smoke_package(
     repo_root: str | os.PathLike[str] = ".",
     workdir: str | os.PathLike[str] | None = None,
@@ -631,6 +655,9 @@ def build_smoke_package(
     missing = set(found) - set(packages)
     if missing:
         raise PackageBuildError(f"rattler-build produced no package for {sorted(missing)}")
+
+    _check_licenses(packages, found, repo_root, workdir / "extracted")
+    log("every package carries its license file: " + ", ".join(sorted(packages)))
 
     _index(channel)
     records = _check_repodata(channel, found)

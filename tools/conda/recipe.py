@@ -569,8 +569,8 @@ class Output:
         Requirements, as conda match specs.
     test_requires, test_imports, test_commands : list of str
         The test section.
-    summary, license : str or None
-        About fields.
+    summary, license, license_file : str or None
+        About fields (``license_file`` relative to the recipe's source).
 
     Examples
     --------
@@ -590,6 +590,7 @@ class Output:
     test_commands: list[str] = field(default_factory=list)
     summary: str | None = None
     license: str | None = None
+    license_file: str | None = None
 
 
 def _script_text(script: Any) -> str | None:
@@ -661,6 +662,7 @@ def outputs(meta: Mapping[str, Any]) -> dict[str, Output]:
             test_commands=[str(c) for c in test.get("commands") or []],
             summary=about.get("summary"),
             license=about.get("license"),
+            license_file=about.get("license_file"),
         )
     return result
 
@@ -918,6 +920,7 @@ def check_rendered(
         problems.append(f"{where} {name}: entry point {script!r} is not in [project.scripts]")
 
     license_ = project.get("license")
+    license_files = [str(f) for f in project.get("license-files") or []]
     if isinstance(license_, dict):  # the older table form: {text = "..."} or {file = "..."}
         license_ = license_.get("text")
     for out in found.values():
@@ -927,6 +930,16 @@ def check_rendered(
             )
         if not out.summary:
             problems.append(f"{where} {out.name}: about.summary is empty")
+        if not out.license_file:
+            problems.append(f"{where} {out.name}: about.license_file is missing")
+        elif not (source_root / out.license_file).is_file():
+            problems.append(
+                f"{where} {out.name}: about.license_file {out.license_file!r} is not a file in the source tree"
+            )
+        elif license_files and out.license_file not in license_files:
+            problems.append(
+                f"{where} {out.name}: about.license_file {out.license_file!r} is not in pyproject.toml's license-files {license_files}"
+            )
 
     import_name = name.replace("-", "_")
     if not core.test_imports:
