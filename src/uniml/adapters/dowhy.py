@@ -137,6 +137,10 @@ class DoWhyEffect(CausalAdapter):
     explanation_kind = "refutation"
     additive = False
     persistence = "pickle"
+    #: bootstrap estimates (None for linear regression, whose intervals are analytic)
+    bootstrap_: np.ndarray | None
+    #: refutation table, computed on the first :meth:`refute` / :meth:`explain`
+    refutations_: pd.DataFrame | None
 
     def __init__(
         self,
@@ -178,6 +182,18 @@ class DoWhyEffect(CausalAdapter):
 
     @classmethod
     def require_library(cls):
+        """Import DoWhy (restoring ``sys.displayhook``, which importing it replaces).
+
+        Returns
+        -------
+        module
+            The ``dowhy`` module.
+
+        Raises
+        ------
+        MissingDependencyError
+            DoWhy is not installed.
+        """
         # importing dowhy calls sympy's init_printing(), which replaces sys.displayhook for the whole
         # interpreter (strings then echo without quotes in every REPL and doctest); undo that side effect
         hook = sys.displayhook
@@ -319,6 +335,10 @@ class DoWhyEffect(CausalAdapter):
             return ate, float(lower), float(upper)
         self._fixed_contrast(treated)
         ate = float(np.ravel(self.estimate_.value)[0])
+        if (
+            self.bootstrap_ is None
+        ):  # only linear regression has no bootstrap, and it returned above
+            raise UnimlError(f"{self.name}: no bootstrap estimates to build the interval from")
         lower, upper = np.quantile(self.bootstrap_, [alpha / 2, 1 - alpha / 2])
         return ate, float(min(lower, ate)), float(max(upper, ate))
 

@@ -268,15 +268,23 @@ class EconMLDML(_EconML):
 
     Parameters
     ----------
-    estimator : {"linear", "sparse_linear", "causal_forest"}, default "linear"
-    control_value, treated_value : optional
-        Treatment values contrasted by the effect (default: lowest and highest seen at fit).
-    inference : optional
-        Passed to EconML's ``fit`` (default EconML's own).
     **params
         Passed unchanged to the EconML class (``model_y``, ``model_t``, ``cv``,
-        ``random_state``, ``n_estimators``...). ``discrete_treatment`` defaults
-        to True for binary and multi-valued treatments.
+        ``random_state``, ``n_estimators``...), except the adapter options
+        below. ``discrete_treatment`` defaults to True for binary and
+        multi-valued treatments.
+
+    Other Parameters
+    ----------------
+    estimator : {"linear", "sparse_linear", "causal_forest"}, default "linear"
+        The EconML class: ``LinearDML``, ``SparseLinearDML`` or ``CausalForestDML``.
+    control_value, treated_value : scalar, optional
+        Treatment values contrasted by the effect (default: lowest and highest seen at fit).
+    inference : str or econml.inference object, optional
+        Passed to EconML's ``fit`` (default EconML's own).
+    alpha : float, default 0.05
+        Interval level (``1 - alpha`` coverage) of ``predict`` and
+        ``effect_summary`` when they are not given one.
 
     Attributes
     ----------
@@ -342,15 +350,27 @@ class EconMLDR(_EconML):
 
     Parameters
     ----------
-    estimator : {"linear", "sparse_linear", "forest", "dr"}, default "linear"
-    control_value, treated_value, inference : optional
-        See :class:`EconMLDML`. ``estimator="dr"`` defaults to bootstrap
-        inference (``n_bootstrap_samples`` replicates, seeded by ``random_state``).
-    n_bootstrap_samples : int, default 100
-        Bootstrap replicates of ``estimator="dr"`` (ignored when ``inference`` is given).
     **params
         Passed unchanged to the EconML class (``model_propensity``,
-        ``model_regression``, ``cv``, ``random_state``...).
+        ``model_regression``, ``cv``, ``random_state``...), except the
+        adapter options below.
+
+    Other Parameters
+    ----------------
+    estimator : {"linear", "sparse_linear", "forest", "dr"}, default "linear"
+        The EconML class: ``LinearDRLearner``, ``SparseLinearDRLearner``,
+        ``ForestDRLearner`` or ``DRLearner``.
+    control_value, treated_value : scalar, optional
+        Treatment values contrasted by the effect (default: lowest and highest seen at fit).
+    inference : str or econml.inference object, optional
+        Passed to EconML's ``fit``; default EconML's own, except that
+        ``estimator="dr"`` defaults to bootstrap inference
+        (``n_bootstrap_samples`` replicates, seeded by ``random_state``).
+    n_bootstrap_samples : int, default 100
+        Bootstrap replicates of ``estimator="dr"`` (ignored when ``inference`` is given).
+    alpha : float, default 0.05
+        Interval level (``1 - alpha`` coverage) of ``predict`` and
+        ``effect_summary`` when they are not given one.
 
     Examples
     --------
@@ -420,16 +440,26 @@ class EconMLMetaLearner(_EconML):
 
     Parameters
     ----------
+    **params
+        Passed unchanged to the EconML class (``models``, ``overall_model``,
+        ``propensity_model``...), except the adapter options below.
+
+    Other Parameters
+    ----------------
     estimator : {"t", "s", "x"}, default "t"
+        The EconML class: ``TLearner``, ``SLearner`` or ``XLearner``.
     random_state : int, optional
         Seeds the bootstrap (the meta-learners take no seed themselves; seed
         the nuisance models through their own ``random_state``).
     n_bootstrap_samples : int, default 100
         Bootstrap replicates for the intervals (ignored when ``inference`` is given).
-    control_value, treated_value, inference : optional
-        See :class:`EconMLDML`.
-    **params
-        Passed unchanged (``models``, ``overall_model``, ``propensity_model``...).
+    control_value, treated_value : scalar, optional
+        Treatment values contrasted by the effect (default: lowest and highest seen at fit).
+    inference : str or econml.inference object, optional
+        Passed to EconML's ``fit`` (default bootstrap inference).
+    alpha : float, default 0.05
+        Interval level (``1 - alpha`` coverage) of ``predict`` and
+        ``effect_summary`` when they are not given one.
 
     Examples
     --------

@@ -448,6 +448,24 @@ class LightFMRecommender(LibraryParams, RecommenderAdapter):
     def predict(self, users, k: int = 10, exclude_seen: bool = True, **kwargs) -> pd.DataFrame:
         """Top-``k`` items per user, with LightFM's own ``predict`` score (see :meth:`RecommenderAdapter.predict`).
 
+        Parameters
+        ----------
+        users : array-like of user ids
+            Duplicates are allowed (each gets its own block of rows).
+        k : int, default 10
+            Items per user.
+        exclude_seen : bool, default True
+            Leave out items the user interacted with at fit.
+        **kwargs
+            ``items``, ``user_features`` and ``on_unknown``, as for
+            :meth:`RecommenderAdapter.predict`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``user, item, score, rank``; ``score`` is LightFM's
+            ``predict`` for the pair.
+
         Examples
         --------
         >>> import pandas as pd, uniml

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from uniml.core.adapter import ClassifierAdapter, LibraryParams, RegressorAdapter
+from uniml.core.adapter import ClassifierAdapter, LibraryParams, RegressorAdapter, TabularAdapter
 from uniml.core.catalog import register
 from uniml.core.explanation import Explanation
 
@@ -58,7 +58,7 @@ _IDENTITY_OBJECTIVES = {
 }
 
 
-class _LightGBM(LibraryParams):
+class _LightGBM(LibraryParams, TabularAdapter):
     library = "lightgbm"
     extra = "lightgbm"
     explanation_kind = "tree_shap"

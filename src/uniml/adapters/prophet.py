@@ -75,6 +75,13 @@ class ProphetForecaster(ForecastingAdapter):
 
     Parameters
     ----------
+    **params
+        Any ``prophet.Prophet`` constructor argument (``growth``,
+        ``seasonality_mode``, ``changepoint_prior_scale``...), passed
+        unchanged, and the uniml options below.
+
+    Other Parameters
+    ----------------
     country_holidays : str, optional
         Country whose holidays are added (``Prophet.add_country_holidays``).
     seasonalities : list of dict, optional
@@ -88,10 +95,17 @@ class ProphetForecaster(ForecastingAdapter):
         required with ``growth="logistic"``, in the training data and in future frames.
     floor_column : str, optional
         Column holding the saturating minimum of logistic growth (Prophet's ``floor``).
-    n_jobs, coverage, errors, progress, verbose
-        See :class:`~uniml.core.forecasting.ForecastingAdapter`.
-    **params
-        Any ``prophet.Prophet`` constructor argument.
+    n_jobs : int, default 1
+        Series fitted in parallel (``-1`` = all cores).
+    coverage : tuple of float, default (0.8, 0.95)
+        Interval coverages.
+    errors : {"raise", "warn"}, default "raise"
+        Raise :class:`~uniml.core.forecasting.SeriesFitError` or warn when
+        some series fail to fit.
+    progress : bool, default False
+        Show a progress bar.
+    verbose : bool, default False
+        Let Prophet and cmdstanpy log as they fit.
 
     Attributes
     ----------

@@ -188,7 +188,22 @@ class SklearnEstimator(TabularAdapter):
         return tags
 
     def score(self, X, y, sample_weight=None) -> float:
-        """The wrapped estimator's own ``score`` (R² or accuracy) after the schema check."""
+        """The wrapped estimator's own ``score`` (R² or accuracy) after the schema check.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like
+            Same columns, order and dtype kinds as at fit.
+        y : array-like of shape (n_samples,)
+            True targets.
+        sample_weight : array-like of shape (n_samples,), optional
+            Passed to the estimator's ``score``.
+
+        Returns
+        -------
+        float
+            The estimator's score of its predictions on ``X`` against ``y``.
+        """
         self._check_fitted()
         return self.estimator_.score(
             self.schema_.enforce(X, owner=type(self).__name__), y, sample_weight=sample_weight

@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from uniml.core.adapter import ClassifierAdapter, LibraryParams, RegressorAdapter
+from uniml.core.adapter import ClassifierAdapter, LibraryParams, RegressorAdapter, TabularAdapter
 from uniml.core.catalog import register
 from uniml.core.errors import DataContractError
 from uniml.core.explanation import Explanation
@@ -146,12 +146,26 @@ class StatsmodelsSARIMAX(_StatsmodelsForecaster):
 
     Parameters
     ----------
+    **params
+        Any ``SARIMAX`` constructor argument (``order``, ``seasonal_order``,
+        ``trend``...), passed unchanged, and the uniml options below (see
+        :class:`~uniml.core.forecasting.ForecastingAdapter`).
+
+    Other Parameters
+    ----------------
     fit_kwargs : dict, optional
         Keywords of ``SARIMAX.fit`` (default ``disp=False``).
-    n_jobs, coverage, errors, progress, verbose
-        See :class:`~uniml.core.forecasting.ForecastingAdapter`.
-    **params
-        Any ``SARIMAX`` constructor argument (``order``, ``seasonal_order``, ``trend``...).
+    n_jobs : int, default 1
+        Series fitted in parallel (``-1`` = all cores).
+    coverage : tuple of float, default (0.8, 0.95)
+        Interval coverages.
+    errors : {"raise", "warn"}, default "raise"
+        Raise :class:`~uniml.core.forecasting.SeriesFitError` or warn when
+        some series fail to fit.
+    progress : bool, default False
+        Show a progress bar.
+    verbose : bool, default False
+        Let the library log as it fits.
 
     Examples
     --------
@@ -210,13 +224,26 @@ class StatsmodelsETS(_StatsmodelsForecaster):
 
     Parameters
     ----------
-    fit_kwargs : dict, optional
-        Keywords of ``ETSModel.fit`` (default ``disp=False``).
-    n_jobs, coverage, errors, progress, verbose
-        See :class:`~uniml.core.forecasting.ForecastingAdapter`.
     **params
         Any ``ETSModel`` argument (``error``, ``trend``, ``damped_trend``,
-        ``seasonal``, ``seasonal_periods``...).
+        ``seasonal``, ``seasonal_periods``...), passed unchanged, and the
+        uniml options below (see :class:`~uniml.core.forecasting.ForecastingAdapter`).
+
+    Other Parameters
+    ----------------
+    fit_kwargs : dict, optional
+        Keywords of ``ETSModel.fit`` (default ``disp=False``).
+    n_jobs : int, default 1
+        Series fitted in parallel (``-1`` = all cores).
+    coverage : tuple of float, default (0.8, 0.95)
+        Interval coverages.
+    errors : {"raise", "warn"}, default "raise"
+        Raise :class:`~uniml.core.forecasting.SeriesFitError` or warn when
+        some series fail to fit.
+    progress : bool, default False
+        Show a progress bar.
+    verbose : bool, default False
+        Let the library log as it fits.
 
     Examples
     --------
@@ -279,7 +306,7 @@ class StatsmodelsETS(_StatsmodelsForecaster):
 
 
 # =================================================================== tabular
-class _StatsmodelsLinear(LibraryParams):
+class _StatsmodelsLinear(LibraryParams, TabularAdapter):
     library = "statsmodels"
     extra = "statsmodels"
     explanation_kind = "linear"
@@ -426,14 +453,17 @@ class StatsmodelsGLM(_StatsmodelsLinear, RegressorAdapter):
 
     Parameters
     ----------
+    **params
+        Keywords of ``GLM.fit``, and the two options below.
+
+    Other Parameters
+    ----------------
     family : str, default "gaussian"
         ``gaussian``, ``poisson``, ``binomial``, ``gamma``, ``inverse_gaussian``,
         ``negative_binomial`` or ``tweedie``.
     link : str, optional
         ``identity``, ``log``, ``logit``, ``probit``, ``inverse_power``, ``sqrt``,
         ``cloglog``, ``inverse_squared``; default the family's canonical link.
-    **params
-        Keywords of ``GLM.fit``.
 
     Examples
     --------

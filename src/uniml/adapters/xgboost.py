@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from uniml.core.adapter import ClassifierAdapter, LibraryParams, RegressorAdapter
+from uniml.core.adapter import ClassifierAdapter, LibraryParams, RegressorAdapter, TabularAdapter
 from uniml.core.catalog import register
 from uniml.core.errors import DataContractError
 from uniml.core.explanation import Explanation
@@ -44,7 +44,7 @@ _IDENTITY_OBJECTIVES = {
 }
 
 
-class _XGBoost(LibraryParams):
+class _XGBoost(LibraryParams, TabularAdapter):
     library = "xgboost"
     extra = "xgboost"
     explanation_kind = "tree_shap"

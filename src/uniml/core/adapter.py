@@ -95,8 +95,8 @@ class Adapter(BaseEstimator, metaclass=ABCMeta):
     contract), so ``get_params``, ``set_params`` and ``sklearn.base.clone``
     work for every adapter.
 
-    Class attributes
-    ----------------
+    Attributes
+    ----------
     name : str
         Catalog name, ``"<library>.<model>"``.
     task : str
@@ -112,11 +112,9 @@ class Adapter(BaseEstimator, metaclass=ABCMeta):
         Whether explanations are additive; None when it depends.
     persistence : str
         Artifact format written by ``save``.
-
-    Attributes
-    ----------
     schema_ : Schema
-        Input schema captured at fit.
+        Input schema captured at fit (set on fitted instances; the attributes
+        above are declared on the class).
 
     Examples
     --------
@@ -306,7 +304,7 @@ class Adapter(BaseEstimator, metaclass=ABCMeta):
         folder.mkdir(parents=True, exist_ok=True)
         artifacts = self._save(folder)
         for info in artifacts.values():
-            info.setdefault("pickle", _PERSISTENCE_FORMATS.get(info.get("format"), True))
+            info.setdefault("pickle", _PERSISTENCE_FORMATS.get(str(info.get("format")), True))
         manifest = build_manifest(self, artifacts, self._base_state() | self._state())
         write_manifest(folder, manifest)
         return folder
@@ -341,12 +339,35 @@ class ProbabilityFrame(pd.DataFrame):
     flat columns a tuple key has no other meaning, so nothing else changes. Derived
     frames (arithmetic, ``.loc``...) are ordinary DataFrames.
 
+    Parameters
+    ----------
+    data : array-like, dict or pandas.DataFrame, optional
+        The probabilities, as for :class:`pandas.DataFrame`.
+    index : array-like, optional
+        Row labels (the input's index).
+    columns : array-like, optional
+        Column labels (the classes).
+    dtype : dtype, optional
+        Data type to force.
+    copy : bool, optional
+        Copy ``data`` (pandas' default when None).
+
     Examples
     --------
     >>> p = ProbabilityFrame({"no": [0.2, 0.9], "yes": [0.8, 0.1]}, index=["a", "b"])
     >>> p[:, 1].tolist(), p["yes"].tolist()
     ([0.8, 0.1], [0.8, 0.1])
     """
+
+    def __init__(
+        self,
+        data: Any = None,
+        index: Any = None,
+        columns: Any = None,
+        dtype: Any = None,
+        copy: bool | None = None,
+    ) -> None:
+        super().__init__(data, index=index, columns=columns, dtype=dtype, copy=copy)
 
     @property
     def _constructor(self):
@@ -706,6 +727,11 @@ class LibraryParams:
     keywords given (plus later ``set_params``), so ``clone`` and
     ``GridSearchCV`` work, and defaults stay the library's own.
 
+    Parameters
+    ----------
+    **params
+        Hyperparameters, stored as attributes under their own names.
+
     Examples
     --------
     >>> import uniml
@@ -714,12 +740,23 @@ class LibraryParams:
     {'learning_rate': 0.05, 'max_depth': 3}
     """
 
-    def __init__(self, **params):
+    def __init__(self, **params: Any):
         for key, value in params.items():
             setattr(self, key, value)
 
-    def get_params(self, deep: bool = True) -> dict:
-        """The keywords given at construction or by ``set_params`` (nested ones too when ``deep``)."""
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The keywords given at construction or by ``set_params`` (nested ones too when ``deep``).
+
+        Parameters
+        ----------
+        deep : bool, default True
+            Also list the parameters of nested estimators, as ``name__sub``.
+
+        Returns
+        -------
+        dict
+            Parameter name -> value, sorted by name.
+        """
         params = {
             k: v
             for k, v in sorted(vars(self).items())
@@ -733,17 +770,29 @@ class LibraryParams:
                     )
         return params
 
-    def set_params(self, **params):
-        """Set hyperparameters (``name__sub`` reaches a nested estimator); returns ``self``."""
-        nested: dict[str, dict] = {}
+    def set_params(self, **params: Any):
+        """Set hyperparameters (``name__sub`` reaches a nested estimator).
+
+        Parameters
+        ----------
+        **params
+            Parameter name -> new value; ``name__sub`` sets ``sub`` on the
+            nested estimator held in ``name``.
+
+        Returns
+        -------
+        LibraryParams
+            ``self``.
+        """
+        nested: dict[str, dict[str, Any]] = {}
         for key, value in params.items():
             head, sep, sub = key.partition("__")
             if sep:
                 nested.setdefault(head, {})[sub] = value
             else:
                 setattr(self, key, value)
-        for head, sub in nested.items():
-            getattr(self, head).set_params(**sub)
+        for head, sub_params in nested.items():
+            getattr(self, head).set_params(**sub_params)
         return self
 
     def _library_params(self) -> dict:

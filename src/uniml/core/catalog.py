@@ -28,26 +28,32 @@ import importlib
 import importlib.metadata
 import threading
 import warnings
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from uniml.core.errors import AdapterNotFoundError, MissingDependencyError, UnimlWarning
+
+if TYPE_CHECKING:  # the catalog is imported before any adapter module
+    import pandas as pd
+
+    from uniml.core.adapter import Adapter
 
 __all__ = ["ENTRY_POINT_GROUP", "adapters", "get_adapter_class", "make", "register"]
 
 ENTRY_POINT_GROUP = "uniml.adapters"
 
-_registry: dict[str, type] = {}
+_registry: dict[str, type[Adapter]] = {}
 _loaded = False
 _lock = threading.RLock()
 
 
-def register(cls: type) -> type:
+_T = TypeVar("_T", bound=type)
+
+
+def register(cls: _T) -> _T:
     """Add an adapter class to the catalog under ``cls.name`` (usable as a decorator).
 
-    Parameters
-    ----------
-    cls : type
-        A subclass of :class:`uniml.Adapter` with ``name``, ``task`` and
-        ``library`` declared.
+    ``cls`` is a subclass of :class:`uniml.Adapter` with ``name``, ``task``
+    and ``library`` declared (its metadata is validated here).
 
     Returns
     -------
@@ -56,6 +62,8 @@ def register(cls: type) -> type:
 
     Raises
     ------
+    TypeError
+        ``cls`` is not an :class:`uniml.Adapter` subclass.
     ValueError
         If the name is empty or already taken by another class.
 
@@ -105,8 +113,19 @@ def _ensure_loaded() -> None:
         _loaded = True
 
 
-def get_adapter_class(name: str) -> type:
+def get_adapter_class(name: str) -> type[Adapter]:
     """The adapter class registered under ``name``.
+
+    Parameters
+    ----------
+    name : str
+        Catalog name, e.g. ``"xgboost.classifier"``.
+
+    Returns
+    -------
+    type
+        The registered :class:`~uniml.Adapter` subclass (not instantiated,
+        its library not imported).
 
     Raises
     ------
@@ -132,7 +151,7 @@ def get_adapter_class(name: str) -> type:
     raise AdapterNotFoundError(f"no adapter named {name!r}; {hint}") from None
 
 
-def make(name: str, **params):
+def make(name: str, **params: Any) -> Adapter:
     """Build an adapter by catalog name.
 
     Parameters
@@ -166,7 +185,7 @@ def make(name: str, **params):
     return cls(**params)
 
 
-def adapters():
+def adapters() -> pd.DataFrame:
     """List every registered adapter.
 
     Returns
@@ -199,7 +218,7 @@ def adapters():
     return pd.DataFrame(rows, columns=columns)
 
 
-def missing_dependency(cls) -> MissingDependencyError | None:
+def missing_dependency(cls: type[Adapter]) -> MissingDependencyError | None:
     """The error that :func:`make` would raise for ``cls``, or None when its library is installed."""
     try:
         cls.check_installed()

@@ -13,8 +13,10 @@ from __future__ import annotations
 import pickle
 import time
 from abc import abstractmethod
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +37,7 @@ class CausalData(Dataset):
     Parameters
     ----------
     frame : pandas.DataFrame
+        One row per unit.
     outcome : str
         Numeric outcome column.
     treatment : str
@@ -67,16 +70,22 @@ class CausalData(Dataset):
     _required_roles = ("outcome", "treatment")
     _multi_roles = ("effect_modifiers", "confounders", "instruments")
     task = Task.CAUSAL
+    outcome: Hashable
+    treatment: Hashable
+    graph: Any
+    effect_modifiers: tuple[Hashable, ...]
+    confounders: tuple[Hashable, ...]
+    instruments: tuple[Hashable, ...]
 
     def __init__(
         self,
-        frame,
-        outcome,
-        treatment,
-        effect_modifiers=None,
-        confounders=None,
-        instruments=None,
-        graph=None,
+        frame: pd.DataFrame,
+        outcome: Hashable,
+        treatment: Hashable,
+        effect_modifiers: Iterable[Hashable] | None = None,
+        confounders: Iterable[Hashable] | None = None,
+        instruments: Iterable[Hashable] | None = None,
+        graph: Any = None,
     ):
         super().__init__(
             frame,
@@ -88,12 +97,20 @@ class CausalData(Dataset):
             graph=graph,
         )
 
-    def _role_columns(self):
+    def _role_columns(self) -> Iterator[tuple[str, Sequence[Hashable]]]:
         for role, names in super()._role_columns():
             if role != "graph":
                 yield role, names
 
     def validate(self) -> None:
+        """Check the outcome and the treatment, and that no role has missing values.
+
+        Raises
+        ------
+        DataContractError
+            A non-numeric outcome or treatment, a constant treatment, missing
+            values in any role — naming the role and the column.
+        """
         self._require_numeric("outcome", self.outcome)
         t = self.frame[self.treatment]
         if dtype_kind(t.dtype) not in ("float", "integer", "bool"):
@@ -524,11 +541,21 @@ class CausalAdapter(Adapter):
 
 
 @contextmanager
-def seeded_global_numpy(seed):
+def seeded_global_numpy(seed: int | None) -> Iterator[None]:
     """Seed numpy's legacy global generator for one call, then restore its state.
 
     DoWhy's refuters and EconML's bootstrap draw from ``np.random`` directly;
     this makes them reproducible without leaving the caller's generator changed.
+
+    Parameters
+    ----------
+    seed : int or None
+        Seed for ``np.random.seed``; None leaves the generator alone.
+
+    Yields
+    ------
+    None
+        The block runs with the seeded generator.
 
     Examples
     --------
@@ -553,8 +580,22 @@ PARAMS_FILE = "params.pkl"
 MODEL_FILE = "model.pkl"
 
 
-def z_interval(estimate, stderr, alpha: float):
+def z_interval(estimate: Any, stderr: Any, alpha: float) -> tuple[Any, Any]:
     """Normal ``(lower, upper)`` bounds of a two-sided ``1 - alpha`` interval.
+
+    Parameters
+    ----------
+    estimate : float or numpy.ndarray
+        Point estimate(s).
+    stderr : float or numpy.ndarray
+        Standard error(s), broadcastable against ``estimate``.
+    alpha : float
+        One minus the coverage (0.05 for a 95% interval).
+
+    Returns
+    -------
+    tuple
+        ``(lower, upper)``, each shaped like ``estimate``.
 
     Examples
     --------

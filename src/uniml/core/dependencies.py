@@ -55,6 +55,16 @@ def distribution_version(module: str) -> str | None:
 
     Reads package metadata only; the module itself is not imported.
 
+    Parameters
+    ----------
+    module : str
+        Top-level module name (``"sklearn"`` finds ``scikit-learn``).
+
+    Returns
+    -------
+    str or None
+        The version string, or None when no such distribution is installed.
+
     Examples
     --------
     >>> distribution_version("numpy") is not None

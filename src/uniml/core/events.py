@@ -39,7 +39,17 @@ _muted: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
 
 
 def subscribe(listener: Callable[[str, dict], None]) -> Callable[[str, dict], None]:
-    """Register ``listener`` for every event; returns it (the unsubscribe token).
+    """Register ``listener`` for every event (once, however often it is subscribed).
+
+    Parameters
+    ----------
+    listener : callable
+        Called as ``listener(event, payload)`` for every emitted event.
+
+    Returns
+    -------
+    callable
+        ``listener`` itself: the token to pass to :func:`unsubscribe`.
 
     Examples
     --------
@@ -56,6 +66,11 @@ def subscribe(listener: Callable[[str, dict], None]) -> Callable[[str, dict], No
 def unsubscribe(listener: Callable[[str, dict], None]) -> None:
     """Remove a listener registered with :func:`subscribe` (no error if absent).
 
+    Parameters
+    ----------
+    listener : callable
+        What :func:`subscribe` returned.
+
     Examples
     --------
     >>> unsubscribe(print)  # never subscribed: nothing happens
@@ -65,7 +80,16 @@ def unsubscribe(listener: Callable[[str, dict], None]) -> None:
 
 
 def listening() -> bool:
-    """True when a listener is subscribed and the per-model events are not :func:`muted`.
+    """Tell whether the per-model events would reach anyone.
+
+    Callers check it before assembling an event payload, so that nothing is
+    computed while lineage is off.
+
+    Returns
+    -------
+    bool
+        True when a listener is subscribed and the per-model events are not
+        :func:`muted`.
 
     Examples
     --------

@@ -108,12 +108,29 @@ class Explanation:
     @property
     def outputs(self) -> list:
         """Output labels (classes) of a multi-output explanation, else ``[]``."""
-        if not self.is_multi_output:
+        contributions = self.contributions
+        if contributions is None or not isinstance(contributions.columns, pd.MultiIndex):
             return []
-        return list(self.contributions.columns.get_level_values(0).unique())
+        return list(contributions.columns.get_level_values(0).unique())
 
-    def for_output(self, output) -> Explanation:
+    def for_output(self, output: Any) -> Explanation:
         """The single-output explanation of one output (class) of a multi-output one.
+
+        Parameters
+        ----------
+        output : label
+            One of :attr:`outputs`.
+
+        Returns
+        -------
+        Explanation
+            Contributions of that output only, its base value and prediction;
+            ``meta["output"]`` names the output.
+
+        Raises
+        ------
+        ValueError
+            The explanation is not multi-output.
 
         Examples
         --------
@@ -124,10 +141,11 @@ class Explanation:
         >>> e.for_output("b").additivity_error()
         0.0
         """
-        if not self.is_multi_output:
+        contributions = self.contributions
+        if contributions is None or not isinstance(contributions.columns, pd.MultiIndex):
             raise ValueError("for_output() applies to multi-output explanations only")
         return Explanation(
-            self.contributions[output],
+            contributions[output],
             float(self.base_value[output]),
             self.kind,
             self.additive,
@@ -137,8 +155,27 @@ class Explanation:
             meta={**self.meta, "output": output},
         )
 
-    def reconstruction(self):
-        """``base_value + row-sum of contributions`` (per output for multi-output)."""
+    def reconstruction(self) -> pd.Series | pd.DataFrame:
+        """``base_value + row-sum of contributions`` (per output for multi-output).
+
+        Returns
+        -------
+        pandas.Series or pandas.DataFrame
+            One value per row; a DataFrame with one column per output for a
+            multi-output explanation.
+
+        Raises
+        ------
+        ValueError
+            The explanation has no per-row contributions.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> e = Explanation(pd.DataFrame({"x": [2.0], "z": [0.5]}), 1.0, "linear", True, pd.Series([3.5]))
+        >>> e.reconstruction().tolist()
+        [3.5]
+        """
         if self.contributions is None:
             raise ValueError(f"a {self.kind!r} explanation has no per-row contributions")
         if self.is_multi_output:
@@ -164,8 +201,18 @@ class Explanation:
         """Long format: one row per (row, [output,] feature) with its contribution.
 
         Global-only explanations return one row per feature with its importance.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``row``, [``output``,] ``feature``, ``contribution``; or
+            ``feature``, ``importance`` for global-only explanations.
         """
         if self.contributions is None:
+            if self.importance is None:  # e.g. a refutation explained without refuters
+                return pd.DataFrame(
+                    {"feature": pd.Series(dtype=object), "importance": pd.Series(dtype=float)}
+                )
             return self.importance.rename_axis("feature").reset_index()
         c = self.contributions.rename_axis(index="row")
         if self.is_multi_output:
@@ -191,6 +238,13 @@ class Explanation:
         -------
         matplotlib.axes.Axes
 
+        Raises
+        ------
+        ValueError
+            ``row`` is None and the explanation has no global importance, or
+            ``row`` is given and it has no per-row contributions (or several
+            outputs).
+
         Examples
         --------
         >>> import pandas as pd
@@ -202,9 +256,9 @@ class Explanation:
         from uniml.core.dependencies import import_optional
 
         plt = import_optional("matplotlib.pyplot", "plot", "Explanation.plot()")
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 0.35 * min(top + 1, 25) + 1.2))
         if row is None:
+            if self.importance is None:
+                raise ValueError(f"this {self.kind!r} explanation has no global importance to plot")
             values = self.importance
             title = f"Global importance ({self.kind})"
         else:
@@ -219,6 +273,8 @@ class Explanation:
                 contrib.abs().sort_values(ascending=False, kind="stable").index
             )
             title = f"Contributions for row {row!r} (base {float(self.base_value):.4g})"
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 0.35 * min(top + 1, 25) + 1.2))
         shown = values.iloc[:top]
         if len(values) > top:
             shown = pd.concat(

@@ -21,6 +21,7 @@ import sys
 import time as _time
 import warnings
 from abc import abstractmethod
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -53,6 +54,7 @@ class ForecastData(Dataset):
     Parameters
     ----------
     frame : pandas.DataFrame
+        Long-format data, sorted by time within each series.
     time : str
         Datetime column.
     target : str
@@ -85,11 +87,29 @@ class ForecastData(Dataset):
     _required_roles = ("time", "target")
     _multi_roles = ("series_id", "exog")
     task = Task.FORECASTING
+    time: Hashable
+    target: Hashable
+    series_id: tuple[Hashable, ...]
+    exog: tuple[Hashable, ...]
 
-    def __init__(self, frame, time, target, series_id=None, exog=None):
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        time: Hashable,
+        target: Hashable,
+        series_id: Hashable | Iterable[Hashable] | None = None,
+        exog: Iterable[Hashable] | None = None,
+    ):
         super().__init__(frame, time=time, target=target, series_id=series_id, exog=exog)
 
     def validate(self) -> None:
+        """Check dtypes, missing values, duplicates and time order within each series.
+
+        Raises
+        ------
+        DataContractError
+            As listed for the class, naming the role, the column and the series.
+        """
         if dtype_kind(self.frame[self.time].dtype) != "datetime":
             raise DataContractError(
                 f"role 'time': column {self.time!r} must be datetime, got {self.frame[self.time].dtype} "
@@ -127,8 +147,28 @@ class ForecastData(Dataset):
                 f"{row[self.time] - step.iloc[pos]}; sort with frame.sort_values({keys!r})"
             )
 
-    def key_of(self, row):
-        """The series key of one row (a scalar, a tuple for several id columns, None for one series)."""
+    def key_of(self, row: pd.Series) -> Any:
+        """The series key of one row.
+
+        Parameters
+        ----------
+        row : pandas.Series
+            One row of ``frame``.
+
+        Returns
+        -------
+        scalar, tuple or None
+            The id value, a tuple of values for several id columns, None for
+            a single series.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"id": ["a", "b"], "ds": pd.to_datetime(["2024-01-01"] * 2), "y": [1.0, 2.0]})
+        >>> data = ForecastData(df, "ds", "y", series_id="id")
+        >>> data.key_of(df.iloc[1])
+        'b'
+        """
         if not self.series_id:
             return None
         values = tuple(_plain(row[c]) for c in self.series_id)
@@ -141,8 +181,14 @@ class ForecastData(Dataset):
             return 1
         return int(self.frame.groupby(list(self.series_id), sort=False, observed=True).ngroups)
 
-    def split(self) -> dict:
+    def split(self) -> dict[Any, pd.DataFrame]:
         """One frame per series, keyed like :meth:`key_of`, in order of first appearance.
+
+        Returns
+        -------
+        dict
+            Series key -> the rows of that series (``{None: frame}`` for a
+            single series).
 
         Examples
         --------
@@ -154,7 +200,7 @@ class ForecastData(Dataset):
         """
         if not self.series_id:
             return {None: self.frame}
-        out = {}
+        out: dict[Any, pd.DataFrame] = {}
         for key, part in self.frame.groupby(list(self.series_id), sort=False, observed=True):
             key = tuple(_plain(k) for k in key)
             out[key[0] if len(key) == 1 else key] = part
@@ -165,9 +211,9 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _local_freq(times: pd.DatetimeIndex):
+def _local_freq(times: pd.DatetimeIndex) -> str | None:
     """The frequency most runs of three consecutive timestamps agree on (None if none do)."""
-    counts: dict = {}
+    counts: dict[str, int] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for i in range(min(len(times) - 2, 60)):
@@ -178,11 +224,27 @@ def _local_freq(times: pd.DatetimeIndex):
             if f is not None:
                 f = getattr(f, "freqstr", f)
                 counts[f] = counts.get(f, 0) + 1
-    return max(counts, key=counts.get) if counts else None
+    return max(counts, key=lambda f: counts[f]) if counts else None
 
 
-def interval_columns(coverage) -> list[tuple[float, str, str]]:
+def interval_columns(coverage: Iterable[float]) -> list[tuple[float, str, str]]:
     """``(coverage, lower column, upper column)`` for each interval coverage.
+
+    Parameters
+    ----------
+    coverage : iterable of float
+        Interval coverages, each strictly between 0 and 1.
+
+    Returns
+    -------
+    list of tuple of (float, str, str)
+        The coverage as a float and the names of its lower and upper bound
+        columns (``lower_80`` / ``upper_80`` for 0.8).
+
+    Raises
+    ------
+    ValueError
+        A coverage outside (0, 1).
 
     Examples
     --------
@@ -202,6 +264,13 @@ def interval_columns(coverage) -> list[tuple[float, str, str]]:
 class SeriesFitError(UnimlError, ValueError):
     """Some series could not be fitted (or updated); the others were.
 
+    Parameters
+    ----------
+    failures : dict
+        Series key -> reason.
+    model : ForecastingAdapter or None
+        The adapter holding the series that did fit (None when none did).
+
     Attributes
     ----------
     failures : dict
@@ -216,7 +285,7 @@ class SeriesFitError(UnimlError, ValueError):
     {'s1': 'too short'}
     """
 
-    def __init__(self, failures: dict, model):
+    def __init__(self, failures: dict[Any, str], model: ForecastingAdapter | None):
         self.failures = dict(failures)
         self.model = model
         shown = "; ".join(f"{k!r}: {v}" for k, v in list(self.failures.items())[:10])
@@ -228,11 +297,20 @@ class SeriesFitError(UnimlError, ValueError):
 
 
 class SeriesFitWarning(UnimlWarning):
-    """Some series failed to fit with ``errors="warn"`` (the model holds the others)."""
+    """Some series failed to fit with ``errors="warn"`` (the model holds the others).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", SeriesFitWarning)  # turn partial fits into errors
+    ...     issubclass(SeriesFitWarning, UnimlWarning)
+    True
+    """
 
 
 @contextmanager
-def quiet_loggers(names, enabled: bool):
+def quiet_loggers(names: Iterable[str], enabled: bool) -> Iterator[None]:
     """Silence the named loggers while the block runs (unless ``enabled`` is False)."""
     if not enabled:
         yield
@@ -282,10 +360,14 @@ class ForecastingAdapter(LibraryParams, Adapter):
     ``_fit_series`` / ``_forecast_series`` / ``_components_series`` /
     ``_update_series`` / ``_save`` / ``_load`` on one series at a time.
 
-    Keywords not listed below are the library's own and pass through unchanged.
-
     Parameters
     ----------
+    **params
+        The adapter options below and the library's own keywords, which
+        pass through unchanged.
+
+    Other Parameters
+    ----------------
     n_jobs : int, default 1
         Series fitted in parallel (joblib; ``-1`` = all cores).
     coverage : tuple of float, default (0.8, 0.95)
@@ -474,7 +556,7 @@ class ForecastingAdapter(LibraryParams, Adapter):
             return getattr(freq, "freqstr", freq)
         freq = _local_freq(times)
         grid = pd.date_range(times[0], times[-1], freq=freq) if freq is not None else None
-        if grid is None or not times.isin(grid).all():
+        if freq is None or grid is None or not times.isin(grid).all():
             if self.handles_gaps:  # irregular: step by the most common spacing
                 return pd.tseries.frequencies.to_offset(
                     times.to_series().diff().mode().iloc[0]
@@ -616,7 +698,7 @@ class ForecastingAdapter(LibraryParams, Adapter):
             progress()
         return out
 
-    def _progress(self, total: int, what: str):
+    def _progress(self, total: int, what: str) -> Callable[[], None]:
         if not self._option("progress", False):
             return lambda: None
         try:
@@ -634,13 +716,13 @@ class ForecastingAdapter(LibraryParams, Adapter):
             return tick
         count = [0]
 
-        def tick():
+        def count_tick():
             count[0] += 1
             sys.stderr.write(f"\r{self.name} {what}: {count[0]}/{total} series")
             if count[0] >= total:
                 sys.stderr.write("\n")
 
-        return tick
+        return count_tick
 
     # ------------------------------------------------------------- fitted state
     @property
@@ -888,6 +970,8 @@ class ForecastingAdapter(LibraryParams, Adapter):
         ----------
         new_observations : pandas.DataFrame or ForecastData
             Same columns as at fit; times after each series' last one.
+        y : None
+            Unused (tabular signature compatibility).
 
         Returns
         -------

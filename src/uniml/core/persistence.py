@@ -28,7 +28,7 @@ import json
 import platform
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,6 +39,9 @@ from uniml.core.errors import (
     VersionMismatchWarning,
 )
 
+if TYPE_CHECKING:
+    from uniml.core.adapter import Adapter
+
 __all__ = ["FORMAT_VERSION", "MANIFEST_NAME", "load", "read_manifest", "sha256_file"]
 
 MANIFEST_NAME = "uniml.json"
@@ -47,6 +50,18 @@ FORMAT_VERSION = 1
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     """Hex sha256 of a file's bytes.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    chunk : int, default 1 MiB
+        Bytes read at a time.
+
+    Returns
+    -------
+    str
+        The 64-character hexadecimal digest.
 
     Examples
     --------
@@ -137,8 +152,19 @@ def write_manifest(folder: Path, manifest: dict) -> None:
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, sort_keys=False))
 
 
-def read_manifest(path: str | Path) -> dict:
+def read_manifest(path: str | Path) -> dict[str, Any]:
     """Read and sanity-check the manifest of a saved model folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        The saved model folder.
+
+    Returns
+    -------
+    dict
+        The manifest (adapter, versions, schema, params, state, artifacts);
+        artifact hashes are not verified here.
 
     Raises
     ------
@@ -192,7 +218,7 @@ def verify_artifacts(folder: Path, manifest: dict) -> None:
             )
 
 
-def load(path: str | Path, trusted: bool = False):
+def load(path: str | Path, trusted: bool = False) -> Adapter:
     """Load a model saved with :meth:`uniml.Adapter.save`.
 
     Parameters

@@ -20,8 +20,9 @@ import datetime as _dt
 import json
 import time
 from abc import abstractmethod
+from collections.abc import Hashable, Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,7 @@ class InteractionData(Dataset):
     Parameters
     ----------
     frame : pandas.DataFrame
+        One row per interaction.
     user, item : str
         Id columns (any hashable values).
     weight : str, optional
@@ -71,9 +73,22 @@ class InteractionData(Dataset):
     _single_roles = ("user", "item", "weight", "timestamp", "user_features", "item_features")
     _required_roles = ("user", "item")
     task = Task.RECOMMENDATION
+    user: Hashable
+    item: Hashable
+    weight: Hashable | None
+    timestamp: Hashable | None
+    user_features: pd.DataFrame | None
+    item_features: pd.DataFrame | None
 
     def __init__(
-        self, frame, user, item, weight=None, timestamp=None, user_features=None, item_features=None
+        self,
+        frame: pd.DataFrame,
+        user: Hashable,
+        item: Hashable,
+        weight: Hashable | None = None,
+        timestamp: Hashable | None = None,
+        user_features: pd.DataFrame | None = None,
+        item_features: pd.DataFrame | None = None,
     ):
         super().__init__(
             frame,
@@ -86,6 +101,14 @@ class InteractionData(Dataset):
         )
 
     def validate(self) -> None:
+        """Check the id, weight and feature-frame roles.
+
+        Raises
+        ------
+        DataContractError
+            Missing ids, a non-numeric or incomplete weight column, a feature
+            role that is not a DataFrame or repeats an id.
+        """
         self._require_no_missing("user", [self.user])
         self._require_no_missing("item", [self.item])
         if self.weight is not None:
@@ -115,6 +138,15 @@ class InteractionData(Dataset):
 class UnknownIdError(DataContractError, KeyError):
     """Ids that were not seen at fit and cannot be cold-started.
 
+    Parameters
+    ----------
+    role : {"user", "item"}
+        Which kind of id.
+    ids : iterable
+        The unknown ids.
+    hint : str, optional
+        What to do about them; default: pass features, or ``on_unknown``.
+
     Attributes
     ----------
     role : {"user", "item"}
@@ -128,7 +160,7 @@ class UnknownIdError(DataContractError, KeyError):
     (['u9', 'u10'], True)
     """
 
-    def __init__(self, role: str, ids, hint: str = ""):
+    def __init__(self, role: str, ids: Iterable[Any], hint: str = ""):
         self.role = role
         self.ids = list(ids)
         shown = ", ".join(repr(v) for v in self.ids[:_MAX_SHOWN])
@@ -207,27 +239,71 @@ class IdMap:
         self.ids = index
 
     @classmethod
-    def from_values(cls, values) -> IdMap:
-        """Distinct ids of ``values`` in order of first appearance."""
+    def from_values(cls, values: Any) -> IdMap:
+        """Distinct ids of ``values`` in order of first appearance.
+
+        Parameters
+        ----------
+        values : array-like or scalar
+            Ids, repeats allowed (a scalar or a tuple is one id).
+
+        Returns
+        -------
+        IdMap
+
+        Examples
+        --------
+        >>> IdMap.from_values(["b", "a", "b"]).ids.tolist()
+        ['b', 'a']
+        """
         return cls(pd.Index(pd.unique(_as_id_array(values)), tupleize_cols=False))
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def lookup(self, values) -> np.ndarray:
-        """Indices of ``values`` (``-1`` for ids not in the map)."""
+    def lookup(self, values: Any) -> np.ndarray:
+        """Indices of ``values`` (``-1`` for ids not in the map).
+
+        Parameters
+        ----------
+        values : array-like or scalar
+            Ids to look up (a scalar or a tuple is one id).
+
+        Returns
+        -------
+        numpy.ndarray of int64
+            One index per value.
+        """
         arr = _as_id_array(values)
         if len(arr) == 0:
             return np.empty(0, dtype=np.int64)
         return np.asarray(self.ids.get_indexer(pd.Index(arr, tupleize_cols=False)), dtype=np.int64)
 
-    def to_json(self) -> dict:
-        """A JSON-able description (dtype plus tagged values, so ids come back with their types)."""
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able description (dtype plus tagged values, so ids come back with their types).
+
+        Returns
+        -------
+        dict
+            ``dtype`` (of the id index) and ``values`` (type-tagged ids, in
+            index order).
+        """
         return {"dtype": str(self.ids.dtype), "values": [_encode_id(v) for v in self.ids]}
 
     @classmethod
-    def from_json(cls, data: dict) -> IdMap:
-        """Rebuild an :class:`IdMap` from :meth:`to_json` output."""
+    def from_json(cls, data: dict[str, Any]) -> IdMap:
+        """Rebuild an :class:`IdMap` from :meth:`to_json` output.
+
+        Parameters
+        ----------
+        data : dict
+            What :meth:`to_json` returned.
+
+        Returns
+        -------
+        IdMap
+            Same ids, same order, same types.
+        """
         values = [_decode_id(v) for v in data["values"]]
         dtype = data.get("dtype", "object")
         if values and dtype != "object" and not dtype.startswith(("str", "string")):
@@ -626,6 +702,13 @@ class RecommenderAdapter(Adapter):
         ----------
         pairs : pandas.DataFrame
             As for :meth:`score`.
+        user_features, item_features : pandas.DataFrame, optional
+            Feature rows for ids unseen at fit (cold start).
+        on_unknown : {"raise", "drop", "zero", "nan"}, default "raise"
+            As for :meth:`score`, except that ``"nan"`` drops the pair (an
+            explanation has no NaN row).
+        **kwargs
+            Adapter-specific options.
 
         Returns
         -------
@@ -662,8 +745,18 @@ class RecommenderAdapter(Adapter):
         """Number of items known to the model."""
         return len(self.item_map_)
 
-    def seen_items(self, user):
+    def seen_items(self, user: Any) -> pd.Index:
         """Ids of the items ``user`` interacted with at fit.
+
+        Parameters
+        ----------
+        user : hashable
+            A user id seen at fit.
+
+        Returns
+        -------
+        pandas.Index
+            Item ids, in index order (each once).
 
         Raises
         ------

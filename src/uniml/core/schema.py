@@ -93,6 +93,8 @@ def dtype_kind(dtype) -> str:
     if isinstance(dtype, pd.DatetimeTZDtype):
         return "datetime"
     kind = getattr(dtype, "kind", None)
+    if not isinstance(kind, str):
+        return "other"
     return _NUMPY_KINDS.get(kind, "string" if kind == "O" else "other")
 
 
@@ -146,11 +148,23 @@ class Column:
     def categorical_dtype(self) -> pd.CategoricalDtype:
         """The fitted ``CategoricalDtype`` (categorical columns only).
 
+        Returns
+        -------
+        pandas.CategoricalDtype
+            The fitted levels, in order, and whether they are ordered.
+
+        Raises
+        ------
+        TypeError
+            The column is not categorical.
+
         Examples
         --------
         >>> Column("c", "category", "category", ("a", "b")).categorical_dtype()
         CategoricalDtype(categories=['a', 'b'], ordered=False, categories_dtype=str)
         """
+        if self.categories is None:
+            raise TypeError(f"column {self.name!r} is not categorical (kind {self.kind!r})")
         return pd.CategoricalDtype(list(self.categories), ordered=self.ordered)
 
 
@@ -398,7 +412,7 @@ class Schema:
     def _level_set(self, col: Column) -> frozenset:
         cache = self.__dict__.setdefault("_levels_cache", {})
         if col.name not in cache:
-            cache[col.name] = frozenset(col.categories)
+            cache[col.name] = frozenset(col.categories or ())
         return cache[col.name]
 
     def _raise_column_mismatch(self, got: list) -> None:
@@ -459,8 +473,14 @@ class Schema:
         )
 
     # ----------------------------------------------------------- persistence
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable description (used in the persistence manifest).
+
+        Returns
+        -------
+        dict
+            ``from_array`` and one entry per column: ``name``, ``dtype``,
+            ``kind`` (plus ``categories`` and ``ordered`` for categoricals).
 
         Examples
         --------
@@ -476,7 +496,7 @@ class Schema:
                     "dtype": c.dtype,
                     "kind": c.kind,
                     **(
-                        {"categories": list(c.categories), "ordered": c.ordered}
+                        {"categories": list(c.categories or ()), "ordered": c.ordered}
                         if c.kind == "category"
                         else {}
                     ),
@@ -486,8 +506,17 @@ class Schema:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> Schema:
+    def from_dict(cls, data: dict[str, Any]) -> Schema:
         """Rebuild a schema from :meth:`to_dict` output.
+
+        Parameters
+        ----------
+        data : dict
+            What :meth:`to_dict` returned (e.g. read back from a manifest).
+
+        Returns
+        -------
+        Schema
 
         Examples
         --------

@@ -29,9 +29,10 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import inspect
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
@@ -43,6 +44,12 @@ __all__ = ["Dataset", "TabularData", "Task"]
 
 class Task(str, Enum):
     """The five task kinds.
+
+    Parameters
+    ----------
+    value : str or Task
+        ``"regression"``, ``"classification"``, ``"forecasting"``,
+        ``"causal"`` or ``"recommendation"``.
 
     Examples
     --------
@@ -57,6 +64,17 @@ class Task(str, Enum):
     FORECASTING = "forecasting"
     CAUSAL = "causal"
     RECOMMENDATION = "recommendation"
+
+    # what ``inspect.signature(Task)`` reports: the lookup ``Task(value)``, not the
+    # functional API of the Enum metaclass (Python 3.12+ derives this by itself)
+    __signature__ = inspect.Signature(
+        [inspect.Parameter("value", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    )
+
+    def __init__(self, value: str) -> None:
+        # Enum hands each member its value here; declared so that documentation
+        # tools reading the source see the same ``Task(value)`` signature
+        super().__init__()
 
     @property
     def contract(self) -> type[Dataset]:
@@ -81,7 +99,7 @@ class Task(str, Enum):
         return self.value
 
 
-def _as_names(value, role: str) -> tuple:
+def _as_names(value: Any, role: str) -> tuple:
     if value is None:
         return ()
     if isinstance(value, (str, int)):
@@ -101,10 +119,24 @@ class Dataset:
     the frame is a DataFrame, that every named column exists, and that no
     column plays two roles.
 
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The data.
+    **roles
+        Role name -> column name (single roles) or list of names (multi
+        roles); only the roles the subclass declares.
+
     Attributes
     ----------
     frame : pandas.DataFrame
         The data, unchanged (never copied or reordered).
+
+    Raises
+    ------
+    DataContractError
+        ``frame`` is not a DataFrame, a role is unknown or names a missing
+        column, a column plays two roles, or the subclass's checks fail.
 
     Examples
     --------
@@ -114,10 +146,11 @@ class Dataset:
     (True, 1)
     """
 
-    _single_roles: tuple[str, ...] = ()
-    _required_roles: tuple[str, ...] = ()
-    _multi_roles: tuple[str, ...] = ()
-    task: Task | None = None
+    _single_roles: ClassVar[tuple[str, ...]] = ()
+    _required_roles: ClassVar[tuple[str, ...]] = ()
+    _multi_roles: ClassVar[tuple[str, ...]] = ()
+    task: ClassVar[Task | None] = None
+    frame: pd.DataFrame
 
     def __init__(self, frame: pd.DataFrame, **roles: Any):
         if not isinstance(frame, pd.DataFrame):
@@ -141,13 +174,19 @@ class Dataset:
     def roles(self) -> dict[str, Any]:
         """Mapping of role name to column name(s), omitting unset roles.
 
+        Returns
+        -------
+        dict
+            Role name -> column name (single roles) or tuple of names (multi
+            roles); feature frames and graphs as given.
+
         Examples
         --------
         >>> import pandas as pd
         >>> TabularData(pd.DataFrame({"a": [1.0], "y": [2.0]}), target="y").roles()
         {'target': 'y', 'features': ('a',)}
         """
-        out = {}
+        out: dict[str, Any] = {}
         for role in self._single_roles + self._multi_roles:
             value = getattr(self, role)
             if value not in (None, ()):
@@ -156,7 +195,7 @@ class Dataset:
 
     def _validate_roles(self) -> None:
         columns = set(self.frame.columns)
-        seen: dict = {}
+        seen: dict[Hashable, str] = {}
         for role in self._required_roles:
             if getattr(self, role) is None:
                 raise DataContractError(f"{type(self).__name__}: role {role!r} is required")
@@ -173,7 +212,7 @@ class Dataset:
                     )
                 seen[name] = role
 
-    def _role_columns(self):
+    def _role_columns(self) -> Iterator[tuple[str, Sequence[Hashable]]]:
         for role in self._single_roles:
             value = getattr(self, role)
             if value is not None and not isinstance(value, (pd.DataFrame, nx_graph_types())):
@@ -181,13 +220,13 @@ class Dataset:
         for role in self._multi_roles:
             yield role, getattr(self, role)
 
-    def _require_no_missing(self, role: str, names: Sequence) -> None:
+    def _require_no_missing(self, role: str, names: Sequence[Hashable]) -> None:
         for name in names:
             if self.frame[name].isna().any():
                 n = int(self.frame[name].isna().sum())
                 raise DataContractError(f"role {role!r}: column {name!r} has {n} missing value(s)")
 
-    def _require_numeric(self, role: str, name) -> None:
+    def _require_numeric(self, role: str, name: Hashable) -> None:
         kind = dtype_kind(self.frame[name].dtype)
         if kind not in ("float", "integer", "bool"):
             raise DataContractError(
@@ -195,7 +234,14 @@ class Dataset:
             )
 
     def validate(self) -> None:
-        """Task-specific checks; subclasses extend."""
+        """Task-specific checks, run at construction; subclasses extend.
+
+        Raises
+        ------
+        DataContractError
+            The data breaks the contract (the subclass's message names the
+            role and the column).
+        """
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -205,7 +251,7 @@ class Dataset:
         return f"{type(self).__name__}(<{len(self.frame)} rows>, {roles})"
 
 
-def nx_graph_types() -> tuple:
+def nx_graph_types() -> tuple[type, ...]:
     """Graph types accepted as the causal graph role (networkx, if installed)."""
     import sys
 
@@ -219,6 +265,7 @@ class TabularData(Dataset):
     Parameters
     ----------
     frame : pandas.DataFrame
+        The data (features, target and optional weights).
     target : str
         The column to predict; must have no missing values.
     features : list of str, optional
@@ -251,11 +298,28 @@ class TabularData(Dataset):
     _single_roles = ("target", "weight")
     _required_roles = ("target",)
     _multi_roles = ("features",)
+    target: Hashable
+    weight: Hashable | None
+    features: tuple[Hashable, ...]
 
-    def __init__(self, frame, target, features=None, weight=None):
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        target: Hashable,
+        features: Iterable[Hashable] | None = None,
+        weight: Hashable | None = None,
+    ):
         super().__init__(frame, target=target, features=features, weight=weight)
 
     def validate(self) -> None:
+        """Fill the default features and check the target and the weights.
+
+        Raises
+        ------
+        DataContractError
+            No feature columns, missing target values, a non-numeric,
+            incomplete or negative weight column.
+        """
         if not self.features:
             skip = {self.target, self.weight}
             self.features = tuple(c for c in self.frame.columns if c not in skip)
