@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -144,7 +145,7 @@ class _Additive:
     """A metric that is a function of weighted column sums of per-row statistics."""
 
     stats: np.ndarray  # (n_rows, k)
-    finish: object  # (c, k) sums -> (c,) values
+    finish: Callable[[np.ndarray], np.ndarray]  # (c, k) sums -> (c,) values
 
     def values(self, sums: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -266,7 +267,7 @@ class _Loop:
     """
 
     n_rows: int
-    score: object  # row indices -> float
+    score: Callable[[np.ndarray], float]  # row indices -> float
 
     def values(self, weights: np.ndarray) -> np.ndarray:
         rows = np.arange(self.n_rows)
@@ -600,7 +601,9 @@ class RowBootstrap:
         False
         """
         ks = self._kernels.get((model, metric))
-        return bool(ks) and all(k is not None for k in ks.values())
+        if not ks:
+            return False
+        return all(k is not None for k in ks.values())
 
     def _seeds(self):
         seed = self.seed

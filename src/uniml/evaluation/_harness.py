@@ -30,6 +30,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -79,7 +80,9 @@ class _Problem:
     """The data of one evaluation, in the shape the workers need."""
 
     task: str
-    data: object
+    # the task's data contract (TabularData, ForecastData, CausalData or InteractionData;
+    # None in the tabular workers, which get X and y only), told apart by ``task``
+    data: Any
     X: pd.DataFrame | None = None
     y: pd.Series | None = None
     sample_weight: pd.Series | None = None
@@ -158,13 +161,18 @@ def _problem(data, candidates: dict, true_effect, protocol) -> _Problem:
                 f"(non-integer floats); evaluate regression models on it"
             )
         return _Problem(task, data, X=data.X, y=data.y, sample_weight=data.sample_weight)
-    kinds = {ForecastData: "forecasting", CausalData: "causal", InteractionData: "recommendation"}
-    task = next((t for cls, t in kinds.items() if isinstance(data, cls)), None)
-    if task is None:
+    data_kinds = {
+        ForecastData: "forecasting",
+        CausalData: "causal",
+        InteractionData: "recommendation",
+    }
+    found = next((t for cls, t in data_kinds.items() if isinstance(data, cls)), None)
+    if found is None:
         raise DataContractError(
             f"data must be a TabularData, ForecastData, CausalData, InteractionData or an (X, y) pair, "
             f"got {type(data).__name__}"
         )
+    task = found
     for name, t in tasks.items():
         if t != task:
             raise DataContractError(
@@ -206,6 +214,8 @@ def _folds(problem: _Problem, protocol, random_state) -> list[Fold]:
     if problem.task in ("regression", "classification"):
         groups, order = None, None
         frame = problem.data.frame
+        X, y = problem.X, problem.y
+        assert X is not None and y is not None  # _problem sets both for tabular tasks
         if isinstance(protocol, GroupKFold) and isinstance(protocol.groups, str):
             if protocol.groups not in frame.columns:
                 raise ProtocolError(
@@ -219,13 +229,11 @@ def _folds(problem: _Problem, protocol, random_state) -> list[Fold]:
                         f"TimeSeriesSplit: time column {protocol.time!r} is not in the data"
                     )
                 order = np.argsort(frame[protocol.time].to_numpy(), kind="stable")
-            ordered = problem.X if order is None else problem.X.iloc[order]
+            ordered = X if order is None else X.iloc[order]
             return protocol.split_arrays(
-                ordered, problem.y.to_numpy(), random_state=random_state, order=order
+                ordered, y.to_numpy(), random_state=random_state, order=order
             )
-        return protocol.split_arrays(
-            problem.X, problem.y.to_numpy(), groups, random_state=random_state
-        )
+        return protocol.split_arrays(X, y.to_numpy(), groups, random_state=random_state)
     if problem.task == "forecasting":
         return protocol.split_frame(problem.data)
     if problem.task == "causal":
@@ -562,11 +570,8 @@ def _named(models, what: str) -> dict:
         models = [models]
     out = {}
     for m in models:
-        base = (
-            getattr(m, "name", None)
-            if isinstance(getattr(m, "name", None), str)
-            else type(m).__name__
-        )
+        own = getattr(m, "name", None)
+        base = own if isinstance(own, str) else type(m).__name__
         name, i = base, 2
         while name in out:
             name, i = f"{base}#{i}", i + 1

@@ -71,6 +71,12 @@ class GateResult:
     def to_dict(self) -> dict:
         """The gate result as a json-able dict.
 
+        Returns
+        -------
+        dict
+            One key per field; numpy scalars become Python numbers and
+            non-finite floats a ``{"__float__": "nan"}`` marker.
+
         Examples
         --------
         >>> GateResult("g", False, "r", "m", "mae", 1.0, 0.5).to_dict()["passed"]
@@ -81,6 +87,15 @@ class GateResult:
     @classmethod
     def from_dict(cls, data: dict) -> GateResult:
         """Rebuild a :class:`GateResult` from :meth:`to_dict`.
+
+        Parameters
+        ----------
+        data : dict
+            A :meth:`to_dict` result (or its JSON round trip); unknown keys are ignored.
+
+        Returns
+        -------
+        GateResult
 
         Examples
         --------
@@ -314,6 +329,13 @@ class EvalReport:
     def to_dict(self) -> dict:
         """The report as a json-able dict (DataFrames in a column layout).
 
+        Returns
+        -------
+        dict
+            Every field of the report; each DataFrame as ``columns``, ``index``,
+            ``data`` (one list per column) and the dtypes, so that
+            :meth:`from_json` restores it exactly.
+
         Examples
         --------
         >>> sorted(EvalReport.example().to_dict())[:3]
@@ -438,7 +460,7 @@ class EvalReport:
             return NotImplemented
         return json.loads(self.to_json()) == json.loads(other.to_json())
 
-    __hash__ = None
+    # defining __eq__ without __hash__ leaves the class unhashable (``__hash__`` is None)
 
     @classmethod
     def example(cls) -> EvalReport:

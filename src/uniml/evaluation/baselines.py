@@ -109,10 +109,14 @@ class NaiveForecaster(BaseEstimator):
         Parameters
         ----------
         data : ForecastData
+            The training series.
+        y : None
+            Ignored; present for the scikit-learn ``fit(X, y)`` convention.
 
         Returns
         -------
-        self
+        NaiveForecaster
+            ``self``, fitted: per series its history, season and residual spread.
         """
         self.time_, self.target_, self.series_id_ = data.time, data.target, list(data.series_id)
         self.history_ = {}
@@ -215,9 +219,17 @@ class ZeroEffect(BaseEstimator):
     def fit(self, data, y=None):
         """Nothing to learn.
 
+        Parameters
+        ----------
+        data : CausalData or None
+            Ignored.
+        y : None
+            Ignored; present for the scikit-learn ``fit(X, y)`` convention.
+
         Returns
         -------
-        self
+        ZeroEffect
+            ``self``, with ``effect_ = 0.0``.
         """
         self.effect_ = 0.0
         return self
@@ -260,10 +272,14 @@ class ConstantEffect(ZeroEffect):
         Parameters
         ----------
         data : CausalData
+            The training rows: treatment and outcome.
+        y : None
+            Ignored; present for the scikit-learn ``fit(X, y)`` convention.
 
         Returns
         -------
-        self
+        ConstantEffect
+            ``self``, with ``effect_`` the difference in mean outcome.
         """
         t, outcome = data.T.to_numpy(), data.Y.to_numpy(dtype=float)
         lo, hi = t.min(), t.max()

@@ -84,6 +84,21 @@ class Gate:
     metric: str
     model: str | None
 
+    def text(self) -> str:
+        """The gate as a sentence of the grammar; every kind of gate defines it.
+
+        Returns
+        -------
+        str
+            A sentence :func:`parse_gate` reads back into an equal gate.
+
+        Examples
+        --------
+        >>> parse_gate(ThresholdGate("mae", "<", 3.0).text())
+        ThresholdGate(metric='mae', op='<', threshold=3.0, model=None)
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not define text()")
+
     @property
     def name(self) -> str:
         """The gate as a sentence of the grammar."""
@@ -97,9 +112,13 @@ class ThresholdGate(Gate):
     Parameters
     ----------
     metric : str
+        Name of the metric, as reported by the evaluation.
     op : {"<=", "<", ">=", ">"}
+        How the mean must compare with ``threshold``.
     threshold : float
+        The bound.
     model : str, optional
+        Judge this model only (default: every candidate).
 
     Examples
     --------
@@ -119,6 +138,11 @@ class ThresholdGate(Gate):
     def text(self) -> str:
         """The gate as a sentence.
 
+        Returns
+        -------
+        str
+            ``[<model>: ]<metric> <op> <threshold>``.
+
         Examples
         --------
         >>> ThresholdGate("r2", ">=", 0.5, model="m").text()
@@ -129,6 +153,16 @@ class ThresholdGate(Gate):
 
     def check(self, value: float) -> bool:
         """Whether ``value`` passes (NaN never does).
+
+        Parameters
+        ----------
+        value : float
+            The model's mean score over folds.
+
+        Returns
+        -------
+        bool
+            True when ``value`` is finite and satisfies ``op threshold``.
 
         Examples
         --------
@@ -145,14 +179,21 @@ class RelativeGate(Gate):
     Parameters
     ----------
     metric : str
+        Name of the metric, as reported by the evaluation.
     reference : str
         ``"baseline"``, ``"champion"`` or a model name.
     mode : {"better", "not_worse"}
+        ``better``: the interval of the difference must lie entirely on the
+        better side; ``not_worse``: its worse-side end must stay within ``margin``.
     margin : float, default 0.0
         Allowed worsening (``not_worse``): a fraction when ``relative``.
     relative : bool, default True
+        Judge the relative difference (a fraction of the reference's score)
+        instead of the absolute one.
     confidence : float, default 0.95
+        Two-sided confidence of the bootstrap interval, in (0, 1).
     model : str, optional
+        Judge this model only (default: every candidate).
 
     Examples
     --------
@@ -180,6 +221,12 @@ class RelativeGate(Gate):
 
     def text(self) -> str:
         """The gate as a sentence.
+
+        Returns
+        -------
+        str
+            ``[<model>: ]<metric> better than <reference> at <c>%`` or
+            ``[<model>: ]<metric> not worse than <reference> [by <x>] at <c>%``.
 
         Examples
         --------

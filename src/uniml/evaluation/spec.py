@@ -310,7 +310,7 @@ class LineageSpec(_Strict):
     """Lineage settings: log the evaluation to MLflow."""
 
     enabled: bool = True
-    tracking_uri: str | None = Field(None, description="default: the embedded SQLite store")
+    tracking_uri: str | None = Field(default=None, description="default: the embedded SQLite store")
     experiment: str | None = None
 
 
@@ -399,7 +399,7 @@ class EvalSpec(_Strict):
         )
 
 
-def _spec_class(task: str) -> type:
+def _spec_class(task: str) -> type[EvalSpec]:
     return create_model(
         f"{task.title()}Spec", __base__=EvalSpec, __module__=__name__, data=(_DATA[task], ...)
     )
@@ -429,14 +429,14 @@ def _format_errors(exc: ValidationError, raw, lines: _Lines, source, model) -> S
     # a union reports every member that failed: when one member failed deeper inside the value
     # (an unknown key in a mapping), the user meant that member; drop the others' complaints
     paths = [p for p, _ in problems]
-    problems = [
+    located = [
         (lines.line(p), _field(p), msg)
         for p, msg in problems
         if not any(len(q) > len(p) and q[: len(p)] == p for q in paths)
     ]
     # one line per field (a union reports once per member), in file order
     merged: dict[tuple, list[str]] = {}
-    for line, field, msg in problems:
+    for line, field, msg in located:
         merged.setdefault((line, field), [])
         if msg not in merged[(line, field)]:
             merged[(line, field)].append(msg)
@@ -574,7 +574,9 @@ def _check_tasks(spec) -> None:
     """Each adapter must serve the spec's task."""
     from uniml.core.catalog import get_adapter_class
 
-    entries = [(("candidates", i), c) for i, c in enumerate(spec.candidates)]
+    entries: list[tuple[tuple[str | int, ...], Any]] = [
+        (("candidates", i), c) for i, c in enumerate(spec.candidates)
+    ]
     entries += [(("baselines", i), c) for i, c in enumerate(spec.baselines)]
     if spec.champion is not None:
         entries.append((("champion",), spec.champion))
@@ -715,7 +717,7 @@ def build_model(spec, candidate: CandidateSpec, path: tuple):
             ) from None
         except UnimlError as exc:
             raise spec.error(str(exc), *path, "adapter") from None
-    if candidate.is_uri():
+    if candidate.model is not None and candidate.is_uri():
         try:
             from uniml.lineage import load_adapter
         except ImportError as exc:
@@ -893,7 +895,7 @@ def build_protocol(spec):
     kinds = {
         cls.kind: cls
         for cls in (getattr(splitters, n) for n in splitters.__all__)
-        if isinstance(cls, type) and getattr(cls, "kind", "")
+        if isinstance(cls, type) and issubclass(cls, splitters._Protocol) and cls.kind
     }
     settings = dict(spec.protocol)
     kind = settings.pop("kind", None)

@@ -29,6 +29,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -93,7 +94,7 @@ class _Protocol:
         >>> KFold(n_splits=3).describe()["n_splits"]
         3
         """
-        out = {"kind": self.kind}
+        out: dict[str, Any] = {"kind": self.kind}
         out.update(
             {
                 k: (list(v) if isinstance(v, tuple) else v)
@@ -131,7 +132,7 @@ def _folds_from(pairs) -> list[Fold]:
 
 
 class _SklearnSplit(_Protocol):
-    tasks = ("regression", "classification", "causal")
+    tasks: tuple[str, ...] = ("regression", "classification", "causal")
 
     def _splitter(self, random_state):
         raise TypeError  # replaced by every subclass
@@ -161,9 +162,8 @@ class _SklearnSplit(_Protocol):
         >>> len(KFold(n_splits=3).split_arrays(np.zeros((6, 1)), np.zeros(6), random_state=0))
         3
         """
-        seed = (
-            self.random_state if getattr(self, "random_state", None) is not None else random_state
-        )
+        own = getattr(self, "random_state", None)  # KFold's; GroupKFold has none
+        seed = own if own is not None else random_state
         try:
             return _folds_from(self._splitter(seed).split(X, y, groups))
         except ValueError as exc:
@@ -203,6 +203,15 @@ class KFold(_SklearnSplit):
 
 class StratifiedKFold(KFold):
     """K-fold keeping each class's share in every fold (scikit-learn's ``StratifiedKFold``).
+
+    Parameters
+    ----------
+    n_splits : int, default 5
+        Number of folds; each class needs at least this many rows.
+    shuffle : bool, default True
+        Shuffle each class's rows before cutting them into folds.
+    random_state : int, optional
+        Seed of the shuffle; default the ``random_state`` given to ``evaluate``.
 
     Examples
     --------
@@ -245,6 +254,18 @@ class GroupKFold(_SklearnSplit):
         self.n_splits = n_splits
 
     def describe(self) -> dict:
+        """The protocol's settings as a json-able dict; group labels given as an array show as ``"<array>"``.
+
+        Returns
+        -------
+        dict
+            ``kind``, ``groups`` (the column name or ``"<array>"``) and ``n_splits``.
+
+        Examples
+        --------
+        >>> GroupKFold(groups=[1, 1, 2], n_splits=2).describe()
+        {'kind': 'group_kfold', 'groups': '<array>', 'n_splits': 2}
+        """
         groups = self.groups if isinstance(self.groups, str) else "<array>"
         return {"kind": self.kind, "groups": groups, "n_splits": self.n_splits}
 
@@ -254,6 +275,36 @@ class GroupKFold(_SklearnSplit):
         return _G(self.n_splits)
 
     def split_arrays(self, X, y, groups=None, random_state=None) -> list[Fold]:
+        """Folds for a feature matrix and target, keeping each group in one fold.
+
+        Parameters
+        ----------
+        X : array-like
+            Feature matrix (only its length matters).
+        y : array-like
+            Target, one value per row.
+        groups : array-like, optional
+            Group label of every row; default the labels given to the
+            constructor (a column name must have been resolved to labels).
+        random_state : int, optional
+            Unused: group k-fold does not shuffle.
+
+        Returns
+        -------
+        list of Fold
+
+        Raises
+        ------
+        ProtocolError
+            Unresolved group column, one label per row missing, or more folds than groups.
+
+        Examples
+        --------
+        >>> folds = GroupKFold(groups="g", n_splits=2).split_arrays(
+        ...     np.zeros((4, 1)), np.zeros(4), groups=["a", "b", "a", "b"])
+        >>> sorted(f.test.tolist() for f in folds)
+        [[0, 2], [1, 3]]
+        """
         if groups is None:
             if isinstance(self.groups, str):
                 raise ProtocolError(
@@ -317,6 +368,38 @@ class TimeSeriesSplit(_SklearnSplit):
         )
 
     def split_arrays(self, X, y, groups=None, random_state=None, order=None) -> list[Fold]:
+        """Time-ordered folds for rows given in time order.
+
+        Parameters
+        ----------
+        X : array-like
+            Feature matrix, rows in time order.
+        y : array-like
+            Target, one value per row.
+        groups : array-like, optional
+            Ignored.
+        random_state : int, optional
+            Ignored: the folds are deterministic.
+        order : array-like of int, optional
+            Frame position of each row of ``X`` (a stable argsort of the time
+            column): the folds then index the frame instead of ``X``.
+
+        Returns
+        -------
+        list of Fold
+
+        Raises
+        ------
+        ProtocolError
+            Too few rows for ``n_splits`` (and ``test_size``, ``gap``).
+
+        Examples
+        --------
+        >>> order = np.array([3, 0, 4, 1, 5, 2])  # frame rows sorted by time
+        >>> folds = TimeSeriesSplit(n_splits=2).split_arrays(np.zeros((6, 1)), np.zeros(6), order=order)
+        >>> folds[0].train.tolist(), folds[0].test.tolist()
+        ([3, 0], [4, 1])
+        """
         folds = super().split_arrays(X, y, None, random_state)
         if order is not None:  # positions in time order -> positions in the frame
             order = np.asarray(order)
@@ -456,6 +539,26 @@ class RollingOrigin(_Protocol):
     def split_frame(self, data) -> list[Fold]:
         """Folds over a :class:`~uniml.ForecastData` (row positions into its frame).
 
+        The time axis is the frame's distinct timestamps over all series
+        (see :meth:`split_times`); each fold takes every row whose timestamp
+        falls in its train or test window.
+
+        Parameters
+        ----------
+        data : ForecastData
+            The series to backtest.
+
+        Returns
+        -------
+        list of Fold
+            ``train``/``test`` are row positions into ``data.frame``; ``info``
+            as for :meth:`split_times`.
+
+        Raises
+        ------
+        ProtocolError
+            The series is too short for the requested origins.
+
         Examples
         --------
         >>> import pandas as pd
@@ -479,6 +582,19 @@ class RollingOrigin(_Protocol):
         return out
 
     def describe(self) -> dict:
+        """The protocol's settings as a json-able dict, with the effective ``step``.
+
+        Returns
+        -------
+        dict
+            ``kind`` and the constructor's settings; ``step`` is ``horizon``
+            when it was not given.
+
+        Examples
+        --------
+        >>> RollingOrigin(horizon=5).describe()["step"]
+        5
+        """
         out = super().describe()
         out["step"] = self.step or self.horizon
         return out
@@ -525,6 +641,19 @@ class LeaveOut(_Protocol):
         self.k = k
 
     def describe(self) -> dict:
+        """The protocol's settings as a json-able dict (a temporal split has one fold).
+
+        Returns
+        -------
+        dict
+            ``kind``, ``split``, ``test_size``, ``n_splits`` (1 for
+            ``"temporal"``) and ``k``.
+
+        Examples
+        --------
+        >>> LeaveOut("temporal", n_splits=5).describe()["n_splits"]
+        1
+        """
         return {
             "kind": self.kind,
             "split": self.split,
@@ -535,6 +664,21 @@ class LeaveOut(_Protocol):
 
     def split_frame(self, data, random_state=None) -> list[Fold]:
         """Folds over an :class:`~uniml.InteractionData` (row positions into its frame).
+
+        Parameters
+        ----------
+        data : InteractionData
+            The interactions to split.
+        random_state : int, optional
+            Seed of the random draws (draw ``i`` uses the seed ``[random_state, i]``;
+            None counts as 0). Unused by ``"temporal"``.
+
+        Returns
+        -------
+        list of Fold
+            ``train``/``test`` are row positions into ``data.frame``; ``info``
+            holds ``dropped_unknown``, the held-out rows dropped because their
+            user or item is not in the training rows.
 
         Raises
         ------

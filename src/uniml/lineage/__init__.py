@@ -69,11 +69,20 @@ _handles: list[LineageHandle] = []
 class LineageHandle:
     """An enabled sink; ``close()`` (or leaving the ``with`` block) disables it.
 
-    Attributes
+    :func:`enable` builds it; it does not register the sink itself.
+
+    Parameters
     ----------
     sink : object
         The pluggy plugin (for ``"mlflow"``, an ``MlflowSink`` with
         ``tracking_uri``, ``experiment``, ``spool``).
+
+    Attributes
+    ----------
+    sink : object
+        The plugin, as given.
+    closed : bool
+        Whether :meth:`close` has run.
 
     Examples
     --------
@@ -91,7 +100,21 @@ class LineageHandle:
         self.closed = False
 
     def close(self, flush_timeout: float | None = None) -> None:
-        """Flush pending lineage (waiting at most ``flush_timeout`` s), then unregister the sink."""
+        """Flush pending lineage (waiting at most ``flush_timeout`` s), then unregister the sink.
+
+        A second call does nothing.
+
+        Parameters
+        ----------
+        flush_timeout : float, optional
+            Seconds to wait for queued lineage; None waits as long as it takes.
+
+        Raises
+        ------
+        LineageTimeoutError
+            Still writing after ``flush_timeout`` seconds; the sink is
+            unregistered all the same.
+        """
         if self.closed:
             return
         self.closed = True
@@ -101,7 +124,20 @@ class LineageHandle:
             _remove(self)
 
     def last_run(self, timeout: float | None = None):
-        """Like :func:`last_run`, for this sink only (when several are enabled)."""
+        """Like :func:`last_run`, for this sink only (when several are enabled).
+
+        Parameters
+        ----------
+        timeout : float, optional
+            Seconds to wait for the fit's lineage to be written; None waits
+            as long as it takes.
+
+        Returns
+        -------
+        RunRef or None
+            None before this sink's first fit, or when the sink keeps no runs
+            (it has no ``last_run`` method).
+        """
         own = getattr(self.sink, "last_run", None)
         return own(timeout) if own is not None else None
 
@@ -220,6 +256,11 @@ def disable() -> None:
 def enabled_sinks() -> list:
     """The sink objects currently enabled.
 
+    Returns
+    -------
+    list
+        The plugin object of every open :class:`LineageHandle`, in the order they were enabled.
+
     Examples
     --------
     >>> enabled_sinks()
@@ -258,6 +299,8 @@ def last_run(timeout: float | None = None):
     Parameters
     ----------
     timeout : float, optional
+        Seconds to wait for the fit's lineage to be written; None waits as
+        long as it takes.
 
     Returns
     -------

@@ -832,7 +832,7 @@ def send_record(folder: Path, tracking_uri: str | None = None) -> RunRef:
         client.set_terminated(run_id, "FINISHED", end_time=max(spec["end_ms"], spec["start_ms"]))
         run_ids[spec["key"]] = run_id
     first = record["runs"][0]["key"] if record["runs"] else None
-    main = run_ids.get(first)
+    main = run_ids.get(first) if first is not None else None
     has_model = bool(record["runs"]) and any(
         a["dest"] == "model" for a in record["runs"][0]["artifacts"]
     )
@@ -998,7 +998,8 @@ class MlflowSink:
     def _parent_run_id(self) -> str | None:
         mlflow = sys.modules.get("mlflow")
         active_run = getattr(mlflow, "active_run", None)
-        if active_run is None:  # MLflow not imported (or only half-way, by our worker): no user run
+        # MLflow not imported (or only half-way, by our worker): no user run
+        if mlflow is None or active_run is None:
             return None
         try:
             run = active_run()

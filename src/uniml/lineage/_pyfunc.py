@@ -32,8 +32,12 @@ import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 
+# imported by name: `mlflow.pyfunc.PythonModel` as an attribute is invisible to mypy
+# (mlflow's package __init__ declares `pyfunc` as a lazily loaded module)
+from mlflow.pyfunc import PythonModel
 
-class UnimlPyfuncModel(mlflow.pyfunc.PythonModel):
+
+class UnimlPyfuncModel(PythonModel):
     """MLflow ``python_model`` serving a uniml save folder (artifact ``uniml_model``)."""
 
     def load_context(self, context):

@@ -85,6 +85,7 @@ def make_causal_data(
     x1, x2 = rng.normal(size=n), rng.uniform(-1, 1, size=n)
     w1, w2 = rng.normal(size=n), rng.normal(size=n)
     score = confounding * w1 + 0.5 * x1
+    t: np.ndarray  # int64 levels, or float doses for "continuous"
     if treatment == "binary":
         t = (rng.uniform(size=n) < 1 / (1 + np.exp(-score))).astype(np.int64)
     elif treatment == "continuous":

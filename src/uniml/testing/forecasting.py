@@ -40,17 +40,25 @@ def make_forecast_data(
 
     Parameters
     ----------
-    n_series : int
-    n : int
+    n_series : int, default 2
+        Number of stores (series ``s0``, ``s1``, ...).
+    n : int, default 63
         Days per series.
-    exog : bool
+    exog : bool, default True
         Include the ``promo`` regressor (and its effect).
-    seed : int
+    seed : int, default 0
+        Seed of the promo draws and the noise.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``store``, ``date``, (``promo``), ``sales``; a string index.
+
+    Examples
+    --------
+    >>> df = make_forecast_data(n_series=3, n=14, exog=False)
+    >>> len(df), df.columns.tolist(), df.index[0]
+    (42, ['store', 'date', 'sales'], 'r0')
     """
     rng = np.random.default_rng(seed)
     dates = pd.date_range("2023-01-02", periods=n, freq="D")
@@ -69,7 +77,29 @@ def make_forecast_data(
 
 
 def checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
-    """``(dataset, check, callable)`` triples for one forecasting adapter instance."""
+    """``(dataset, check, callable)`` triples for one forecasting adapter instance.
+
+    The dataset is ``exog`` (with the ``promo`` regressor) for adapters that
+    declare ``supports_exog``, else ``no_exog``. Nothing is fitted until a
+    callable runs; the checks share one fitted clone.
+
+    Parameters
+    ----------
+    adapter : ForecastingAdapter
+        Unfitted; each check works on clones of it.
+
+    Returns
+    -------
+    list of (dataset, check, callable)
+        Calling the callable raises ``AssertionError`` when the check fails.
+
+    Examples
+    --------
+    >>> import uniml
+    >>> triples = checks(uniml.make("statsmodels.ets"))
+    >>> {d for d, _, _ in triples}, "interval_ordering" in [c for _, c, _ in triples]
+    ({'no_exog'}, True)
+    """
     from sklearn.base import clone
 
     from uniml.core.errors import (

@@ -84,7 +84,8 @@ def make_interaction_data(
     popularity = 1.0 / np.arange(1, n_items + 1) ** 0.8
     popularity = popularity[rng.permutation(n_items)]
     popularity /= popularity.sum()
-    rows_u, rows_i = [], []
+    rows_u: list[int] = []
+    rows_i: list[int] = []
     for u in range(n_users):
         in_group = np.flatnonzero(igroup == ugroup[u])
         p = (1 - popularity_noise) * np.isin(np.arange(n_items), in_group) / len(
@@ -93,12 +94,12 @@ def make_interaction_data(
         chosen = rng.choice(n_items, size=min(per_user, n_items), replace=False, p=p / p.sum())
         rows_u.extend([u] * len(chosen))
         rows_i.extend(chosen)
-    rows_u, rows_i = np.asarray(rows_u), np.asarray(rows_i)
+    user_pos, item_pos = np.asarray(rows_u), np.asarray(rows_i)
     frame = pd.DataFrame(
         {
-            "user": users[rows_u],
-            "item": items[rows_i],
-            "weight": rng.uniform(0.5, 2.0, size=len(rows_u)),
+            "user": users[user_pos],
+            "item": items[item_pos],
+            "weight": rng.uniform(0.5, 2.0, size=len(user_pos)),
         }
     )
     ufeat = ifeat = None
@@ -113,7 +114,12 @@ def make_interaction_data(
     data = InteractionData(
         frame, user="user", item="item", weight="weight", user_features=ufeat, item_features=ifeat
     )
-    data.groups = {"user": pd.Series(ugroup, index=users), "item": pd.Series(igroup, index=items)}
+    # ground truth for the tests, not a role of the data contract: an instance attribute
+    # InteractionData does not declare
+    vars(data)["groups"] = {
+        "user": pd.Series(ugroup, index=users),
+        "item": pd.Series(igroup, index=items),
+    }
     return data
 
 
@@ -356,6 +362,16 @@ def checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
 
     Datasets: ``interactions`` (ids only) and, for adapters declaring
     ``cold_start_features``, ``with_features`` (user and item feature frames).
+
+    Parameters
+    ----------
+    adapter : RecommenderAdapter
+        Unfitted; each check works on clones of it.
+
+    Returns
+    -------
+    list of (dataset, check, callable)
+        Calling the callable raises ``AssertionError`` when the check fails.
 
     Examples
     --------

@@ -82,6 +82,18 @@ class Metric:
     def from_callable(cls, func) -> Metric:
         """Wrap a callable that carries ``greater_is_better`` (and optionally ``metric_name``).
 
+        Parameters
+        ----------
+        func : callable or Metric
+            ``func(y_true, y_pred) -> float`` with a ``greater_is_better``
+            attribute; its ``metric_name`` attribute, else its ``__name__``,
+            names the metric. A :class:`Metric` is returned as it is.
+
+        Returns
+        -------
+        Metric
+            With ``source="pred"``.
+
         Raises
         ------
         MetricError
@@ -187,14 +199,15 @@ def get_metric(task: str, name) -> Metric:
         if m:
             from uniml.evaluation.metrics import ranking
 
-            func = {
+            funcs: dict[str, Callable[..., float]] = {
                 "precision": ranking.precision_at_k,
                 "recall": ranking.recall_at_k,
                 "ndcg": ranking.ndcg_at_k,
                 "map": ranking.map_at_k,
                 "hit_rate": ranking.hit_rate_at_k,
                 "coverage": ranking.catalogue_coverage,
-            }[m.group(1)]
+            }
+            func = funcs[m.group(1)]
             k = int(m.group(2))
             if k < 1:
                 raise MetricError(f"metric {name!r}: k must be >= 1")
@@ -227,6 +240,27 @@ def get_metric(task: str, name) -> Metric:
 
 def default_metrics(task: str, known_effect: bool = False, k: int = 10) -> list[str]:
     """Metric names :func:`uniml.evaluate` reports when none are given (primary first).
+
+    Parameters
+    ----------
+    task : str
+        One of ``"regression"``, ``"classification"``, ``"forecasting"``,
+        ``"causal"``, ``"recommendation"``.
+    known_effect : bool, default False
+        Causal only: the data carries the true effect, so error metrics
+        (``pehe``, ``ate_error``) apply; otherwise uplift metrics.
+    k : int, default 10
+        Recommendation only: the cut-off of the ranking metrics.
+
+    Returns
+    -------
+    list of str
+        Names :func:`get_metric` accepts for ``task``; the first is the primary metric.
+
+    Raises
+    ------
+    MetricError
+        Unknown task.
 
     Examples
     --------

@@ -41,6 +41,18 @@ __all__ = ["ate_error", "auuc", "pehe", "qini", "qini_curve", "uplift_at_k", "up
 def ate_error(true_effect, effect) -> float:
     """Absolute error of the average treatment effect.
 
+    Parameters
+    ----------
+    true_effect : array-like of float
+        The known effect of each row.
+    effect : array-like of float
+        The predicted effect of each row.
+
+    Returns
+    -------
+    float
+        ``|mean(effect) - mean(true_effect)|``; lower is better.
+
     Examples
     --------
     >>> ate_error([1.0, 3.0], [2.5, 2.5])
@@ -55,6 +67,18 @@ def ate_error(true_effect, effect) -> float:
 
 def pehe(true_effect, effect) -> float:
     """Root mean squared error of the individual (conditional) effects.
+
+    Parameters
+    ----------
+    true_effect : array-like of float
+        The known effect of each row.
+    effect : array-like of float
+        The predicted effect of each row.
+
+    Returns
+    -------
+    float
+        ``sqrt(mean((effect - true_effect)^2))``; lower is better.
 
     Examples
     --------
@@ -92,10 +116,24 @@ def _cumulative(score, treatment, outcome):
 def uplift_curve(score, treatment, outcome):
     """Points ``(n, U(n))`` of the cumulative uplift curve, starting at ``(0, 0)``.
 
+    Parameters
+    ----------
+    score : array-like of float
+        Predicted effect (uplift) of each row; higher is targeted first.
+    treatment : array-like of {0, 1}
+        Whether each row was treated (randomised assignment).
+    outcome : array-like of float
+        Observed outcome of each row.
+
     Returns
     -------
     tuple of numpy.ndarray
-        ``n`` (rows targeted) and ``U(n)``.
+        ``n`` (rows targeted, at the end of each group of tied scores) and ``U(n)``.
+
+    Raises
+    ------
+    ValueError
+        Inputs of different or zero length, or a treatment that is not 0/1.
 
     Examples
     --------
@@ -110,6 +148,25 @@ def uplift_curve(score, treatment, outcome):
 
 def qini_curve(score, treatment, outcome):
     """Points ``(n, Q(n))`` of the Qini curve, starting at ``(0, 0)``.
+
+    Parameters
+    ----------
+    score : array-like of float
+        Predicted effect (uplift) of each row; higher is targeted first.
+    treatment : array-like of {0, 1}
+        Whether each row was treated (randomised assignment).
+    outcome : array-like of float
+        Observed outcome of each row.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``n`` (rows targeted, at the end of each group of tied scores) and ``Q(n)``.
+
+    Raises
+    ------
+    ValueError
+        Inputs of different or zero length, or a treatment that is not 0/1.
 
     Examples
     --------
@@ -129,6 +186,20 @@ def _area(x, y) -> float:
 def auuc(score, treatment, outcome) -> float:
     """Area under the uplift curve, both axes scaled by ``1/N``.
 
+    Parameters
+    ----------
+    score : array-like of float
+        Predicted effect (uplift) of each row; higher is targeted first.
+    treatment : array-like of {0, 1}
+        Whether each row was treated (randomised assignment).
+    outcome : array-like of float
+        Observed outcome of each row.
+
+    Returns
+    -------
+    float
+        Higher is better.
+
     Examples
     --------
     >>> auuc([1.0, 0.0], [1, 0], [1.0, 0.0])
@@ -141,6 +212,20 @@ def auuc(score, treatment, outcome) -> float:
 
 def qini(score, treatment, outcome) -> float:
     """Qini coefficient: area between the scaled Qini curve and the random line.
+
+    Parameters
+    ----------
+    score : array-like of float
+        Predicted effect (uplift) of each row; higher is targeted first.
+    treatment : array-like of {0, 1}
+        Whether each row was treated (randomised assignment).
+    outcome : array-like of float
+        Observed outcome of each row.
+
+    Returns
+    -------
+    float
+        0 for a random or constant ranking; higher is better.
 
     Examples
     --------
@@ -156,8 +241,29 @@ def qini(score, treatment, outcome) -> float:
 def uplift_at_k(score, treatment, outcome, k: float = 0.3) -> float:
     """Treated minus control mean outcome among the top ``k`` share of rows by score.
 
-    Ties at the cut are broken by input order (stable sort). Returns NaN when
-    the top rows hold no treated or no control row.
+    Ties at the cut are broken by input order (stable sort).
+
+    Parameters
+    ----------
+    score : array-like of float
+        Predicted effect (uplift) of each row; higher is targeted first.
+    treatment : array-like of {0, 1}
+        Whether each row was treated (randomised assignment).
+    outcome : array-like of float
+        Observed outcome of each row.
+
+    k : float, default 0.3
+        Share of the rows to target, in (0, 1]; at least one row is taken.
+
+    Returns
+    -------
+    float
+        NaN when the top rows hold no treated or no control row.
+
+    Raises
+    ------
+    ValueError
+        ``k`` outside (0, 1].
 
     Examples
     --------

@@ -53,14 +53,16 @@ def roc_auc(y_true, proba, labels=None) -> float:
     Parameters
     ----------
     y_true : array-like
-    proba : array-like
-        Positive-class probability (binary) or a probability matrix.
+        True class labels.
+    proba : array-like of float
+        Positive-class probability (binary) or an ``(n, n_classes)`` matrix.
     labels : array-like, optional
         Class order of the matrix columns (binary: ``[negative, positive]``).
 
     Returns
     -------
     float
+        In [0, 1]; 0.5 for a random ranking, higher is better.
 
     Examples
     --------
@@ -81,6 +83,28 @@ def roc_auc(y_true, proba, labels=None) -> float:
 def log_loss(y_true, proba, labels=None, eps: float = 1e-15) -> float:
     """Mean negative log-likelihood of the true class (probabilities clipped to ``[eps, 1-eps]``).
 
+    Parameters
+    ----------
+    y_true : array-like
+        True class labels.
+    proba : array-like of float
+        Positive-class probability (binary) or an ``(n, n_classes)`` matrix.
+    labels : array-like, optional
+        Class order of the matrix columns (binary: ``[negative, positive]``);
+        default the sorted classes of ``y_true``.
+    eps : float, default 1e-15
+        Clipping bound; rows are renormalised after clipping.
+
+    Returns
+    -------
+    float
+        Lower is better.
+
+    Raises
+    ------
+    ValueError
+        A label of ``y_true`` is not in ``labels``, or the probabilities do not fit the classes.
+
     Examples
     --------
     >>> round(log_loss([0, 1], [0.5, 0.5], labels=[0, 1]), 6)
@@ -99,6 +123,26 @@ def brier(y_true, proba, labels=None) -> float:
     ``brier_score_loss``); multiclass: mean over rows of the summed squared
     error across classes.
 
+    Parameters
+    ----------
+    y_true : array-like
+        True class labels.
+    proba : array-like of float
+        Positive-class probability (binary) or an ``(n, n_classes)`` matrix.
+    labels : array-like, optional
+        Class order of the matrix columns (binary: ``[negative, positive]``);
+        default the sorted classes of ``y_true``.
+
+    Returns
+    -------
+    float
+        Lower is better.
+
+    Raises
+    ------
+    ValueError
+        A label of ``y_true`` is not in ``labels``, or the probabilities do not fit the classes.
+
     Examples
     --------
     >>> brier([0, 1], [0.0, 0.5], labels=[0, 1])
@@ -112,6 +156,21 @@ def brier(y_true, proba, labels=None) -> float:
 
 def f1(y_true, y_pred, labels=None) -> float:
     """F1 score: binary for two classes (positive = the last label), macro average otherwise.
+
+    Parameters
+    ----------
+    y_true : array-like
+        True class labels.
+    y_pred : array-like
+        Predicted class labels.
+    labels : array-like, optional
+        The classes, positive last for a binary target; default the sorted
+        labels seen in ``y_true`` and ``y_pred``.
+
+    Returns
+    -------
+    float
+        In [0, 1] (0 when a class is never predicted); higher is better.
 
     Examples
     --------
@@ -131,6 +190,18 @@ def f1(y_true, y_pred, labels=None) -> float:
 
 def calibration_bins(y_true, proba, labels=None, n_bins: int = 10):
     """Top-label reliability table: per equal-width confidence bin, count, mean confidence and accuracy.
+
+    Parameters
+    ----------
+    y_true : array-like
+        True class labels.
+    proba : array-like of float
+        Positive-class probability (binary) or an ``(n, n_classes)`` matrix.
+    labels : array-like, optional
+        Class order of the matrix columns (binary: ``[negative, positive]``);
+        default the sorted classes of ``y_true``.
+    n_bins : int, default 10
+        Number of equal-width confidence bins over [0, 1].
 
     Returns
     -------
@@ -158,6 +229,23 @@ def ece(y_true, proba, labels=None, n_bins: int = 10) -> float:
     """Expected calibration error (top-label, ``n_bins`` equal-width bins, Guo et al. 2017).
 
     ``sum_b (n_b / n) * |accuracy_b - confidence_b|``.
+
+    Parameters
+    ----------
+    y_true : array-like
+        True class labels.
+    proba : array-like of float
+        Positive-class probability (binary) or an ``(n, n_classes)`` matrix.
+    labels : array-like, optional
+        Class order of the matrix columns (binary: ``[negative, positive]``);
+        default the sorted classes of ``y_true``.
+    n_bins : int, default 10
+        Number of equal-width confidence bins over [0, 1].
+
+    Returns
+    -------
+    float
+        In [0, 1]; lower is better.
 
     Examples
     --------

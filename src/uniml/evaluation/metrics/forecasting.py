@@ -18,6 +18,16 @@ __all__ = ["coverage", "mae", "mase", "mase_scale", "rmse", "smape", "width"]
 def smape(y_true, y_pred) -> float:
     """Symmetric MAPE as a fraction in [0, 2]: ``mean(2|y - f| / (|y| + |f|))`` (0/0 counts as 0).
 
+    Parameters
+    ----------
+    y_true, y_pred : array-like of float
+        Actual and forecast values, of equal length.
+
+    Returns
+    -------
+    float
+        In [0, 2]; lower is better.
+
     Examples
     --------
     >>> smape([1.0, 0.0], [1.0, 0.0])
@@ -33,6 +43,18 @@ def smape(y_true, y_pred) -> float:
 
 def mase_scale(history, season: int = 1) -> float:
     """In-sample MAE of the (seasonal) naive forecast on ``history``: the MASE denominator.
+
+    Parameters
+    ----------
+    history : array-like of float
+        A series' training values in time order; NaNs are dropped.
+    season : int, default 1
+        Lag of the naive forecast (1: last value; the season length: seasonal naive).
+
+    Returns
+    -------
+    float
+        ``mean(|h[t] - h[t - season]|)``; NaN when the history has at most ``season`` values.
 
     Examples
     --------
@@ -51,9 +73,16 @@ def mase(y_true, y_pred, scale) -> float:
 
     Parameters
     ----------
-    y_true, y_pred : array-like
+    y_true, y_pred : array-like of float
+        Actual and forecast values, of equal length.
     scale : float or array-like
         :func:`mase_scale` of each row's series training history.
+
+    Returns
+    -------
+    float
+        Below 1 beats the naive forecast in-sample; rows with a scale that is
+        not positive are left out (NaN when none is left).
 
     Examples
     --------
@@ -70,6 +99,18 @@ def mase(y_true, y_pred, scale) -> float:
 def coverage(y_true, lower, upper) -> float:
     """Share of actuals inside ``[lower, upper]``.
 
+    Parameters
+    ----------
+    y_true : array-like of float
+        Actual values.
+    lower, upper : array-like of float
+        Interval bounds of each forecast (bounds included).
+
+    Returns
+    -------
+    float
+        In [0, 1]; closest to the interval's nominal level is best.
+
     Examples
     --------
     >>> coverage([1.0, 5.0], [0.0, 0.0], [2.0, 2.0])
@@ -83,6 +124,16 @@ def coverage(y_true, lower, upper) -> float:
 
 def width(lower, upper) -> float:
     """Mean interval width.
+
+    Parameters
+    ----------
+    lower, upper : array-like of float
+        Interval bounds of each forecast.
+
+    Returns
+    -------
+    float
+        ``mean(upper - lower)``; narrower is better at equal coverage.
 
     Examples
     --------

@@ -84,13 +84,22 @@ def precision_at_k(
         ``rank``, row order within each user is the ranking.
     truth : pandas.DataFrame
         Held-out interactions, ``user`` and ``item`` columns.
-    k : int
+    k : int, default 10
+        Cut-off: only ranks 1 to ``k`` count.
     user, item : str
         Column names in both frames.
 
     Returns
     -------
     float
+        In [0, 1]; 0 when ``truth`` has no rows.
+
+    Raises
+    ------
+    ValueError
+        ``k`` below 1.
+    KeyError
+        A frame lacks the ``user`` or ``item`` column.
 
     Examples
     --------
@@ -108,6 +117,30 @@ def recall_at_k(
 ) -> float:
     """Mean share of each user's held-out items found in the top ``k``.
 
+    Parameters
+    ----------
+    recommendations : pandas.DataFrame
+        ``user``, ``item`` and ``rank`` columns (rank 1 is best); without
+        ``rank``, row order within each user is the ranking.
+    truth : pandas.DataFrame
+        Held-out interactions, ``user`` and ``item`` columns.
+    k : int, default 10
+        Cut-off: only ranks 1 to ``k`` count.
+    user, item : str
+        Column names in both frames.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0 when ``truth`` has no rows.
+
+    Raises
+    ------
+    ValueError
+        ``k`` below 1.
+    KeyError
+        A frame lacks the ``user`` or ``item`` column.
+
     Examples
     --------
     >>> import pandas as pd
@@ -123,6 +156,30 @@ def ndcg_at_k(
     recommendations, truth, k: int = 10, *, user: str = "user", item: str = "item"
 ) -> float:
     """Mean normalised discounted cumulative gain at ``k`` (binary relevance).
+
+    Parameters
+    ----------
+    recommendations : pandas.DataFrame
+        ``user``, ``item`` and ``rank`` columns (rank 1 is best); without
+        ``rank``, row order within each user is the ranking.
+    truth : pandas.DataFrame
+        Held-out interactions, ``user`` and ``item`` columns.
+    k : int, default 10
+        Cut-off: only ranks 1 to ``k`` count.
+    user, item : str
+        Column names in both frames.
+
+    Returns
+    -------
+    float
+        In [0, 1] (1: every held-out item ranked first); 0 when ``truth`` has no rows.
+
+    Raises
+    ------
+    ValueError
+        ``k`` below 1.
+    KeyError
+        A frame lacks the ``user`` or ``item`` column.
 
     Examples
     --------
@@ -144,6 +201,30 @@ def map_at_k(
 ) -> float:
     """Mean average precision at ``k``: precision at each hit, averaged over ``min(k, held-out)``.
 
+    Parameters
+    ----------
+    recommendations : pandas.DataFrame
+        ``user``, ``item`` and ``rank`` columns (rank 1 is best); without
+        ``rank``, row order within each user is the ranking.
+    truth : pandas.DataFrame
+        Held-out interactions, ``user`` and ``item`` columns.
+    k : int, default 10
+        Cut-off: only ranks 1 to ``k`` count.
+    user, item : str
+        Column names in both frames.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0 when ``truth`` has no rows.
+
+    Raises
+    ------
+    ValueError
+        ``k`` below 1.
+    KeyError
+        A frame lacks the ``user`` or ``item`` column.
+
     Examples
     --------
     >>> import pandas as pd
@@ -163,6 +244,30 @@ def hit_rate_at_k(
 ) -> float:
     """Share of users with at least one held-out item in their top ``k``.
 
+    Parameters
+    ----------
+    recommendations : pandas.DataFrame
+        ``user``, ``item`` and ``rank`` columns (rank 1 is best); without
+        ``rank``, row order within each user is the ranking.
+    truth : pandas.DataFrame
+        Held-out interactions, ``user`` and ``item`` columns.
+    k : int, default 10
+        Cut-off: only ranks 1 to ``k`` count.
+    user, item : str
+        Column names in both frames.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0 when ``truth`` has no rows.
+
+    Raises
+    ------
+    ValueError
+        ``k`` below 1.
+    KeyError
+        A frame lacks the ``user`` or ``item`` column.
+
     Examples
     --------
     >>> import pandas as pd
@@ -180,9 +285,18 @@ def catalogue_coverage(recommendations, catalogue, k: int = 10, *, item: str = "
     Parameters
     ----------
     recommendations : pandas.DataFrame
+        An ``item`` column and, optionally, ``rank`` (without it every row counts).
     catalogue : int or array-like
-        Catalogue size, or the item ids in it.
-    k : int
+        Catalogue size, or the item ids in it (recommended items outside it do not count).
+    k : int, default 10
+        Cut-off: only ranks 1 to ``k`` count.
+    item : str, default "item"
+        Item column of ``recommendations``.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0 for an empty catalogue.
 
     Examples
     --------
@@ -210,6 +324,33 @@ def ranking_report(
     recommendations, truth, k: int = 10, *, catalogue=None, user: str = "user", item: str = "item"
 ) -> dict[str, float]:
     """Every ranking metric at ``k`` in one dict (coverage only when ``catalogue`` is given).
+
+    Parameters
+    ----------
+    recommendations : pandas.DataFrame
+        ``user``, ``item`` and ``rank`` columns (rank 1 is best); without
+        ``rank``, row order within each user is the ranking.
+    truth : pandas.DataFrame
+        Held-out interactions, ``user`` and ``item`` columns.
+    k : int, default 10
+        Cut-off: only ranks 1 to ``k`` count.
+    catalogue : int or array-like, optional
+        Catalogue size or item ids; adds ``coverage@k``.
+    user, item : str
+        Column names in both frames.
+
+    Returns
+    -------
+    dict of str to float
+        ``precision@k``, ``recall@k``, ``ndcg@k``, ``map@k``, ``hit_rate@k``
+        and, with ``catalogue``, ``coverage@k``.
+
+    Raises
+    ------
+    ValueError
+        ``k`` below 1.
+    KeyError
+        A frame lacks the ``user`` or ``item`` column.
 
     Examples
     --------
@@ -251,7 +392,24 @@ class PopularityRecommender:
         self.weighted = weighted
 
     def fit(self, data, user: str = "user", item: str = "item", weight: str | None = None):
-        """Count interactions per item; ``data`` is an InteractionData or a DataFrame."""
+        """Count interactions per item; ``data`` is an InteractionData or a DataFrame.
+
+        Parameters
+        ----------
+        data : InteractionData or pandas.DataFrame
+            The training interactions; an InteractionData brings its own
+            ``user``, ``item`` and ``weight`` roles (the arguments are then ignored).
+        user, item : str
+            Columns of a DataFrame ``data``.
+        weight : str, optional
+            Weight column of a DataFrame ``data``, summed when ``weighted``.
+
+        Returns
+        -------
+        PopularityRecommender
+            ``self``, fitted: ``items_`` and ``scores_`` (most popular first, ties
+            in order of first appearance) and ``seen_`` (each user's items).
+        """
         if hasattr(data, "frame") and hasattr(data, "user"):
             frame, user, item, weight = data.frame, data.user, data.item, data.weight
         else:
@@ -267,7 +425,22 @@ class PopularityRecommender:
         return self
 
     def predict(self, users, k: int = 10, exclude_seen: bool = True) -> pd.DataFrame:
-        """Top ``k`` popular items per user: columns ``user, item, score, rank``."""
+        """Top ``k`` popular items per user: columns ``user, item, score, rank``.
+
+        Parameters
+        ----------
+        users : scalar or iterable
+            One user id or several; unknown users get the overall top ``k``.
+        k : int, default 10
+            Items per user (fewer when the user has seen most of the catalogue).
+        exclude_seen : bool, default True
+            Leave out the items each user interacted with during ``fit``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``user, item, score, rank`` (rank 1 first), users in the given order.
+        """
         users = list(users) if not isinstance(users, (str, int)) else [users]
         parts = []
         for u in users:

@@ -33,10 +33,12 @@ def rmse(y_true, y_pred) -> float:
     Parameters
     ----------
     y_true, y_pred : array-like of float
+        Actual and predicted values, of equal length.
 
     Returns
     -------
     float
+        Lower is better.
 
     Raises
     ------
@@ -55,6 +57,21 @@ def rmse(y_true, y_pred) -> float:
 def mae(y_true, y_pred) -> float:
     """Mean absolute error.
 
+    Parameters
+    ----------
+    y_true, y_pred : array-like of float
+        Actual and predicted values, of equal length.
+
+    Returns
+    -------
+    float
+        Lower is better.
+
+    Raises
+    ------
+    ValueError
+        Lengths differ or there are no rows.
+
     Examples
     --------
     >>> mae([0.0, 0.0], [3.0, -4.0])
@@ -69,6 +86,21 @@ def r2(y_true, y_pred) -> float:
 
     Follows scikit-learn's ``r2_score``: a constant ``y_true`` scores 1.0 for a
     perfect prediction and 0.0 otherwise.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of float
+        Actual and predicted values, of equal length.
+
+    Returns
+    -------
+    float
+        At most 1.0 (perfect); negative when worse than predicting the mean.
+
+    Raises
+    ------
+    ValueError
+        Lengths differ or there are no rows.
 
     Examples
     --------
@@ -88,6 +120,21 @@ def mape(y_true, y_pred) -> float:
 
     Like scikit-learn, a zero ``y_true`` is guarded by machine epsilon
     rather than dropped, so MAPE explodes on zero targets: prefer MAE there.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of float
+        Actual and predicted values, of equal length.
+
+    Returns
+    -------
+    float
+        Lower is better.
+
+    Raises
+    ------
+    ValueError
+        Lengths differ or there are no rows.
 
     Examples
     --------
