@@ -68,7 +68,8 @@ def _closing_fence(source: list[str], first_code_line: int) -> int:
     """0-based index of the fence closing the block whose code starts at ``first_code_line``."""
     fence = FENCE.match(source[first_code_line - 2])["fence"]
     i = first_code_line - 1
-    while not source[i].strip().startswith(fence):
+    # as in tools.docs_examples: a line of only fence characters, at least as many
+    while not (len(source[i].strip()) >= len(fence) and set(source[i].strip()) == {fence[0]}):
         i += 1
     return i
 
