@@ -1,5 +1,6 @@
 """The Explanation type: validation, reconstruction, long format, per-output view, plots."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -70,3 +71,23 @@ def test_plots_render(tmp_path):
     plt.close("all")
     with pytest.raises(ValueError, match="pick one output"):
         _multi().plot(row="r1")
+
+
+def test_plot_height_follows_the_bars_drawn():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def height(n_features, top):
+        frame = pd.DataFrame(np.ones((2, n_features)), columns=[f"f{i}" for i in range(n_features)])
+        ax = Explanation(frame, 0.0, "linear", True, pd.Series([1.0 * n_features] * 2)).plot(
+            top=top
+        )
+        assert len(ax.get_yticklabels()) == min(n_features, top) + (n_features > top)
+        return ax.figure.get_size_inches()[1]
+
+    one, three, capped = height(1, 15), height(3, 15), height(40, 15)
+    plt.close("all")
+    assert one < three < capped  # a 1-bar plot is not drawn at the height of 16 bars
+    assert capped == pytest.approx(0.35 * 16 + 1.2)

@@ -108,6 +108,22 @@ def test_prophet_logging_is_silenced_unless_verbose(caplog):
     assert not [r for r in caplog.records if r.name.startswith(("cmdstanpy", "prophet"))]
 
 
+def test_importing_prophet_through_the_adapter_prints_nothing():
+    """A fresh process: Prophet's import-time "Importing plotly failed" line is not shown."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    code = "import uniml; uniml.make('prophet.forecaster').require_library()"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr == "" and out.stdout == ""
+    if importlib.util.find_spec("plotly") is None:  # the line really exists without plotly
+        raw = subprocess.run(
+            [sys.executable, "-c", "import prophet"], capture_output=True, text=True, check=True
+        )
+        assert "plotly" in raw.stderr
+
+
 def test_prophet_parallel_equals_serial():
     data = make_forecast_data(n_series=3, n=42)
     roles = {"time": "date", "target": "sales", "series_id": "store", "exog": ["promo"]}

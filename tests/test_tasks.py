@@ -119,6 +119,9 @@ def test_interaction_data_roles_and_errors():
     feats = pd.DataFrame({"age": [30, 40]}, index=["a", "b"])
     data = InteractionData(df, user="user", item="item", weight="rating", user_features=feats)
     assert (data.n_users, data.n_items) == (2, 2)
+    roles = data.roles()  # feature frames are roles too, returned as given
+    assert roles["user"] == "user" and roles["weight"] == "rating"
+    assert roles["user_features"] is feats and "item_features" not in roles
     with pytest.raises(
         DataContractError, match="role 'user_features': id 'a' appears more than once"
     ):

@@ -45,6 +45,7 @@ from __future__ import annotations
 import copy
 import logging
 import sys
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -70,7 +71,12 @@ _LINEAR = "backdoor.linear_regression"
 
 @contextmanager
 def _quiet_and_seeded(seed):
-    """Silence DoWhy's logging and seed numpy's global generator (DoWhy draws from it) for one call."""
+    """Silence DoWhy's logging and seed numpy's global generator (DoWhy draws from it) for one call.
+
+    Deprecation warnings raised inside DoWhy's own code (pandas 3's ``Pandas4Warning``
+    about ``copy=``, once per row of some estimators) are nothing a user can act on and
+    are dropped; warnings attributed to any other module pass through.
+    """
     loggers = [
         logging.getLogger(n) for n in ("dowhy", "dowhy.causal_model", "dowhy.causal_estimator")
     ]
@@ -78,7 +84,9 @@ def _quiet_and_seeded(seed):
     for lg in loggers:
         lg.setLevel(logging.ERROR)
     try:
-        with seeded_global_numpy(seed):
+        with seeded_global_numpy(seed), warnings.catch_warnings():
+            for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+                warnings.filterwarnings("ignore", category=category, module=r"dowhy(?:\..*)?$")
             yield
     finally:
         for lg, level in zip(loggers, levels, strict=True):

@@ -41,6 +41,7 @@ True
 from __future__ import annotations
 
 import json
+import logging
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -179,6 +180,26 @@ class ProphetForecaster(ForecastingAdapter):
 
     def _extra_what(self, name: str) -> str:
         return {"cap": "logistic-growth cap column", "floor": "logistic-growth floor column"}[name]
+
+    @classmethod
+    def require_library(cls):
+        """Import Prophet, without its "Importing plotly failed" error line.
+
+        ``prophet.plot`` logs that at ERROR level on import when plotly is absent;
+        uniml never uses Prophet's interactive plots, so the line is not shown.
+
+        Returns
+        -------
+        module
+            The ``prophet`` module.
+        """
+        logger = logging.getLogger("prophet.plot")
+        level = logger.level
+        logger.setLevel(logging.CRITICAL)
+        try:
+            return super().require_library()
+        finally:
+            logger.setLevel(level)
 
     def _warning_filters(self, quiet: bool) -> list[dict]:
         # pandas deprecations triggered inside Prophet's own code: nothing a user can act on, verbose or not

@@ -273,19 +273,24 @@ class Explanation:
                 contrib.abs().sort_values(ascending=False, kind="stable").index
             )
             title = f"Contributions for row {row!r} (base {float(self.base_value):.4g})"
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 0.35 * min(top + 1, 25) + 1.2))
         shown = values.iloc[:top]
         if len(values) > top:
             shown = pd.concat(
                 [shown, pd.Series({f"other ({len(values) - top})": values.iloc[top:].sum()})]
             )
         shown = shown.iloc[::-1]
+        if ax is None:  # height follows the bars actually drawn
+            _, ax = plt.subplots(figsize=(7, 0.35 * min(len(shown), 25) + 1.2))
         colors = ["#2b7bba" if v >= 0 else "#d1495b" for v in shown.to_numpy()]
         ax.barh([str(i) for i in shown.index], shown.to_numpy(), color=colors)
         ax.axvline(0, color="black", linewidth=0.8)
         ax.set_title(title)
-        ax.set_xlabel("contribution" if row is not None else "mean |contribution|")
+        if row is not None:
+            ax.set_xlabel("contribution")
+        else:
+            ax.set_xlabel(
+                "importance"
+            )  # adapters may supply their own, not only mean |contribution|
         ax.figure.tight_layout()
         return ax
 

@@ -189,8 +189,10 @@ class Dataset:
         out: dict[str, Any] = {}
         for role in self._single_roles + self._multi_roles:
             value = getattr(self, role)
-            if value not in (None, ()):
-                out[role] = value
+            # `in (None, ())` would compare a feature DataFrame element-wise
+            if value is None or (isinstance(value, tuple) and not value):
+                continue
+            out[role] = value
         return out
 
     def _validate_roles(self) -> None:

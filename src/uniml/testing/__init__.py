@@ -30,7 +30,31 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["adapter_checks", "check_adapter", "make_tabular_data"]
+__all__ = [
+    "adapter_checks",
+    "check_adapter",
+    "make_causal_data",
+    "make_forecast_data",
+    "make_interaction_data",
+    "make_tabular_data",
+]
+
+# the per-task generators, importable from here as well as from their task module
+# (resolved on first use: the task modules import this one)
+_TASK_GENERATORS = {
+    "make_forecast_data": "uniml.testing.forecasting",
+    "make_causal_data": "uniml.testing.causal",
+    "make_interaction_data": "uniml.testing.recommendation",
+}
+
+
+def __getattr__(name: str):
+    if name in _TASK_GENERATORS:
+        import importlib
+
+        return getattr(importlib.import_module(_TASK_GENERATORS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: absolute tolerance of additive explanations computed in float64
 ADDITIVITY_TOL = 1e-6
