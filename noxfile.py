@@ -1,5 +1,6 @@
-"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s benchmarks`, `nox -s demo`,
-`nox -s conda_recipe`, `nox -s conda_package` (see docs/distribution.md)."""
+"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s typecheck`, `nox -s docs`,
+`nox -s benchmarks`, `nox -s demo`, `nox -s conda_recipe`, `nox -s conda_package`
+(see docs/distribution.md)."""
 
 import shutil
 from pathlib import Path
@@ -11,6 +12,7 @@ nox.options.reuse_existing_virtualenvs = True
 
 PYTHON = "3.11"
 RUFF = "ruff==0.17.6"
+MYPY = "mypy==2.4.1"
 
 
 @nox.session(python=PYTHON)
@@ -36,6 +38,13 @@ def lint(session: nox.Session) -> None:
     paths = ["src", "tests", "benchmarks", "tools", "docs", "noxfile.py"]
     session.run("ruff", "check", *paths)
     session.run("ruff", "format", "--check", *paths)
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy over src/uniml with the settings in pyproject.toml (check_untyped_defs on)."""
+    session.install(MYPY, "-e", ".[all]")  # the installed libraries' own type hints count
+    session.run("mypy", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -71,6 +80,8 @@ def docs(session: nox.Session) -> None:
     """The mkdocs site with its API reference; `--strict` turns every warning into a failure."""
     session.install("-e", ".[all,docs]")  # the docs tool pins live in pyproject's `docs` extra
     session.run("mkdocs", "build", "--strict", "-d", "build/site", env={"NO_MKDOCS_2_WARNING": "1"})
+    # every public class and function rendered in the reference, with a complete numpydoc docstring
+    session.run("python", "-m", "tools.api_docs", "build/site")
 
 
 # the conda tooling's own pins; the package's dependencies come from pyproject.toml

@@ -219,7 +219,6 @@ def test_module_importing_an_undeclared_library_fails(tmp_path):
 
 def test_license_check_fails_for_a_package_without_its_license_file(tmp_path):
     from rattler_build import assemble_package
-
     from tools.conda.package import _check_licenses
     from tools.conda.recipe import Output
 
@@ -326,7 +325,8 @@ def test_release_workflow_runs_on_tags_and_refuses_smoke_builds():
         job: " ".join(str(s.get("run", "")) for s in spec["steps"])
         for job, spec in workflow["jobs"].items()
     }
-    assert "conda_recipe" in steps["verify"] and "conda_package" in steps["verify"]
+    for session in ("lint", "typecheck", "tests", "docs", "conda_recipe", "conda_package"):
+        assert f" {session}" in steps["verify"], session  # what .ci/run gates on, and the tests
     assert "--override-channels" in steps["build"]
     # the guard looks for exactly the marker the smoke build puts in every build string
     assert SMOKE_BUILD_PREFIX in steps["build"] and SMOKE_BUILD_PREFIX in steps["publish"]
