@@ -219,6 +219,11 @@ def test_blocks_share_one_namespace_in_order(tmp_path):
         (12, ["first", "second"]),
         (16, ["first", "second", "third"]),
     ]
+    # where each block's closing fence is (the figures hook inserts plots after it)
+    lines = page.read_text(encoding="utf-8").splitlines()
+    ends = [b.end for b in docs_examples.blocks(page)]
+    assert ends == [3, 13, 18]
+    assert all(lines[end - 1].strip() == "```" for end in ends)
 
 
 def test_blocks_run_in_the_workdir_and_page_classes_pickle(tmp_path):

@@ -61,6 +61,7 @@ class Block:
     line: int  # 1-based line of the first code line
     code: str
     not_run: str | None = None
+    end: int = 0  # 1-based line of the closing fence
 
     @property
     def where(self) -> str:
@@ -125,7 +126,7 @@ def blocks(page: Path) -> list[Block]:
                     f"{page}:{marker[0]}: 'not run' marker must be on the line right before the fence"
                 )
             code = "\n".join(line[indent:] for line in lines[start:j])
-            out.append(Block(page, start + 1, code, marker[1] if marker else None))
+            out.append(Block(page, start + 1, code, marker[1] if marker else None, end=j + 1))
         elif marker is not None:
             raise _misplaced(page, marker[0])
         marker = None

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tools.docs_examples import FENCE, run_page  # noqa: E402
+from tools.docs_examples import run_page  # noqa: E402
 
 SECTION = "adapters/"
 
@@ -48,7 +48,7 @@ def on_page_markdown(markdown, page, config, files):
         ]
         plt.close("all")
         if drawn:
-            figures[_closing_fence(source, block.line) - offset] = drawn
+            figures[block.end - 1 - offset] = drawn
 
     with tempfile.TemporaryDirectory(prefix="uniml-docs-") as tmp:
         try:
@@ -62,16 +62,6 @@ def on_page_markdown(markdown, page, config, files):
         for figure in figures.get(i, []):
             out += ["", figure, ""]
     return "\n".join(out) + "\n"
-
-
-def _closing_fence(source: list[str], first_code_line: int) -> int:
-    """0-based index of the fence closing the block whose code starts at ``first_code_line``."""
-    fence = FENCE.match(source[first_code_line - 2])["fence"]
-    i = first_code_line - 1
-    # as in tools.docs_examples: a line of only fence characters, at least as many
-    while not (len(source[i].strip()) >= len(fence) and set(source[i].strip()) == {fence[0]}):
-        i += 1
-    return i
 
 
 def _figure_html(fig, ident: str, page_title: str | None) -> str:
