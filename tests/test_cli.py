@@ -431,6 +431,9 @@ def test_adapters_lists_the_catalog():
     assert installed.exit_code == 0
     for name in table.loc[table["installed"], "name"]:
         assert name in installed.stdout
+    # each row's install command, with its extra (not eaten as console markup)
+    for extra in set(table["extra"]) - {"core"}:
+        assert f"pip install 'uniml[{extra}]'" in result.stdout, extra
 
 
 def test_version_and_help_are_fast_and_import_nothing_heavy():

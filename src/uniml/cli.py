@@ -292,6 +292,7 @@ def _print_report(console, report) -> None:
 )
 def adapters_command(show_all):
     """List the adapter catalog: name, task, library, whether it is installed."""
+    from rich.markup import escape
     from rich.table import Table
 
     import uniml
@@ -312,7 +313,8 @@ def adapters_command(show_all):
             row.library,
             "yes" if row.installed else "[red]no[/]",
             str(row.version or "—"),
-            f"pip install 'uniml[{row.extra}]'" if row.extra != "core" else "—",
+            # escaped: rich would read "[xgboost]" as a markup tag and drop it
+            escape(f"pip install 'uniml[{row.extra}]'") if row.extra != "core" else "—",
         )
     _console().print(view)
 
