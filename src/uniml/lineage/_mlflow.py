@@ -364,6 +364,9 @@ def _in_sample_metrics(model, X, y) -> dict[str, float]:
             proba = model.predict_proba(Xs)
             classes = list(proba.columns)
             values = proba.to_numpy(dtype=float)
+            # float32 probabilities (XGBoost) miss a float64 sum of one by ~1e-7, which
+            # scikit-learn warns about; renormalising moves the log loss by less than that
+            values = values / values.sum(axis=1, keepdims=True)
             out["train_log_loss"] = float(log_loss(truth, values, labels=classes))
             if len(set(truth.tolist())) > 1:
                 if len(classes) == 2:
