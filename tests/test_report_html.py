@@ -16,6 +16,7 @@ from uniml.evaluation import EvalReport, _html
 EXPECTED_PLOTS = {
     "regression": {"fold-metrics", "predicted-vs-actual"},
     "classification": {"fold-metrics", "calibration", "roc"},
+    "multiclass": {"fold-metrics", "calibration", "confusion"},
     "forecasting": {"fold-metrics", "backtest"},
     "causal": {"fold-metrics", "qini", "effect-vs-truth"},
     "recommendation": {"fold-metrics", "precision-at-k"},
@@ -80,6 +81,18 @@ def _evaluate(task: str, name: str = "cand", gates=None) -> EvalReport:
         return uniml.evaluate(
             {name: uniml.make("lightgbm.classifier", n_estimators=30, verbose=-1)},
             (X, y),
+            protocol=splitters.StratifiedKFold(3),
+            gates=gates,
+            n_jobs=1,
+            n_boot=200,
+        )
+    if task == "multiclass":
+        from sklearn.datasets import load_wine
+
+        X, y = load_wine(return_X_y=True, as_frame=True)
+        return uniml.evaluate(
+            {name: uniml.make("lightgbm.classifier", n_estimators=20, verbose=-1)},
+            (X, y.map({0: "barolo", 1: "grignolino", 2: "barbera"})),
             protocol=splitters.StratifiedKFold(3),
             gates=gates,
             n_jobs=1,
@@ -226,3 +239,27 @@ def test_render_from_json_round_trip_matches(reports):
     assert [t for t in _parse(first).text if "svg" not in t][:40] == [
         t for t in _parse(second).text if "svg" not in t
     ][:40]
+
+
+def test_multiclass_confidence_and_confusion_counts_come_from_the_out_of_fold_predictions(
+    reports, tmp_path
+):
+    """The confusion matrix annotates exactly the out-of-fold counts; confidence is P(predicted label)."""
+    import pandas as pd
+
+    report = reports["multiclass"]
+    preds = report.predictions[report.predictions["model"] == "cand"]
+    assert preds["confidence"].between(1 / 3, 1).all()  # the argmax of 3 classes is >= 1/3
+    text = report.to_html(tmp_path / "r.html").read_text(encoding="utf-8")
+    start = text.index('data-plot="confusion"')
+    confusion = _Page()
+    confusion.feed(text[start : text.index("</figure>", start)])
+    cells = [t.strip() for t in confusion.text if t.strip()]
+    counts = pd.crosstab(preds["y_true"], preds["y_pred"]).to_numpy()
+    # every count is written in its cell (the 3 x 3 block of numbers, row by row)
+    numbers = [int(t) for t in cells if t.isdigit()]
+    assert any(numbers[i : i + 9] == counts.ravel().tolist() for i in range(len(numbers) - 8)), (
+        numbers,
+        counts,
+    )
+    assert {"barbera", "barolo", "grignolino"} <= set(cells)

@@ -337,9 +337,26 @@ def _tabular_fold(problem, model, fold, metrics, inner, refit, name):
             proba = p[:, 1] if p.shape[1] == 2 else p
             if p.shape[1] == 2:
                 out["proba"] = proba
+            else:  # multiclass: the probability the model gave the label it predicted
+                out["confidence"] = _confidence(p, labels, y_pred)
         source.update(labels=labels, proba=proba)
     scores = {mt.name: _score(mt, source) for mt in metrics}
     return [(fold.id, scores, pd.DataFrame(out), _raw(source))]
+
+
+def _confidence(proba: np.ndarray, labels: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """Each row's probability of its predicted label (NaN where that label has no column).
+
+    Examples
+    --------
+    >>> p = np.array([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]])
+    >>> _confidence(p, np.array(["a", "b", "c"]), np.array(["b", "a"])).tolist()
+    [0.5, 0.6]
+    """
+    column = {label: i for i, label in enumerate(labels.tolist())}
+    index = np.array([column.get(label, -1) for label in y_pred.tolist()], dtype=int)
+    picked = proba[np.arange(len(proba)), np.clip(index, 0, None)]
+    return np.where(index >= 0, picked, np.nan)
 
 
 def _forecast_frames(problem, rows):

@@ -226,7 +226,10 @@ def regression(report) -> list[Plot]:
 
 
 def classification(report) -> list[Plot]:
-    """Calibration (reliability) curve and ROC curve, from out-of-fold probabilities (binary tasks).
+    """Calibration (reliability) curve and ROC curve, from out-of-fold probabilities.
+
+    Binary tasks; a multiclass task gets the top-label calibration curve and the
+    best candidate's confusion matrix instead.
 
     Examples
     --------
@@ -239,8 +242,10 @@ def classification(report) -> list[Plot]:
     ['calibration', 'roc']
     """
     preds = report.predictions
-    if preds is None or not len(preds) or "proba" not in preds.columns:
+    if preds is None or not len(preds):
         return []
+    if "proba" not in preds.columns:
+        return _multiclass(report) if "confidence" in preds.columns else []
     import numpy as np
     from sklearn.calibration import calibration_curve
     from sklearn.metrics import roc_auc_score, roc_curve
@@ -296,6 +301,105 @@ def classification(report) -> list[Plot]:
             _svg(roc_fig),
         ),
     ]
+
+
+_MAX_CONFUSION_LABELS = 20
+
+
+def _multiclass(report) -> list[Plot]:
+    """Top-label calibration (every model) and the best candidate's confusion matrix.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> preds = pd.DataFrame({"model": "m", "fold": 0, "row": range(6), "y_true": list("abcabc"),
+    ...                       "y_pred": list("abcaac"), "confidence": [.9, .8, .7, .6, .5, .9]})
+    >>> scores = pd.DataFrame({"model": ["m"], "fold": [0], "metric": ["f1"], "value": [0.8]})
+    >>> [p.key for p in _multiclass(SimpleNamespace(predictions=preds, fold_scores=scores, roles={}))]
+    ['calibration', 'confusion']
+    """
+    import numpy as np
+    import pandas as pd
+
+    preds = report.predictions
+    models = _ordered_models(report)
+    cal_fig, (cal,) = _figure(1, width=5.2, height=4.2)
+    for model in models:
+        part = preds[(preds["model"].astype(str) == model) & preds["confidence"].notna()]
+        if not len(part):
+            continue
+        confidence = part["confidence"].to_numpy(float)
+        correct = (part["y_true"].to_numpy() == part["y_pred"].to_numpy()).astype(float)
+        edges = np.unique(np.quantile(confidence, np.linspace(0, 1, 11)))
+        if len(edges) < 2:  # one distinct confidence value: one point
+            bins = np.zeros(len(confidence), dtype=int)
+        else:  # ten quantile bins, the top edge inside the last one
+            bins = np.clip(np.searchsorted(edges, confidence, side="right") - 1, 0, len(edges) - 2)
+        mean = pd.Series(confidence).groupby(bins).mean()
+        accuracy = pd.Series(correct).groupby(bins).mean()
+        cal.plot(mean, accuracy, _style(report, model), marker="o", ms=3, label=_label(model))
+    cal.plot([0, 1], [0, 1], color="grey", lw=1)
+    cal.set(
+        xlabel="probability of the predicted label",
+        ylabel="accuracy",
+        title="top-label calibration",
+        xlim=(0, 1),
+        ylim=(0, 1),
+    )
+    cal.grid(alpha=0.3)
+    cal.legend(fontsize="small")
+    plots = [
+        Plot(
+            "calibration",
+            "Calibration curve (top label)",
+            "Out-of-fold probability each model gave its predicted label, binned by quantile, "
+            "against how often that label was right; the diagonal is perfect calibration.",
+            _svg(cal_fig),
+        )
+    ]
+
+    best = _best_candidate(report, models)
+    part = preds[preds["model"].astype(str) == best]
+    labels = sorted(set(part["y_true"].tolist()) | set(part["y_pred"].tolist()), key=str)
+    if not len(part) or len(labels) > _MAX_CONFUSION_LABELS:
+        return plots
+    counts = pd.crosstab(
+        pd.Categorical(part["y_true"], categories=labels),
+        pd.Categorical(part["y_pred"], categories=labels),
+        dropna=False,
+    ).to_numpy()
+    totals = counts.sum(axis=1, keepdims=True)
+    share = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+    size = 1.6 + 0.6 * len(labels)
+    fig, (ax,) = _figure(1, width=size + 1.2, height=size)
+    image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            ax.text(
+                j,
+                i,
+                str(counts[i, j]),
+                ha="center",
+                va="center",
+                fontsize="small",
+                color="white" if share[i, j] > 0.6 else "black",
+            )
+    ticks = [_label(v) for v in labels]
+    ax.set_xticks(range(len(labels)), ticks, rotation=45 if len(labels) > 6 else 0)
+    ax.set_yticks(range(len(labels)), ticks)
+    ax.set(xlabel="predicted", ylabel="actual", title=f"confusion: {_label(best)}")
+    fig.colorbar(image, ax=ax, label="share of the actual class")
+    plots.append(
+        Plot(
+            "confusion",
+            "Confusion matrix",
+            f"Out-of-fold predictions of {best}: counts per actual (row) and predicted (column) "
+            "label, shaded by the share of the row.",
+            _svg(fig),
+        )
+    )
+    return plots
 
 
 def forecasting(report) -> list[Plot]:
