@@ -41,7 +41,6 @@ True
 from __future__ import annotations
 
 import json
-import logging
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -50,7 +49,7 @@ import pandas as pd
 
 from uniml.core.catalog import register
 from uniml.core.errors import DataContractError
-from uniml.core.forecasting import ForecastingAdapter
+from uniml.core.forecasting import ForecastingAdapter, quiet_loggers
 
 __all__ = ["ProphetForecaster"]
 
@@ -193,13 +192,8 @@ class ProphetForecaster(ForecastingAdapter):
         module
             The ``prophet`` module.
         """
-        logger = logging.getLogger("prophet.plot")
-        level = logger.level
-        logger.setLevel(logging.CRITICAL)
-        try:
+        with quiet_loggers(["prophet.plot"], True):
             return super().require_library()
-        finally:
-            logger.setLevel(level)
 
     def _warning_filters(self, quiet: bool) -> list[dict]:
         # pandas deprecations triggered inside Prophet's own code: nothing a user can act on, verbose or not

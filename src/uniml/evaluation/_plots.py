@@ -322,6 +322,8 @@ def _multiclass(report) -> list[Plot]:
     import numpy as np
     import pandas as pd
 
+    from uniml.evaluation.metrics.classification import reliability_bins
+
     preds = report.predictions
     models = _ordered_models(report)
     cal_fig, (cal,) = _figure(1, width=5.2, height=4.2)
@@ -329,16 +331,20 @@ def _multiclass(report) -> list[Plot]:
         part = preds[(preds["model"].astype(str) == model) & preds["confidence"].notna()]
         if not len(part):
             continue
-        confidence = part["confidence"].to_numpy(float)
-        correct = (part["y_true"].to_numpy() == part["y_pred"].to_numpy()).astype(float)
-        edges = np.unique(np.quantile(confidence, np.linspace(0, 1, 11)))
-        if len(edges) < 2:  # one distinct confidence value: one point
-            bins = np.zeros(len(confidence), dtype=int)
-        else:  # ten quantile bins, the top edge inside the last one
-            bins = np.clip(np.searchsorted(edges, confidence, side="right") - 1, 0, len(edges) - 2)
-        mean = pd.Series(confidence).groupby(bins).mean()
-        accuracy = pd.Series(correct).groupby(bins).mean()
-        cal.plot(mean, accuracy, _style(report, model), marker="o", ms=3, label=_label(model))
+        # the bins the ece metric is computed from
+        count, mean, accuracy = reliability_bins(
+            part["confidence"].to_numpy(float),
+            part["y_true"].to_numpy() == part["y_pred"].to_numpy(),
+        )
+        filled = count > 0
+        cal.plot(
+            mean[filled],
+            accuracy[filled],
+            _style(report, model),
+            marker="o",
+            ms=3,
+            label=_label(model),
+        )
     cal.plot([0, 1], [0, 1], color="grey", lw=1)
     cal.set(
         xlabel="probability of the predicted label",
@@ -353,8 +359,9 @@ def _multiclass(report) -> list[Plot]:
         Plot(
             "calibration",
             "Calibration curve (top label)",
-            "Out-of-fold probability each model gave its predicted label, binned by quantile, "
-            "against how often that label was right; the diagonal is perfect calibration.",
+            "Out-of-fold probability each model gave its predicted label, in the ten "
+            "equal-width bins the ece metric uses, against how often that label was right; "
+            "the diagonal is perfect calibration.",
             _svg(cal_fig),
         )
     ]

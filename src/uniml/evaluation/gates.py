@@ -32,6 +32,7 @@ ThresholdGate(metric='rmse', op='<=', threshold=12.0, model=None)
 
 from __future__ import annotations
 
+import abc
 import math
 import operator
 import re
@@ -72,7 +73,7 @@ _NOT_WORSE = re.compile(
 )
 
 
-class Gate:
+class Gate(abc.ABC):
     """Base of gates: ``metric``, an optional ``model`` and a readable ``name``.
 
     Examples
@@ -84,6 +85,7 @@ class Gate:
     metric: str
     model: str | None
 
+    @abc.abstractmethod
     def text(self) -> str:
         """The gate as a sentence of the grammar; every kind of gate defines it.
 
@@ -97,7 +99,6 @@ class Gate:
         >>> parse_gate(ThresholdGate("mae", "<", 3.0).text())
         ThresholdGate(metric='mae', op='<', threshold=3.0, model=None)
         """
-        raise NotImplementedError(f"{type(self).__name__} does not define text()")
 
     @property
     def name(self) -> str:

@@ -215,8 +215,35 @@ def calibration_bins(y_true, proba, labels=None, n_bins: int = 10):
     [0.0, 2.0]
     """
     onehot, p = _proba_matrix(y_true, proba, labels)
-    confidence = p.max(axis=1)
-    correct = onehot[np.arange(len(p)), p.argmax(axis=1)]
+    return reliability_bins(p.max(axis=1), onehot[np.arange(len(p)), p.argmax(axis=1)], n_bins)
+
+
+def reliability_bins(confidence, correct, n_bins: int = 10):
+    """Per equal-width confidence bin: count, mean confidence and accuracy.
+
+    Parameters
+    ----------
+    confidence : array-like of float
+        Each row's probability of the label predicted for it, in [0, 1].
+    correct : array-like of bool or float
+        Whether that predicted label was right.
+    n_bins : int, default 10
+        Number of equal-width bins over [0, 1]; a confidence on an edge goes to the
+        lower bin.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(count, confidence, accuracy)``, each of length ``n_bins`` (NaN in empty bins).
+
+    Examples
+    --------
+    >>> count, conf, acc = reliability_bins([0.4, 0.9, 0.95], [True, True, False], n_bins=2)
+    >>> count.tolist(), acc.tolist()
+    ([1.0, 2.0], [1.0, 0.5])
+    """
+    confidence = np.asarray(confidence, dtype=float)
+    correct = np.asarray(correct, dtype=float)
     which = np.clip(np.ceil(confidence * n_bins).astype(int) - 1, 0, n_bins - 1)
     count = np.bincount(which, minlength=n_bins).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
