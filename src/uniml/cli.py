@@ -40,6 +40,16 @@ EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
 #: sub-command groups that live in other modules: name -> (module, attribute, one-line help)
 _LAZY = {
     "lineage": ("uniml.lineage._cli", "lineage", "Lineage: replay spooled runs into MLflow."),
+    "registry": (
+        "uniml.registry._cli",
+        "registry",
+        "Registry: register, promote, roll back, audit and verify model versions.",
+    ),
+    "serve": ("uniml.serving._cli", "serve", "Serve a model over HTTP (FastAPI)."),
+    "score": ("uniml.serving._cli", "score", "Batch-score a Parquet/CSV file with a model."),
+    "monitor": ("uniml.monitoring._cli", "monitor", "Monitor drift and performance from a spec."),
+    "new": ("uniml.scaffold._cli", "new", "Create a new project from the uniml template."),
+    "update": ("uniml.scaffold._cli", "update", "Update a project made by `uniml new`."),
 }
 
 
