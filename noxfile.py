@@ -33,11 +33,15 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff: the lint rules from pyproject.toml, and the formatter in check mode (no file rewritten)."""
+    """ruff (lint rules + formatter in check mode) and lint-imports (the layer contracts)."""
     session.install(RUFF)  # pinned: the formatter's style changes between releases
     paths = ["src", "tests", "benchmarks", "tools", "docs", "noxfile.py"]
     session.run("ruff", "check", *paths)
     session.run("ruff", "format", "--check", *paths)
+    # the one-way layers of DESIGN.md (contracts in pyproject.toml's [tool.importlinter])
+    session.install("import-linter>=2.1")
+    session.install("-e", ".", "--no-deps")  # the package's source, not its dependencies
+    session.run("lint-imports", "--no-cache")
 
 
 @nox.session(python=PYTHON)

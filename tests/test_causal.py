@@ -672,3 +672,11 @@ def test_generic_dr_learner_gets_seeded_bootstrap_intervals_equal_to_raw_econml(
     np.testing.assert_array_equal(pred["effect"], raw.effect(X[:50], T0=0, T1=1))
     np.testing.assert_array_equal(pred["lower"], lower)
     np.testing.assert_array_equal(pred["upper"], upper)
+
+
+def test_dowhy_explain_without_refuters_converts_to_a_frame():
+    data, _ = make_causal_data(n=200, seed=0)
+    model = uniml.make("dowhy.effect", random_state=0).fit(data)
+    exp = model.explain(data.frame.head(3), refute=False)
+    assert exp.importance is None
+    assert exp.to_frame().columns.tolist() == ["feature", "importance"]

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import uniml
 from uniml.cli import EXIT_FAILED, EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, cli
+from uniml.evaluation.spec import SpecError, build_protocol, lineage_settings, parse_spec
 
 
 @pytest.fixture(scope="module")
@@ -582,3 +583,23 @@ def test_model_names_are_printed_literally(project):
     result = _run("eval", spec, "--report", project.folder / "[r].html")
     assert result.exit_code == EXIT_OK, result.output
     assert "[bold]ols[/bold]" in result.stdout and "[r].html" in result.stdout
+
+
+_MINIMAL_SPEC = (
+    "task: regression\ndata: {path: d.csv, target: y}\ncandidates: [{adapter: statsmodels.ols}]\n"
+)
+
+
+def test_build_protocol_knows_every_protocol_kind():
+    with pytest.raises(SpecError) as info:
+        build_protocol(parse_spec(_MINIMAL_SPEC + "protocol: {kind: bootstrap}\n"))
+    assert str(info.value).endswith(
+        "one of group_kfold, kfold, leave_out, rolling_origin, stratified_kfold, time_series_split"
+    )
+    spec = parse_spec(_MINIMAL_SPEC + "protocol: {kind: time_series_split, n_splits: 2}\n")
+    assert build_protocol(spec).kind == "time_series_split"
+
+
+def test_lineage_settings_default_tracking_uri():
+    spec = parse_spec(_MINIMAL_SPEC + "lineage: true\n")
+    assert lineage_settings(spec).tracking_uri is None

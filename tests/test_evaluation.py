@@ -23,6 +23,7 @@ from uniml.evaluation import (
     StratifiedKFold,
     TimeSeriesSplit,
     evaluate,
+    splitters,
 )
 
 
@@ -384,3 +385,22 @@ def test_a_model_failing_in_a_fold_is_named(diabetes):
         EvaluationError, match=r"model 'broken' failed on fold 0: FloatingPointError: diverged"
     ):
         evaluate({"broken": _Broken()}, (X, y), n_jobs=1)
+
+
+def test_eval_report_stays_unhashable():
+    report = EvalReport.example()
+    assert report == EvalReport.example()
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(report)
+
+
+def test_sklearn_splits_use_their_own_seed_before_the_evaluation_seed():
+    X, y = np.zeros((10, 1)), np.zeros(10)
+    own = splitters.KFold(n_splits=2, random_state=1).split_arrays(X, y, random_state=2)
+    same = splitters.KFold(n_splits=2).split_arrays(X, y, random_state=1)
+    assert [f.test.tolist() for f in own] == [f.test.tolist() for f in same]
+    # GroupKFold has no random_state attribute: the evaluation's seed is passed on unused
+    folds = splitters.GroupKFold(groups=[0, 0, 1, 1], n_splits=2).split_arrays(
+        X[:4], y[:4], random_state=3
+    )
+    assert sorted(f.test.tolist() for f in folds) == [[0, 1], [2, 3]]

@@ -504,3 +504,13 @@ def test_an_empty_fold_is_left_out_and_threads_change_nothing():
     assert results[0] == results[1]
     assert results[0]["n_folds"] == 2 and results[0]["n"] == 80
     assert results[0]["diff"] == pytest.approx(0.5) and results[0]["ci_low"] == pytest.approx(0.5)
+
+
+def test_row_bootstrap_supports_needs_a_kernel_on_every_fold():
+    boot = RowBootstrap({0: [0, 1], 1: [0, 1]}, n_boot=2)
+    assert not boot.supports("m", "rmse")  # never registered
+    boot.add("m", "rmse", 0, object())
+    boot.add("m", "rmse", 1, None)
+    assert not boot.supports("m", "rmse")
+    boot.add("m", "rmse", 1, object())
+    assert boot.supports("m", "rmse")

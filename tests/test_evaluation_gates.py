@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from uniml.evaluation._bootstrap import paired_bootstrap
 from uniml.evaluation.gates import (
+    Gate,
     GateError,
     RelativeGate,
     ThresholdGate,
@@ -134,3 +135,12 @@ def test_reason_names_what_the_bootstrap_resampled():
             gate, "m", "champion", {**cmp, "unit": "rows", "n": 1200, "n_folds": 5}, False
         )[0]
     )
+
+
+def test_gate_base_text_names_the_missing_method():
+    class Custom(Gate):
+        metric, model = "mae", None
+
+    # a gate kind without text() cannot even be built, so it never reaches a report
+    with pytest.raises(TypeError, match="Custom.*text"):
+        _ = parse_gate(Custom()).name

@@ -1,5 +1,6 @@
 """The Explanation type: validation, reconstruction, long format, per-output view, plots."""
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
@@ -91,3 +92,22 @@ def test_plot_height_follows_the_bars_drawn():
     plt.close("all")
     assert one < three < capped  # a 1-bar plot is not drawn at the height of 16 bars
     assert capped == pytest.approx(0.35 * 16 + 1.2)
+
+
+def _global_only() -> Explanation:
+    # what DoWhyEffect.explain(frame, refute=False) returns: no contributions, no importance
+    return Explanation(None, 1.5, "refutation", False, tables={"estimate": pd.DataFrame()})
+
+
+def test_to_frame_without_importance_is_an_empty_table():
+    # used to raise AttributeError: 'NoneType' object has no attribute 'rename_axis'
+    frame = _global_only().to_frame()
+    assert frame.columns.tolist() == ["feature", "importance"]
+    assert len(frame) == 0
+
+
+def test_plot_without_importance_names_the_problem():
+    # used to raise AttributeError: 'NoneType' object has no attribute 'iloc'
+    matplotlib.use("Agg")
+    with pytest.raises(ValueError, match="no global importance"):
+        _global_only().plot()

@@ -273,3 +273,10 @@ def test_conformance_suite_catches_a_recommender_that_leaks_seen_items():
     check = dict(adapter_checks(leaky))[f"{leaky!r}/interactions/no_seen_items"]
     with pytest.raises(AssertionError, match=r"\[no_seen_items\]"):
         check()
+
+
+def test_make_interaction_data_keeps_its_groups():
+    data = make_interaction_data(n_users=6, n_items=8, per_user=2, n_groups=2)
+    assert set(data.groups) == {"user", "item"}
+    assert data.groups["user"].index.tolist() == [f"u{i}" for i in range(6)]
+    assert len(data.frame) == 12

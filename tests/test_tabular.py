@@ -1,5 +1,7 @@
 """Behaviour of the tabular adapters beyond the conformance suite."""
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,6 +9,8 @@ from sklearn.datasets import load_breast_cancer, load_diabetes
 
 import uniml
 from uniml.core import events
+from uniml.core.adapter import ProbabilityFrame
+from uniml.core.schema import Column
 
 FAST = {
     "lightgbm": {"n_estimators": 10, "verbose": -1, "n_jobs": 1},
@@ -228,3 +232,21 @@ def test_early_stopping_best_iteration_is_used_and_survives_save(diabetes, tmp_p
     assert np.array_equal(model.predict(Xva).to_numpy(), raw.predict(Xva))
     loaded = uniml.load(model.save(tmp_path / "m"))
     assert np.array_equal(loaded.predict(Xva), model.predict(Xva))
+
+
+def test_categorical_dtype_of_a_non_categorical_column_is_a_clear_type_error():
+    with pytest.raises(TypeError, match="'price' is not categorical"):
+        Column("price", "float64", "float").categorical_dtype()
+
+
+def test_probability_frame_constructor_is_dataframes():
+    proba = ProbabilityFrame([[0.2, 0.8]], index=["r"], columns=["no", "yes"])
+    assert proba[:, 1].tolist() == [0.8]
+    assert type(proba * 2) is pd.DataFrame
+    assert list(inspect.signature(ProbabilityFrame).parameters) == [
+        "data",
+        "index",
+        "columns",
+        "dtype",
+        "copy",
+    ]

@@ -1,5 +1,7 @@
 """Data contracts of the five task kinds: construction-time validation with clear errors."""
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -135,3 +137,15 @@ def test_interaction_data_roles_and_errors():
 def test_data_contract_errors_are_value_errors_and_uniml_errors():
     assert issubclass(uniml.DataContractError, ValueError)
     assert issubclass(uniml.DataContractError, uniml.UnimlError)
+
+
+def test_task_signature_is_the_value_lookup():
+    assert list(inspect.signature(Task).parameters) == ["value"]
+    assert Task("causal") is Task.CAUSAL
+    assert [t.value for t in Task] == [
+        "regression",
+        "classification",
+        "forecasting",
+        "causal",
+        "recommendation",
+    ]

@@ -37,7 +37,8 @@ from uniml.core.errors import (
 _LAZY = {
     "__version__": "uniml._version:__version__",
     "make": "uniml.core.catalog:make",
-    "adapters": "uniml.adapters",  # the callable package: uniml.adapters() lists the catalog
+    "catalog": "uniml.core.catalog:catalog",
+    "adapters": "uniml.adapters",  # the callable package: uniml.adapters() is uniml.catalog()
     "register": "uniml.core.catalog:register",
     "load": "uniml.core.persistence:load",
     "Adapter": "uniml.core.adapter:Adapter",
@@ -75,6 +76,7 @@ __all__ = [
     "VersionMismatchWarning",
     "__version__",
     "adapters",
+    "catalog",
     "evaluate",
     "lineage",
     "load",

@@ -307,7 +307,7 @@ def adapters_command(show_all):
 
     import uniml
 
-    table = uniml.adapters()
+    table = uniml.catalog()
     shown = table if show_all else table[table["installed"]]
     view = Table(
         title=f"uniml adapters ({len(shown)} of {len(table)}"

@@ -1,35 +1,36 @@
 """Built-in adapters, one module per wrapped library.
 
-Importing this package imports every module in it, and each module registers
-its adapters in the catalog. It does not import the wrapped libraries: each
-adapter imports its library on first use (``fit`` or ``uniml.load``).
+Each module registers its adapters in the catalog when it is imported, and the
+catalog imports them through the ``uniml.adapters`` entry-point group declared
+in uniml's ``pyproject.toml``, the same path a third-party adapter package
+takes. Importing this package imports no adapter module and no wrapped
+library; each adapter imports its library on first use (``fit`` or
+``uniml.load``).
 
-The package is also callable: ``uniml.adapters()`` lists the catalog (the
-folder and the function share the name DESIGN.md gives them both).
+For compatibility the package is also callable: ``uniml.adapters()`` is
+:func:`uniml.catalog`.
 
 Examples
 --------
 >>> import uniml
->>> table = uniml.adapters()
+>>> table = uniml.catalog()
 >>> table.loc[table["name"] == "xgboost.regressor", "task"].item()
 'regression'
+>>> uniml.adapters().equals(table)
+True
 """
 
-import importlib
-import pkgutil
 import sys
 import types
 
-for _module in pkgutil.iter_modules(__path__):
-    if not _module.name.startswith("_"):
-        importlib.import_module(f"{__name__}.{_module.name}")  # registration side effect
-
 
 class _CatalogModule(types.ModuleType):
+    # `import uniml.adapters.x` binds the package to `uniml.adapters`, so the package itself
+    # must answer the call that `uniml.adapters()` makes
     def __call__(self):
-        from uniml.core.catalog import adapters
+        from uniml.core.catalog import catalog
 
-        return adapters()
+        return catalog()
 
 
 sys.modules[__name__].__class__ = _CatalogModule

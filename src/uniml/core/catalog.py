@@ -1,18 +1,24 @@
 """The adapter catalog: build adapters by name, list what exists.
 
-Built-in adapters register themselves when :mod:`uniml.adapters` is imported
-(on first use of the catalog — not at ``import uniml``). Third-party packages
-add adapters without forking uniml through the ``uniml.adapters`` entry-point
-group; each entry point names either an :class:`~uniml.Adapter` subclass or a
-module whose import registers adapters with :func:`register`::
+Every adapter joins through one path: the ``uniml.adapters`` entry-point
+group. uniml's own adapters are declared there in its ``pyproject.toml``
+exactly as a third-party package declares its own, so the core knows no
+adapter module by name. Each entry point names either an
+:class:`~uniml.Adapter` subclass or a module whose import registers adapters
+with :func:`register`::
 
     [project.entry-points."uniml.adapters"]
     acme = "acme_uniml.adapters"
 
+The group is read on first use of the catalog (not at ``import uniml``);
+uniml's own entry points load first, so a plug-in cannot shadow a built-in
+name. Loading an entry point imports the adapter module only: each wrapped
+library is imported when its adapter is first fitted or loaded.
+
 Examples
 --------
 >>> import uniml
->>> table = uniml.adapters()
+>>> table = uniml.catalog()
 >>> "lightgbm.regressor" in set(table["name"])
 True
 >>> uniml.make("lightgbm.regresor")
@@ -37,7 +43,7 @@ if TYPE_CHECKING:  # the catalog is imported before any adapter module
 
     from uniml.core.adapter import Adapter
 
-__all__ = ["ENTRY_POINT_GROUP", "adapters", "get_adapter_class", "make", "register"]
+__all__ = ["ENTRY_POINT_GROUP", "adapters", "catalog", "get_adapter_class", "make", "register"]
 
 ENTRY_POINT_GROUP = "uniml.adapters"
 
@@ -90,6 +96,17 @@ def register(cls: _T) -> _T:
     return cls
 
 
+def _entry_points() -> list[importlib.metadata.EntryPoint]:
+    """The group's entry points, uniml's own first (then by distribution and name)."""
+    eps = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+
+    def key(ep: importlib.metadata.EntryPoint) -> tuple[bool, str, str]:
+        dist = ep.dist.name if ep.dist is not None else ""
+        return (dist != "uniml", dist, ep.name)
+
+    return sorted(eps, key=key)
+
+
 def _ensure_loaded() -> None:
     global _loaded
     if _loaded:
@@ -97,8 +114,8 @@ def _ensure_loaded() -> None:
     with _lock:
         if _loaded:
             return
-        importlib.import_module("uniml.adapters")  # built-ins register on import
-        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        builtin = 0
+        for ep in _entry_points():
             try:
                 obj = ep.load()
             except Exception as exc:  # one broken plug-in must not hide the catalog
@@ -110,6 +127,16 @@ def _ensure_loaded() -> None:
                 continue
             if isinstance(obj, type):
                 register(obj)
+            if ep.dist is not None and ep.dist.name == "uniml":
+                builtin += 1
+        if builtin == 0:
+            # a source tree on sys.path without installed metadata declares no entry points
+            warnings.warn(
+                "none of uniml's own adapters were found in the 'uniml.adapters' entry-point "
+                "group: uniml is not installed (run `pip install -e .` in a source checkout)",
+                UnimlWarning,
+                stacklevel=3,
+            )
         _loaded = True
 
 
@@ -185,7 +212,7 @@ def make(name: str, **params: Any) -> Adapter:
     return cls(**params)
 
 
-def adapters() -> pd.DataFrame:
+def catalog() -> pd.DataFrame:
     """List every registered adapter.
 
     Returns
@@ -195,10 +222,14 @@ def adapters() -> pd.DataFrame:
         ``installed``, ``version`` (of the installed library), ``extra``
         (what to ``pip install``), ``explanation`` and ``persistence``.
 
+    See Also
+    --------
+    adapters : the same listing under the name DESIGN.md first gave it.
+
     Examples
     --------
     >>> import uniml
-    >>> uniml.adapters().columns.tolist()[:5]
+    >>> uniml.catalog().columns.tolist()[:5]
     ['name', 'task', 'library', 'installed', 'version']
     """
     import pandas as pd
@@ -216,6 +247,26 @@ def adapters() -> pd.DataFrame:
         "persistence",
     ]
     return pd.DataFrame(rows, columns=columns)
+
+
+def adapters() -> pd.DataFrame:
+    """List every registered adapter: the same table as :func:`catalog`.
+
+    ``uniml.adapters()`` is the name DESIGN.md first gave the listing;
+    :func:`catalog` is the plain function to prefer in new code.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per adapter (see :func:`catalog`).
+
+    Examples
+    --------
+    >>> import uniml
+    >>> uniml.adapters().equals(uniml.catalog())
+    True
+    """
+    return catalog()
 
 
 def missing_dependency(cls: type[Adapter]) -> MissingDependencyError | None:

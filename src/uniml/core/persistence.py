@@ -124,7 +124,7 @@ def library_versions(modules) -> dict[str, str | None]:
 
 def build_manifest(adapter, artifacts: dict[str, dict], state: dict) -> dict:
     """Assemble the manifest of a fitted adapter (see :meth:`uniml.Adapter.save`)."""
-    from uniml import __version__
+    from uniml._version import __version__
 
     cls = type(adapter)
     params = {k: to_jsonable(v) for k, v in adapter.get_params(deep=False).items()}

@@ -72,7 +72,7 @@ def _badge(kind: str) -> str:
 
 
 def _header(report, when: str) -> str:
-    import uniml
+    from uniml._version import __version__
 
     verdict = "PASSED" if report.passed else "FAILED"
     n_gates = len(report.gates)
@@ -99,7 +99,7 @@ def _header(report, when: str) -> str:
             ),
         ),
         ("date", _e(when)),
-        ("uniml", _e(uniml.__version__)),
+        ("uniml", _e(__version__)),
         ("duration", f"{float(report.duration):.1f} s"),
         ("random_state", _e(report.random_state)),
         ("n_jobs", _e(report.n_jobs)),

@@ -313,7 +313,7 @@ def _caller() -> tuple[str, str]:
 
 
 def _base_tags(source: str, directory: str) -> dict[str, str]:
-    from uniml import __version__
+    from uniml._version import __version__
 
     try:
         user = getpass.getuser()

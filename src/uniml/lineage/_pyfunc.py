@@ -240,7 +240,7 @@ def save_pyfunc(adapter, uniml_folder: Path, dest: Path, example, extra: str) ->
     -------
     Path
     """
-    from uniml import __version__
+    from uniml._version import __version__
 
     requirement = (
         f"uniml[{extra}]=={__version__}" if extra and extra != "core" else f"uniml=={__version__}"
