@@ -42,7 +42,15 @@ from uniml.core.errors import (
 if TYPE_CHECKING:
     from uniml.core.adapter import Adapter
 
-__all__ = ["FORMAT_VERSION", "MANIFEST_NAME", "load", "read_manifest", "sha256_file"]
+__all__ = [
+    "FORMAT_VERSION",
+    "MANIFEST_NAME",
+    "artifact_digest",
+    "load",
+    "manifest_digest",
+    "read_manifest",
+    "sha256_file",
+]
 
 MANIFEST_NAME = "uniml.json"
 FORMAT_VERSION = 1
@@ -142,6 +150,69 @@ def build_manifest(adapter, artifacts: dict[str, dict], state: dict) -> dict:
         "state": state,
         "artifacts": artifacts,
     }
+
+
+#: Manifest keys that are not part of the canonical digest (the seal itself).
+DIGEST_EXCLUDED_KEYS = frozenset({"manifest_sha256"})
+
+
+def manifest_digest(manifest: dict[str, Any]) -> str:
+    """The canonical sha256 of a manifest: the identity of a saved model.
+
+    The manifest lists the sha256 of every artifact beside the schema, params
+    and fitted state, so this one digest covers the whole folder. It is computed
+    over the manifest's JSON with sorted keys and no whitespace, leaving out
+    the seal field itself, so reformatting the file does not change it.
+
+    Parameters
+    ----------
+    manifest : dict
+        A manifest as returned by :func:`read_manifest`.
+
+    Returns
+    -------
+    str
+        64 hexadecimal characters.
+
+    Examples
+    --------
+    >>> a = manifest_digest({"adapter": "x", "artifacts": {}})
+    >>> a == manifest_digest({"artifacts": {}, "adapter": "x"}), len(a)
+    (True, 64)
+    """
+    body = {k: v for k, v in manifest.items() if k not in DIGEST_EXCLUDED_KEYS}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def artifact_digest(path: str | Path) -> str:
+    """The digest that identifies a saved model folder (registry, gates, serving).
+
+    Parameters
+    ----------
+    path : str or Path
+        A folder written by :meth:`uniml.Adapter.save`.
+
+    Returns
+    -------
+    str
+        :func:`manifest_digest` of the folder's manifest.
+
+    Raises
+    ------
+    IntegrityError
+        The folder is not a saved uniml model.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, uniml
+    >>> from sklearn.linear_model import Ridge
+    >>> m = uniml.make("sklearn.estimator", estimator=Ridge()).fit(np.eye(3), [1.0, 2.0, 3.0])
+    >>> folder = m.save(tempfile.mkdtemp() + "/m")
+    >>> artifact_digest(folder) == manifest_digest(read_manifest(folder))
+    True
+    """
+    return manifest_digest(read_manifest(path))
 
 
 def write_manifest(folder: Path, manifest: dict) -> None:
