@@ -11,7 +11,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 import uniml
-from uniml.core.persistence import MANIFEST_NAME
+from uniml.core.persistence import MANIFEST_NAME, manifest_digest
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +74,7 @@ def test_pickle_artifacts_need_trust(saved):
     _, folder = saved
     m = _manifest(folder)
     m["artifacts"]["model.txt"]["pickle"] = True  # as a pickle-based adapter would record it
+    m["manifest_sha256"] = manifest_digest(m)  # resealed: the flag can only add a refusal
     (folder / MANIFEST_NAME).write_text(json.dumps(m))
     with pytest.raises(uniml.UntrustedArtifactError, match="trusted=True"):
         uniml.load(folder)
@@ -115,6 +116,7 @@ def test_version_mismatch_warns(saved):
     _, folder = saved
     m = _manifest(folder)
     m["library_versions"]["lightgbm"] = "0.0.1"
+    m["manifest_sha256"] = manifest_digest(m)  # as if saved under that version
     (folder / MANIFEST_NAME).write_text(json.dumps(m))
     with pytest.warns(uniml.VersionMismatchWarning, match="saved with lightgbm 0.0.1"):
         uniml.load(folder)
@@ -145,6 +147,7 @@ def test_unknown_adapter_in_manifest(saved):
     _, folder = saved
     m = _manifest(folder)
     m["adapter"] = "ghost.model"
+    m["manifest_sha256"] = manifest_digest(m)  # a sealed folder of an adapter not installed here
     (folder / MANIFEST_NAME).write_text(json.dumps(m))
     with pytest.raises(uniml.AdapterNotFoundError, match="ghost.model"):
         uniml.load(folder)

@@ -48,8 +48,45 @@ from uniml.core.explanation import Explanation
 
 __all__ = ["SklearnEstimator"]
 
-#: module prefixes whose types skops may load without trusted=True
-SAFE_MODULE_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.")
+#: reviewed classes (exact names) skops may build without trusted=True, beyond skops' own
+#: default trusted types and scikit-learn's estimator classes: fitted tree structures,
+#: neighbour trees and distance metrics, and numpy's dtype. Never whole modules, never functions.
+_REVIEWED_SKOPS_TYPES = (
+    "numpy.dtype",
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.neighbors._kd_tree.KDTree",
+    "sklearn.neighbors._ball_tree.BallTree",
+)
+
+
+def _safe_skops_types() -> frozenset[str]:
+    """Type names a skops file may hold and still load without ``trusted=True``.
+
+    scikit-learn's estimator classes (``sklearn.utils.all_estimators``), its
+    distance-metric classes, and a short reviewed list of fitted structures;
+    functions (``builtins.exec``, ``operator.*``, numpy functions) are never in it.
+
+    Examples
+    --------
+    >>> names = _safe_skops_types()
+    >>> "sklearn.tree._tree.Tree" in names, "builtins.exec" in names
+    (True, False)
+    """
+    import inspect
+
+    from sklearn.metrics import _dist_metrics
+    from sklearn.utils import all_estimators
+
+    names = {f"{c.__module__}.{c.__qualname__}" for _, c in all_estimators()}
+    names.update(
+        f"{_dist_metrics.__name__}.{n}"
+        for n, obj in vars(_dist_metrics).items()
+        if inspect.isclass(obj) and n.endswith(("64", "32"))
+    )
+    names.update(_REVIEWED_SKOPS_TYPES)
+    return frozenset(names)
+
 
 _TREE_MODELS = (
     "DecisionTreeRegressor",
@@ -66,6 +103,52 @@ _TREE_MODELS = (
     "HistGradientBoostingRegressor",
     "HistGradientBoostingClassifier",
 )
+
+
+def _read_skops(path: str | Path, *, trusted: bool, allowed: frozenset[str] = frozenset()) -> object:
+    """The one place uniml reads a skops file.
+
+    Without ``trusted``, only skops' own default trusted types and the exact type
+    names in ``allowed`` (a reviewed list of classes) may appear in the file;
+    anything else (functions such as ``builtins.exec``, ``operator`` or numpy
+    functions) is refused before any object is built.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.skops`` file.
+    trusted : bool
+        Load whatever types the file holds (the caller trusts its source).
+    allowed : frozenset of str, optional
+        Exact extra type names accepted without ``trusted``.
+
+    Returns
+    -------
+    object
+
+    Raises
+    ------
+    UntrustedArtifactError
+        The file holds types outside the default list and ``allowed``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, skops.io as sio
+    >>> from sklearn.linear_model import Ridge
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "m.skops"
+    >>> sio.dump(Ridge(alpha=2.0), p)
+    >>> _read_skops(p, trusted=False)
+    Ridge(alpha=2.0)
+    """
+    sio = import_optional("skops.io", "core", "loading scikit-learn models")
+    untrusted = sio.get_untrusted_types(file=path)
+    unsafe = sorted(t for t in untrusted if t not in allowed)
+    if unsafe and trusted is not True:
+        raise UntrustedArtifactError(
+            f"{path} contains types outside the reviewed safe list that could run code when "
+            f"loaded: {unsafe}; pass trusted=True only if you trust where this folder came from"
+        )
+    return sio.load(path, trusted=list(untrusted))
 
 
 def _split(estimator):
@@ -394,14 +477,7 @@ class SklearnEstimator(TabularAdapter):
         return {}  # the estimator is restored from the skops file in _load
 
     def _load(self, folder: Path, manifest: dict, trusted: bool) -> None:
-        sio = import_optional("skops.io", "core", "loading scikit-learn models")
-        path = folder / "model.skops"
-        untrusted = sio.get_untrusted_types(file=path)
-        unsafe = [t for t in untrusted if not t.startswith(SAFE_MODULE_PREFIXES)]
-        if unsafe and not trusted:
-            raise UntrustedArtifactError(
-                f"{path} contains types outside scikit-learn/numpy/scipy that could run code when "
-                f"loaded: {unsafe}; pass trusted=True only if you trust where this folder came from"
-            )
-        self.estimator_ = sio.load(path, trusted=untrusted)
+        self.estimator_ = _read_skops(
+            folder / "model.skops", trusted=trusted, allowed=_safe_skops_types()
+        )
         self.estimator = clone(self.estimator_)

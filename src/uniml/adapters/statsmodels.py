@@ -134,9 +134,10 @@ class _StatsmodelsForecaster(ForecastingAdapter):
         return {"statsmodels_results.pkl": {"format": "statsmodels-pickle", "pickle": True}}
 
     def _load(self, folder: Path, manifest: dict, trusted: bool) -> None:
+        from uniml.core.persistence import read_pickle
+
         self.require_library()
-        with open(folder / "statsmodels_results.pkl", "rb") as fh:
-            models = pickle.load(fh)  # uniml.load demanded trusted=True first
+        models = read_pickle(folder / "statsmodels_results.pkl", trusted=trusted)
         self.models_ = dict(zip(self._saved_keys, models, strict=True))
 
 

@@ -131,6 +131,9 @@ class Adapter(BaseEstimator, metaclass=ABCMeta):
     explanation_kind: ClassVar[str] = "depends"
     additive: ClassVar[bool | None] = None
     persistence: ClassVar[str] = "pickle"
+    #: whether reading a saved folder runs code (unpickles): decided by the class, never by
+    #: the manifest; None derives it from ``persistence`` (unknown formats count as code)
+    runs_code_on_load: ClassVar[bool | None] = None
     #: modules whose versions go into the manifest and lineage
     extra_library_modules: ClassVar[tuple[str, ...]] = ()
     #: True when fitting twice with the same parameters gives identical predictions
@@ -324,6 +327,22 @@ class Adapter(BaseEstimator, metaclass=ABCMeta):
         model._set_state(manifest.get("state", {}))
         model._load(folder, manifest, trusted)
         return model
+
+    @classmethod
+    def loads_code(cls) -> bool:
+        """Whether :func:`uniml.load` must demand ``trusted=True`` for this class's folders.
+
+        Examples
+        --------
+        >>> from uniml.core.catalog import get_adapter_class
+        >>> get_adapter_class("lightgbm.regressor").loads_code()
+        False
+        >>> get_adapter_class("statsmodels.ets").loads_code()
+        True
+        """
+        if cls.runs_code_on_load is not None:
+            return bool(cls.runs_code_on_load)
+        return _PERSISTENCE_FORMATS.get(cls.persistence, True)
 
     # --------------------------------------------------------------- params
     def __repr__(self, N_CHAR_MAX: int = 700) -> str:

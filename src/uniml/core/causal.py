@@ -23,7 +23,7 @@ import pandas as pd
 
 from uniml.core import events
 from uniml.core.adapter import Adapter
-from uniml.core.errors import DataContractError, SchemaError, UntrustedArtifactError
+from uniml.core.errors import DataContractError, SchemaError
 from uniml.core.explanation import Explanation
 from uniml.core.schema import Schema, dtype_kind
 from uniml.core.tasks import Dataset, Task
@@ -511,12 +511,11 @@ class CausalAdapter(Adapter):
     @classmethod
     def _params_from_manifest(cls, params: dict, folder: Path, trusted: bool) -> dict:
         # nuisance models are objects: the exact parameters travel in a pickle next to the model
+        from uniml.core.persistence import read_pickle
+
         file = folder / PARAMS_FILE
         if file.is_file():
-            if not trusted:  # uniml.load refuses first; this guards direct calls
-                raise UntrustedArtifactError(f"{file} is a pickle; pass trusted=True to load it")
-            with open(file, "rb") as fh:
-                return pickle.load(fh)
+            return read_pickle(file, trusted=trusted)
         return super()._params_from_manifest(params, folder, trusted)
 
     def _save_pickles(self, folder: Path, fitted) -> dict:
@@ -532,12 +531,9 @@ class CausalAdapter(Adapter):
 
     @staticmethod
     def _load_pickle(folder: Path, trusted: bool):
-        if not trusted:
-            raise UntrustedArtifactError(
-                f"{folder / MODEL_FILE} is a pickle; pass trusted=True to load it"
-            )
-        with open(folder / MODEL_FILE, "rb") as fh:
-            return pickle.load(fh)
+        from uniml.core.persistence import read_pickle
+
+        return read_pickle(folder / MODEL_FILE, trusted=trusted)
 
 
 @contextmanager

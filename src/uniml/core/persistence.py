@@ -6,8 +6,12 @@ Layout of a saved model folder::
       uniml.json          manifest: adapter, versions, schema, params, sha256 of every artifact
       model.txt / .json   the library's native format (LightGBM text, XGBoost JSON, skops...)
 
-:func:`load` verifies every hash before reading anything, and refuses
-artifacts that would run pickle unless ``trusted=True``.
+:func:`load` checks the manifest's seal (``manifest_sha256``, the
+:func:`manifest_digest` of everything else in it), confines every artifact to
+the folder, copies the artifacts to a private staging folder while hashing
+them, and reads only that copy; adapters whose class declares a format that
+runs code on load (pickle) are refused unless ``trusted=True``. See
+``docs/security.md`` for the trust model.
 
 Examples
 --------
@@ -24,10 +28,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import hmac
 import json
+import os
 import platform
+import shutil
+import tempfile
 import warnings
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -49,11 +57,15 @@ __all__ = [
     "load",
     "manifest_digest",
     "read_manifest",
+    "read_pickle",
+    "safe_artifact_path",
     "sha256_file",
 ]
 
 MANIFEST_NAME = "uniml.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: the manifest key holding the seal (format 2 and later)
+SEAL_KEY = "manifest_sha256"
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -153,7 +165,7 @@ def build_manifest(adapter, artifacts: dict[str, dict], state: dict) -> dict:
 
 
 #: Manifest keys that are not part of the canonical digest (the seal itself).
-DIGEST_EXCLUDED_KEYS = frozenset({"manifest_sha256"})
+DIGEST_EXCLUDED_KEYS = frozenset({SEAL_KEY})
 
 
 def manifest_digest(manifest: dict[str, Any]) -> str:
@@ -220,11 +232,74 @@ def write_manifest(folder: Path, manifest: dict) -> None:
     for name, info in manifest["artifacts"].items():
         info["sha256"] = sha256_file(folder / name)
         info["bytes"] = (folder / name).stat().st_size
+    manifest[SEAL_KEY] = manifest_digest(manifest)
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, sort_keys=False))
 
 
+def safe_artifact_path(folder: str | Path, name: Any) -> Path:
+    """The file an artifact ``name`` from a manifest refers to, confined to ``folder``.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The saved model folder.
+    name : str
+        An artifact name as written in the manifest.
+
+    Returns
+    -------
+    Path
+        ``folder / name``.
+
+    Raises
+    ------
+    IntegrityError
+        The name is not a plain relative path inside the folder: empty, absolute,
+        with ``..`` or backslashes, or reaching outside through a symbolic link.
+        The message names the entry only, never anything about the outside file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> safe_artifact_path(d, "model.txt").name
+    'model.txt'
+    >>> safe_artifact_path(d, "../../etc/passwd")
+    Traceback (most recent call last):
+    ...
+    uniml.core.errors.IntegrityError: artifact name '../../etc/passwd' is not a plain file name inside the model folder
+    """
+    bad = IntegrityError(f"artifact name {name!r} is not a plain file name inside the model folder")
+    if not isinstance(name, str) or not name or "\\" in name or "\x00" in name:
+        raise bad
+    pure = PurePosixPath(name)
+    if pure.is_absolute() or any(part in ("..", ".", "") for part in name.split("/")):
+        raise bad
+    if name == MANIFEST_NAME:
+        raise bad
+    base = Path(folder)
+    path = base.joinpath(*pure.parts)
+    # no symbolic link anywhere between the folder and the file, and nothing resolving outside
+    probe = base
+    for part in pure.parts:
+        probe = probe / part
+        if probe.is_symlink():
+            raise IntegrityError(
+                f"artifact {name!r} is a symbolic link; saved folders hold plain files"
+            )
+    try:
+        path.resolve().relative_to(base.resolve())
+    except ValueError:
+        raise bad from None
+    return path
+
+
 def read_manifest(path: str | Path) -> dict[str, Any]:
-    """Read and sanity-check the manifest of a saved model folder.
+    """Read and check the manifest of a saved model folder.
+
+    Checks its shape (an object with an ``artifacts`` object), that every
+    artifact name stays inside the folder, and for format 2 its seal: any edit
+    to ``uniml.json`` (state, schema, params, labels, artifact entries) is refused.
 
     Parameters
     ----------
@@ -235,13 +310,13 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     -------
     dict
         The manifest (adapter, versions, schema, params, state, artifacts);
-        artifact hashes are not verified here.
+        artifact file hashes are not verified here (:func:`load` does).
 
     Raises
     ------
     IntegrityError
-        The folder has no manifest, or it is not valid JSON, or it was
-        written by a newer manifest format.
+        No manifest, not valid JSON, not an object, no ``artifacts`` object, an
+        artifact name outside the folder, a broken seal, or a newer format.
 
     Examples
     --------
@@ -255,41 +330,144 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     file = folder / MANIFEST_NAME
     if not file.is_file():
         raise IntegrityError(f"{folder} is not a saved uniml model: {MANIFEST_NAME} is missing")
+    return _parse_manifest(file.read_bytes(), file, folder)
+
+
+def _parse_manifest(raw: bytes, file: Path, folder: Path) -> dict[str, Any]:
     try:
-        manifest = json.loads(file.read_text())
-    except json.JSONDecodeError as exc:
+        manifest = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise IntegrityError(f"{file} is not valid JSON: {exc}") from exc
-    if manifest.get("format_version", 0) > FORMAT_VERSION:
+    if not isinstance(manifest, dict):
         raise IntegrityError(
-            f"{file} has manifest format {manifest.get('format_version')}; this uniml reads up to "
+            f"{file} is not a manifest: it holds a JSON {type(manifest).__name__}, not an object"
+        )
+    version = manifest.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise IntegrityError(f"{file}: format_version {version!r} is not an integer")
+    if version > FORMAT_VERSION:
+        raise IntegrityError(
+            f"{file} has manifest format {version}; this uniml reads up to "
             f"{FORMAT_VERSION} — upgrade uniml"
         )
+    artifacts = manifest.get("artifacts")
+    if not isinstance(artifacts, dict):
+        what = (
+            "has no 'artifacts'"
+            if artifacts is None
+            else "has an 'artifacts' that is not an object"
+        )
+        raise IntegrityError(f"{file} {what}; it is not a complete uniml manifest")
+    for name, info in artifacts.items():
+        safe_artifact_path(folder, name)
+        if not isinstance(info, dict):
+            raise IntegrityError(f"{file}: the entry of artifact {name!r} is not an object")
+    if version >= 2:
+        seal = manifest.get(SEAL_KEY)
+        if not isinstance(seal, str):
+            raise IntegrityError(
+                f"{file} has format {version} but no {SEAL_KEY}; the manifest was edited"
+            )
+        if not hmac.compare_digest(seal, manifest_digest(manifest)):
+            raise IntegrityError(
+                f"{file} was modified after saving: its content does not match its {SEAL_KEY} seal"
+            )
     return manifest
 
 
 def verify_artifacts(folder: Path, manifest: dict) -> None:
-    """Check that every artifact exists and matches its recorded sha256.
+    """Check that every artifact exists, stays inside ``folder`` and matches its sha256.
 
     Raises
     ------
     IntegrityError
-        Naming the first missing or altered file.
+        Naming the first missing, misplaced or altered file.
     """
     for name, info in manifest["artifacts"].items():
-        file = folder / name
+        file = safe_artifact_path(folder, name)
         if not file.is_file():
             raise IntegrityError(
                 f"artifact {name!r} listed in the manifest is missing from {folder}"
             )
-        digest = sha256_file(file)
-        if digest != info.get("sha256"):
+        if sha256_file(file) != info.get("sha256"):
             raise IntegrityError(
-                f"artifact {name!r} does not match its recorded sha256 (expected "
-                f"{info.get('sha256')}, got {digest}); the folder was modified after saving"
+                f"artifact {name!r} does not match its recorded sha256; the folder was "
+                f"modified after saving"
             )
 
 
-def load(path: str | Path, trusted: bool = False) -> Adapter:
+def _stage(folder: Path, manifest: dict, staging: Path) -> None:
+    """Copy every artifact into ``staging``, hashing the bytes copied; the copy is what is read.
+
+    Hashing while copying means the bytes verified are the bytes loaded: swapping a
+    file in ``folder`` after the check cannot reach the adapter.
+    """
+    for name, info in manifest["artifacts"].items():
+        source = safe_artifact_path(folder, name)
+        if not source.is_file():
+            raise IntegrityError(
+                f"artifact {name!r} listed in the manifest is missing from {folder}"
+            )
+        target = staging / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(source, flags)
+        except OSError as exc:
+            raise IntegrityError(f"artifact {name!r} cannot be opened as a plain file") from exc
+        with os.fdopen(fd, "rb") as src, open(target, "wb") as dst:
+            while block := src.read(1 << 20):
+                digest.update(block)
+                dst.write(block)
+        if digest.hexdigest() != info.get("sha256"):
+            raise IntegrityError(
+                f"artifact {name!r} does not match its recorded sha256; the folder was "
+                f"modified after saving"
+            )
+
+
+def read_pickle(path: str | Path, *, trusted: bool) -> Any:
+    """The one place uniml unpickles a file; refuses unless the caller trusts it.
+
+    Adapters whose class declares a pickle-based persistence call it from
+    ``_load`` on the staged copy :func:`load` verified.
+
+    Parameters
+    ----------
+    path : str or Path
+        The pickle file.
+    trusted : bool
+        Must be True: unpickling runs whatever code the file names.
+
+    Returns
+    -------
+    object
+
+    Raises
+    ------
+    UntrustedArtifactError
+        ``trusted`` is False.
+
+    Examples
+    --------
+    >>> read_pickle("model.pkl", trusted=False)
+    Traceback (most recent call last):
+    ...
+    uniml.core.errors.UntrustedArtifactError: model.pkl is a pickle, which can run arbitrary code when loaded; pass trusted=True only if you trust where it came from
+    """
+    if trusted is not True:
+        raise UntrustedArtifactError(
+            f"{path} is a pickle, which can run arbitrary code when loaded; pass trusted=True "
+            f"only if you trust where it came from"
+        )
+    import pickle
+
+    with open(path, "rb") as fh:
+        return pickle.load(fh)
+
+
+def load(path: str | Path, trusted: bool = False, expected_digest: str | None = None) -> Adapter:
     """Load a model saved with :meth:`uniml.Adapter.save`.
 
     Parameters
@@ -297,9 +475,13 @@ def load(path: str | Path, trusted: bool = False) -> Adapter:
     path : str or Path
         The saved folder.
     trusted : bool, default False
-        Allow artifacts that execute code when read (pickle, or skops files
-        holding types outside the safe list). Only pass ``True`` for folders
-        you produced or whose source you trust.
+        Allow adapters whose format executes code when read (pickle, or skops
+        files holding types outside the reviewed list), and folders of the
+        unsealed manifest format 1. Only pass ``True`` for folders you produced
+        or whose source you trust.
+    expected_digest : str, optional
+        The :func:`artifact_digest` the folder must have (the registry and the
+        server pass the digest they recorded).
 
     Returns
     -------
@@ -310,9 +492,12 @@ def load(path: str | Path, trusted: bool = False) -> Adapter:
     Raises
     ------
     IntegrityError
-        Missing manifest or artifact, or a hash mismatch.
+        Missing or malformed manifest, a broken seal, an artifact outside the
+        folder, a missing artifact, a hash mismatch, or a digest other than
+        ``expected_digest``.
     UntrustedArtifactError
-        A pickle-based artifact and ``trusted`` is False.
+        ``trusted`` is False and the adapter class reads pickle (or the
+        manifest is format 1, which has no seal).
     AdapterNotFoundError
         The manifest names an adapter that is not registered here.
 
@@ -329,15 +514,27 @@ def load(path: str | Path, trusted: bool = False) -> Adapter:
 
     folder = Path(path)
     manifest = read_manifest(folder)
-    verify_artifacts(folder, manifest)
-    pickled = sorted(n for n, info in manifest["artifacts"].items() if info.get("pickle"))
-    if pickled and not trusted:
-        raise UntrustedArtifactError(
-            f"{folder} holds pickle-based artifact(s) {pickled}, which can run arbitrary code when "
-            f"loaded; pass trusted=True only if you trust where this folder came from"
+    digest = manifest_digest(manifest)
+    if expected_digest is not None and not hmac.compare_digest(str(expected_digest), digest):
+        raise IntegrityError(
+            f"{folder} is not the expected model: its digest is {digest}, expected {expected_digest}"
         )
-    cls = get_adapter_class(manifest["adapter"])
-    for module, saved in manifest.get("library_versions", {}).items():
+    if SEAL_KEY not in manifest and not trusted:
+        raise UntrustedArtifactError(
+            f"{folder} has an unsealed manifest (format {manifest.get('format_version', 0)}): "
+            f"edits to it cannot be detected; pass trusted=True only if you trust where it came "
+            f"from, and save it again to seal it"
+        )
+    cls = get_adapter_class(str(manifest.get("adapter")))
+    # the adapter CLASS decides whether loading runs code; the manifest's flags can only add refusals
+    flagged = sorted(n for n, info in manifest["artifacts"].items() if info.get("pickle"))
+    if (cls.loads_code() or flagged) and not trusted:
+        raise UntrustedArtifactError(
+            f"{folder} holds a {cls.name} model saved as {cls.persistence!r}, which can run "
+            f"arbitrary code when loaded; pass trusted=True only if you trust where this folder "
+            f"came from"
+        )
+    for module, saved in (manifest.get("library_versions") or {}).items():
         now = distribution_version(module)
         if saved and now and saved != now:
             warnings.warn(
@@ -345,11 +542,15 @@ def load(path: str | Path, trusted: bool = False) -> Adapter:
                 VersionMismatchWarning,
                 stacklevel=2,
             )
+    staging = Path(tempfile.mkdtemp(prefix="uniml-load-"))
     try:
-        return cls._from_folder(folder, manifest, trusted=trusted)
+        _stage(folder, manifest, staging)
+        return cls._from_folder(staging, manifest, trusted=trusted)
     except (UnimlError, ImportError):
         raise
     except Exception as exc:
         raise IntegrityError(
             f"could not load {manifest['adapter']} from {folder}: {exc!r}"
         ) from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -39,6 +39,7 @@ uniml.evaluation.spec.SpecError: ...bad.yaml:3: folds: unknown key (allowed: ...
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -525,16 +526,12 @@ def parse_spec(text: str, source=None):
     uniml.evaluation.spec.SpecError: line 3: candidates[0].adapter: no adapter named 'nope.model'; ...
     """
     name = str(source) if source is not None else None
+    from uniml.core.safe_yaml import YAMLInputError, load_yaml
+
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        context = getattr(exc, "context", None)
-        msg = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
-        raise SpecError.single(msg, line=line, source=name) from None
+        raw, root = load_yaml(text, with_node=True)
+    except YAMLInputError as exc:
+        raise SpecError.single(exc.problem, line=exc.line, source=name) from None
     lines = _Lines(root)
     if lines.duplicates:
         path, line = lines.duplicates[0]
@@ -567,6 +564,8 @@ def parse_spec(text: str, source=None):
     spec._source = Path(source) if source is not None else None
     spec._lines = lines
     _check_tasks(spec)
+    _check_objects(spec)
+    _check_outputs(spec)
     return spec
 
 
@@ -629,17 +628,159 @@ def load_spec(path):
     return parse_spec(text, source=path)
 
 
-def _import_sklearn_class(dotted: str):
-    if not dotted.startswith("sklearn."):
-        raise ValueError(
-            f"estimator class {dotted!r}: only scikit-learn classes (sklearn.*) may be named in "
-            "a spec"
-        )
+#: classes a spec may construct besides scikit-learn's estimator and transformer classes
+#: (``sklearn.utils.all_estimators()``): scikit-learn's splitters and the wrapped libraries'
+#: scikit-learn-style estimators (for nuisance models). Never functions, never modules.
+SPEC_EXTRA_CLASSES = (
+    "sklearn.model_selection.KFold",
+    "sklearn.model_selection.StratifiedKFold",
+    "sklearn.model_selection.GroupKFold",
+    "sklearn.model_selection.TimeSeriesSplit",
+    "sklearn.model_selection.ShuffleSplit",
+    "sklearn.model_selection.StratifiedShuffleSplit",
+    "sklearn.model_selection.RepeatedKFold",
+    "sklearn.model_selection.RepeatedStratifiedKFold",
+    "lightgbm.LGBMRegressor",
+    "lightgbm.LGBMClassifier",
+    "xgboost.XGBRegressor",
+    "xgboost.XGBClassifier",
+)
+
+#: DoWhy estimation methods a spec may name (DoWhy imports other method names as modules)
+DOWHY_METHODS = (
+    "backdoor.linear_regression",
+    "backdoor.generalized_linear_model",
+    "backdoor.propensity_score_matching",
+    "backdoor.propensity_score_stratification",
+    "backdoor.propensity_score_weighting",
+    "backdoor.distance_matching",
+    "iv.instrumental_variable",
+    "iv.regression_discontinuity",
+    "frontdoor.two_stage_regression",
+)
+#: DoWhy identification methods a spec may name
+DOWHY_IDENTIFY_METHODS = (
+    "default",
+    "maximal-adjustment",
+    "minimal-adjustment",
+    "exhaustive-search",
+)
+
+_DOTTED = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+")
+
+
+def _estimator_names() -> dict[str, type]:
+    from sklearn.utils import all_estimators
+
+    return dict(all_estimators())
+
+
+def _check_class_name(dotted) -> str | None:
+    """Why ``dotted`` may not be constructed by a spec (None: it may). Imports nothing."""
+    allowed = (
+        "only scikit-learn estimator/transformer classes (sklearn.utils.all_estimators) and "
+        "the documented extra classes may be named in a spec"
+    )
+    if not isinstance(dotted, str) or not _DOTTED.fullmatch(dotted):
+        return f"class {dotted!r} is not a dotted class name; {allowed}"
+    if dotted in SPEC_EXTRA_CLASSES:
+        return None
+    module, _, attr = dotted.rpartition(".")
+    if module.split(".")[0] != "sklearn" or attr not in _estimator_names():
+        return f"class {dotted!r} is not allowed; {allowed}"
+    return None
+
+
+def _import_allowed_class(dotted: str) -> type:
+    """The class ``dotted`` names, after :func:`_check_class_name` accepted it."""
+    problem = _check_class_name(dotted)
+    if problem is not None:
+        raise ValueError(problem)
     module, _, attr = dotted.rpartition(".")
     try:
-        return getattr(importlib.import_module(module), attr)
+        obj = getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError):
         raise ValueError(f"estimator class {dotted!r} does not exist") from None
+    if dotted not in SPEC_EXTRA_CLASSES and obj is not _estimator_names().get(attr):
+        raise ValueError(f"class {dotted!r} is not a scikit-learn estimator class")
+    if not isinstance(obj, type):
+        raise ValueError(f"{dotted!r} is not a class")
+    return obj
+
+
+def _check_objects(spec) -> None:
+    """Validate every nested object and restricted name of the spec, before anything is built."""
+    entries: list[tuple[tuple, Any]] = [
+        (("candidates", i), c) for i, c in enumerate(spec.candidates)
+    ]
+    entries += [(("baselines", i), c) for i, c in enumerate(spec.baselines)]
+    if spec.champion is not None:
+        entries.append((("champion",), spec.champion))
+    for path, cand in entries:
+        if cand.adapter is not None and cand.adapter.startswith("dowhy."):
+            for key, allowed in (
+                ("method", DOWHY_METHODS),
+                ("identify_method", DOWHY_IDENTIFY_METHODS),
+            ):
+                value = cand.params.get(key)
+                if value is not None and value not in allowed:
+                    raise spec.error(
+                        f"DoWhy {key} {value!r} is not allowed in a spec; one of "
+                        f"{', '.join(allowed)}",
+                        *path,
+                        "params",
+                        key,
+                    )
+        for key, value in cand.params.items():
+            _check_value(spec, value, (*path, "params", key))
+
+
+def _check_value(spec, value, path) -> None:
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_value(spec, v, (*path, i))
+        return
+    if not isinstance(value, dict):
+        return
+    if "class" in value:
+        problem = _check_class_name(value["class"])
+        if problem is not None:
+            raise spec.error(problem, *path, "class")
+    elif "adapter" in value:
+        from uniml.core.catalog import get_adapter_class
+        from uniml.core.errors import AdapterNotFoundError
+
+        try:
+            get_adapter_class(str(value["adapter"]))
+        except AdapterNotFoundError as exc:
+            raise spec.error(str(exc), *path, "adapter") from None
+    for key, v in value.items():
+        if key not in ("class", "adapter"):
+            _check_value(spec, v, (*path, key))
+
+
+def _check_outputs(spec) -> None:
+    """Report paths in a spec stay inside the spec's folder (the CLI's --out options may not)."""
+    if spec.output is None:
+        return
+    base = spec.folder.resolve()
+    for key, value in (("html", spec.output.html), ("json", spec.output.json_)):
+        if value is None:
+            continue
+        relative = Path(value)
+        inside = not relative.is_absolute() and not str(value).startswith("~")
+        if inside:
+            try:
+                (base / relative).resolve().relative_to(base)
+            except ValueError:
+                inside = False
+        if not inside:
+            raise spec.error(
+                f"{value!r} is outside the spec's folder; a spec may only write reports "
+                f"below its own folder (use the CLI's --report/--json to write elsewhere)",
+                "output",
+                key,
+            )
 
 
 # -- from a validated spec to an evaluation ----------------------------------------
@@ -666,7 +807,7 @@ def _instantiate(spec, value, path):
         params = {k: _instantiate(spec, v, (*path, "params", k)) for k, v in params.items()}
         try:
             if kind == "class":
-                return _import_sklearn_class(str(value["class"]))(**params)
+                return _import_allowed_class(str(value["class"]))(**params)
             from uniml.core.catalog import make
 
             return make(str(value["adapter"]), **params)

@@ -191,10 +191,20 @@ def _check_clone_unfitted(model) -> None:
 
 
 def _check_tamper_detected(folder: Path, manifest: dict) -> None:
-    """Altering any saved artifact makes ``uniml.load`` refuse the folder before reading it."""
-    from uniml.core.errors import IntegrityError
-    from uniml.core.persistence import load
+    """Altering the manifest or any saved artifact makes ``uniml.load`` refuse the folder."""
+    import json
 
+    from uniml.core.errors import IntegrityError
+    from uniml.core.persistence import MANIFEST_NAME, load
+
+    # the manifest is sealed: editing its fitted state (or anything else) is refused
+    file = folder / MANIFEST_NAME
+    original = file.read_text()
+    edited = json.loads(original)
+    edited["state"] = {**(edited.get("state") or {}), "tampered": True}
+    file.write_text(json.dumps(edited, indent=2))
+    _expect(IntegrityError, "save_load_roundtrip", "tampered manifest", load, folder, trusted=True)
+    file.write_text(original)
     artifact = folder / next(iter(manifest["artifacts"]))
     artifact.write_bytes(artifact.read_bytes() + b" ")
     _expect(IntegrityError, "save_load_roundtrip", "tampered artifact", load, folder, trusted=True)
