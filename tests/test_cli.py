@@ -280,7 +280,7 @@ BROKEN = {
               estimator: {class: os.system, params: {command: ls}}
         """,
         6,
-        "only scikit-learn classes",
+        "only scikit-learn estimator/transformer classes",
     ),
     "missing champion folder": (
         """
