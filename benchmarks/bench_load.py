@@ -35,13 +35,17 @@ def _models(quick: bool):
     X = pd.DataFrame(rng.normal(size=(n, 20)), columns=[f"x{i}" for i in range(20)])
     y = X["x0"] * 2.0 + rng.normal(size=n)
     trees = 30 if quick else 200
-    yield "lightgbm.regressor", uniml.make(
-        "lightgbm.regressor", n_estimators=trees, verbose=-1, n_jobs=1
-    ).fit(X, y)
-    yield "sklearn RandomForest", uniml.make(
-        "sklearn.estimator",
-        estimator=RandomForestRegressor(n_estimators=trees // 5, max_depth=8, random_state=0),
-    ).fit(X, y)
+    yield (
+        "lightgbm.regressor",
+        uniml.make("lightgbm.regressor", n_estimators=trees, verbose=-1, n_jobs=1).fit(X, y),
+    )
+    yield (
+        "sklearn RandomForest",
+        uniml.make(
+            "sklearn.estimator",
+            estimator=RandomForestRegressor(n_estimators=trees // 5, max_depth=8, random_state=0),
+        ).fit(X, y),
+    )
 
 
 def _unverified(folder: Path):
@@ -52,10 +56,10 @@ def _unverified(folder: Path):
     return cls._from_folder(folder, manifest, trusted=False)
 
 
-def _time(fn) -> float:
+def _time(fn, folder: Path) -> float:
     gc.collect()
     start = time.perf_counter()
-    fn()
+    fn(folder)
     return time.perf_counter() - start
 
 
@@ -71,9 +75,9 @@ def run(quick: bool = False) -> list[dict]:
         verified, plain, ratios = [], [], []
         for i in range(rounds):
             if i % 2 == 0:
-                a, b = _time(lambda: uniml.load(folder)), _time(lambda: _unverified(folder))
+                a, b = _time(uniml.load, folder), _time(_unverified, folder)
             else:
-                b, a = _time(lambda: _unverified(folder)), _time(lambda: uniml.load(folder))
+                b, a = _time(_unverified, folder), _time(uniml.load, folder)
             verified.append(a)
             plain.append(b)
             ratios.append(a / b)

@@ -44,8 +44,16 @@ MAX_NODES = 200_000
 class YAMLInputError(UnimlError, ValueError):
     """A YAML document is invalid or exceeds uniml's limits (size, aliases, depth, cycles).
 
-    ``line`` is the 1-based line of the problem when known. The CLI exits with
-    code 2 for it, like every invalid input.
+    The CLI exits with code 2 for it, like every invalid input.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong.
+    source : str, optional
+        The file (or other source) of the document.
+    line : int, optional
+        The 1-based line of the problem, when known.
 
     Examples
     --------
@@ -57,7 +65,10 @@ class YAMLInputError(UnimlError, ValueError):
     """
 
     def __init__(self, message: str, *, source: str | None = None, line: int | None = None):
-        where = "" if source is None else (f"{source}:{line}: " if line else f"{source}: ")
+        if source is None:
+            where = f"line {line}: " if line else ""
+        else:
+            where = f"{source}:{line}: " if line else f"{source}: "
         super().__init__(where + message)
         self.problem = message
         self.source = source
@@ -208,6 +219,16 @@ def load_yaml(text: str, source: str | Path | None = None, *, with_node: bool = 
 
 def read_yaml(path: str | Path) -> Any:
     """Read a YAML file through :func:`load_yaml` (UTF-8).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+
+    Returns
+    -------
+    object
+        The parsed value.
 
     Raises
     ------
