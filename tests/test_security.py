@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import uniml
 from uniml.core.persistence import (
@@ -118,6 +120,10 @@ def ets_folder(tmp_path_factory):
             lambda m: next(iter(m["artifacts"].values())).__setitem__("bytes", 1), id="artifacts"
         ),
         pytest.param(lambda m: m.pop(SEAL_KEY), id="seal removed"),
+        pytest.param(
+            lambda m: m.update(format_version=1, state={**m["state"], "classes": ["a", "b"]}),
+            id="relabelled format 1 with a stale seal",
+        ),
     ],
 )
 def test_any_manifest_edit_is_refused(saved, frame, edit):
@@ -126,6 +132,34 @@ def test_any_manifest_edit_is_refused(saved, frame, edit):
     _write(saved, m, reseal=False)
     with pytest.raises(uniml.IntegrityError, match="uniml.json"):
         load(saved, trusted=True)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_property_every_edit_of_a_sealed_manifest_is_refused(saved, data):
+    original = (saved / MANIFEST_NAME).read_text()  # restored after every example
+    m = json.loads(original)
+    assert load(saved) is not None
+    key = data.draw(st.sampled_from(sorted(k for k in m if k != SEAL_KEY)), label="key")
+    value = data.draw(_JSON.filter(lambda v: v != m[key]), label="value")
+    m[key] = value
+    (saved / MANIFEST_NAME).write_text(json.dumps(m))
+    try:
+        with pytest.raises(uniml.IntegrityError):
+            load(saved, trusted=True)
+    finally:
+        (saved / MANIFEST_NAME).write_text(original)
 
 
 def test_swapped_labels_no_longer_flip_predictions(saved, classifier, frame):

@@ -362,11 +362,12 @@ def _parse_manifest(raw: bytes, file: Path, folder: Path) -> dict[str, Any]:
         safe_artifact_path(folder, name)
         if not isinstance(info, dict):
             raise IntegrityError(f"{file}: the entry of artifact {name!r} is not an object")
-    if version >= 2:
+    # a seal, when present, is always checked (relabelling the format cannot skip it)
+    if version >= 2 or SEAL_KEY in manifest:
         seal = manifest.get(SEAL_KEY)
         if not isinstance(seal, str):
             raise IntegrityError(
-                f"{file} has format {version} but no {SEAL_KEY}; the manifest was edited"
+                f"{file} has format {version} but no valid {SEAL_KEY}; the manifest was edited"
             )
         if not hmac.compare_digest(seal, manifest_digest(manifest)):
             raise IntegrityError(
