@@ -105,7 +105,9 @@ _TREE_MODELS = (
 )
 
 
-def _read_skops(path: str | Path, *, trusted: bool, allowed: frozenset[str] = frozenset()) -> object:
+def _read_skops(
+    path: str | Path, *, trusted: bool, allowed: frozenset[str] = frozenset()
+) -> object:
     """The one place uniml reads a skops file.
 
     Without ``trusted``, only skops' own default trusted types and the exact type
