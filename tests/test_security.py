@@ -516,3 +516,17 @@ def test_numpy_loads_never_allow_pickle():
             if name in ("np.load", "numpy.load") and isinstance(node, ast.Call):
                 flags = {k.arg: ast.unparse(k.value) for k in node.keywords}
                 assert flags.get("allow_pickle") == "False", f"{path}:{node.lineno}"
+
+
+def test_spec_champion_digest_is_enforced(saved, tmp_path):
+    spec_file = saved.parent / "s.yaml"
+    text = (
+        "task: classification\ndata: {path: d.csv, target: y}\n"
+        "candidates: [{adapter: statsmodels.logit}]\n"
+        "champion: {model: model, digest: 'DIGEST'}\n"
+    )
+    good = parse_spec(text.replace("DIGEST", artifact_digest(saved)), source=spec_file)
+    assert build_model(good, good.champion, ("champion",)) is not None
+    bad = parse_spec(text.replace("DIGEST", "0" * 64), source=spec_file)
+    with pytest.raises(SpecError, match="expected"):
+        build_model(bad, bad.champion, ("champion",))

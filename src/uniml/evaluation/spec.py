@@ -252,6 +252,9 @@ class CandidateSpec(_Strict):
     params: dict[str, Any] = {}
     model: str | None = None
     trusted: bool = Field(False, description="allow pickle-based saved models")
+    digest: str | None = Field(
+        None, description="the artifact digest a saved model folder must have (sha256)"
+    )
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -260,6 +263,8 @@ class CandidateSpec(_Strict):
                 "give exactly one of 'adapter' (a catalog name) or 'model' (a saved folder or "
                 "MLflow model URI)"
             )
+        if self.digest is not None and (self.model is None or self.is_uri()):
+            raise ValueError("'digest' applies to a saved model folder ('model: path')")
         if self.model is not None and self.params:
             raise ValueError(
                 "'params' applies to 'adapter' candidates only; a saved model keeps its own"
@@ -882,7 +887,7 @@ def build_model(spec, candidate: CandidateSpec, path: tuple):
     if not folder.is_dir():
         raise spec.error(f"no saved model folder {str(folder)!r}", *path, "model")
     try:
-        return load(folder, trusted=candidate.trusted)
+        return load(folder, trusted=candidate.trusted, expected_digest=candidate.digest)
     except UnimlError as exc:
         hint = " (set 'trusted: true' if you trust this folder)" if "trusted" in str(exc) else ""
         raise spec.error(f"{exc}{hint}", *path, "model") from None
