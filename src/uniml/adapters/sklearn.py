@@ -32,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,7 @@ _REVIEWED_SKOPS_TYPES = (
 )
 
 
+@functools.lru_cache(maxsize=1)
 def _safe_skops_types() -> frozenset[str]:
     """Type names a skops file may hold and still load without ``trusted=True``.
 

@@ -38,6 +38,7 @@ uniml.evaluation.spec.SpecError: ...bad.yaml:3: folds: unknown key (allowed: ...
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from pathlib import Path
@@ -674,6 +675,7 @@ DOWHY_IDENTIFY_METHODS = (
 _DOTTED = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+")
 
 
+@functools.lru_cache(maxsize=1)
 def _estimator_names() -> dict[str, type]:
     from sklearn.utils import all_estimators
 
