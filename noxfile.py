@@ -127,3 +127,34 @@ def conda_package(session: nox.Session) -> None:
         "--with-all",
         *session.posargs,
     )
+
+
+# `nox -s oldest`: the lowest versions pyproject.toml declares (tools/oldest.py pins each
+# floor), on the CI Python. Left out (docs/distribution.md): prophet (CmdStan) and recsys
+# (lightfm builds from source), and causal, whose floor dowhy 0.14 needs numpy > 2.0, so it
+# cannot share an environment with the numpy 1.26 floor.
+OLDEST_EXTRAS = ["xgboost", "lightgbm", "statsmodels", "mlflow", "plot", "parquet"]
+OLDEST_MODULES = ["xgboost", "lightgbm", "statsmodels", "mlflow", "matplotlib"]
+OLDEST_TESTS = [
+    "tests/test_tabular.py",
+    "tests/test_persistence.py",
+    "tests/test_statsmodels.py",
+    "tests/test_sklearn_compat.py",
+    "tests/test_lineage.py",
+]
+
+
+@nox.session(python=PYTHON)
+def oldest(session: nox.Session) -> None:
+    """The core tests at the lowest declared versions (a missing library fails, never skips)."""
+    constraints = Path(session.create_tmp()) / "oldest-constraints.txt"
+    pins = session.run("python", "-m", "tools.oldest", *OLDEST_EXTRAS, silent=True, external=True)
+    constraints.write_text(str(pins))
+    session.log(f"floors:\n{pins}")
+    extras = ",".join(OLDEST_EXTRAS)
+    session.install("-c", str(constraints), "-e", f".[{extras}]", "pytest>=8", "hypothesis>=6.100")
+    # every library of the chosen extras must import: a missing one fails here, not as skips
+    session.run("python", "-c", f"import {', '.join(OLDEST_MODULES)}")
+    session.run(
+        "python", "-m", "pytest", "-p", "no:randomly", "-q", *OLDEST_TESTS, *session.posargs
+    )

@@ -621,12 +621,22 @@ def test_dowhy_methods_cover_truth_and_equal_raw_dowhy(method):
     estimand = raw.identify_effect(
         proceed_when_unidentifiable=True, method_name="maximal-adjustment"
     )
+    raw_params = extra.get("method_params")
+    if "propensity_score" in method:  # uniml's default propensity model: scaled, converging
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        raw_params = {
+            "propensity_score_model": make_pipeline(
+                StandardScaler(), LogisticRegression(max_iter=10_000)
+            )
+        }
     value = raw.estimate_effect(
         estimand,
         method_name=method,
         control_value=0,
         treatment_value=1,
-        method_params=extra.get("method_params"),
+        method_params=raw_params,
     ).value
     assert s["ate"] == pytest.approx(float(np.ravel(value)[0]), abs=1e-9)
 

@@ -69,6 +69,29 @@ REFUTERS = (
 _LINEAR = "backdoor.linear_regression"
 
 
+def _in_user_order(estimand, columns: list) -> None:
+    """Put every variable list of a DoWhy estimand in the user's column order.
+
+    DoWhy builds adjustment sets from Python sets, so their order (and with it the design
+    matrix's column order and the fitted numbers) followed ``PYTHONHASHSEED``.
+    """
+    rank = {c: i for i, c in enumerate(columns)}
+
+    def order(names):
+        return sorted(names, key=lambda c: (rank.get(c, len(rank)), str(c)))
+
+    for attr in ("backdoor_variables", "general_adjustment_variables"):
+        table = getattr(estimand, attr, None)
+        if isinstance(table, dict):
+            for key, names in table.items():
+                if isinstance(names, (list, tuple, set)):
+                    table[key] = order(names)
+    for attr in ("instrumental_variables", "frontdoor_variables", "mediator_variables"):
+        names = getattr(estimand, attr, None)
+        if isinstance(names, (list, tuple, set)):
+            setattr(estimand, attr, order(names))
+
+
 @contextmanager
 def _quiet_and_seeded(seed):
     """Silence DoWhy's logging and seed numpy's global generator (DoWhy draws from it) for one call.
@@ -213,6 +236,24 @@ class DoWhyEffect(CausalAdapter):
     def _method_name(self) -> str:
         return self.method
 
+    def _method_params(self) -> dict | None:
+        """``method_params`` with, for propensity methods, a scaled and converging default model.
+
+        DoWhy's default is an unscaled ``LogisticRegression`` whose solver stops at different
+        points on unscaled confounders; standardising first makes it converge, so the estimate
+        does not depend on the platform or the process.
+        """
+        params = dict(self.method_params or {})
+        if "propensity_score" in self.method and "propensity_score_model" not in params:
+            from sklearn.linear_model import LogisticRegression
+            from sklearn.pipeline import make_pipeline
+            from sklearn.preprocessing import StandardScaler
+
+            params["propensity_score_model"] = make_pipeline(
+                StandardScaler(), LogisticRegression(max_iter=10_000)
+            )
+        return params or None
+
     def _check_data(self, data: CausalData) -> None:
         if self.method.startswith("iv.") and not data.instruments:
             raise DataContractError(
@@ -250,12 +291,13 @@ class DoWhyEffect(CausalAdapter):
                 "default" if data.graph is not None else "maximal-adjustment"
             )
             estimand = model.identify_effect(proceed_when_unidentifiable=True, method_name=identify)
+            _in_user_order(estimand, columns)
             estimate = model.estimate_effect(
                 estimand,
                 method_name=self.method,
                 control_value=self.control_,
                 treatment_value=self.treated_,
-                method_params=self.method_params,
+                method_params=self._method_params(),
                 **fit_params,
             )
         if (
@@ -267,7 +309,18 @@ class DoWhyEffect(CausalAdapter):
                 f"{self.name}: DoWhy could not estimate the effect with method {self.method!r}"
             )
         self.model_, self.estimand_, self.estimate_ = model, estimand, estimate
-        self.modifier_means_ = {str(k): float(v) for k, v in data.X.mean().items()}
+        #: the estimand the bootstrap re-estimates: the one the point estimate is for
+        self.target_units_ = fit_params.get("target_units", "ate")
+        units = data.X
+        if isinstance(self.target_units_, str) and self.target_units_ in ("att", "atc"):
+            t = data.frame[data.treatment].to_numpy()
+            units = (
+                data.X[t == self.treated_]
+                if self.target_units_ == "att"
+                else data.X[t == self.control_]
+            )
+        # the linear effect summary averages over the same units as the estimand
+        self.modifier_means_ = {str(k): float(v) for k, v in units.mean().items()}
         self.bootstrap_ = (
             None if self.method == _LINEAR else self._bootstrap(model, estimand, frame)
         )
@@ -288,7 +341,7 @@ class DoWhyEffect(CausalAdapter):
                     sample,
                     control_value=self.control_,
                     treatment_value=self.treated_,
-                    target_units="ate",
+                    target_units=self.target_units_,
                 )
                 draws.append(float(np.ravel(est.value)[0]))
         return np.asarray(draws, dtype=float)
@@ -347,8 +400,11 @@ class DoWhyEffect(CausalAdapter):
             self.bootstrap_ is None
         ):  # only linear regression has no bootstrap, and it returned above
             raise UnimlError(f"{self.name}: no bootstrap estimates to build the interval from")
-        lower, upper = np.quantile(self.bootstrap_, [alpha / 2, 1 - alpha / 2])
-        return ate, float(min(lower, ate)), float(max(upper, ate))
+        # the bootstrap standard error of this very estimand around its point estimate; never
+        # an interval for another quantity stretched to cover the point
+        se = float(np.std(self.bootstrap_, ddof=1))
+        lower, upper = z_interval(ate, se, alpha)
+        return ate, float(lower), float(upper)
 
     # ----------------------------------------------------------- refutation
     def refute(self) -> pd.DataFrame:
@@ -439,10 +495,12 @@ class DoWhyEffect(CausalAdapter):
 
     # ----------------------------------------------------------- persistence
     def _state(self) -> dict:
-        return {"modifier_means": self.modifier_means_}
+        units = self.target_units_ if isinstance(self.target_units_, str) else "custom"
+        return {"modifier_means": self.modifier_means_, "target_units": units}
 
     def _set_state(self, state: dict) -> None:
         self.modifier_means_ = dict(state["modifier_means"])
+        self.target_units_ = state.get("target_units", "ate")
 
     def _save(self, folder: Path) -> dict:
         return self._save_pickles(

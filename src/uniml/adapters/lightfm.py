@@ -232,6 +232,12 @@ class LightFMRecommender(LibraryParams, RecommenderAdapter):
             {"loss": "warp", "no_components": 8, "epochs": 5, "random_state": 0, "num_threads": 1}
         ]
 
+    @classmethod
+    def _known_params(cls) -> frozenset[str]:
+        lightfm = cls.require_library()
+        ctor = set(inspect.signature(lightfm.LightFM.__init__).parameters) - {"self"}
+        return frozenset(ctor | set(_FIT_PARAMS) | set(_ADAPTER_PARAMS))
+
     # --------------------------------------------------------------- params
     def _split_params(self):
         lightfm = self.require_library()

@@ -27,12 +27,19 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from uniml.core.adapter import ClassifierAdapter, LibraryParams, RegressorAdapter, TabularAdapter
+from uniml.core.adapter import (
+    ClassifierAdapter,
+    LibraryParams,
+    RegressorAdapter,
+    TabularAdapter,
+    signature_params,
+)
 from uniml.core.catalog import register
 from uniml.core.explanation import Explanation
 
@@ -58,6 +65,19 @@ _IDENTITY_OBJECTIVES = {
 }
 
 
+@functools.cache
+def _lightgbm_params() -> frozenset[str]:
+    """LGBMModel's keywords plus every LightGBM parameter and alias (LightGBM's own list)."""
+    import lightgbm
+    from lightgbm.basic import _ConfigAliases
+
+    names = set(signature_params(lightgbm.LGBMModel.__init__))
+    for param, aliases in _ConfigAliases._get_all_param_aliases().items():
+        names.add(param)
+        names.update(aliases)
+    return frozenset(names)
+
+
 class _LightGBM(LibraryParams, TabularAdapter):
     library = "lightgbm"
     extra = "lightgbm"
@@ -65,7 +85,12 @@ class _LightGBM(LibraryParams, TabularAdapter):
     additive = True
     persistence = "lightgbm-text"
     supports_categorical = True
+    numeric_only = True
     _estimator_class = ""
+
+    @classmethod
+    def _known_params(cls) -> frozenset[str]:
+        return _lightgbm_params()
 
     @classmethod
     def _test_params(cls) -> list[dict]:

@@ -135,6 +135,14 @@ class ProphetForecaster(ForecastingAdapter):
     extra_library_modules = ("cmdstanpy",)
     handles_gaps = True
     parallel_predict = True  # sampling intervals costs far more than shipping a model to a worker
+
+    @classmethod
+    def _known_params(cls) -> frozenset[str]:
+        from uniml.core.adapter import signature_params
+
+        prophet = cls.require_library()
+        return signature_params(prophet.Prophet.__init__)
+
     _adapter_options = (
         *ForecastingAdapter._adapter_options,
         "country_holidays",

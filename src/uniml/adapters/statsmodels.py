@@ -43,9 +43,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from uniml.core.adapter import ClassifierAdapter, LibraryParams, RegressorAdapter, TabularAdapter
+from uniml.core.adapter import (
+    ClassifierAdapter,
+    LibraryParams,
+    RegressorAdapter,
+    TabularAdapter,
+    signature_params,
+)
 from uniml.core.catalog import register
-from uniml.core.errors import DataContractError
+from uniml.core.errors import DataContractError, SchemaError
 from uniml.core.explanation import Explanation
 from uniml.core.forecasting import ForecastingAdapter
 
@@ -188,6 +194,12 @@ class StatsmodelsSARIMAX(_StatsmodelsForecaster):
     def _test_params(cls) -> list[dict]:
         return [{"order": (1, 0, 0), "trend": "c"}]
 
+    @classmethod
+    def _known_params(cls) -> frozenset[str]:
+        from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+        return signature_params(SARIMAX.__init__) - {"endog", "exog"}
+
     def _min_length(self) -> int:
         order = self._option("order", (1, 0, 0))
         seasonal = self._option("seasonal_order", (0, 0, 0, 0))
@@ -263,6 +275,12 @@ class StatsmodelsETS(_StatsmodelsForecaster):
     def _test_params(cls) -> list[dict]:
         return [{"trend": "add"}]
 
+    @classmethod
+    def _known_params(cls) -> frozenset[str]:
+        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+        return signature_params(ETSModel.__init__) - {"endog"}
+
     def _min_length(self) -> int:
         periods = self._option("seasonal_periods", None) or 0
         return max(4, 2 * periods + 2)
@@ -313,9 +331,27 @@ class _StatsmodelsLinear(LibraryParams, TabularAdapter):
     explanation_kind = "linear"
     additive = True
     persistence = "npz-json"
+    numeric_only = True
+
+    def _matrix(self, X) -> np.ndarray:
+        """``X`` as float64, refusing missing values: statsmodels would turn a row with a NaN
+        into a NaN prediction (and a logit into class 0) without a word."""
+        arr = np.asarray(X, dtype=np.float64)
+        bad = np.isnan(arr).any(axis=0) if arr.ndim == 2 else np.zeros(0, dtype=bool)
+        if bad.any():
+            j = int(np.argmax(bad))
+            names = list(X.columns) if isinstance(X, pd.DataFrame) else None
+            column = names[j] if names else f"x{j}"
+            raise SchemaError(
+                f"{self.name}: column {column!r} has {int(np.isnan(arr[:, j]).sum())} missing "
+                f"value(s); statsmodels' linear models cannot use them: impute or drop those rows "
+                f"first (e.g. a Pipeline with SimpleImputer)",
+                column=column,
+            )
+        return arr
 
     def _design(self, X) -> np.ndarray:
-        arr = np.asarray(X, dtype=np.float64)
+        arr = self._matrix(X)
         return np.column_stack([np.ones(len(arr)), arr])
 
     def _record(self, results, X, names) -> None:
@@ -329,7 +365,7 @@ class _StatsmodelsLinear(LibraryParams, TabularAdapter):
         )
 
     def _linear_explanation(self, X, coef, intercept, link_space) -> Explanation:
-        z = np.asarray(X, dtype=np.float64)
+        z = self._matrix(X)
         contrib = pd.DataFrame((z - self.feature_mean_) * coef, columns=list(self.schema_.names))
         base = float(intercept + coef @ self.feature_mean_)
         return Explanation(
@@ -589,7 +625,7 @@ class StatsmodelsLogit(_StatsmodelsLinear, ClassifierAdapter):
     def _explain(self, X, **kwargs):
         if self.params_.ndim == 1:
             return self._linear_explanation(X, self.params_[1:], self.params_[0], "margin")
-        z = np.asarray(X, dtype=np.float64)
+        z = self._matrix(X)
         names = list(self.schema_.names)
         coefs = np.column_stack([np.zeros(self.params_.shape[0]), self.params_])  # (p, k)
         blocks, bases = [], []

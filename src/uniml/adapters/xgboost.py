@@ -23,12 +23,19 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from uniml.core.adapter import ClassifierAdapter, LibraryParams, RegressorAdapter, TabularAdapter
+from uniml.core.adapter import (
+    ClassifierAdapter,
+    LibraryParams,
+    RegressorAdapter,
+    TabularAdapter,
+    signature_params,
+)
 from uniml.core.catalog import register
 from uniml.core.errors import DataContractError
 from uniml.core.explanation import Explanation
@@ -43,6 +50,32 @@ _IDENTITY_OBJECTIVES = {
     "reg:squaredlogerror",
 }
 
+# XGBoost's documented booster/learning-task parameters and aliases ("XGBoost Parameters"),
+# beyond the keywords XGBModel's signature names; XGBModel forwards these through **kwargs
+_BOOSTER_PARAMS = frozenset(
+    """
+    alpha aft_loss_distribution aft_loss_distribution_scale base_score boost_from_average
+    booster colsample_bylevel colsample_bynode colsample_bytree device
+    disable_default_eval_metric eta eval_metric feature_selector gamma gpu_id grow_policy
+    huber_slope interaction_constraints lambda lambdarank_bias_norm
+    lambdarank_num_pair_per_sample lambdarank_pair_method lambdarank_normalization
+    lambdarank_score_normalization lambdarank_unbiased learning_rate max_bin max_cat_threshold
+    max_cat_to_onehot max_cached_hist_node max_delta_step max_depth max_leaves min_child_weight
+    min_split_loss monotone_constraints multi_strategy ndcg_exp_gain normalize_type nthread
+    num_class num_feature num_parallel_tree objective one_drop predictor process_type
+    quantile_alpha rate_drop refresh_leaf sample_type sampling_method scale_pos_weight seed
+    seed_per_iteration skip_drop sketch_ratio subsample tree_method top_k
+    tweedie_variance_power updater use_rmm validate_parameters verbosity
+    """.split()
+)
+
+
+@functools.cache
+def _xgboost_params() -> frozenset[str]:
+    import xgboost
+
+    return _BOOSTER_PARAMS | signature_params(xgboost.XGBModel.__init__)
+
 
 class _XGBoost(LibraryParams, TabularAdapter):
     library = "xgboost"
@@ -51,6 +84,7 @@ class _XGBoost(LibraryParams, TabularAdapter):
     additive = True
     persistence = "xgboost-json"
     supports_categorical = True
+    numeric_only = True
     _estimator_class = ""
 
     def __sklearn_tags__(self):
@@ -61,6 +95,10 @@ class _XGBoost(LibraryParams, TabularAdapter):
 
     def _accepts_categorical(self) -> bool:
         return bool(getattr(self, "enable_categorical", False))
+
+    @classmethod
+    def _known_params(cls) -> frozenset[str]:
+        return _xgboost_params()
 
     @classmethod
     def _test_params(cls) -> list[dict]:

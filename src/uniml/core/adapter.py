@@ -25,7 +25,6 @@ Examples
 from __future__ import annotations
 
 import json
-import shutil
 import time
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -44,7 +43,7 @@ from uniml.core.dependencies import distribution_version, import_optional, is_in
 from uniml.core.errors import DataContractError, NotFittedError, SchemaError, UnimlError
 from uniml.core.explanation import KINDS, Explanation
 from uniml.core.schema import Schema
-from uniml.core.tasks import TabularData, Task
+from uniml.core.tasks import TabularData, Task, count_infinite
 
 __all__ = [
     "Adapter",
@@ -140,6 +139,9 @@ class Adapter(BaseEstimator, metaclass=ABCMeta):
     deterministic: ClassVar[bool] = True
     #: True when the adapter accepts pandas ``category`` columns
     supports_categorical: ClassVar[bool] = False
+    #: True when the wrapped library takes only numeric (and, if supported, category)
+    #: columns: ``fit`` then refuses text/object/datetime columns by name
+    numeric_only: ClassVar[bool] = False
 
     # ------------------------------------------------------------- metadata
     @classmethod
@@ -283,8 +285,12 @@ class Adapter(BaseEstimator, metaclass=ABCMeta):
         Raises
         ------
         NotFittedError
-        FileExistsError
-            The folder exists, is not empty, and ``overwrite`` is False.
+        FolderExistsError
+            ``path`` is a file; or the folder is not empty and ``overwrite`` is
+            False; or (even with ``overwrite``) it holds files that no uniml
+            ``save`` wrote: ``overwrite`` only removes a previous save's manifest
+            and the artifacts it lists, never unrelated files. A
+            ``FileExistsError``.
 
         Examples
         --------
@@ -298,12 +304,7 @@ class Adapter(BaseEstimator, metaclass=ABCMeta):
 
         self._check_fitted()
         folder = Path(path)
-        if folder.exists() and any(folder.iterdir()):
-            if not overwrite:
-                raise FileExistsError(
-                    f"{folder} exists and is not empty; pass overwrite=True to replace it"
-                )
-            shutil.rmtree(folder)
+        _clear_for_save(folder, overwrite)
         folder.mkdir(parents=True, exist_ok=True)
         artifacts = self._save(folder)
         for info in artifacts.values():
@@ -347,6 +348,53 @@ class Adapter(BaseEstimator, metaclass=ABCMeta):
     # --------------------------------------------------------------- params
     def __repr__(self, N_CHAR_MAX: int = 700) -> str:
         return super().__repr__(N_CHAR_MAX)
+
+
+def _clear_for_save(folder: Path, overwrite: bool) -> None:
+    """Make ``folder`` ready for a save: absent, empty, or (``overwrite``) a previous save.
+
+    Only ``uniml.json`` and the artifacts its manifest lists are removed, each confined
+    to the folder; anything else present refuses the save, naming the file.
+    """
+    from uniml.core.errors import FolderExistsError
+
+    if not folder.exists() and not folder.is_symlink():
+        return
+    if not folder.is_dir() or folder.is_symlink():
+        raise FolderExistsError(f"cannot save to {folder}: it exists and is not a folder")
+    present = sorted(p for p in folder.rglob("*") if not p.is_dir())
+    if not present:
+        return
+    if not overwrite:
+        raise FolderExistsError(
+            f"{folder} exists and is not empty; pass overwrite=True to replace a previous save"
+        )
+    root = folder.resolve()
+    ours: set[Path] = set()
+    manifest_path = folder / "uniml.json"
+    try:
+        listed = json.loads(manifest_path.read_text()).get("artifacts", {})
+        names = list(listed) if isinstance(listed, dict) else []
+    except (OSError, ValueError, AttributeError):
+        names = []
+    if manifest_path.is_file() and not manifest_path.is_symlink():
+        ours.add(manifest_path.resolve())
+    for name in names:
+        candidate = (folder / str(name)).resolve()
+        if candidate.is_relative_to(root) and candidate != root:
+            ours.add(candidate)
+    foreign = [p for p in present if p.is_symlink() or p.resolve() not in ours]
+    if foreign:
+        raise FolderExistsError(
+            f"{folder} holds {len(foreign)} file(s) no uniml save wrote (first: "
+            f"{foreign[0].relative_to(folder).as_posix()!r}); overwrite=True only replaces a "
+            f"previous save, never unrelated files: choose another folder or remove them"
+        )
+    for p in present:
+        p.unlink()
+    for sub in sorted((d for d in folder.rglob("*") if d.is_dir()), reverse=True):
+        if not any(sub.iterdir()):
+            sub.rmdir()
 
 
 class ProbabilityFrame(pd.DataFrame):
@@ -402,6 +450,40 @@ def _index_of(X, n_rows: int) -> pd.Index:
     if isinstance(X, (pd.DataFrame, pd.Series)):
         return X.index
     return pd.RangeIndex(n_rows)  # X may be any array-like, even one without len()
+
+
+def _check_finite_features(X) -> None:
+    """Refuse ``inf``/``-inf`` in numeric features, naming the first such column.
+
+    scikit-learn and XGBoost reject them with their own messages, LightGBM treats them as
+    huge values, statsmodels returns NaN: one typed error for every adapter instead.
+    """
+    if isinstance(X, pd.DataFrame):
+        for i, column in enumerate(X.columns):
+            n = count_infinite(X.iloc[:, i])
+            if n:
+                raise SchemaError(
+                    f"column {column!r} has {n} infinite value(s) (inf/-inf); replace or drop them "
+                    f"first (uniml refuses them for every adapter)",
+                    column=column,
+                )
+        return
+    if hasattr(X, "toarray"):  # sparse: check the stored values
+        data = getattr(X, "data", None)
+        X = np.asarray(data if data is not None else [])
+        if count_infinite(X):
+            raise SchemaError("X has infinite value(s) (inf/-inf); replace or drop them first")
+        return
+    arr = np.asarray(X)
+    if arr.dtype.kind == "f" and arr.ndim == 2:
+        bad = np.isinf(arr).any(axis=0)
+        if bad.any():
+            j = int(np.argmax(bad))
+            raise SchemaError(
+                f"column 'x{j}' (position {j}) has {int(np.isinf(arr[:, j]).sum())} infinite "
+                f"value(s) (inf/-inf); replace or drop them first",
+                column=f"x{j}",
+            )
 
 
 def _frame_feature_names(X) -> np.ndarray | None:
@@ -477,6 +559,8 @@ class TabularAdapter(Adapter):
             X, y = X.X, X.y
         X, y = self._check_xy(X, y)
         schema = Schema.capture(X)
+        if self.numeric_only and isinstance(X, pd.DataFrame):  # arrays: the library's own check
+            self._check_numeric_columns(schema, X)
         if events.listening():
             events.emit("fit_start", adapter=self, X=X, y=y, fit_params=fit_params)
         start = time.perf_counter()
@@ -500,6 +584,31 @@ class TabularAdapter(Adapter):
                 duration=time.perf_counter() - start,
             )
         return self
+
+    def _check_numeric_columns(self, schema: Schema, X) -> None:
+        allowed = {"float", "integer", "bool"}
+        if self.supports_categorical:  # whether this configuration uses them is the adapter's check
+            allowed.add("category")
+        for i, col in enumerate(schema.columns):
+            if col.kind not in allowed:
+                values = X.iloc[:, i] if isinstance(X, pd.DataFrame) else np.asarray(X)
+                try:  # object columns holding numbers are numbers (scikit-learn's check_dtype_object)
+                    np.asarray(values, dtype=float)
+                    continue
+                except (TypeError, ValueError):
+                    pass
+                hint = (
+                    "convert it to a pandas category (astype('category')) or encode it"
+                    if self.supports_categorical
+                    else "encode it as numbers first (e.g. a Pipeline with OneHotEncoder)"
+                )
+                raise SchemaError(
+                    f"column {col.name!r} has dtype {col.dtype} ({col.kind}); {self.name} takes "
+                    f"numeric{' and category' if 'category' in allowed else ''} columns only: {hint}",
+                    column=col.name,
+                    expected=sorted(allowed),
+                    got=col.kind,
+                )
 
     def _check_xy(self, X, y):
         if y is None:
@@ -554,6 +663,13 @@ class TabularAdapter(Adapter):
             raise DataContractError(
                 f"y has {int(np.sum(missing))} missing value(s); drop or impute them first"
             )
+        n_inf = count_infinite(y)
+        if n_inf:
+            name = y.name if isinstance(y, pd.Series) and y.name is not None else "y"
+            raise DataContractError(
+                f"target {name!r} has {n_inf} infinite value(s) (inf/-inf); drop or replace them first"
+            )
+        _check_finite_features(X)
         return X, y
 
     # -------------------------------------------------------------- predict
@@ -568,7 +684,9 @@ class TabularAdapter(Adapter):
         Returns
         -------
         pandas.Series
-            Aligned to ``X``'s index, named after the training target.
+            Aligned to ``X``'s index, named after the training target. A 0-row
+            ``X`` (with the fitted columns) gives an empty Series for every
+            adapter (float for regressors, the labels' dtype for classifiers).
 
         Raises
         ------
@@ -578,8 +696,13 @@ class TabularAdapter(Adapter):
         """
         self._check_fitted()
         Xc = self.schema_.enforce(X, owner=type(self).__name__)
+        _check_finite_features(Xc)
+        if len(Xc) == 0:  # every adapter alike: an empty result, without asking the library
+            values = np.empty(0, dtype=self.classes_.dtype if self._is_classifier() else float)
+        else:
+            values = self._predict(Xc)
         pred = pd.Series(
-            self._predict(Xc), index=_index_of(X, len(Xc)), name=self.target_name_ or "prediction"
+            values, index=_index_of(X, len(Xc)), name=self.target_name_ or "prediction"
         )
         if events.listening():
             events.emit("predict", adapter=self, X=X, prediction=pred)
@@ -603,6 +726,7 @@ class TabularAdapter(Adapter):
         """
         self._check_fitted()
         Xc = self.schema_.enforce(X, owner=type(self).__name__)
+        _check_finite_features(Xc)
         exp = self._explain(Xc, **kwargs)
         if exp.contributions is not None:
             exp.contributions.index = _index_of(X, len(Xc))
@@ -665,9 +789,11 @@ class TabularAdapter(Adapter):
         """
         self._check_fitted()
         Xc = self.schema_.enforce(X, owner=type(self).__name__)
-        proba = ProbabilityFrame(
-            self._predict_proba(Xc), index=_index_of(X, len(Xc)), columns=self.classes_
+        _check_finite_features(Xc)
+        values = (
+            self._predict_proba(Xc) if len(Xc) else np.empty((0, len(self.classes_)), dtype=float)
         )
+        proba = ProbabilityFrame(values, index=_index_of(X, len(Xc)), columns=self.classes_)
         if events.listening():
             events.emit("predict", adapter=self, X=X, prediction=proba)
         return proba
@@ -814,16 +940,107 @@ class LibraryParams:
             getattr(self, head).set_params(**sub_params)
         return self
 
+    #: the escape hatch: a dict of keywords handed to the library unchecked
+    _EXTRA_PARAMS: ClassVar[str] = "extra_params"
+
+    @classmethod
+    def _known_params(cls) -> frozenset[str] | None:
+        """Every keyword the wrapped library accepts (aliases included), or None to not check.
+
+        Adapters override this from the library's signature or documented parameter
+        list; the check runs in ``uniml.make`` (so specs too) and again at ``fit``.
+        """
+        return None
+
+    @classmethod
+    def _adapter_param(cls, name: str) -> bool:
+        """Whether ``name`` is an option of the adapter itself (not handed to the library)."""
+        return False
+
+    @classmethod
+    def check_param_names(cls, names) -> None:
+        """Raise :class:`~uniml.UnknownParameterError` for a keyword the library does not know.
+
+        Parameters
+        ----------
+        names : iterable of str
+            Keyword names given to the adapter. ``extra_params`` (a dict passed to
+            the library unchecked) is always accepted: the escape hatch for
+            keywords this check does not know.
+
+        Raises
+        ------
+        UnknownParameterError
+            Naming the keyword and its closest known names.
+
+        Examples
+        --------
+        >>> from uniml.core.catalog import get_adapter_class
+        >>> cls = get_adapter_class("xgboost.regressor")
+        >>> cls.check_param_names(["max_depth", "eta"])  # eta: XGBoost's alias of learning_rate
+        >>> cls.check_param_names(["max_dept"])
+        Traceback (most recent call last):
+        ...
+        uniml.core.errors.UnknownParameterError: xgboost.regressor: unknown parameter 'max_dept' ...
+        """
+        import difflib
+
+        from uniml.core.errors import UnknownParameterError
+
+        known = cls._known_params()
+        if known is None:
+            return
+        for name in names:
+            if name == cls._EXTRA_PARAMS or name in known or cls._adapter_param(name):
+                continue
+            close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise UnknownParameterError(
+                f"{getattr(cls, 'name', cls.__name__)}: unknown parameter {name!r} for "
+                f"{getattr(cls, 'library', 'the library')}{hint} "
+                f"(pass keywords uniml does not know as {cls._EXTRA_PARAMS}={{{name!r}: ...}})",
+                parameter=name,
+                suggestions=close,
+            )
+
     def _library_params(self) -> dict:
-        """The hyperparameters to hand to the library, checked for clashes with adapter attributes."""
+        """The hyperparameters to hand to the library, checked for clashes with adapter attributes
+        and for unknown names; ``extra_params`` entries are merged in unchecked."""
+        from uniml.core.errors import ParameterError
+
         params = self.get_params(deep=False)
-        clash = sorted(k for k in params if hasattr(type(self), k))
+        extra = params.pop(self._EXTRA_PARAMS, None) or {}
+        if not isinstance(extra, dict):
+            raise ParameterError(
+                f"{self._EXTRA_PARAMS} must be a dict of keyword -> value, got {type(extra).__name__}",
+                parameter=self._EXTRA_PARAMS,
+            )
+        self.check_param_names(params)
+        clash = sorted(k for k in (*params, *extra) if hasattr(type(self), k))
         if clash:
             raise UnimlError(
                 f"parameter name(s) {clash} clash with {type(self).__name__} attributes; "
                 f"pass them through the library's own alias instead"
             )
-        return params
+        return {**params, **extra}
+
+
+def signature_params(*callables) -> frozenset[str]:
+    """The named keyword parameters of ``callables`` (``self``, ``*args``, ``**kwargs`` left out).
+
+    Examples
+    --------
+    >>> sorted(signature_params(lambda a, b=1, *args, c, **kw: None))
+    ['a', 'b', 'c']
+    """
+    import inspect
+
+    names: set[str] = set()
+    for fn in callables:
+        for p in inspect.signature(fn).parameters.values():
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                names.add(p.name)
+    return frozenset(names)
 
 
 def json_default(obj):

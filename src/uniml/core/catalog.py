@@ -209,7 +209,7 @@ def make(name: str, **params: Any) -> Adapter:
     """
     cls = get_adapter_class(name)
     cls.check_installed()  # the library itself is imported at fit, not here
-    return cls(**params)
+    return cls(**params)  # hyperparameter names are checked at fit (the library is imported there)
 
 
 def catalog() -> pd.DataFrame:

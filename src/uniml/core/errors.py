@@ -14,12 +14,15 @@ from __future__ import annotations
 __all__ = [
     "AdapterNotFoundError",
     "DataContractError",
+    "FolderExistsError",
     "IntegrityError",
     "MissingDependencyError",
     "NotFittedError",
+    "ParameterError",
     "SchemaError",
     "UnimlError",
     "UnimlWarning",
+    "UnknownParameterError",
     "UntrustedArtifactError",
     "VersionMismatchWarning",
 ]
@@ -174,3 +177,65 @@ class MissingDependencyError(UnimlError, ImportError):
             f"install it with: {self.install_command}",
             name=package,
         )
+
+
+class ParameterError(UnimlError, ValueError):
+    """A constructor or method argument has an unusable name or value.
+
+    Parameters
+    ----------
+    message : str
+        Human-readable description; always names the argument.
+    parameter : str or None
+        The offending argument.
+
+    Examples
+    --------
+    >>> err = ParameterError("horizon must be a positive integer, got 2.5", parameter="horizon")
+    >>> err.parameter, isinstance(err, ValueError)
+    ('horizon', True)
+    """
+
+    def __init__(self, message: str, *, parameter=None):
+        super().__init__(message)
+        self.parameter = parameter
+
+
+class UnknownParameterError(ParameterError, TypeError):
+    """A hyperparameter name the wrapped library does not know (usually a typo).
+
+    Also a ``TypeError``, what Python raises for an unexpected keyword. The
+    message lists the closest known names; ``suggestions`` holds them.
+
+    Parameters
+    ----------
+    message : str
+        Human-readable description.
+    parameter : str or None
+        The unknown name.
+    suggestions : list of str
+        Close known names (may be empty).
+
+    Examples
+    --------
+    >>> import uniml
+    >>> try:
+    ...     uniml.make("lightgbm.regressor", num_leafs=7).fit([[0.0], [1.0]], [0.0, 1.0])
+    ... except UnknownParameterError as err:
+    ...     err.parameter, "num_leaves" in err.suggestions
+    ('num_leafs', True)
+    """
+
+    def __init__(self, message: str, *, parameter=None, suggestions=()):
+        super().__init__(message, parameter=parameter)
+        self.suggestions = list(suggestions)
+
+
+class FolderExistsError(UnimlError, FileExistsError):
+    """``save`` would write over a file, or over files uniml did not write.
+
+    Examples
+    --------
+    >>> issubclass(FolderExistsError, FileExistsError)
+    True
+    """

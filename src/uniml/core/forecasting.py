@@ -48,6 +48,20 @@ def _key_repr(key) -> str:
     return "the series" if key is None else f"series {key!r}"
 
 
+def _positive_int(value, name: str) -> int:
+    """``value`` as an int when it is a whole number >= 1 (never truncated), else ParameterError."""
+    from uniml.core.errors import ParameterError
+
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    if not ok and isinstance(value, (float, np.floating)) and float(value).is_integer():
+        ok = True  # 3.0 is 3 steps; 2.5 is not a number of steps
+    if not ok or int(value) < 1:
+        raise ParameterError(
+            f"{name} must be a positive whole number of steps, got {value!r}", parameter=name
+        )
+    return int(value)
+
+
 class ForecastData(Dataset):
     """Data contract of forecasting: long format, one row per series and time.
 
@@ -116,6 +130,7 @@ class ForecastData(Dataset):
                 f"(convert with pd.to_datetime)"
             )
         self._require_numeric("target", self.target)
+        self._require_finite("target", [self.target])
         self._require_no_missing("time", [self.time])
         self._require_no_missing("series_id", self.series_id)
         for name in self.exog:
@@ -422,13 +437,17 @@ class ForecastingAdapter(LibraryParams, Adapter):
     def _option(self, name: str, default):
         return getattr(self, name, default)
 
+    @classmethod
+    def _adapter_param(cls, name: str) -> bool:
+        return name in cls._adapter_options or name.startswith("fit_")
+
     def _library_params(self) -> dict:
-        params = self.get_params(deep=False)
-        return {
-            k: v
-            for k, v in params.items()
-            if k not in self._adapter_options and not k.startswith("fit_")
+        params = {
+            k: v for k, v in self.get_params(deep=False).items() if not self._adapter_param(k)
         }
+        extra = params.pop(self._EXTRA_PARAMS, None) or {}
+        self.check_param_names(params)
+        return {**params, **dict(extra)}
 
     @property
     def _coverage(self):
@@ -737,9 +756,7 @@ class ForecastingAdapter(LibraryParams, Adapter):
         if X is None:
             if horizon is None:
                 raise DataContractError("predict needs horizon=h or a future frame")
-            horizon = int(horizon)
-            if horizon < 1:
-                raise DataContractError(f"horizon must be a positive integer, got {horizon}")
+            horizon = _positive_int(horizon, "horizon")
             needs = [*self.exog_, *self.extras_.values()]
             if needs:
                 what = "exogenous regressor(s)" if self.exog_ else "column(s)"

@@ -29,7 +29,7 @@ import pandas as pd
 
 from uniml.core import events
 from uniml.core.adapter import Adapter
-from uniml.core.errors import DataContractError, UnimlError
+from uniml.core.errors import DataContractError, ParameterError, UnimlError
 from uniml.core.schema import Schema
 from uniml.core.tasks import Dataset, Task
 
@@ -547,8 +547,8 @@ class RecommenderAdapter(Adapter):
         [{'user': 'b', 'item': 2, 'rank': 1}]
         """
         self._check_fitted()
-        if not (isinstance(k, (int, np.integer)) and k >= 1):
-            raise ValueError(f"k must be a positive integer, got {k!r}")
+        if not (isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 1):
+            raise ParameterError(f"k must be a positive integer, got {k!r}", parameter="k")
         ids = _as_id_array(users)
         rows, keep, cold = self._resolve("user", ids, user_features, on_unknown)
         ids, rows = ids[keep], rows[keep]

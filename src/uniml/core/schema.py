@@ -416,6 +416,15 @@ class Schema:
         return cache[col.name]
 
     def _raise_column_mismatch(self, got: list) -> None:
+        counts = pd.Index(got).value_counts()
+        dup = [c for c in got if counts[c] > 1]
+        if dup:
+            raise SchemaError(
+                f"column {dup[0]!r} appears more than once in X; every column name must be "
+                f"unique (expected columns {_show(list(self.names))})",
+                column=dup[0],
+                got=list(got),
+            )
         expected = list(self.names)
         got_set, exp_set = set(got), set(expected)
         missing = [c for c in expected if c not in got_set]

@@ -34,12 +34,45 @@ from collections.abc import Hashable, Iterable, Iterator, Sequence
 from enum import Enum
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 
 from uniml.core.errors import DataContractError
 from uniml.core.schema import dtype_kind
 
-__all__ = ["Dataset", "TabularData", "Task"]
+__all__ = ["Dataset", "TabularData", "Task", "count_infinite"]
+
+
+def count_infinite(values) -> int:
+    """How many ``inf``/``-inf`` entries a numeric Series, array or frame holds (0 for others).
+
+    Parameters
+    ----------
+    values : pandas.Series, pandas.DataFrame or array-like
+        The values to scan; non-float columns count 0.
+
+    Returns
+    -------
+    int
+        The number of infinite entries.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> count_infinite(pd.Series([1.0, np.inf, -np.inf])), count_infinite(pd.Series(["a"]))
+    (2, 0)
+    """
+    if isinstance(values, pd.DataFrame):
+        return sum(count_infinite(values[c]) for c in values.columns)
+    if isinstance(values, pd.Series):
+        if not pd.api.types.is_float_dtype(values.dtype):
+            return 0
+        arr = values.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        arr = np.asarray(values)
+        if arr.dtype.kind != "f":
+            return 0
+    return int(np.isinf(arr).sum())
 
 
 class Task(str, Enum):
@@ -227,6 +260,17 @@ class Dataset:
             if self.frame[name].isna().any():
                 n = int(self.frame[name].isna().sum())
                 raise DataContractError(f"role {role!r}: column {name!r} has {n} missing value(s)")
+        self._require_finite(role, names)
+
+    def _require_finite(self, role: str, names: Sequence[Hashable]) -> None:
+        """Refuse ``inf``/``-inf`` in numeric columns (no wrapped library handles them alike)."""
+        for name in names:
+            n = count_infinite(self.frame[name])
+            if n:
+                raise DataContractError(
+                    f"role {role!r}: column {name!r} has {n} infinite value(s) (inf/-inf); "
+                    f"replace or drop them first"
+                )
 
     def _require_numeric(self, role: str, name: Hashable) -> None:
         kind = dtype_kind(self.frame[name].dtype)
