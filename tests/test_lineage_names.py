@@ -246,3 +246,50 @@ def test_effective_params_include_the_library_defaults(store, tmp_path):
     assert params["n_estimators"] == "7"
     for key in ("num_leaves", "learning_rate", "min_child_samples", "reg_lambda"):
         assert params[key] == str(defaults[key]), key
+
+
+# ----------------------------------------------------------------- the model card (item 8)
+def _parse_tables(markdown: str) -> list[list[list[str]]]:
+    """GitHub-flavoured tables: split rows on unescaped pipes (an independent little parser)."""
+    import re
+
+    tables, current = [], []
+    for line in markdown.splitlines() + [""]:
+        if line.startswith("|"):
+            cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+            current.append(cells)
+        elif current:
+            tables.append(current)
+            current = []
+    return tables
+
+
+def test_card_tables_are_well_formed_and_unknown_reads_unknown():
+    from uniml.lineage._card import render_markdown
+
+    card = {
+        "model_details": {"adapter": "x", "task": "regression"},
+        "training_data": {"fingerprint": "f", "n_rows": 3, "n_columns": 1, "source": None},
+        "parameters": {"alpha": 1.0, "pipe": "a|b"},
+        "metrics": {"train_rmse": 0.5},
+        "explanation": {
+            "kind": "k",
+            "n_rows": 3,
+            "top_drivers": [{"feature": "a", "importance": 1}],
+        },
+        "lineage": {"git_commit": None, "git_dirty": None, "run_id": "r1"},
+    }
+    text = render_markdown(card)
+    assert "None" not in text
+    tables = _parse_tables(text)
+    assert len(tables) == 6
+    for table in tables:
+        header, rule, *rows = table
+        assert all(set(c) == {"-"} for c in rule) and len(rule) == len(header)
+        assert all(len(row) == len(header) for row in rows), table
+    drivers = next(t for t in tables if t[0][0] == "top driver")
+    assert drivers[0] == ["top driver", "mean |contribution|"]
+    lineage_rows = dict(next(t for t in tables if t[0][0] == "id")[2:])
+    assert lineage_rows["git_commit"] == "_unknown_" and lineage_rows["run_id"] == "r1"
+    params = dict(next(t for t in tables if t[0][0] == "parameter")[2:])
+    assert params["pipe"] == "a|b"
