@@ -469,9 +469,12 @@ def _index(result: DemoResult) -> str:
                 html.escape(t.task),
                 0,
             )
+        evaluation = (
+            f"{float(t.report.duration):.1f} s" if t.report is not None else "—"
+        )  # the same number as the task report's "duration"
         rows.append(
             f"<tr><td>{link}</td><td>{status}</td><td>{n_models}</td><td>{best}</td>"
-            f"<td>{t.seconds:.1f} s</td></tr>"
+            f"<td>{evaluation}</td><td>{t.seconds:.1f} s</td></tr>"
         )
     if not result.tracking_uri:
         store = "<p>Lineage was off.</p>"
@@ -497,7 +500,8 @@ def _index(result: DemoResult) -> str:
         "code{background:#f6f8fa;padding:.1em .3em}</style></head><body>"
         f"<h1>uniml demo</h1><p>uniml {html.escape(uniml.__version__)}: adapters of every task kind evaluated "
         "on bundled data against naive baselines, each on its task's protocol.</p>"
-        "<table><thead><tr><th>task</th><th>gates</th><th>models</th><th>best candidate</th><th>time</th></tr>"
+        "<table><thead><tr><th>task</th><th>gates</th><th>models</th><th>best candidate</th>"
+        "<th>evaluation (as in the report)</th><th>task total (data, evaluation, refit, reload)</th></tr>"
         f"</thead><tbody>{''.join(rows)}</tbody></table>{store}</body></html>\n"
     )
 

@@ -487,6 +487,11 @@ def _build_fit_record(job: dict) -> Path:
     from uniml.lineage._pyfunc import example_frame, save_pyfunc
 
     _quiet_mlflow_logging()  # MLflow is imported now: its handlers exist
+    # uniml's schema (not MLflow's inferred one) guards a model's inputs; MLflow's hint about
+    # integer columns in the inferred signature is noise for the user
+    warnings.filterwarnings(
+        "ignore", message="Hint: Inferred schema contains integer column", category=UserWarning
+    )
     from uniml.lineage._spool import write_record
 
     stage: Path = job["stage"]
@@ -715,6 +720,8 @@ def _client(tracking_uri: str):
     if tracking_uri.startswith(("http://", "https://")):
         for key, value in HTTP_DEFAULTS.items():
             os.environ.setdefault(key, value)
+    # MLflow's artifact download bar would reach the user's terminal from our thread
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     return MlflowClient(tracking_uri=tracking_uri)
 
 
