@@ -1311,9 +1311,11 @@ class MlflowSink:
         Checks every run and child run in the tracking store itself, so a run left
         RUNNING or a missing child is found, not only a spooled record.
         """
-        problems = []
+        problems: list[str] = []
         refs = self.runs(timeout)
-        client = _client(self.tracking_uri) if refs else None
+        if not refs:
+            return problems
+        client = _client(self.tracking_uri)
         for ref in refs:
             if ref.run_id is None:
                 where = f" (kept in {ref.spool_path})" if ref.spool_path else ""
