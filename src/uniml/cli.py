@@ -311,7 +311,7 @@ def adapters_command(show_all):
     shown = table if show_all else table[table["installed"]]
     view = Table(
         title=f"uniml adapters ({len(shown)} of {len(table)}"
-        f"{'' if show_all else ' installed; --all lists the rest'})",
+        f"{'' if show_all or len(shown) == len(table) else ' installed; --all lists the rest'})",
         title_justify="left",
     )
     for column in ("name", "task", "library", "installed", "version", "install with"):

@@ -73,6 +73,8 @@ def distribution_version(module: str) -> str | None:
     names = [_DISTRIBUTIONS.get(module, module), module]
     if module == "lightfm":
         names.append("lightfm")
+    if module == "xgboost":
+        names.append("xgboost-cpu")  # the CPU-only wheel installs the same module
     for name in names:
         try:
             return importlib.metadata.version(name)

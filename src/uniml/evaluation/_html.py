@@ -67,6 +67,17 @@ def _num(value, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
+def _pm(mean, std) -> str:
+    """``mean ± std`` at the same decimal place (:func:`mean_pm`); an unknown part as —."""
+    from uniml.evaluation._report import mean_pm
+
+    m_text, s_text = mean_pm(mean, std)
+    if m_text == "nan":
+        return "—"
+    spread = "" if s_text == "nan" else f' <span class="muted">± {_e(s_text)}</span>'
+    return f"{_e(m_text)}{spread}"
+
+
 def _badge(kind: str) -> str:
     return f'<span class="badge {_e(kind)}">{_e(kind)}</span>'
 
@@ -77,11 +88,14 @@ def _header(report, when: str) -> str:
     verdict = "PASSED" if report.passed else "FAILED"
     n_gates = len(report.gates)
     n_failed = sum(not g.passed for g in report.gates)
-    detail = (
-        f"all {n_gates} gate{'s' if n_gates != 1 else ''} passed"
-        if not n_failed
-        else f"{n_failed} of {n_gates} gate{'s' if n_gates != 1 else ''} failed"
-    )
+    if n_gates == 1:
+        detail = "the gate passed" if not n_failed else "the gate failed"
+    else:
+        detail = (
+            f"all {n_gates} gates passed"
+            if not n_failed
+            else f"{n_failed} of {n_gates} gates failed"
+        )
     if not n_gates:
         detail = "no gates were set"
     protocol = ", ".join(
@@ -125,8 +139,7 @@ def _leaderboard(report) -> str:
     for rank, (name, row) in enumerate(board.iterrows(), start=1):
         role = row.get("role", (report.roles or {}).get(name, "candidate"))
         cells = "".join(
-            f'<td class="{"primary" if i == 0 else ""}">{_num(row.get(f"{m}_mean"))} '
-            f'<span class="muted">± {_num(row.get(f"{m}_std"), 2)}</span></td>'
+            f'<td class="{"primary" if i == 0 else ""}">{_pm(row.get(f"{m}_mean"), row.get(f"{m}_std"))}</td>'
             for i, m in enumerate(metrics)
         )
         body.append(
@@ -142,27 +155,81 @@ def _leaderboard(report) -> str:
     )
 
 
+def _gate_reference(report, gate, spec) -> tuple[str, float | None]:
+    """(name, mean) of what a relative gate compared with: the best baseline or a named model."""
+    board = report.leaderboard
+    column = f"{gate.metric}_mean"
+    if board is None or column not in board.columns:
+        return spec.reference, None
+    if spec.reference == "baseline":
+        roles = board["role"] if "role" in board.columns else None
+        pool = board[roles == "baseline"] if roles is not None else board.iloc[0:0]
+        if not len(pool):
+            return "baseline", None
+        values = pool[column].astype(float)
+        best = values.idxmax() if report.greater_is_better.get(gate.metric) else values.idxmin()
+        return str(best), float(values[best])
+    if spec.reference == "champion" and "role" in board.columns:
+        champ = board.index[board["role"] == "champion"]
+        if len(champ):
+            return str(champ[0]), float(board.loc[champ[0], column])
+    if spec.reference in board.index:
+        return spec.reference, float(board.loc[spec.reference, column])
+    return spec.reference, None
+
+
 def _gates(report) -> str:
+    """The Gates table: each gate's model value and what it was compared with, in the metric's
+    own units; a relative gate's difference and interval in % of the reference (absolute with an
+    absolute margin); rows in leaderboard order."""
+    from uniml.evaluation.gates import RelativeGate, parse_gate
+
     if not report.gates:
         return "<h2>Gates</h2><p class='muted'>No gates were set: the verdict is PASSED by definition.</p>"
+    board = report.leaderboard
+    order = {name: i for i, name in enumerate(board.index)} if board is not None else {}
+    gates = sorted(enumerate(report.gates), key=lambda p: (order.get(p[1].model, len(order)), p[0]))
     rows = []
-    for g in report.gates:
-        ci = (
-            f"[{_num(g.ci_low)}, {_num(g.ci_high)}]"
-            if g.ci_low is not None and g.ci_high is not None
-            else "—"
+    for _, g in gates:
+        try:
+            spec = parse_gate(g.name)
+        except Exception:
+            spec = None
+        column = f"{g.metric}_mean"
+        actual = (
+            board.loc[g.model, column]
+            if board is not None and g.model in board.index and column in board.columns
+            else None
         )
+        if isinstance(spec, RelativeGate):
+            ref_name, ref_value = _gate_reference(report, g, spec)
+            compared = f"{_e(ref_name)} {_num(ref_value)}"
+            pct = spec.relative
+            unit = (lambda v: f"{float(v) * 100:+.1f}%") if pct else (lambda v: f"{float(v):+.4g}")
+            diff = unit(g.value) if g.value is not None else "—"
+            if g.ci_low is not None and g.ci_high is not None:
+                diff += f" <span class='muted'>[{unit(g.ci_low)}, {unit(g.ci_high)}]</span>"
+        else:
+            op = getattr(spec, "op", "vs")
+            compared = f"limit {_e(op)} {_num(g.threshold)}"
+            actual = g.value if actual is None else actual
+            diff = "—"
         verdict = _badge("pass") if g.passed else _badge("fail")
         rows.append(
             f'<tr class="gate {"passed" if g.passed else "failed"}"><td>{verdict}</td>'
             f'<td class="text"><code>{_e(g.name)}</code></td><td class="text">{_e(g.model)}</td>'
-            f'<td class="text">{_e(g.metric)}</td><td>{_num(g.value)}</td><td>{_num(g.threshold)}</td>'
-            f'<td>{ci}</td><td class="reason">{_e(g.reason)}</td></tr>'
+            f'<td class="text">{_e(g.metric)}</td><td>{_num(actual)}</td><td>{compared}</td>'
+            f'<td>{diff}</td><td class="reason">{_e(g.reason)}</td></tr>'
         )
     return (
         "<h2>Gates</h2>"
+        "<p class='muted'>Model value: the model's mean over folds, in the metric's units. A relative "
+        "gate compares it with its reference; its difference and interval (at the gate's confidence) are "
+        "relative (% of the "
+        "reference) unless the gate sets an absolute margin. Rows in leaderboard order.</p>"
         '<table id="gates"><thead><tr><th>verdict</th><th class="name">gate</th><th class="name">model</th>'
-        '<th class="name">metric</th><th>value</th><th>threshold</th><th>interval</th>'
+        '<th class="name">metric</th><th>model value</th><th>compared with</th>'
+        "<th>difference [interval]</th>"
         f'<th class="name">reason</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
     )
 

@@ -319,7 +319,8 @@ class EvalReport:
             for metric in self.metrics:
                 mean, std = row.get(f"{metric}_mean"), row.get(f"{metric}_std")
                 if mean is not None:
-                    cells.append(f"{metric}={_fmt(mean)}±{_fmt(std)}")
+                    m_text, s_text = mean_pm(mean, std)
+                    cells.append(f"{metric}={m_text}±{s_text}")
             lines.append(f"  {name} [{row['role']}]: " + ", ".join(cells))
         for gate in self.gates:
             lines.append(f"  {'PASS' if gate.passed else 'FAIL'} {gate.name} — {gate.reason}")
@@ -531,6 +532,29 @@ class EvalReport:
             random_state=0,
             n_jobs=1,
         )
+
+
+def mean_pm(mean, std) -> tuple[str, str]:
+    """``mean`` and ``std`` rounded to the same decimal place: two significant figures of ``std``.
+
+    Plain decimals (no exponent) for magnitudes from 1e-4 to 1e6; outside that
+    range, or without a usable ``std``, four significant figures.
+
+    Examples
+    --------
+    >>> mean_pm(160.2, 181.5), mean_pm(0.03978, 0.03779), mean_pm(4.0, float("nan"))
+    (('160', '182'), ('0.040', '0.038'), ('4', 'nan'))
+    """
+    try:
+        m, sd = float(mean), float(std)
+    except (TypeError, ValueError):
+        return _fmt(mean), _fmt(std)
+    if not (math.isfinite(m) and math.isfinite(sd)) or sd <= 0:
+        return _fmt(m), _fmt(sd)
+    decimals = max(0, 1 - math.floor(math.log10(sd)))
+    if decimals > 6 or max(abs(m), sd) >= 1e6:
+        return f"{m:.4g}", f"{sd:.2g}"
+    return f"{m:.{decimals}f}", f"{sd:.{decimals}f}"
 
 
 def _fmt(value) -> str:

@@ -449,8 +449,12 @@ def load_adapter(model_uri: str, *, tracking_uri: str | None = None, trusted: bo
             raise LineageError(f"no model at {model_uri!r}: the path does not exist")
         folder = _uniml_folder(local)
     else:
+        import os
+
         import mlflow.artifacts
 
+        # no progress bar on the user's terminal (set MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR to keep it)
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         uri = _resolve(tracking_uri)
         try:
             artifact_uri = (

@@ -57,12 +57,29 @@ def top_drivers(explanation, n: int = 10) -> list[dict]:
     return [{"feature": str(k), "importance": float(v)} for k, v in importance.items()]
 
 
+UNKNOWN = "_unknown_"
+
+
+def _cell(value) -> str:
+    """One Markdown table cell: ``|`` escaped, one line, None (a fact not known) as unknown."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return UNKNOWN
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
 def _table(rows: list[tuple], header: tuple) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    r"""A GitHub-flavoured Markdown table; every cell (header included) escaped by :func:`_cell`.
+
+    Examples
+    --------
+    >>> print("\n".join(_table([("a", None)], ("mean |x|", "v"))))
+    | mean \|x\| | v |
+    |---|---|
+    | a | _unknown_ |
+    """
+    out = ["| " + " | ".join(_cell(c) for c in header) + " |", "|" + "---|" * len(header)]
     for row in rows:
-        out.append(
-            "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in row) + " |"
-        )
+        out.append("| " + " | ".join(_cell(c) for c in row) + " |")
     return out
 
 

@@ -79,7 +79,11 @@ class RunRef:
     spool_path : str or None
     tracking_uri : str
     error : str or None
-        Why the record was spooled.
+        Why the record was spooled (or quarantined, or not built).
+    child_run_ids : dict
+        Child runs by record key (an evaluation's per-model runs).
+    kind : str or None
+        ``"fit"`` or ``"evaluate"``.
 
     Examples
     --------
@@ -96,6 +100,7 @@ class RunRef:
     tracking_uri: str | None = None
     error: str | None = None
     child_run_ids: dict = field(default_factory=dict)
+    kind: str | None = None
 
     def __getitem__(self, key):  # dict-style access too: last_run()["run_id"]
         return getattr(self, key)
@@ -467,6 +472,13 @@ def _dataset_entry(model, X, y) -> dict:
     }
 
 
+def _keys(values: dict, kind) -> dict:
+    """Names mapped for MLflow (the one mapping, :mod:`uniml.lineage._names`), values cast."""
+    from uniml.lineage._names import mlflow_key
+
+    return {mlflow_key(str(k)): kind(v) for k, v in values.items()}
+
+
 def _build_fit_record(job: dict) -> Path:
     """Turn a queued fit snapshot into a record folder (in ``job['stage']``)."""
     from uniml.core.dependencies import distribution_version
@@ -475,13 +487,22 @@ def _build_fit_record(job: dict) -> Path:
     from uniml.lineage._pyfunc import example_frame, save_pyfunc
 
     _quiet_mlflow_logging()  # MLflow is imported now: its handlers exist
+    # uniml's schema (not MLflow's inferred one) guards a model's inputs; MLflow's hint about
+    # integer columns in the inferred signature is noise for the user
+    warnings.filterwarnings(
+        "ignore", message="Hint: Inferred schema contains integer column", category=UserWarning
+    )
     from uniml.lineage._spool import write_record
 
     stage: Path = job["stage"]
     snapshot = stage / "uniml_model"
-    model = job.get("model_obj") or load(
-        snapshot, trusted=True
-    )  # our own folder, written a moment ago
+    model = job.get("model_obj")
+    if model is None:
+        try:
+            model = load(snapshot, trusted=True)  # our own folder, written a moment ago
+        except Exception as exc:  # saved but not reloadable (a lambda in a pipeline): no model
+            job["save_error"] = f"saved but could not reload: {type(exc).__name__}: {exc}"[:5000]
+            model = job["adapter"]  # the live object: right unless refit since
     cls = type(model)
     X, y = job["X"], job["y"]
     dataset = _dataset_entry(model, X, y)
@@ -574,8 +595,8 @@ def _build_fit_record(job: dict) -> Path:
                     "start_ms": job["start_ms"],
                     "end_ms": job["end_ms"],
                     "params": mlflow_params(params),
-                    "tags": {k: str(v) for k, v in tags.items()},
-                    "metrics": metrics,
+                    "tags": _keys(tags, str),
+                    "metrics": _keys(metrics, float),
                     "datasets": [dataset_entity],
                     "artifacts": artifacts,
                     "card": "model_card.json",
@@ -634,7 +655,7 @@ def _build_eval_record(job: dict) -> Path:
             "start_ms": job["start_ms"],
             "end_ms": job["start_ms"],
             "params": mlflow_params(flatten_params({"protocol": protocol})),
-            "tags": tags,
+            "tags": _keys(tags, str),
             "metrics": {},
             "datasets": [],
             "artifacts": artifacts,
@@ -669,8 +690,8 @@ def _build_eval_record(job: dict) -> Path:
                 "start_ms": job["start_ms"],
                 "end_ms": job["start_ms"],
                 "params": mlflow_params(flatten_params(dict(params.get(name, {}) or {}))),
-                "tags": child_tags,
-                "metrics": metrics,
+                "tags": _keys(child_tags, str),
+                "metrics": _keys(metrics, float),
                 "datasets": [],
                 "artifacts": [],
                 "card": None,
@@ -699,6 +720,8 @@ def _client(tracking_uri: str):
     if tracking_uri.startswith(("http://", "https://")):
         for key, value in HTTP_DEFAULTS.items():
             os.environ.setdefault(key, value)
+    # MLflow's artifact download bar would reach the user's terminal from our thread
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     return MlflowClient(tracking_uri=tracking_uri)
 
 
@@ -735,53 +758,27 @@ def _log_card(client, run_id: str, folder: Path, card_name: str, lineage: dict) 
         client.log_artifacts(run_id, tmp)
 
 
-def send_record(folder: Path, tracking_uri: str | None = None) -> RunRef:
-    """Log one record folder to MLflow, idempotently (runs already in are not created again).
+def _mapped_names(record: dict) -> None:
+    """Records written before names were mapped (format 1): map the names MLflow would refuse."""
+    from uniml.lineage._names import is_valid, mlflow_key
 
-    Parameters
-    ----------
-    folder : Path
-        A record folder (staged or spooled).
-    tracking_uri : str, optional
-        Overrides the record's tracking URI.
-
-    Returns
-    -------
-    RunRef
-    """
-    from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag, ViewType
-
-    from uniml.lineage._spool import read_record
-
-    folder = Path(folder)
-    record = read_record(folder)
-    uri = tracking_uri or record["tracking_uri"]
-    client = _client(uri)
-    experiment_id = _experiment_id(client, record)
-    lineage_id = record["lineage_id"]
-    run_ids: dict[str, str] = {}
+    if int(record.get("format", 1)) >= 2:
+        return
     for spec in record["runs"]:
-        tag_value = f"{lineage_id}:{spec['key']}"
-        existing = client.search_runs(
-            [experiment_id],
-            filter_string=f"tags.`{LINEAGE_TAG}` = '{tag_value}'",
-            run_view_type=ViewType.ACTIVE_ONLY,
-            max_results=10,
-        )
-        finished = [r for r in existing if r.info.status == "FINISHED"]
-        if finished:
-            run_ids[spec["key"]] = finished[0].info.run_id
-            continue
-        for partial in existing:  # an earlier attempt died half-way: replace it, never duplicate
-            client.delete_run(partial.info.run_id)
-        tags = {**spec["tags"], LINEAGE_TAG: tag_value}
-        parent = run_ids.get(spec["parent"]) if spec["parent"] else record.get("parent_run_id")
-        if parent:
-            tags["mlflow.parentRunId"] = parent
-        run = client.create_run(
-            experiment_id, start_time=spec["start_ms"], tags=tags, run_name=spec["name"]
-        )
-        run_id = run.info.run_id
+        for part in ("params", "metrics", "tags"):
+            spec[part] = {(k if is_valid(k) else mlflow_key(k)): v for k, v in spec[part].items()}
+
+
+def _create_run(client, folder, experiment_id, spec, tags, uri) -> tuple[str, str | None]:
+    """Create one run and log everything but its end; returns (run_id, model_uri)."""
+    from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
+
+    parent = tags.get("mlflow.parentRunId")
+    run = client.create_run(
+        experiment_id, start_time=spec["start_ms"], tags=tags, run_name=spec["name"]
+    )
+    run_id = run.info.run_id
+    try:
         params = [Param(k, v) for k, v in spec["params"].items()]
         for i in range(0, len(params), 100):  # MLflow takes at most 100 params per batch
             client.log_batch(run_id, params=params[i : i + 100])
@@ -832,8 +829,82 @@ def send_record(folder: Path, tracking_uri: str | None = None) -> RunRef:
             )
         if model_uri:
             client.log_batch(run_id, tags=[RunTag("uniml.model_uri", model_uri)])
-        client.set_terminated(run_id, "FINISHED", end_time=max(spec["end_ms"], spec["start_ms"]))
-        run_ids[spec["key"]] = run_id
+    except BaseException:
+        _end_failed(client, run_id)
+        raise
+    return run_id, model_uri
+
+
+def _end_failed(client, run_id: str) -> None:
+    """Never leave a run RUNNING: a run whose logging failed ends FAILED (best effort)."""
+    try:
+        client.set_terminated(run_id, "FAILED")
+    except Exception:  # the store is gone: the replay deletes and recreates the run anyway
+        return
+
+
+def send_record(folder: Path, tracking_uri: str | None = None) -> RunRef:
+    """Log one record folder to MLflow, idempotently (runs already in are not created again).
+
+    Every run of the record ends FINISHED only once all of the record's runs are
+    logged (a parent never reads FINISHED with a child missing); when anything
+    fails, the runs created so far end FAILED, and a replay replaces them.
+
+    Parameters
+    ----------
+    folder : Path
+        A record folder (staged or spooled).
+    tracking_uri : str, optional
+        Overrides the record's tracking URI.
+
+    Returns
+    -------
+    RunRef
+    """
+    from mlflow.entities import ViewType
+
+    from uniml.lineage._spool import read_record
+
+    folder = Path(folder)
+    record = read_record(folder)
+    _mapped_names(record)
+    uri = tracking_uri or record["tracking_uri"]
+    client = _client(uri)
+    experiment_id = _experiment_id(client, record)
+    lineage_id = record["lineage_id"]
+    run_ids: dict[str, str] = {}
+    recreated: set[str] = set()
+    to_finish: list[tuple[str, int]] = []
+    try:
+        for spec in record["runs"]:
+            tag_value = f"{lineage_id}:{spec['key']}"
+            existing = client.search_runs(
+                [experiment_id],
+                filter_string=f"tags.`{LINEAGE_TAG}` = '{tag_value}'",
+                run_view_type=ViewType.ACTIVE_ONLY,
+                max_results=10,
+            )
+            finished = [r for r in existing if r.info.status == "FINISHED"]
+            if finished and spec["parent"] not in recreated:
+                run_ids[spec["key"]] = finished[0].info.run_id
+                continue
+            for old in existing:  # an earlier attempt died half-way: replace it, never duplicate
+                client.delete_run(old.info.run_id)
+            tags = {**spec["tags"], LINEAGE_TAG: tag_value}
+            parent = run_ids.get(spec["parent"]) if spec["parent"] else record.get("parent_run_id")
+            if parent:
+                tags["mlflow.parentRunId"] = parent
+            run_id, _ = _create_run(client, folder, experiment_id, spec, tags, uri)
+            run_ids[spec["key"]] = run_id
+            recreated.add(spec["key"])
+            to_finish.append((run_id, max(spec["end_ms"], spec["start_ms"])))
+        for run_id, end_ms in reversed(to_finish):  # children first, the parent last
+            client.set_terminated(run_id, "FINISHED", end_time=end_ms)
+            to_finish.pop()
+    except BaseException:
+        for run_id, _ in to_finish:
+            _end_failed(client, run_id)
+        raise
     first = record["runs"][0]["key"] if record["runs"] else None
     main = run_ids.get(first) if first is not None else None
     has_model = bool(record["runs"]) and any(
@@ -849,43 +920,151 @@ def send_record(folder: Path, tracking_uri: str | None = None) -> RunRef:
     )
 
 
+#: MLflow error codes that mean "the store answered and refused this record"
+_REJECTED_CODES = frozenset(
+    {"INVALID_PARAMETER_VALUE", "BAD_REQUEST", "MALFORMED_REQUEST", "INVALID_STATE"}
+)
+
+
+def rejected(exc: BaseException) -> bool:
+    """Whether ``exc`` means the tracking store refused the record (a retry cannot help),
+    as opposed to not being reachable.
+
+    Examples
+    --------
+    >>> from uniml.lineage._errors import LineageError
+    >>> rejected(LineageError("bad name")), rejected(ConnectionError("refused"))
+    (True, False)
+    """
+    from uniml.lineage._errors import LineageError
+
+    if isinstance(exc, LineageError):
+        return True
+    return str(getattr(exc, "error_code", "")) in _REJECTED_CODES
+
+
+def _describe_record(record: dict | None, lineage_id: str) -> str:
+    if not record:
+        return f"lineage record {lineage_id}"
+    runs = record.get("runs") or [{}]
+    what = runs[0].get("tags", {}).get("uniml.adapter") or runs[0].get("name") or "?"
+    return f"the {record.get('kind', 'lineage')} record {lineage_id} ({what})"
+
+
 def _deliver(stage: Path, lineage_id: str, tracking_uri: str, spool: Path) -> RunRef:
-    """Send a staged record; on failure move it to the spool and warn."""
-    from uniml.lineage._spool import spool_record
+    """Send a staged record; on failure spool it (unreachable) or quarantine it (rejected)."""
+    from uniml.lineage._spool import quarantine, read_record, spool_record, validate_record
 
     error = "interpreter exiting: no time left to reach the tracking server"
-    if not _WORKER.spool_only:
-        try:
-            ref = send_record(stage, tracking_uri)
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        else:
-            shutil.rmtree(stage, ignore_errors=True)
-            return ref
-    dest = spool_record(stage, spool, lineage_id)
-    warnings.warn(
-        f"uniml lineage could not reach MLflow at {tracking_uri} ({error[:300]}); the run was written to "
-        f"{dest} — replay it with `uniml lineage sync` or uniml.lineage.sync()",
-        UnimlWarning,
-        stacklevel=2,
-    )
+    record = None
+    try:
+        record = read_record(stage)
+        validate_record(record)
+    except Exception as exc:
+        is_rejected = True
+        error = f"{type(exc).__name__}: {exc}"
+    else:
+        is_rejected = False
+        if not _WORKER.spool_only:
+            try:
+                ref = send_record(stage, tracking_uri)
+            except Exception as exc:
+                is_rejected = rejected(exc)
+                error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            else:
+                shutil.rmtree(stage, ignore_errors=True)
+                return ref
+    what = _describe_record(record, lineage_id)
+    if is_rejected:
+        dest, fallback = quarantine(stage, spool, lineage_id, error)
+        message = (
+            f"uniml lineage: MLflow at {tracking_uri} rejected {what} ({error[:300]}); it cannot be "
+            f"replayed as is and was quarantined in {dest} (`uniml lineage sync` lists it)"
+        )
+    else:
+        dest, fallback = spool_record(stage, spool, lineage_id)
+        message = (
+            f"uniml lineage could not reach MLflow at {tracking_uri} ({error[:300]}); {what} was "
+            f"written to {dest} — replay it with `uniml lineage sync"
+            f"{'' if fallback is None else f' --spool {dest.parent}'}` or uniml.lineage.sync()"
+        )
+    if fallback is not None:
+        message += f" [the spool {spool} is unusable ({fallback}); used this fallback location]"
+    warnings.warn(message, UnimlWarning, stacklevel=2)
     return RunRef(
         lineage_id, spooled=True, spool_path=str(dest), tracking_uri=tracking_uri, error=error
     )
+
+
+def _minimal_fit_record(job: dict, exc: BaseException) -> Path:
+    """When the full record cannot be built: a run with what can be recorded, and why."""
+    from uniml.lineage._params import mlflow_params
+    from uniml.lineage._spool import write_record
+
+    stage: Path = job["stage"]
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    tags = {
+        **_base_tags(*_caller()),
+        "uniml.kind": "fit",
+        "uniml.adapter": job["adapter_name"],
+        "uniml.record_error": f"{type(exc).__name__}: {exc}"[:5000],
+        **job["user_tags"],
+    }
+    try:
+        params = mlflow_params(job["params"])
+    except Exception:
+        params = {}
+    write_record(
+        stage,
+        {
+            "lineage_id": job["lineage_id"],
+            "kind": "fit",
+            "tracking_uri": job["tracking_uri"],
+            "experiment": job["experiment"],
+            "artifact_location": job["artifact_location"],
+            "parent_run_id": job["parent_run_id"],
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "runs": [
+                {
+                    "key": "fit",
+                    "parent": None,
+                    "name": job["run_name"],
+                    "start_ms": job["start_ms"],
+                    "end_ms": job["end_ms"],
+                    "params": params,
+                    "tags": _keys(tags, str),
+                    "metrics": {"fit_duration_s": float(job["duration"])},
+                    "datasets": [],
+                    "artifacts": [],
+                    "card": None,
+                }
+            ],
+        },
+    )
+    return stage
 
 
 def _fit_job(job: dict) -> RunRef:
     try:
         stage = _build_fit_record(job)
     except Exception as exc:
-        shutil.rmtree(job["stage"], ignore_errors=True)
         warnings.warn(
-            f"uniml lineage could not record the fit of {job['adapter_name']}: {exc!r}",
+            f"uniml lineage could not record all of the fit of {job['adapter_name']} ({exc!r}); "
+            f"logging its parameters and tags only",
             UnimlWarning,
             stacklevel=2,
         )
-        return RunRef(job["lineage_id"], tracking_uri=job["tracking_uri"], error=repr(exc))
-    return _deliver(stage, job["lineage_id"], job["tracking_uri"], job["spool"])
+        try:
+            stage = _minimal_fit_record(job, exc)
+        except Exception as again:
+            shutil.rmtree(job["stage"], ignore_errors=True)
+            return RunRef(
+                job["lineage_id"], tracking_uri=job["tracking_uri"], error=repr(again), kind="fit"
+            )
+    ref = _deliver(stage, job["lineage_id"], job["tracking_uri"], job["spool"])
+    ref.kind = "fit"
+    return ref
 
 
 def _eval_job(job: dict) -> RunRef:
@@ -896,8 +1075,12 @@ def _eval_job(job: dict) -> RunRef:
         warnings.warn(
             f"uniml lineage could not record the evaluation: {exc!r}", UnimlWarning, stacklevel=2
         )
-        return RunRef(job["lineage_id"], tracking_uri=job["tracking_uri"], error=repr(exc))
-    return _deliver(stage, job["lineage_id"], job["tracking_uri"], job["spool"])
+        return RunRef(
+            job["lineage_id"], tracking_uri=job["tracking_uri"], error=repr(exc), kind="evaluate"
+        )
+    ref = _deliver(stage, job["lineage_id"], job["tracking_uri"], job["spool"])
+    ref.kind = "evaluate"
+    return ref
 
 
 def _warm_up(tracking_uri: str) -> None:
@@ -910,10 +1093,15 @@ def _warm_up(tracking_uri: str) -> None:
 
 @dataclass
 class SyncResult:
-    """One replayed spool record (see :func:`sync`)."""
+    """One spool record seen by :func:`sync`.
+
+    ``status`` is ``"replayed"``, ``"failed"`` (the store could not be reached: kept
+    for the next sync), ``"quarantined"`` (the store refused it now: moved out of the
+    replay queue) or ``"quarantined-earlier"`` (listed, never retried).
+    """
 
     lineage_id: str
-    status: str  # "replayed" or "failed"
+    status: str
     run_id: str | None = None
     error: str | None = None
     folder: str | None = None
@@ -922,7 +1110,10 @@ class SyncResult:
 def sync(tracking_uri: str | None = None, spool: str | Path | None = None) -> list[SyncResult]:
     """Replay every spooled record into MLflow; remove each only after it is fully in.
 
-    Idempotent: replaying a record whose runs are already in creates nothing.
+    Idempotent: replaying a record whose runs are already in creates nothing. A
+    record the store refuses (an invalid name or value) is quarantined with its
+    reason instead of being retried forever; quarantined records are reported on
+    every sync.
 
     Parameters
     ----------
@@ -935,26 +1126,35 @@ def sync(tracking_uri: str | None = None, spool: str | Path | None = None) -> li
     -------
     list of SyncResult
     """
-    from uniml.lineage._spool import default_spool, pending
+    from uniml.lineage._spool import (
+        default_spool,
+        pending,
+        quarantine,
+        quarantined,
+        validate_record,
+    )
 
-    results = []
-    for folder, record in pending(Path(spool) if spool else default_spool()):
+    root = Path(spool) if spool else default_spool()
+    results = [
+        SyncResult(folder.name, "quarantined-earlier", error=reason, folder=str(folder))
+        for folder, reason in quarantined(root)
+    ]
+    for folder, record in pending(root):
+        lineage_id = record.get("lineage_id", folder.name)
         try:
+            _mapped_names(record)
+            validate_record(record)
             ref = send_record(folder, tracking_uri)
         except Exception as exc:
-            results.append(
-                SyncResult(
-                    record["lineage_id"],
-                    "failed",
-                    error=f"{type(exc).__name__}: {exc}",
-                    folder=str(folder),
-                )
-            )
+            error = f"{type(exc).__name__}: {exc}"
+            if rejected(exc):
+                dest, _ = quarantine(folder, root, lineage_id, error)
+                results.append(SyncResult(lineage_id, "quarantined", error=error, folder=str(dest)))
+            else:
+                results.append(SyncResult(lineage_id, "failed", error=error, folder=str(folder)))
             continue
         shutil.rmtree(folder, ignore_errors=True)
-        results.append(
-            SyncResult(record["lineage_id"], "replayed", run_id=ref.run_id, folder=str(folder))
-        )
+        results.append(SyncResult(lineage_id, "replayed", run_id=ref.run_id, folder=str(folder)))
     return results
 
 
@@ -992,6 +1192,7 @@ class MlflowSink:
         self.explain_rows = int(explain_rows)
         self._starts: dict[int, int] = {}
         self._last_fit: concurrent.futures.Future | None = None
+        self._jobs: list[concurrent.futures.Future] = []
         _install_exit_hook()
         _WORKER.submit(_warm_up, self.tracking_uri)
 
@@ -1053,6 +1254,10 @@ class MlflowSink:
 
             job["model_obj"] = copy.deepcopy(adapter)
             job["save_error"] = f"{type(exc).__name__}: {exc}"[:5000]
+        try:
+            params = adapter_params(adapter)
+        except Exception as exc:  # never break the user's fit; the run says what went wrong
+            params = {"uniml.params_error": f"{type(exc).__name__}: {exc}"[:5000]}
         # pandas copy-on-write: a shallow copy is an immutable snapshot of the user's frame
         if hasattr(X, "columns"):
             X_snap = X.copy(deep=False)
@@ -1064,11 +1269,12 @@ class MlflowSink:
             else (y.copy(deep=False) if hasattr(y, "index") else np.array(y, copy=True))
         )
         job.update(
+            adapter=adapter,
             X=X_snap,
             y=y_snap,
             duration=float(duration or 0.0),
             adapter_name=adapter.name,
-            params=adapter_params(adapter),
+            params=params,
             fit_param_names=list(fit_params or {}),
             start_ms=self._starts.pop(id(adapter), end_ms - int(1000 * (duration or 0))),
             end_ms=end_ms,
@@ -1079,6 +1285,7 @@ class MlflowSink:
             limitations=self.limitations,
         )
         _last_fit = self._last_fit = _WORKER.submit(_fit_job, job)
+        self._jobs.append(self._last_fit)
 
     def last_run(self, timeout: float | None = None) -> RunRef | None:
         """This sink's most recent fit (see :func:`uniml.lineage.last_run`)."""
@@ -1088,7 +1295,42 @@ class MlflowSink:
     def uniml_evaluate(self, report, spec):
         job = self._common("eval")
         job.update(report=report, spec=spec, start_ms=_now_ms(), run_name="uniml-eval")
-        _WORKER.submit(_eval_job, job)
+        self._jobs.append(_WORKER.submit(_eval_job, job))
+
+    def runs(self, timeout: float | None = None) -> list[RunRef]:
+        """Every fit and evaluation this sink logged, in order, waiting for them to be written.
+
+        A :class:`RunRef` whose ``run_id`` is None did not reach the store
+        (``spooled``, quarantined or not built: ``error`` says why).
+        """
+        return [f.result(timeout=timeout) for f in list(self._jobs)]
+
+    def missing(self, timeout: float | None = None) -> list[str]:
+        """What this sink logged that is not FINISHED in the store (empty when all is in).
+
+        Checks every run and child run in the tracking store itself, so a run left
+        RUNNING or a missing child is found, not only a spooled record.
+        """
+        problems: list[str] = []
+        refs = self.runs(timeout)
+        if not refs:
+            return problems
+        client = _client(self.tracking_uri)
+        for ref in refs:
+            if ref.run_id is None:
+                where = f" (kept in {ref.spool_path})" if ref.spool_path else ""
+                problems.append(
+                    f"{ref.kind} {ref.lineage_id} is not in the store{where}: {ref.error}"
+                )
+                continue
+            for key, run_id in {"main": ref.run_id, **ref.child_run_ids}.items():
+                try:
+                    status = client.get_run(run_id).info.status
+                except Exception as exc:
+                    status = f"unreadable ({type(exc).__name__}: {exc})"
+                if status != "FINISHED":
+                    problems.append(f"{ref.kind} {ref.lineage_id} run {key} ({run_id}) is {status}")
+        return problems
 
     @hookimpl
     def uniml_register(self, model_uri, name, version, run_id):

@@ -11,17 +11,21 @@ True
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 
-__all__ = ["adapter_params", "flatten_params", "mlflow_params", "param_value", "unflatten_params"]
+__all__ = [
+    "adapter_params",
+    "flatten_params",
+    "library_defaults",
+    "mlflow_params",
+    "param_value",
+    "unflatten_params",
+]
 
 #: MLflow's limits (mlflow.utils.validation): 6000 characters per param value, 250 per key
 MAX_VALUE = 6000
 MAX_KEY = 250
 TRUNCATED = "...[truncated by uniml: {n} characters in all]"
-_BAD_KEY_CHARS = re.compile(r"[^\w\-. /:]")
 
 
 def flatten_params(params: dict, sep: str = ".", prefix: str = "") -> dict:
@@ -94,7 +98,8 @@ def _describe(value):
 
 
 def adapter_params(adapter) -> dict:
-    """An adapter's full parameter set, flattened: nested estimators (``est__alpha``) and dicts.
+    """An adapter's effective parameter set, flattened: the explicit ones, the library's
+    defaults after fit (:func:`library_defaults`), nested estimators (``est__alpha``) and dicts.
 
     Parameters
     ----------
@@ -118,7 +123,58 @@ def adapter_params(adapter) -> dict:
         raw = adapter.get_params(deep=True)
     except Exception:  # an adapter whose nested objects do not support deep params
         raw = adapter.get_params(deep=False)
-    return flatten_params({str(k): _describe(v) for k, v in raw.items()})
+    raw = {**library_defaults(adapter, raw), **raw}
+    return flatten_params({str(k): _describe(v) for k, v in sorted(raw.items())})
+
+
+#: fitted attributes where adapters keep the wrapped library's scikit-learn-style estimator
+_FITTED = ("model_", "estimator_")
+
+
+def library_defaults(adapter, explicit: dict | None = None) -> dict:
+    """The effective parameters of the fitted library object, library defaults included.
+
+    ``uniml.make("lightgbm.regressor", n_estimators=100)`` only knows ``n_estimators``;
+    after fit, the wrapped ``LGBMRegressor``'s ``get_params()`` also lists
+    ``num_leaves=31`` and every other default the library applied. An estimator
+    held in an adapter parameter (``sklearn.estimator``'s ``estimator``) gets its
+    parameters under ``<name>__``. Empty before fit, or for libraries without
+    ``get_params``.
+
+    Parameters
+    ----------
+    adapter : uniml.Adapter
+    explicit : dict, optional
+        The adapter's own ``get_params(deep=True)``.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> import uniml
+    >>> from sklearn.linear_model import Ridge
+    >>> from uniml.testing import make_tabular_data
+    >>> X, y = make_tabular_data("regression", n=30, seed=0)
+    >>> m = uniml.make("sklearn.estimator", estimator=Ridge()).fit(X, y)
+    >>> library_defaults(m)["estimator__alpha"] == Ridge().alpha
+    True
+    """
+    explicit = adapter.get_params(deep=False) if explicit is None else explicit
+    out: dict = {}
+    for attr in _FITTED:
+        fitted = getattr(adapter, attr, None)
+        if fitted is None or not hasattr(fitted, "get_params") or isinstance(fitted, type):
+            continue
+        try:
+            params = fitted.get_params(deep=True)
+        except Exception:
+            continue
+        owner = attr.rstrip("_")
+        prefix = f"{owner}__" if hasattr(explicit.get(owner), "get_params") else ""
+        out.update({f"{prefix}{k}": v for k, v in params.items()})
+    return out
 
 
 def param_value(value) -> str:
@@ -152,16 +208,8 @@ def param_value(value) -> str:
     return text
 
 
-def _param_key(key: str) -> str:
-    key = _BAD_KEY_CHARS.sub("_", key)
-    if len(key) > MAX_KEY:
-        digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-        key = key[: MAX_KEY - 13] + "-" + digest
-    return key
-
-
 def mlflow_params(params: dict) -> dict[str, str]:
-    """Flat params with MLflow-safe keys (allowed characters, <= 250) and string values.
+    """Flat params with MLflow-safe keys (:mod:`uniml.lineage._names`, <= 250) and string values.
 
     Parameters
     ----------
@@ -178,4 +226,6 @@ def mlflow_params(params: dict) -> dict[str, str]:
     >>> max(len(k) for k in mlflow_params({"k" * 300: "v"}))
     250
     """
-    return {_param_key(str(k)): param_value(v) for k, v in flatten_params(params).items()}
+    from uniml.lineage._names import mlflow_key
+
+    return {mlflow_key(str(k)): param_value(v) for k, v in flatten_params(params).items()}

@@ -32,17 +32,22 @@ from pathlib import Path
 
 __all__ = [
     "DEFAULT_SPOOL",
+    "QUARANTINE",
     "RECORD",
     "default_spool",
+    "fallback_spool",
     "pending",
+    "quarantine",
+    "quarantined",
     "read_record",
     "spool_record",
+    "validate_record",
     "write_record",
 ]
 
 RECORD = "record.json"
 DEFAULT_SPOOL = ".uniml-spool"
-FORMAT = 1
+FORMAT = 2  # 2: names mapped by uniml.lineage._names
 
 
 def default_spool() -> Path:
@@ -65,7 +70,7 @@ def write_record(folder: Path, record: dict) -> None:
     >>> f = Path(tempfile.mkdtemp()) / "x"
     >>> write_record(f, {"lineage_id": "x", "runs": []})
     >>> read_record(f)["format"]
-    1
+    2
     """
     folder.mkdir(parents=True, exist_ok=True)
     record = {"format": FORMAT, **record}
@@ -113,21 +118,147 @@ def pending(spool: Path) -> list[tuple[Path, dict]]:
     return out
 
 
-def spool_record(staging: Path, spool: Path, lineage_id: str) -> Path:
-    """Move a staged record folder into the spool; returns its new location.
+def fallback_spool() -> Path:
+    """Where records go when the configured spool cannot be written: a per-user temp folder.
+
+    Examples
+    --------
+    >>> fallback_spool().name.startswith("uniml-spool-")
+    True
+    """
+    import getpass
+    import tempfile
+
+    try:
+        user = getpass.getuser()
+    except Exception:
+        user = "unknown"
+    return Path(tempfile.gettempdir()) / f"uniml-spool-{user}"
+
+
+def _move(staging: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.move(str(staging), str(dest))
+
+
+def spool_record(staging: Path, spool: Path, lineage_id: str) -> tuple[Path, str | None]:
+    """Move a staged record folder into the spool.
+
+    When ``spool`` cannot be written (an existing file, no permission), the record
+    goes to :func:`fallback_spool` instead; when that fails too, it stays where it
+    was staged. Never raises for an unusable spool: lineage is never dropped silently.
+
+    Returns
+    -------
+    (Path, str or None)
+        The record's new location, and why the configured spool was not used
+        (None when it was).
 
     Examples
     --------
     >>> import tempfile
     >>> stage = Path(tempfile.mkdtemp())
     >>> write_record(stage, {"lineage_id": "abc", "runs": []})
-    >>> spool_record(stage, Path(tempfile.mkdtemp()), "abc").name
-    'abc'
+    >>> dest, problem = spool_record(stage, Path(tempfile.mkdtemp()), "abc")
+    >>> dest.name, problem
+    ('abc', None)
     """
-    spool = Path(spool)
-    spool.mkdir(parents=True, exist_ok=True)
-    dest = spool / lineage_id
-    if dest.exists():
-        shutil.rmtree(dest)
-    shutil.move(str(staging), str(dest))
-    return dest
+    try:
+        _move(staging, Path(spool) / lineage_id)
+        return Path(spool) / lineage_id, None
+    except OSError as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    for root in (fallback_spool(),):
+        try:
+            _move(staging, root / lineage_id)
+            return root / lineage_id, problem
+        except OSError as exc:
+            problem += f"; fallback {root}: {type(exc).__name__}: {exc}"
+    return Path(staging), problem
+
+
+QUARANTINE = ".quarantine"
+REASON = "reason.txt"
+
+
+def quarantine(staging: Path, spool: Path, lineage_id: str, reason: str) -> tuple[Path, str | None]:
+    """Move a record the tracking store refused to ``<spool>/.quarantine/<id>`` with its reason.
+
+    Quarantined records are never replayed (:func:`pending` does not list them);
+    :func:`quarantined` lists them with their reasons.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root, stage = Path(tempfile.mkdtemp()), Path(tempfile.mkdtemp())
+    >>> write_record(stage, {"lineage_id": "q1", "runs": []})
+    >>> _ = quarantine(stage, root, "q1", "bad metric name")
+    >>> pending(root), [(f.name, why) for f, why in quarantined(root)]
+    ([], [('q1', 'bad metric name')])
+    """
+    try:
+        (Path(staging) / REASON).write_text(reason)
+    except OSError:
+        pass
+    return spool_record(staging, Path(spool) / QUARANTINE, lineage_id)
+
+
+def quarantined(spool: Path) -> list[tuple[Path, str]]:
+    """Quarantined records of ``spool`` as ``(folder, reason)`` pairs.
+
+    Examples
+    --------
+    >>> quarantined(Path("/nonexistent-spool"))
+    []
+    """
+    root = Path(spool) / QUARANTINE
+    if not root.is_dir():
+        return []
+    out = []
+    for folder in sorted(root.iterdir()):
+        if folder.is_dir():
+            try:
+                reason = (folder / REASON).read_text()
+            except OSError:
+                reason = "(no reason recorded)"
+            out.append((folder, reason))
+    return out
+
+
+def validate_record(record: dict) -> None:
+    """Check that MLflow will accept every name and value of a record, before it is spooled.
+
+    Raises
+    ------
+    LineageError
+        Naming the run and the offending name or value.
+
+    Examples
+    --------
+    >>> validate_record({"runs": [{"name": "m", "params": {}, "tags": {},
+    ...                            "metrics": {"ndcg@10": 1.0}}]})
+    Traceback (most recent call last):
+    ...
+    uniml.lineage._errors.LineageError: run 'm': metric name 'ndcg@10' is not valid for MLflow...
+    """
+    import math
+
+    from uniml.lineage._errors import LineageError
+    from uniml.lineage._names import is_valid
+
+    for spec in record.get("runs", []):
+        where = f"run {spec.get('name')!r}"
+        for part, label in (("params", "param"), ("metrics", "metric"), ("tags", "tag")):
+            for key, value in (spec.get(part) or {}).items():
+                if not is_valid(key):
+                    raise LineageError(
+                        f"{where}: {label} name {key!r} is not valid for MLflow (letters, digits, "
+                        f"'_.- ' only, <= 250 characters; see uniml.lineage._names)"
+                    )
+                if part == "metrics":
+                    if not isinstance(value, (int, float)) or not math.isfinite(float(value)):
+                        raise LineageError(f"{where}: metric {key!r} = {value!r} is not finite")
+                elif not isinstance(value, str):
+                    raise LineageError(f"{where}: {label} {key!r} is not a string")
