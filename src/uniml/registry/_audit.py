@@ -136,12 +136,20 @@ class AuditLog:
                 out.append({"seq": key, "action": "unreadable", "raw": tags[key]})
         return out
 
-    def append(self, **fields: Any) -> dict:
-        """Append one entry (call under :func:`lock`); refuse to extend a broken chain."""
+    def check(self) -> list[dict]:
+        """The entries, or :class:`AuditChainError` when the chain is broken."""
         entries = self.entries()
         problems = chain_problems(entries)
         if problems:
-            raise AuditChainError(f"audit log of {self.name!r} is broken: " + "; ".join(problems))
+            raise AuditChainError(
+                f"audit log of {self.name!r} is broken, nothing more is recorded until it is "
+                "restored: " + "; ".join(problems)
+            )
+        return entries
+
+    def append(self, **fields: Any) -> dict:
+        """Append one entry (call under :func:`lock`); refuse to extend a broken chain."""
+        entries = self.check()
         entry = {
             "seq": len(entries),
             "ts": _now(),

@@ -472,6 +472,7 @@ def promote(
     with lock(client, name, wait):
         mv = _version(client, name, version)
         log = AuditLog(client, name)
+        log.check()
         holder = _alias_holder(client, name, alias)
         fields = dict(action="promote", version=version, alias=alias, actor=who, previous=holder,
                       digest=mv.tags.get("uniml.artifact_digest"), note=reason)
@@ -565,7 +566,7 @@ def rollback(
     who = actor_of(actor)
     with lock(client, name, wait):
         log = AuditLog(client, name)
-        entries = log.entries()
+        entries = log.check()
         stack = _holders(entries, alias)
         current = _alias_holder(client, name, alias)
         popped = False

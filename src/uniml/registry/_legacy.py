@@ -20,23 +20,34 @@ def _scan(path: Path) -> dict:
     """Modules and the recorded scikit-learn version, read from pickle opcodes (nothing executed)."""
     modules: set[str] = set()
     version = None
-    strings: list[str] = []
+    recent: list = []  # what each opcode pushed (strings, else None), memo reads resolved
+    memo: dict = {}
     data = path.read_bytes()
     # joblib files are plain pickles (possibly followed by raw numpy buffers) unless compressed
     try:
         for op, arg, _pos in pickletools.genops(data):
-            if op.name == "GLOBAL" and isinstance(arg, str):
-                modules.add(arg.split(" ")[0].split(".")[0])
-            elif op.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE", "BINUNICODE8") and isinstance(arg, str):
-                if len(strings) >= 2 and strings[-1] == "__module__":
-                    pass
-                strings.append(arg)
-                if len(strings) >= 2 and strings[-2] == "_sklearn_version":
+            name = op.name
+            if name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE", "BINUNICODE8"):
+                if recent and recent[-1] == "_sklearn_version":
                     version = arg
-            elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
-                modules.add(strings[-2].split(".")[0])
-            if op.name == "STOP":
+                recent.append(arg)
+            elif name == "MEMOIZE":
+                memo[len(memo)] = recent[-1] if recent else None
+            elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
+                memo[arg] = recent[-1] if recent else None
+            elif name in ("GET", "BINGET", "LONG_BINGET"):
+                recent.append(memo.get(arg))
+            elif name == "GLOBAL" and isinstance(arg, str):
+                modules.add(arg.split(" ")[0].split(".")[0])
+                recent.append(None)
+            elif name == "STACK_GLOBAL":
+                if len(recent) >= 2 and isinstance(recent[-2], str):
+                    modules.add(recent[-2].split(".")[0])
+                recent.append(None)
+            elif name == "STOP":
                 break
+            else:
+                recent.append(None)
     except Exception as exc:
         return {"readable": False, "error": f"{type(exc).__name__}: {exc}", "modules": sorted(modules)}
     return {"readable": True, "modules": sorted(modules), "sklearn_version": version}
@@ -145,10 +156,10 @@ def import_legacy(
     uniml.core.errors.UntrustedArtifactError: ...
     """
     import numpy as np
+    import pandas as pd
 
     import uniml
     from uniml.core.persistence import artifact_digest, sha256_file
-    from uniml.core.schema import Schema
     from uniml.registry._core import client_for, register, tracking
 
     if trusted is not True:
@@ -174,12 +185,13 @@ def import_legacy(
     library = type(raw).__module__.split(".")[0]
     if library not in SUPPORTED or not hasattr(raw, "predict"):
         raise RegistryError(f"{path.name} holds a {type(raw).__module__}.{type(raw).__name__}, not a scikit-learn, XGBoost or LightGBM model")
-    model = uniml.make("sklearn.estimator", estimator=raw)
+    # fit the wrapper on the sample labelled by the legacy model itself, so every fitted attribute
+    # uniml keeps (schema, target name, classes...) is set; then swap in the legacy estimator as is
+    sample_y = pd.Series(np.asarray(raw.predict(sample)), name="prediction")
+    model = uniml.make("sklearn.estimator", estimator=raw).fit(sample.reset_index(drop=True), sample_y)
     model.estimator_ = raw
-    model.schema_ = Schema.capture(sample)
-    model.n_features_in_ = model.schema_.n_features
-    if hasattr(sample, "columns"):
-        model.feature_names_in_ = np.asarray(sample.columns, dtype=object)
+    if hasattr(raw, "classes_"):
+        model.classes_ = raw.classes_
     if not np.array_equal(np.asarray(model.predict(sample)), np.asarray(raw.predict(sample))):
         raise RegistryError(f"{path.name}: the wrapped model does not predict like the raw object on the sample")
     uri = tracking(tracking_uri)
