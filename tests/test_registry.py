@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from lineage_server import mlflow_server  # noqa: F401  (the one session-wide server)
 
 import uniml
 import uniml.lineage
 import uniml.registry as reg
+from lineage_server import mlflow_server  # noqa: F401  (the one session-wide server)
 from uniml.registry._cli import registry as cli
 
 NAME = "main.retail.demand"  # Unity Catalog style, with dots
@@ -67,16 +67,28 @@ def _lifecycle(store: str, tmp: Path) -> dict:
     out: dict = {"X": X, "y": y}
     first = _fit(Ridge(alpha=300.0), X, y, store, tmp)  # over-regularised: beatable
     rep1 = _evaluate(first, X, y, ["rmse < 3"])
-    assert rep1.passed and rep1.extra["artifact_digests"]["sklearn.estimator"] == first.artifact_digest_
+    assert (
+        rep1.passed
+        and rep1.extra["artifact_digests"]["sklearn.estimator"] == first.artifact_digest_
+    )
     v1 = reg.register(first, NAME, CARD, report=rep1, actor="ann", tracking_uri=store)
     out["v1"] = v1
     with pytest.raises(reg.GovernanceError) as self_approval:
         reg.promote(NAME, v1["version"], approver="ann", approvers=APPROVERS, tracking_uri=store)
     out["self_approval"] = self_approval.value
     with pytest.raises(reg.GovernanceError) as stranger:
-        reg.promote(NAME, v1["version"], approver="mallory", approvers=APPROVERS, tracking_uri=store)
+        reg.promote(
+            NAME, v1["version"], approver="mallory", approvers=APPROVERS, tracking_uri=store
+        )
     out["stranger"] = stranger.value
-    reg.promote(NAME, v1["version"], approver="bob", approvers=APPROVERS, reason="first model", tracking_uri=store)
+    reg.promote(
+        NAME,
+        v1["version"],
+        approver="bob",
+        approvers=APPROVERS,
+        reason="first model",
+        tracking_uri=store,
+    )
 
     worse = _fit(DummyRegressor(), X, y, store, tmp)
     rep2 = _evaluate(worse, X, y, [GATE], champion=f"models:/{NAME}@champion", store=store)
@@ -90,7 +102,14 @@ def _lifecycle(store: str, tmp: Path) -> dict:
     rep3 = _evaluate(better, X, y, [GATE], champion=f"models:/{NAME}@champion", store=store)
     assert rep3.passed
     v3 = reg.register(better, NAME, CARD, report=rep3, actor="ann", tracking_uri=store)
-    reg.promote(NAME, v3["version"], approver="carol", approvers=APPROVERS, reason="better", tracking_uri=store)
+    reg.promote(
+        NAME,
+        v3["version"],
+        approver="carol",
+        approvers=APPROVERS,
+        reason="better",
+        tracking_uri=store,
+    )
     out["v3"] = v3
     out["after_promote"] = _holder(store)
     out["rollback"] = reg.rollback(NAME, actor="bob", reason="incident", tracking_uri=store)
@@ -188,7 +207,13 @@ def test_gate_must_match_the_exact_artifact(sqlite_life, tmp_path):
     report = reg.read_report(NAME, sqlite_life["v3"]["version"], tracking_uri=store)
     assert report.passed and other.artifact_digest_ != sqlite_life["v3"]["digest"]
     v = reg.register(
-        other, NAME, CARD, report=report, candidate="sklearn.estimator", actor="ann", tracking_uri=store
+        other,
+        NAME,
+        CARD,
+        report=report,
+        candidate="sklearn.estimator",
+        actor="ann",
+        tracking_uri=store,
     )
     with pytest.raises(reg.GovernanceError) as err:
         reg.promote(NAME, v["version"], approver="bob", approvers=APPROVERS, tracking_uri=store)
@@ -341,7 +366,9 @@ def test_concurrent_promotions_keep_chain_and_alias_in_step(small_registry, sqli
     log = reg.audit_log(NAME, tracking_uri=store)
     assert reg.verify_chain(log) == []
     done = sum(o for o, _ in outs)
-    moves = [e for e in log if e["decision"] == "approved" and e["action"] in ("promote", "rollback")]
+    moves = [
+        e for e in log if e["decision"] == "approved" and e["action"] in ("promote", "rollback")
+    ]
     assert len(moves) == 3 + done  # the 3 of the lifecycle, then one per successful call
     assert reg._core._holders(log, "champion")[-1] == _holder(store)
     assert reg.verify(tracking_uri=store, check_digests=False).ok
@@ -375,8 +402,12 @@ def test_legacy_audit_inventory(legacy_files, tmp_path):
 def test_legacy_untrusted_refused(legacy_files, tmp_path):
     sample = pd.read_csv(legacy_files / "sample.csv")
     with pytest.raises(uniml.UntrustedArtifactError):
-        reg.import_legacy(legacy_files / "ridge_sklearn_1_0.pkl", "legacy.ridge", sample,
-                          tracking_uri=f"sqlite:///{tmp_path}/m.db")
+        reg.import_legacy(
+            legacy_files / "ridge_sklearn_1_0.pkl",
+            "legacy.ridge",
+            sample,
+            tracking_uri=f"sqlite:///{tmp_path}/m.db",
+        )
 
 
 @pytest.mark.parametrize("filename", ["ridge_sklearn_1_0.pkl", "gbm.joblib"])
@@ -397,8 +428,15 @@ def test_legacy_import_predicts_identically(legacy_files, tmp_path, monkeypatch,
             raw = joblib.load(legacy_files / filename)
         else:
             raw = pickle.loads((legacy_files / filename).read_bytes())
-        result = reg.import_legacy(legacy_files / filename, "legacy.model", sample, trusted=True,
-                                   card={"owner": "ops"}, actor="ann", tracking_uri=store)
+        result = reg.import_legacy(
+            legacy_files / filename,
+            "legacy.model",
+            sample,
+            trusted=True,
+            card={"owner": "ops"},
+            actor="ann",
+            tracking_uri=store,
+        )
         loaded = reg.load("legacy.model/1", trusted=True, tracking_uri=store)
     rng = np.random.default_rng(3)
     fresh = pd.DataFrame(rng.normal(size=(50, 3)), columns=sample.columns)
@@ -407,7 +445,13 @@ def test_legacy_import_predicts_identically(legacy_files, tmp_path, monkeypatch,
     assert mv.tags["uniml.legacy"] == "true" and mv.tags["uniml.card_complete"] == "false"
     assert "ethical_considerations" in result["missing"] and "owner" not in result["missing"]
     with pytest.raises(reg.GovernanceError) as err:  # kept out of guarded aliases
-        reg.promote("legacy.model", result["version"], approver="bob", approvers=APPROVERS, tracking_uri=store)
+        reg.promote(
+            "legacy.model",
+            result["version"],
+            approver="bob",
+            approvers=APPROVERS,
+            tracking_uri=store,
+        )
     assert err.value.reason == "incomplete_card"
 
 
@@ -418,7 +462,16 @@ def test_cli_exit_codes(sqlite_life, small_registry, tmp_path):
     ok = runner.invoke(cli, ["verify", "--no-digests", "--tracking-uri", store])
     assert ok.exit_code == 0 and "1/1" in ok.output
     refused = runner.invoke(
-        cli, ["promote", NAME, sqlite_life["v1"]["version"], "--approver", "ann", "--tracking-uri", store],
+        cli,
+        [
+            "promote",
+            NAME,
+            sqlite_life["v1"]["version"],
+            "--approver",
+            "ann",
+            "--tracking-uri",
+            store,
+        ],
         env={"UNIML_APPROVERS": "ann,bob"},
     )
     assert refused.exit_code == 1 and "cannot also approve" in refused.output

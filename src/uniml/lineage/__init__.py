@@ -467,7 +467,8 @@ def load_adapter(model_uri: str, *, tracking_uri: str | None = None, trusted: bo
     from uniml.core.persistence import artifact_digest
 
     model = load(folder, trusted=trusted)
-    model.artifact_digest_ = artifact_digest(folder)  # registry (issue 16): the loaded version's identity
+    # registry (issue 16): the loaded version's identity
+    model.artifact_digest_ = artifact_digest(folder)
     return model
 
 

@@ -34,7 +34,9 @@ def entry_hash(entry: dict) -> str:
     True
     """
     body = {k: v for k, v in entry.items() if k != "hash"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
 
 
 def chain_problems(entries: list[dict]) -> list[str]:
@@ -50,13 +52,17 @@ def chain_problems(entries: list[dict]) -> list[str]:
     ['entry 0 (promote): its hash does not match its content (edited)']
     """
     problems = []
-    prev = GENESIS
+    prev: str | None = GENESIS
     for i, entry in enumerate(entries):
         label = f"entry {i} ({entry.get('action')})"
         if entry.get("seq") != i:
-            problems.append(f"{label}: sequence number {entry.get('seq')} where {i} was expected (removed or reordered)")
+            problems.append(
+                f"{label}: sequence number {entry.get('seq')} where {i} was expected (removed or reordered)"
+            )
         if entry.get("prev") != prev:
-            problems.append(f"{label}: does not chain to the entry before it (an entry was removed or edited)")
+            problems.append(
+                f"{label}: does not chain to the entry before it (an entry was removed or edited)"
+            )
         if entry_hash(entry) != entry.get("hash"):
             problems.append(f"{label}: its hash does not match its content (edited)")
         prev = entry.get("hash")
@@ -119,7 +125,11 @@ class AuditLog:
             return sorted(runs, key=lambda r: r.info.start_time)[0].info.run_id
         if not create:
             return None
-        run = client.create_run(exp_id, tags={"uniml.audit_log": "true", "uniml.audit_of": self.name}, run_name="audit-log")
+        run = client.create_run(
+            exp_id,
+            tags={"uniml.audit_log": "true", "uniml.audit_of": self.name},
+            run_name="audit-log",
+        )
         return run.info.run_id
 
     def entries(self) -> list[dict]:
@@ -159,5 +169,7 @@ class AuditLog:
         }
         entry["hash"] = entry_hash(entry)
         assert self.run_id is not None
-        self.client.set_tag(self.run_id, f"{PREFIX}{entry['seq']:06d}", json.dumps(entry, sort_keys=True))
+        self.client.set_tag(
+            self.run_id, f"{PREFIX}{entry['seq']:06d}", json.dumps(entry, sort_keys=True)
+        )
         return entry

@@ -112,7 +112,7 @@ def report_metrics(report, candidate: str) -> dict:
         return out
     comp = report.comparisons
     for metric in report.metrics:
-        entry = {
+        entry: dict[str, Any] = {
             "mean": float(board.loc[candidate, f"{metric}_mean"]),
             "std": float(board.loc[candidate, f"{metric}_std"]),
         }
@@ -126,7 +126,9 @@ def report_metrics(report, candidate: str) -> dict:
     return out
 
 
-def build_card(lineage_card: dict | None, user: dict | None, report=None, candidate=None, tags=None):
+def build_card(
+    lineage_card: dict | None, user: dict | None, report=None, candidate=None, tags=None
+):
     """Merge what lineage recorded at fit, the harness metrics and the user's fields."""
     lc = lineage_card or {}
     tags = tags or {}
@@ -134,7 +136,8 @@ def build_card(lineage_card: dict | None, user: dict | None, report=None, candid
     card = ModelCard(
         model_details=details,
         training_data=lc.get("training_data", {}),
-        code_version=(lc.get("lineage") or {}).get("git_commit") or tags.get("mlflow.source.git.commit"),
+        code_version=(lc.get("lineage") or {}).get("git_commit")
+        or tags.get("mlflow.source.git.commit"),
         library_versions={
             k: v
             for k, v in {

@@ -37,7 +37,11 @@ def _out(data) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
-uri_option = click.option("--tracking-uri", default=None, help="MLflow tracking URI (default MLFLOW_TRACKING_URI or ./mlruns.db).")
+uri_option = click.option(
+    "--tracking-uri",
+    default=None,
+    help="MLflow tracking URI (default MLFLOW_TRACKING_URI or ./mlruns.db).",
+)
 
 
 @click.group()
@@ -48,8 +52,15 @@ def registry():
 @registry.command()
 @click.argument("run_uri")
 @click.argument("name")
-@click.option("--card", "card_path", type=click.Path(exists=True, dir_okay=False), help="Card fields (JSON).")
-@click.option("--report", "report_path", type=click.Path(exists=True, dir_okay=False), help="Evaluation report JSON.")
+@click.option(
+    "--card", "card_path", type=click.Path(exists=True, dir_okay=False), help="Card fields (JSON)."
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Evaluation report JSON.",
+)
 @click.option("--actor", default=None)
 @uri_option
 @_guard
@@ -154,8 +165,15 @@ def verify(no_digests, tracking_uri):
 @registry.command("import-legacy")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.argument("name")
-@click.option("--sample", required=True, type=click.Path(exists=True, dir_okay=False), help="CSV or Parquet of feature rows.")
-@click.option("--trusted", is_flag=True, help="I know where this pickle comes from (unpickling runs code).")
+@click.option(
+    "--sample",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="CSV or Parquet of feature rows.",
+)
+@click.option(
+    "--trusted", is_flag=True, help="I know where this pickle comes from (unpickling runs code)."
+)
 @click.option("--actor", default=None)
 @uri_option
 @_guard
@@ -171,7 +189,9 @@ def import_legacy(path, name, sample, trusted, actor, tracking_uri):
 
 @registry.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False))
-@click.option("--out", default=None, type=click.Path(dir_okay=False), help="Write the inventory JSON here.")
+@click.option(
+    "--out", default=None, type=click.Path(dir_okay=False), help="Write the inventory JSON here."
+)
 @_guard
 def audit(folder, out):
     """Inventory the pickled models in FOLDER (nothing is loaded)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,9 @@ from uniml.registry._errors import GovernanceError, IncompleteCardError, Registr
 ACTOR_ENV = "UNIML_ACTOR"
 APPROVERS_ENV = "UNIML_APPROVERS"
 APPROVERS_FILE = "uniml-approvers.txt"
-STORE = "uniml_registry"  # artifact folder, in the version's run, for the card, report and attachments
+STORE = (
+    "uniml_registry"  # artifact folder, in the version's run, for the card, report and attachments
+)
 GUARDED = ("champion",)
 
 
@@ -79,8 +80,7 @@ def resolve(ref: str, *, tracking_uri: str | None = None) -> tuple[str, str]:
 
     Examples
     --------
-    >>> import tempfile
-    >>> resolve("demand/3", tracking_uri="sqlite:///" + tempfile.mkdtemp() + "/r.db")
+    >>> resolve("demand/3")
     ('demand', '3')
     """
     text = ref[len("models:/") :] if ref.startswith("models:/") else ref
@@ -96,6 +96,21 @@ def resolve(ref: str, *, tracking_uri: str | None = None) -> tuple[str, str]:
         if version.isdigit():
             return name, version
     raise RegistryError(f"{ref!r} is not 'name@alias' or 'name/version'")
+
+
+def _check_name(name) -> str:
+    if not isinstance(name, str) or not name or "@" in name or "/" in name:
+        raise RegistryError(
+            f"{name!r} is not a registered model name ('@' and '/' belong to references)"
+        )
+    return name
+
+
+def _check_version(version) -> str:
+    text = str(version)
+    if not text.isdigit():
+        raise RegistryError(f"version must be a version number, got {version!r}")
+    return text
 
 
 def _version(client, name: str, version) -> Any:
@@ -225,7 +240,9 @@ def _run_of(client, model) -> str:
     if isinstance(model, str):
         if model.startswith("runs:/"):
             return model[len("runs:/") :].split("/", 1)[0]
-        raise RegistryError(f"cannot register {model!r}: give a runs:/<id>/model URI, a RunRef or a fitted model")
+        raise RegistryError(
+            f"cannot register {model!r}: give a runs:/<id>/model URI, a RunRef or a fitted model"
+        )
     if getattr(model, "run_id", None):
         return str(model.run_id)
     digest = getattr(model, "artifact_digest_", None)
@@ -293,11 +310,14 @@ def register(
 
     Examples
     --------
-    >>> register("not-a-uri", "m", tracking_uri="sqlite:///" + tempfile.mkdtemp() + "/r.db")
+    >>> register("not-a-uri", "m")
     Traceback (most recent call last):
     ...
     uniml.registry._errors.RegistryError: cannot register 'not-a-uri': ...
     """
+    _check_name(name)
+    if isinstance(model, str) and not model.startswith("runs:/"):
+        _run_of(None, model)
     from uniml.core.persistence import artifact_digest
 
     uri = tracking(tracking_uri)
@@ -312,14 +332,19 @@ def register(
     digest = artifact_digest(folder)
     tagged = run.data.tags.get("uniml.artifact_digest")
     if tagged and tagged != digest:
-        raise RegistryError(f"run {run_id}: stored model digest {digest} differs from its tag {tagged}")
+        raise RegistryError(
+            f"run {run_id}: stored model digest {digest} differs from its tag {tagged}"
+        )
     if report is not None and candidate is None:
         candidate = next(
-            (n for n, d in (report.extra.get("artifact_digests") or {}).items() if d == digest), None
+            (n for n, d in (report.extra.get("artifact_digests") or {}).items() if d == digest),
+            None,
         )
     lineage_card = None
     try:
-        lineage_card = json.loads(_download(f"{run.info.artifact_uri.rstrip('/')}/model_card.json", uri).read_text())
+        lineage_card = json.loads(
+            _download(f"{run.info.artifact_uri.rstrip('/')}/model_card.json", uri).read_text()
+        )
     except Exception:
         pass
     full = build_card(lineage_card, card, report, candidate, run.data.tags)
@@ -337,13 +362,17 @@ def register(
             "uniml.card_sha256": full.sha256(),
             "uniml.registrant": registrant,
             "uniml.owner": str(full.get("owner") or ""),
-            "uniml.data_fingerprint": str((full.get("training_data") or {}).get("fingerprint") or ""),
+            "uniml.data_fingerprint": str(
+                (full.get("training_data") or {}).get("fingerprint") or ""
+            ),
             "uniml.git_commit": str(full.get("code_version") or ""),
             "uniml.card_complete": str(not missing).lower(),
             **{k: str(v) for k, v in (tags or {}).items()},
         }
         mv = client.create_model_version(name, source, run_id=run_id, tags=version_tags)
-        card_uri = _attach_text(client, mv, "model_card.json", json.dumps(full, indent=2, sort_keys=True, default=str))
+        card_uri = _attach_text(
+            client, mv, "model_card.json", json.dumps(full, indent=2, sort_keys=True, default=str)
+        )
         client.set_model_version_tag(name, mv.version, "uniml.card_uri", card_uri)
         if report is not None:
             rep_uri = _attach_text(client, mv, "eval_report.json", report.to_json())
@@ -359,7 +388,13 @@ def register(
             card_sha256=full.sha256(),
             reason="legacy import" if (tags or {}).get("uniml.legacy") else "registered",
         )
-    return {"name": name, "version": str(mv.version), "digest": digest, "card_sha256": full.sha256(), "missing": missing}
+    return {
+        "name": name,
+        "version": str(mv.version),
+        "digest": digest,
+        "card_sha256": full.sha256(),
+        "missing": missing,
+    }
 
 
 # ------------------------------------------------------------------ promote
@@ -369,9 +404,13 @@ class _Check:
     message: str
 
 
-def _gate_check(report, digest: str, holder_digest: str | None, candidate_hint: str | None) -> _Check | None:
+def _gate_check(
+    report, digest: str, holder_digest: str | None, candidate_hint: str | None
+) -> _Check | None:
     if report is None:
-        return _Check("no_passed_gate", "no evaluation report is stored with this version (pass report=)")
+        return _Check(
+            "no_passed_gate", "no evaluation report is stored with this version (pass report=)"
+        )
     digests = report.extra.get("artifact_digests") or {}
     names = [n for n, d in digests.items() if d == digest and report.roles.get(n) == "candidate"]
     if not names:
@@ -458,11 +497,13 @@ def promote(
 
     Examples
     --------
-    >>> promote("m", 1, tracking_uri="sqlite:///" + tempfile.mkdtemp() + "/r.db")
+    >>> promote("m", "latest")
     Traceback (most recent call last):
     ...
-    uniml.registry._errors.RegistryError: no version 1 of registered model 'm'
+    uniml.registry._errors.RegistryError: version must be a version number, got 'latest'
     """
+    _check_name(name)
+    _check_version(version)
     uri = tracking(tracking_uri)
     client = client_for(uri)
     mv = _version(client, name, version)
@@ -474,19 +515,58 @@ def promote(
         log = AuditLog(client, name)
         log.check()
         holder = _alias_holder(client, name, alias)
-        fields = dict(action="promote", version=version, alias=alias, actor=who, previous=holder,
-                      digest=mv.tags.get("uniml.artifact_digest"), note=reason)
+        fields = dict(
+            action="promote",
+            version=version,
+            alias=alias,
+            actor=who,
+            previous=holder,
+            digest=mv.tags.get("uniml.artifact_digest"),
+            note=reason,
+        )
         if mv.tags.get("uniml.retired") == "true":
-            _refuse(log, _Check("retired", f"{name} v{version} is retired and cannot be promoted"), **fields)
+            _refuse(
+                log,
+                _Check("retired", f"{name} v{version} is retired and cannot be promoted"),
+                **fields,
+            )
         if who not in allowed:
-            _refuse(log, _Check("not_on_allow_list", f"{who!r} is not on the approver allow-list {sorted(allowed)}"), **fields)
+            _refuse(
+                log,
+                _Check(
+                    "not_on_allow_list",
+                    f"{who!r} is not on the approver allow-list {sorted(allowed)}",
+                ),
+                **fields,
+            )
         if who == mv.tags.get("uniml.registrant"):
-            _refuse(log, _Check("self_approval", f"{who!r} registered {name} v{version} and cannot also approve it (four eyes)"), **fields)
+            _refuse(
+                log,
+                _Check(
+                    "self_approval",
+                    f"{who!r} registered {name} v{version} and cannot also approve it (four eyes)",
+                ),
+                **fields,
+            )
         card = ModelCard(_read_json(mv.tags.get("uniml.card_uri"), uri) or {})
         if card.missing():
-            _refuse(log, _Check("incomplete_card", "model card incomplete, missing: " + ", ".join(card.missing())), **fields)
+            _refuse(
+                log,
+                _Check(
+                    "incomplete_card",
+                    "model card incomplete, missing: " + ", ".join(card.missing()),
+                ),
+                **fields,
+            )
         if card.sha256() != mv.tags.get("uniml.card_sha256"):
-            _refuse(log, _Check("incomplete_card", "model card incomplete, missing: the stored card does not match its hash tag"), **fields)
+            _refuse(
+                log,
+                _Check(
+                    "incomplete_card",
+                    "model card incomplete, missing: the stored card does not match its hash tag",
+                ),
+                **fields,
+            )
         if report is not None:
             rep_uri = _attach_text(client, mv, "eval_report.json", report.to_json())
             client.set_model_version_tag(name, version, "uniml.eval_report_uri", rep_uri)
@@ -495,12 +575,21 @@ def promote(
         holder_digest = None
         if holder is not None and holder != version:
             holder_digest = _version(client, name, holder).tags.get("uniml.artifact_digest")
-        check = _gate_check(report, mv.tags.get("uniml.artifact_digest", ""), holder_digest, mv.tags.get("uniml.eval_candidate"))
+        check = _gate_check(
+            report,
+            mv.tags.get("uniml.artifact_digest", ""),
+            holder_digest,
+            mv.tags.get("uniml.eval_candidate"),
+        )
         if check is not None:
             _refuse(log, check, **fields)
         client.set_registered_model_alias(name, alias, version)
         try:
-            entry = log.append(decision="approved", reason=reason or "promoted", **{k: v for k, v in fields.items() if k != "note"})
+            entry = log.append(
+                decision="approved",
+                reason=reason or "promoted",
+                **{k: v for k, v in fields.items() if k != "note"},
+            )
         except BaseException:  # alias and log must agree: undo the move
             if holder is None:
                 client.delete_registered_model_alias(name, alias)
@@ -508,7 +597,13 @@ def promote(
                 client.set_registered_model_alias(name, alias, holder)
             raise
         client.set_model_version_tag(name, version, "uniml.gated", "true")
-    return {"name": name, "version": version, "alias": alias, "previous": holder, "entry": entry["hash"]}
+    return {
+        "name": name,
+        "version": version,
+        "alias": alias,
+        "previous": holder,
+        "entry": entry["hash"],
+    }
 
 
 def _holders(entries: list[dict], alias: str) -> list[str]:
@@ -556,11 +651,14 @@ def rollback(
 
     Examples
     --------
-    >>> rollback("m", tracking_uri="sqlite:///" + tempfile.mkdtemp() + "/r.db")
+    >>> rollback("m", to="previous")
     Traceback (most recent call last):
     ...
-    uniml.registry._errors.GovernanceError: 'm@champion' has no previous holder to roll back to
+    uniml.registry._errors.RegistryError: version must be a version number, got 'previous'
     """
+    _check_name(name)
+    if to is not None:
+        _check_version(to)
     uri = tracking(tracking_uri)
     client = client_for(uri)
     who = actor_of(actor)
@@ -572,20 +670,41 @@ def rollback(
         popped = False
         if to is None:
             if len(stack) < 2:
-                raise GovernanceError("no_previous_holder", f"{name + '@' + alias!r} has no previous holder to roll back to")
+                raise GovernanceError(
+                    "no_previous_holder",
+                    f"{name + '@' + alias!r} has no previous holder to roll back to",
+                )
             target, popped = stack[-2], True
         else:
             target = str(to)
-            gated = {e["version"] for e in entries if e.get("action") == "promote" and e.get("decision") == "approved"}
-            fields = dict(action="rollback", version=target, alias=alias, actor=who, previous=current)
+            gated = {
+                e["version"]
+                for e in entries
+                if e.get("action") == "promote" and e.get("decision") == "approved"
+            }
+            fields = dict(
+                action="rollback", version=target, alias=alias, actor=who, previous=current
+            )
             if target not in gated:
-                _refuse(log, _Check("never_gated", f"{name} v{target} never passed a gated promotion"), **fields)
+                _refuse(
+                    log,
+                    _Check("never_gated", f"{name} v{target} never passed a gated promotion"),
+                    **fields,
+                )
             if _version(client, name, target).tags.get("uniml.retired") == "true":
                 _refuse(log, _Check("retired", f"{name} v{target} is retired"), **fields)
         client.set_registered_model_alias(name, alias, target)
         try:
-            log.append(action="rollback", decision="approved", version=target, alias=alias, actor=who,
-                       previous=current, popped=popped, reason=reason or "rollback")
+            log.append(
+                action="rollback",
+                decision="approved",
+                version=target,
+                alias=alias,
+                actor=who,
+                previous=current,
+                popped=popped,
+                reason=reason or "rollback",
+            )
         except BaseException:
             if current is not None:
                 client.set_registered_model_alias(name, alias, current)
@@ -593,7 +712,9 @@ def rollback(
     return {"name": name, "alias": alias, "version": target, "previous": current}
 
 
-def retire(name: str, version, reason: str, *, actor: str | None = None, tracking_uri: str | None = None) -> dict:
+def retire(
+    name: str, version, reason: str, *, actor: str | None = None, tracking_uri: str | None = None
+) -> dict:
     """Mark a version retired (audited); it can no longer be promoted or rolled back to.
 
     Parameters
@@ -610,23 +731,38 @@ def retire(name: str, version, reason: str, *, actor: str | None = None, trackin
 
     Examples
     --------
-    >>> retire("m", 1, "old", tracking_uri="sqlite:///" + tempfile.mkdtemp() + "/r.db")
+    >>> retire("m", 1, "")
     Traceback (most recent call last):
     ...
-    uniml.registry._errors.RegistryError: no version 1 of registered model 'm'
+    uniml.registry._errors.RegistryError: retire needs a reason (it goes into the audit log)
     """
+    _check_name(name)
+    _check_version(version)
+    if not str(reason).strip():
+        raise RegistryError("retire needs a reason (it goes into the audit log)")
     client = client_for(tracking_uri)
     mv = _version(client, name, version)
     who = actor_of(actor)
     with lock(client, name):
-        aliases = [a for a, v in client.get_registered_model(name).aliases.items() if str(v) == str(mv.version)]
+        aliases = [
+            a
+            for a, v in client.get_registered_model(name).aliases.items()
+            if str(v) == str(mv.version)
+        ]
         log = AuditLog(client, name)
         if aliases:
-            _refuse(log, _Check("holds_alias", f"{name} v{mv.version} holds {aliases}; roll back first"),
-                    action="retire", version=str(mv.version), actor=who)
+            _refuse(
+                log,
+                _Check("holds_alias", f"{name} v{mv.version} holds {aliases}; roll back first"),
+                action="retire",
+                version=str(mv.version),
+                actor=who,
+            )
         client.set_model_version_tag(name, mv.version, "uniml.retired", "true")
         client.set_model_version_tag(name, mv.version, "uniml.retired_reason", reason)
-        log.append(action="retire", decision="approved", version=str(mv.version), actor=who, reason=reason)
+        log.append(
+            action="retire", decision="approved", version=str(mv.version), actor=who, reason=reason
+        )
     return {"name": name, "version": str(mv.version), "retired": True}
 
 
@@ -636,9 +772,12 @@ def audit_log(name: str, *, tracking_uri: str | None = None) -> list[dict]:
 
     Examples
     --------
-    >>> audit_log("m", tracking_uri="sqlite:///" + tempfile.mkdtemp() + "/r.db")
-    []
+    >>> audit_log("m@champion")
+    Traceback (most recent call last):
+    ...
+    uniml.registry._errors.RegistryError: 'm@champion' is not a registered model name ('@' and '/' belong to references)
     """
+    _check_name(name)
     return AuditLog(client_for(tracking_uri), name, create=False).entries()
 
 
@@ -658,11 +797,17 @@ def history(name: str, alias: str = "champion", *, tracking_uri: str | None = No
 
     Examples
     --------
-    >>> history("m", tracking_uri="sqlite:///" + tempfile.mkdtemp() + "/r.db")
-    []
+    >>> history("m/1")
+    Traceback (most recent call last):
+    ...
+    uniml.registry._errors.RegistryError: 'm/1' is not a registered model name ('@' and '/' belong to references)
     """
+    _check_name(name)
     return [
-        {k: e.get(k) for k in ("seq", "ts", "action", "version", "previous", "actor", "reason", "hash")}
+        {
+            k: e.get(k)
+            for k in ("seq", "ts", "action", "version", "previous", "actor", "reason", "hash")
+        }
         for e in audit_log(name, tracking_uri=tracking_uri)
         if e.get("alias") == alias and e.get("decision") == "approved"
     ]
@@ -686,7 +831,9 @@ def trace(ref: str, *, tracking_uri: str | None = None) -> dict:
         "ref": ref,
         "name": name,
         "version": version,
-        "aliases": [a for a, v in client.get_registered_model(name).aliases.items() if str(v) == version],
+        "aliases": [
+            a for a, v in client.get_registered_model(name).aliases.items() if str(v) == version
+        ],
         "run_id": mv.run_id,
         "source": mv.source,
         "artifact_digest": tags.get("uniml.artifact_digest"),
@@ -697,7 +844,11 @@ def trace(ref: str, *, tracking_uri: str | None = None) -> dict:
         "card_uri": tags.get("uniml.card_uri"),
         "card_sha256": tags.get("uniml.card_sha256"),
         "retired": tags.get("uniml.retired") == "true",
-        "approvals": [e for e in entries if e.get("version") == version and e.get("action") in ("promote", "rollback")],
+        "approvals": [
+            e
+            for e in entries
+            if e.get("version") == version and e.get("action") in ("promote", "rollback")
+        ],
     }
 
 
@@ -712,7 +863,10 @@ def trace_table(ref: str, *, tracking_uri: str | None = None):
     import pandas as pd
 
     data = trace(ref, tracking_uri=tracking_uri)
-    rows = [(k, json.dumps(v, default=str) if isinstance(v, (list, dict)) else v) for k, v in data.items()]
+    rows = [
+        (k, json.dumps(v, default=str) if isinstance(v, (list, dict)) else v)
+        for k, v in data.items()
+    ]
     return pd.DataFrame(rows, columns=["step", "value"])
 
 
@@ -727,7 +881,9 @@ def load(ref: str, *, trusted: bool = False, tracking_uri: str | None = None):
     import uniml.lineage
 
     name, version = resolve(ref, tracking_uri=tracking_uri)
-    return uniml.lineage.load_adapter(f"models:/{name}/{version}", tracking_uri=tracking(tracking_uri), trusted=trusted)
+    return uniml.lineage.load_adapter(
+        f"models:/{name}/{version}", tracking_uri=tracking(tracking_uri), trusted=trusted
+    )
 
 
 # ------------------------------------------------------------------ verify
@@ -759,7 +915,9 @@ class VerifyResult:
         return 1.0 if self.aliased == 0 else self.governed / self.aliased
 
 
-def verify(*, names=None, check_digests: bool = True, tracking_uri: str | None = None) -> VerifyResult:
+def verify(
+    *, names=None, check_digests: bool = True, tracking_uri: str | None = None
+) -> VerifyResult:
     """Check every registered model: audit chains intact, every alias where the log says it is,
     every aliased version gated with a complete card and artifacts matching its digest.
 
@@ -777,12 +935,20 @@ def verify(*, names=None, check_digests: bool = True, tracking_uri: str | None =
 
     Examples
     --------
-    >>> verify(tracking_uri="sqlite:///" + tempfile.mkdtemp() + "/r.db").ok
-    True
+    >>> verify(names="demand")
+    Traceback (most recent call last):
+    ...
+    uniml.registry._errors.RegistryError: names must be a list of model names, not a string
     """
+    if isinstance(names, str):
+        raise RegistryError("names must be a list of model names, not a string")
     uri = tracking(tracking_uri)
     client = client_for(uri)
-    models = [m for m in client.search_registered_models(max_results=1000) if not m.name.startswith(LOCK_PREFIX)]
+    models = [
+        m
+        for m in client.search_registered_models(max_results=1000)
+        if not m.name.startswith(LOCK_PREFIX)
+    ]
     if names is not None:
         models = [m for m in models if m.name in set(names)]
     problems: list[str] = []
@@ -798,7 +964,9 @@ def verify(*, names=None, check_digests: bool = True, tracking_uri: str | None =
             stack = _holders(entries, alias)
             where = f"{model.name}@{alias} (v{version})"
             if not stack or stack[-1] != version:
-                own.append(f"{where}: no audit event moved the alias here (the log says v{stack[-1] if stack else None}); moved outside uniml.registry.promote")
+                own.append(
+                    f"{where}: no audit event moved the alias here (the log says v{stack[-1] if stack else None}); moved outside uniml.registry.promote"
+                )
             mv = _version(client, model.name, version)
             if mv.tags.get("uniml.retired") == "true":
                 own.append(f"{where}: version is retired")
@@ -808,7 +976,15 @@ def verify(*, names=None, check_digests: bool = True, tracking_uri: str | None =
             elif card.sha256() != mv.tags.get("uniml.card_sha256"):
                 own.append(f"{where}: card does not match its hash tag")
             digest = mv.tags.get("uniml.artifact_digest", "")
-            if _gate_check(read_report(model.name, version, tracking_uri=uri), digest, None, mv.tags.get("uniml.eval_candidate")) is not None:
+            if (
+                _gate_check(
+                    read_report(model.name, version, tracking_uri=uri),
+                    digest,
+                    None,
+                    mv.tags.get("uniml.eval_candidate"),
+                )
+                is not None
+            ):
                 own.append(f"{where}: no passed gate for its artifact digest")
             if check_digests:
                 try:
@@ -816,7 +992,9 @@ def verify(*, names=None, check_digests: bool = True, tracking_uri: str | None =
                 except Exception as exc:
                     actual = f"unreadable ({exc})"
                 if actual != digest:
-                    own.append(f"{where}: artifacts digest {actual[:12]} does not match its tag {digest[:12]}")
+                    own.append(
+                        f"{where}: artifacts digest {actual[:12]} does not match its tag {digest[:12]}"
+                    )
         if aliases and not own:
             governed += 1
         problems.extend(own)

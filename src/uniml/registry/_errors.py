@@ -51,9 +51,7 @@ class IncompleteCardError(GovernanceError):
     """
 
     def __init__(self, missing: list[str]):
-        super().__init__(
-            "incomplete_card", "model card incomplete, missing: " + ", ".join(missing)
-        )
+        super().__init__("incomplete_card", "model card incomplete, missing: " + ", ".join(missing))
         self.missing = list(missing)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
+from typing import Any
 
 from uniml.registry._audit import chain_problems
 from uniml.registry._core import audit_log, read_card, read_report, trace, tracking
@@ -51,10 +52,12 @@ def evidence(ref: str, out, *, tracking_uri: str | None = None) -> Path:
     card = read_card(name, version, tracking_uri=uri)
     report = read_report(name, version, tracking_uri=uri)
     entries = audit_log(name, tracking_uri=uri)
-    data = {
+    data: dict[str, Any] = {
         "lineage": {k: v for k, v in info.items() if k != "approvals"},
         "card": dict(card),
-        "evaluation": None if report is None else {
+        "evaluation": None
+        if report is None
+        else {
             "summary": report.summary(),
             "leaderboard": json.loads(report.leaderboard.to_json(orient="index")),
         },
@@ -81,14 +84,21 @@ def evidence(ref: str, out, *, tracking_uri: str | None = None) -> Path:
         f"<section id='lineage'><h2>Lineage</h2>{_table(data['lineage'].items())}</section>",
         f"<section id='card'><h2>Model card</h2>{_table(sorted(card.items()))}</section>",
         "<section id='evaluation'><h2>Evaluation</h2><pre>"
-        + html.escape(data["evaluation"]["summary"] if data["evaluation"] else "no evaluation report stored")
+        + html.escape(
+            data["evaluation"]["summary"] if data["evaluation"] else "no evaluation report stored"
+        )
         + "</pre></section>",
         "<section id='gates'><h2>Gates</h2>"
-        + _table((g["name"], ("PASS " if g["passed"] else "FAIL ") + g["reason"]) for g in data["gates"])
+        + _table(
+            (g["name"], ("PASS " if g["passed"] else "FAIL ") + g["reason"]) for g in data["gates"]
+        )
         + "</section>",
         "<section id='approvals'><h2>Approvals and audit events</h2>"
         + _table(
-            (f"#{e.get('seq')} {e.get('ts')}", f"{e.get('action')} {e.get('decision')} by {e.get('actor')}: {e.get('reason')}")
+            (
+                f"#{e.get('seq')} {e.get('ts')}",
+                f"{e.get('action')} {e.get('decision')} by {e.get('actor')}: {e.get('reason')}",
+            )
             for e in data["approvals"]
         )
         + "</section>",

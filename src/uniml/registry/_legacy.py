@@ -49,7 +49,11 @@ def _scan(path: Path) -> dict:
             else:
                 recent.append(None)
     except Exception as exc:
-        return {"readable": False, "error": f"{type(exc).__name__}: {exc}", "modules": sorted(modules)}
+        return {
+            "readable": False,
+            "error": f"{type(exc).__name__}: {exc}",
+            "modules": sorted(modules),
+        }
     return {"readable": True, "modules": sorted(modules), "sklearn_version": version}
 
 
@@ -87,19 +91,26 @@ def audit(folder, out=None) -> list[dict]:
         scan = _scan(path)
         libs = [m for m in scan["modules"] if m in SUPPORTED]
         library = libs[0] if libs else (scan["modules"][0] if scan["modules"] else None)
-        installed = all(importlib.util.find_spec(m) is not None for m in scan["modules"] if m not in ("builtins", "copyreg", "_codecs", "__builtin__"))
+        installed = all(
+            importlib.util.find_spec(m) is not None
+            for m in scan["modules"]
+            if m not in ("builtins", "copyreg", "_codecs", "__builtin__")
+        )
         loadable = bool(scan["readable"] and installed)
-        rows.append({
-            "path": str(path.relative_to(root)),
-            "size": path.stat().st_size,
-            "sha256": sha256_file(path),
-            "library": library,
-            "modules": scan["modules"],
-            "version": scan.get("sklearn_version"),
-            "loadable": loadable,
-            "action": "migrate" if (loadable and libs) else "retire",
-            "note": scan.get("error") or ("" if libs else "not a scikit-learn, XGBoost or LightGBM model"),
-        })
+        rows.append(
+            {
+                "path": str(path.relative_to(root)),
+                "size": path.stat().st_size,
+                "sha256": sha256_file(path),
+                "library": library,
+                "modules": scan["modules"],
+                "version": scan.get("sklearn_version"),
+                "loadable": loadable,
+                "action": "migrate" if (loadable and libs) else "retire",
+                "note": scan.get("error")
+                or ("" if libs else "not a scikit-learn, XGBoost or LightGBM model"),
+            }
+        )
     if out is not None:
         Path(out).write_text(json.dumps(rows, indent=2))
     return rows
@@ -172,7 +183,9 @@ def import_legacy(
         raise RegistryError(f"no file at {str(path)!r}")
     digest = sha256_file(path)
     if expected_sha256 and expected_sha256 != digest:
-        raise RegistryError(f"{path.name}: sha256 {digest} differs from the expected {expected_sha256}")
+        raise RegistryError(
+            f"{path.name}: sha256 {digest} differs from the expected {expected_sha256}"
+        )
     if path.suffix.lower() == ".joblib":
         import joblib
 
@@ -181,44 +194,70 @@ def import_legacy(
         import pickle
 
         with open(path, "rb") as fh:
-            raw = pickle.load(fh)  # noqa: S301 - explicit trusted=True above
+            raw = pickle.load(fh)
     library = type(raw).__module__.split(".")[0]
     if library not in SUPPORTED or not hasattr(raw, "predict"):
-        raise RegistryError(f"{path.name} holds a {type(raw).__module__}.{type(raw).__name__}, not a scikit-learn, XGBoost or LightGBM model")
+        raise RegistryError(
+            f"{path.name} holds a {type(raw).__module__}.{type(raw).__name__}, not a scikit-learn, XGBoost or LightGBM model"
+        )
     # fit the wrapper on the sample labelled by the legacy model itself, so every fitted attribute
     # uniml keeps (schema, target name, classes...) is set; then swap in the legacy estimator as is
     sample_y = pd.Series(np.asarray(raw.predict(sample)), name="prediction")
-    model = uniml.make("sklearn.estimator", estimator=raw).fit(sample.reset_index(drop=True), sample_y)
+    model = uniml.make("sklearn.estimator", estimator=raw).fit(
+        sample.reset_index(drop=True), sample_y
+    )
     model.estimator_ = raw
     if hasattr(raw, "classes_"):
         model.classes_ = raw.classes_
     if not np.array_equal(np.asarray(model.predict(sample)), np.asarray(raw.predict(sample))):
-        raise RegistryError(f"{path.name}: the wrapped model does not predict like the raw object on the sample")
+        raise RegistryError(
+            f"{path.name}: the wrapped model does not predict like the raw object on the sample"
+        )
     uri = tracking(tracking_uri)
     client = client_for(uri)
     with tempfile.TemporaryDirectory() as tmp:
         folder = model.save(Path(tmp) / "model")
         exp = client.get_experiment_by_name("uniml-legacy")
         exp_id = exp.experiment_id if exp else client.create_experiment("uniml-legacy")
-        run = client.create_run(exp_id, run_name=f"legacy-{path.name}", tags={
-            "uniml.legacy": "true",
-            "uniml.legacy_file": str(path),
-            "uniml.legacy_sha256": digest,
-            "uniml.artifact_digest": artifact_digest(folder),
-        })
+        run = client.create_run(
+            exp_id,
+            run_name=f"legacy-{path.name}",
+            tags={
+                "uniml.legacy": "true",
+                "uniml.legacy_file": str(path),
+                "uniml.legacy_sha256": digest,
+                "uniml.artifact_digest": artifact_digest(folder),
+            },
+        )
         client.log_artifacts(run.info.run_id, str(folder), "model")
         lib_version = getattr(raw, "_sklearn_version", None)
         lineage_card = {
-            "model_details": {"adapter": "sklearn.estimator", "library": library,
-                              "library_version": lib_version or UNKNOWN, "legacy_file_sha256": digest},
+            "model_details": {
+                "adapter": "sklearn.estimator",
+                "library": library,
+                "library_version": lib_version or UNKNOWN,
+                "legacy_file_sha256": digest,
+            },
             "training_data": {"fingerprint": UNKNOWN, "schema": model.schema_.to_dict()},
             "intended_use": UNKNOWN,
             "limitations": UNKNOWN,
         }
         client.log_text(run.info.run_id, json.dumps(lineage_card), "model_card.json")
         client.set_terminated(run.info.run_id)
-    user = {"owner": UNKNOWN, "out_of_scope_use": UNKNOWN, "ethical_considerations": UNKNOWN,
-            "code_version": UNKNOWN, **(card or {})}
-    result = register(f"runs:/{run.info.run_id}/model", name, user, actor=actor, allow_incomplete=True,
-                      tags={"uniml.legacy": "true", "uniml.legacy_sha256": digest}, tracking_uri=uri)
+    user = {
+        "owner": UNKNOWN,
+        "out_of_scope_use": UNKNOWN,
+        "ethical_considerations": UNKNOWN,
+        "code_version": UNKNOWN,
+        **(card or {}),
+    }
+    result = register(
+        f"runs:/{run.info.run_id}/model",
+        name,
+        user,
+        actor=actor,
+        allow_incomplete=True,
+        tags={"uniml.legacy": "true", "uniml.legacy_sha256": digest},
+        tracking_uri=uri,
+    )
     return {**result, "file_sha256": digest}
