@@ -1138,6 +1138,14 @@ def evaluate(
             "true_effect": true_effect,
             "champion_refit": bool(champion_refit) if champ is not None else None,
             "champion_source": str(champion) if isinstance(champion, (str, Path)) else None,
+            # registry (issue 16): the gate is bound to the exact saved artifact. Lineage sets
+            # ``artifact_digest_`` on a model when it saves its fit (and on models it loads), so
+            # the report names the digest of every candidate / champion that has one.
+            "artifact_digests": {
+                n: models[n].artifact_digest_
+                for n in models
+                if roles[n] != "baseline" and getattr(models[n], "artifact_digest_", None)
+            },
         },
     )
     events.emit("evaluate", report=report, spec=spec)

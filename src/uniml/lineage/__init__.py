@@ -468,7 +468,12 @@ def load_adapter(model_uri: str, *, tracking_uri: str | None = None, trusted: bo
         folder = _uniml_folder(Path(downloaded))
     if folder is None or not (folder / MANIFEST_NAME).is_file():
         raise LineageError(f"{model_uri!r} holds no uniml model (no {MANIFEST_NAME} found)")
-    return load(folder, trusted=trusted)
+    from uniml.core.persistence import artifact_digest
+
+    model = load(folder, trusted=trusted)
+    # registry (issue 16): the loaded version's identity
+    model.artifact_digest_ = artifact_digest(folder)
+    return model
 
 
 def register_model(

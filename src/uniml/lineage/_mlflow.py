@@ -533,6 +533,7 @@ def _build_fit_record(job: dict) -> Path:
         "uniml.extra": cls.extra or "",
         "uniml.dataset_fingerprint": dataset["fingerprint"],
         "uniml.fit_params": ",".join(sorted(job["fit_param_names"])),
+        "uniml.artifact_digest": job.get("artifact_digest", ""),  # registry (issue 16)
         **errors,
         **job["user_tags"],
     }
@@ -1247,6 +1248,13 @@ class MlflowSink:
         # same object afterwards cannot change what is logged
         try:
             adapter.save(job["stage"] / "uniml_model")
+            # registry (issue 16): the digest of this exact saved folder is the version identity;
+            # kept on the model (the harness reports it) and tagged on the run
+            from uniml.core.persistence import artifact_digest
+
+            adapter.artifact_digest_ = job["artifact_digest"] = artifact_digest(
+                job["stage"] / "uniml_model"
+            )
         except (
             Exception
         ) as exc:  # still log params, tags, data and metrics; say why there is no model

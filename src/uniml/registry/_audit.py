@@ -1,0 +1,175 @@
+"""The append-only, hash-chained audit log, stored in MLflow itself.
+
+One run per registered model, in the experiment ``uniml-audit:<name>``, holds the log as run tags
+``uniml.audit.000000``, ``uniml.audit.000001``... Each entry is JSON with the sha256 of the entry
+before it (``prev``) and its own (``hash``, over its canonical JSON without ``hash``), so an edit
+or a removal breaks the chain. Writers serialise on a lock that is itself a registry object
+(``uniml-lock.<name>``: creating a registered model is atomic in every MLflow store).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import json
+import time
+from typing import Any
+
+from uniml.registry._errors import AuditChainError, ConflictError
+
+__all__ = ["GENESIS", "AuditLog", "chain_problems", "entry_hash", "lock"]
+
+GENESIS = "0" * 64
+PREFIX = "uniml.audit."
+LOCK_PREFIX = "uniml-lock."
+
+
+def entry_hash(entry: dict) -> str:
+    """sha256 of an entry's canonical JSON, without its ``hash`` field.
+
+    Examples
+    --------
+    >>> entry_hash({"seq": 0, "prev": GENESIS}) == entry_hash({"prev": GENESIS, "seq": 0, "hash": "x"})
+    True
+    """
+    body = {k: v for k, v in entry.items() if k != "hash"}
+    return hashlib.sha256(
+        json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+
+
+def chain_problems(entries: list[dict]) -> list[str]:
+    """Every break in a chain of entries (empty when intact); works offline on an export.
+
+    Examples
+    --------
+    >>> e0 = {"seq": 0, "prev": GENESIS, "action": "register"}
+    >>> e0["hash"] = entry_hash(e0)
+    >>> chain_problems([e0])
+    []
+    >>> chain_problems([{**e0, "action": "promote"}])
+    ['entry 0 (promote): its hash does not match its content (edited)']
+    """
+    problems = []
+    prev: str | None = GENESIS
+    for i, entry in enumerate(entries):
+        label = f"entry {i} ({entry.get('action')})"
+        if entry.get("seq") != i:
+            problems.append(
+                f"{label}: sequence number {entry.get('seq')} where {i} was expected (removed or reordered)"
+            )
+        if entry.get("prev") != prev:
+            problems.append(
+                f"{label}: does not chain to the entry before it (an entry was removed or edited)"
+            )
+        if entry_hash(entry) != entry.get("hash"):
+            problems.append(f"{label}: its hash does not match its content (edited)")
+        prev = entry.get("hash")
+    return problems
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+@contextlib.contextmanager
+def lock(client, name: str, wait: float = 10.0):
+    """Hold the registry lock of ``name`` (raise :class:`ConflictError` after ``wait`` seconds)."""
+    lock_name = LOCK_PREFIX + name
+    deadline = time.monotonic() + wait
+    delay = 0.05
+    while True:
+        try:
+            client.create_registered_model(lock_name, tags={"uniml.lock": _now()})
+            break
+        except Exception as exc:
+            if time.monotonic() >= deadline:
+                raise ConflictError(
+                    f"registry lock for {name!r} is held by another process ({type(exc).__name__}); "
+                    f"nothing was changed, try again (a lock left by a killed process is removed "
+                    f"with MlflowClient().delete_registered_model({lock_name!r}))"
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+    try:
+        yield
+    finally:
+        for _ in range(20):
+            try:
+                client.delete_registered_model(lock_name)
+                break
+            except Exception:
+                time.sleep(0.1)
+
+
+class AuditLog:
+    """The audit log of one registered model."""
+
+    def __init__(self, client, name: str, create: bool = True):
+        self.client, self.name = client, name
+        self.experiment = f"uniml-audit:{name}"
+        self.run_id = self._find(create)
+
+    def _find(self, create: bool) -> str | None:
+        client = self.client
+        exp = client.get_experiment_by_name(self.experiment)
+        if exp is None:
+            if not create:
+                return None
+            exp_id = client.create_experiment(self.experiment, tags={"uniml.audit_of": self.name})
+        else:
+            exp_id = exp.experiment_id
+        runs = client.search_runs([exp_id], "tags.`uniml.audit_log` = 'true'", max_results=5)
+        if runs:
+            return sorted(runs, key=lambda r: r.info.start_time)[0].info.run_id
+        if not create:
+            return None
+        run = client.create_run(
+            exp_id,
+            tags={"uniml.audit_log": "true", "uniml.audit_of": self.name},
+            run_name="audit-log",
+        )
+        return run.info.run_id
+
+    def entries(self) -> list[dict]:
+        """All entries in sequence order (read from the run's tags)."""
+        if self.run_id is None:
+            return []
+        tags = self.client.get_run(self.run_id).data.tags
+        keys = sorted(k for k in tags if k.startswith(PREFIX))
+        out = []
+        for key in keys:
+            try:
+                out.append(json.loads(tags[key]))
+            except ValueError:
+                out.append({"seq": key, "action": "unreadable", "raw": tags[key]})
+        return out
+
+    def check(self) -> list[dict]:
+        """The entries, or :class:`AuditChainError` when the chain is broken."""
+        entries = self.entries()
+        problems = chain_problems(entries)
+        if problems:
+            raise AuditChainError(
+                f"audit log of {self.name!r} is broken, nothing more is recorded until it is "
+                "restored: " + "; ".join(problems)
+            )
+        return entries
+
+    def append(self, **fields: Any) -> dict:
+        """Append one entry (call under :func:`lock`); refuse to extend a broken chain."""
+        entries = self.check()
+        entry = {
+            "seq": len(entries),
+            "ts": _now(),
+            "model": self.name,
+            **fields,
+            "prev": entries[-1]["hash"] if entries else GENESIS,
+        }
+        entry["hash"] = entry_hash(entry)
+        assert self.run_id is not None
+        self.client.set_tag(
+            self.run_id, f"{PREFIX}{entry['seq']:06d}", json.dumps(entry, sort_keys=True)
+        )
+        return entry
