@@ -16,9 +16,9 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
-from lineage_server import mlflow_server  # noqa: F401  (the session fixture)
 
 import uniml
+from lineage_server import mlflow_server  # noqa: F401  (the session fixture)
 from uniml.core.persistence import artifact_digest
 
 N_FEATURES = 6
@@ -53,7 +53,11 @@ class Server:
         cmd = [sys.executable, "-m", "uniml", "serve", *args, "--port", str(self.port)]
         with open(self.log, "wb") as fh:
             self.proc = subprocess.Popen(
-                cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True, cwd=cwd,
+                cmd,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=cwd,
                 env={**os.environ, **(env or {})},
             )
 
@@ -108,8 +112,17 @@ def models(tmp_path_factory):
 def server(models):
     log_dir = models["root"] / "plog"
     srv = Server(
-        [str(models["reg_path"]), "--workers", "2", "--prediction-log", str(log_dir),
-         "--max-rows", "50", "--max-bytes", "20000"],
+        [
+            str(models["reg_path"]),
+            "--workers",
+            "2",
+            "--prediction-log",
+            str(log_dir),
+            "--max-rows",
+            "50",
+            "--max-bytes",
+            "20000",
+        ],
         models["root"],
     )
     srv.log_dir = log_dir
@@ -142,8 +155,12 @@ def test_every_payload_format_returns_the_adapters_predictions(server, models):
             assert r.headers["x-model-version"] == artifact_digest(models["reg_path"])[:12]
             assert "predict;dur=" in r.headers["server-timing"]
             server.sent_rows += len(X)
-        v2 = {"inputs": [{"name": c, "shape": [5], "datatype": "FP64", "data": X[c].tolist()}
-                         for c in X.columns]}
+        v2 = {
+            "inputs": [
+                {"name": c, "shape": [5], "datatype": "FP64", "data": X[c].tolist()}
+                for c in X.columns
+            ]
+        }
         r = client.post("/v2/models/reg/infer", json=v2)
         assert r.status_code == 200, r.text
         assert r.json()["outputs"][0]["data"] == pytest.approx(expected, rel=1e-12)
@@ -172,13 +189,32 @@ def test_explain_contributions_add_up_to_the_prediction(server, models):
     ("payload", "status", "needle"),
     [
         ({"dataframe_records": [{f"f{i}": 1.0 for i in range(1, N_FEATURES)}]}, 422, "f0"),
-        ({"dataframe_records": [{**{f"f{i}": 1.0 for i in range(N_FEATURES)}, "zz": 1.0}]}, 422, "zz"),
-        ({"dataframe_records": [{**{f"f{i}": 1.0 for i in range(N_FEATURES)}, "f3": "x"}]}, 422, "f3"),
-        ({"dataframe_split": {"columns": [f"f{i}" for i in range(N_FEATURES)], "data": [[1.0]]}},
-         400, "row 0"),
+        (
+            {"dataframe_records": [{**{f"f{i}": 1.0 for i in range(N_FEATURES)}, "zz": 1.0}]},
+            422,
+            "zz",
+        ),
+        (
+            {"dataframe_records": [{**{f"f{i}": 1.0 for i in range(N_FEATURES)}, "f3": "x"}]},
+            422,
+            "f3",
+        ),
+        (
+            {"dataframe_split": {"columns": [f"f{i}" for i in range(N_FEATURES)], "data": [[1.0]]}},
+            400,
+            "row 0",
+        ),
         ({"nothing": 1}, 400, "dataframe_split"),
-        ({"dataframe_split": {"columns": [f"f{i}" for i in range(N_FEATURES)],
-                              "data": [[1.0] * N_FEATURES] * 51}}, 413, "limit of 50"),
+        (
+            {
+                "dataframe_split": {
+                    "columns": [f"f{i}" for i in range(N_FEATURES)],
+                    "data": [[1.0] * N_FEATURES] * 51,
+                }
+            },
+            413,
+            "limit of 50",
+        ),
     ],
 )
 def test_bad_payloads_get_a_4xx_naming_the_problem(server, payload, status, needle):
@@ -191,11 +227,17 @@ def test_bad_payloads_get_a_4xx_naming_the_problem(server, payload, status, need
 
 
 def test_malformed_and_oversized_bodies(server):
-    r = httpx.post(f"{server.url}/invocations", content=b"{not json",
-                   headers={"content-type": "application/json"})
+    r = httpx.post(
+        f"{server.url}/invocations",
+        content=b"{not json",
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 400 and "malformed JSON" in r.json()["error"]
-    r = httpx.post(f"{server.url}/invocations", content=b"x" * 30000,
-                   headers={"content-type": "application/json"})
+    r = httpx.post(
+        f"{server.url}/invocations",
+        content=b"x" * 30000,
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 413
     r = httpx.post(f"{server.url}/invocations", content=b"a", headers={"content-type": "text/xml"})
     assert r.status_code == 415
@@ -209,15 +251,22 @@ def test_metrics_count_requests_by_code(server):
 
 
 def test_a_killed_worker_is_replaced(server, models):
-    workers = {p for p in _children(server.proc.pid) if "spawn" in Path(f"/proc/{p}/cmdline").read_text()}
+    workers = {
+        p for p in _children(server.proc.pid) if "spawn" in Path(f"/proc/{p}/cmdline").read_text()
+    }
     assert len(workers) == 2, workers
     victim = sorted(workers)[0]
     os.kill(victim, signal.SIGKILL)
     deadline = time.monotonic() + 30
     now = workers
     while time.monotonic() < deadline:
-        now = {p for p in _children(server.proc.pid) if p != victim and Path(f"/proc/{p}").exists()
-               and "spawn" in Path(f"/proc/{p}/cmdline").read_text()}
+        now = {
+            p
+            for p in _children(server.proc.pid)
+            if p != victim
+            and Path(f"/proc/{p}").exists()
+            and "spawn" in Path(f"/proc/{p}/cmdline").read_text()
+        }
         if len(now) == 2 and victim not in now:
             break
         time.sleep(0.2)
@@ -241,8 +290,16 @@ def test_zz_prediction_log_holds_every_request_after_shutdown(server, models):
     records = [json.loads(line) for f in files for line in f.read_text().splitlines()]
     # the killed worker may have lost what it had not flushed yet: count what the test sent after it
     assert len(records) >= 40 + 10
-    assert {"ts", "request_id", "row", "model_name", "model_version", "run_id", "features",
-            "prediction"} <= set(records[0])
+    assert {
+        "ts",
+        "request_id",
+        "row",
+        "model_name",
+        "model_version",
+        "run_id",
+        "features",
+        "prediction",
+    } <= set(records[0])
     last = [r for r in records if r["features"]["f0"] == X["f0"].iloc[1]]
     assert last[0]["prediction"] == pytest.approx(models["reg"].predict(X.iloc[[1]]).iloc[0])
 
@@ -270,16 +327,35 @@ def test_batch_score_streams_chunks_and_names_rows(models, tmp_path):
     X = models["X"]
     X.to_parquet(tmp_path / "in.parquet")
     out = tmp_path / "out.parquet"
-    res = CliRunner().invoke(cli, ["score", str(models["reg_path"]), str(tmp_path / "in.parquet"),
-                                   str(out), "--chunk-rows", "64", "--no-progress"])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "score",
+            str(models["reg_path"]),
+            str(tmp_path / "in.parquet"),
+            str(out),
+            "--chunk-rows",
+            "64",
+            "--no-progress",
+        ],
+    )
     assert res.exit_code == 0, res.output
     got = pq.read_table(out)["prediction"].to_numpy()
     np.testing.assert_array_equal(got, models["reg"].predict(X).to_numpy())
     bad = X.astype({"f2": object})
     bad.loc[200, "f2"] = "oops"
     bad.to_csv(tmp_path / "bad.csv", index=False)
-    res = CliRunner().invoke(cli, ["score", str(models["reg_path"]), str(tmp_path / "bad.csv"),
-                                   str(out), "--chunk-rows", "64"])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "score",
+            str(models["reg_path"]),
+            str(tmp_path / "bad.csv"),
+            str(out),
+            "--chunk-rows",
+            "64",
+        ],
+    )
     assert res.exit_code == 2
     assert "rows 192..255" in res.output and "f2" in res.output
 
@@ -315,18 +391,32 @@ def test_follow_swaps_versions_under_load_with_zero_failures(mlflow_server, mode
         client.log_artifacts(run.info.run_id, str(folder), "model")
         client.set_terminated(run.info.run_id)
         mv = client.create_model_version(
-            name, f"{run.info.artifact_uri}/model", run_id=run.info.run_id,
+            name,
+            f"{run.info.artifact_uri}/model",
+            run_id=run.info.run_id,
             tags={"uniml.artifact_digest": artifact_digest(folder)},
         )
         versions.append(str(mv.version))
     client.set_registered_model_alias(name, "champion", versions[0])
-    srv = Server([f"models:/{name}@champion", "--follow", "--poll-seconds", "0.3",
-                  "--tracking-uri", mlflow_server.uri, "--no-access-log"], tmp_path)
+    srv = Server(
+        [
+            f"models:/{name}@champion",
+            "--follow",
+            "--poll-seconds",
+            "0.3",
+            "--tracking-uri",
+            mlflow_server.uri,
+            "--no-access-log",
+        ],
+        tmp_path,
+    )
     try:
         srv.wait_ready()
         row = X.iloc[:1]
-        expect = {versions[0]: models["reg"].predict(row).iloc[0],
-                  versions[1]: v2_model.predict(row).iloc[0]}
+        expect = {
+            versions[0]: models["reg"].predict(row).iloc[0],
+            versions[1]: v2_model.predict(row).iloc[0],
+        }
         seen, failures, stop = [], [], threading.Event()
 
         def load():

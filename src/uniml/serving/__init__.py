@@ -38,8 +38,13 @@ __all__ = [
 BASE_IMAGE = "python:3.12.8-slim-bookworm"
 
 
-def dockerfile(model_path: str = "/model", *, port: int = 8080, workers: int = 2,
-               extras: str = "serve,lightgbm") -> str:
+def dockerfile(
+    model_path: str = "/model",
+    *,
+    port: int = 8080,
+    workers: int = 2,
+    extras: str = "serve,lightgbm",
+) -> str:
     """A Dockerfile serving a uniml model folder copied into the image.
 
     Non-root user, pinned base image and uniml version, a HEALTHCHECK on

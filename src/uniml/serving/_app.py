@@ -1,6 +1,5 @@
 """The FastAPI scoring app: MLflow-compatible, Open Inference Protocol v2 and task routes."""
 
-
 import json
 import logging
 import os
@@ -8,9 +7,9 @@ import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
-from uniml.serving._model import ServedModel, ServingError, alias_version, load_model
+from uniml.serving._model import ServedModel, alias_version, load_model
 
 access_log = logging.getLogger("uniml.serving.access")
 
@@ -174,9 +173,14 @@ def _frame(payload: Any, fast: list | None, max_rows: int):
     import pandas as pd
 
     if not isinstance(payload, dict):
-        raise HTTPProblem(400, "the body must be a JSON object with one of the keys "
-                          "dataframe_split, dataframe_records, instances, inputs")
-    keys = [k for k in ("dataframe_split", "dataframe_records", "instances", "inputs") if k in payload]
+        raise HTTPProblem(
+            400,
+            "the body must be a JSON object with one of the keys "
+            "dataframe_split, dataframe_records, instances, inputs",
+        )
+    keys = [
+        k for k in ("dataframe_split", "dataframe_records", "instances", "inputs") if k in payload
+    ]
     if len(keys) != 1:
         raise HTTPProblem(
             400,
@@ -202,8 +206,9 @@ def _frame(payload: Any, fast: list | None, max_rows: int):
             and columns == fast
             and all(type(v) in _NUMBER for row in data for v in row)
         ):
-            return pd.DataFrame(np.array(data, dtype=np.float64).reshape(len(data), width),
-                                columns=columns)
+            return pd.DataFrame(
+                np.array(data, dtype=np.float64).reshape(len(data), width), columns=columns
+            )
         return pd.DataFrame(data, columns=columns)
     if (
         key == "inputs"
@@ -235,8 +240,10 @@ def _jsonable(values):
     arr = np.asarray(values)
     if arr.dtype.kind in "fiub":
         return arr.tolist()
-    return [v.item() if hasattr(v, "item") else (v.isoformat() if hasattr(v, "isoformat") else v)
-            for v in arr.tolist()]
+    return [
+        v.item() if hasattr(v, "item") else (v.isoformat() if hasattr(v, "isoformat") else v)
+        for v in arr.tolist()
+    ]
 
 
 def _records(frame) -> list[dict]:
@@ -254,15 +261,28 @@ def _openapi_schema(model: ServedModel | None) -> dict:
     props: dict = {}
     schema = getattr(getattr(model, "adapter", None), "schema_", None)
     if schema is not None:
-        types = {"float": "number", "integer": "integer", "bool": "boolean", "string": "string",
-                 "datetime": "string", "category": "string"}
+        types = {
+            "float": "number",
+            "integer": "integer",
+            "bool": "boolean",
+            "string": "string",
+            "datetime": "string",
+            "category": "string",
+        }
         for col in schema.columns:
-            prop: dict = {"type": types.get(col.kind, "string"), "description": f"dtype {col.dtype}"}
+            prop: dict = {
+                "type": types.get(col.kind, "string"),
+                "description": f"dtype {col.dtype}",
+            }
             if col.kind == "category" and col.categories:
                 prop["enum"] = [str(c) for c in col.categories]
             props[str(col.name)] = prop
-    row = {"type": "object", "properties": props, "required": list(props),
-           "additionalProperties": False}
+    row = {
+        "type": "object",
+        "properties": props,
+        "required": list(props),
+        "additionalProperties": False,
+    }
     return {
         "requestBody": {
             "required": True,
@@ -275,8 +295,11 @@ def _openapi_schema(model: ServedModel | None) -> dict:
                             "dataframe_split": {
                                 "type": "object",
                                 "properties": {
-                                    "columns": {"type": "array", "items": {"type": "string"},
-                                                "example": list(props)},
+                                    "columns": {
+                                        "type": "array",
+                                        "items": {"type": "string"},
+                                        "example": list(props),
+                                    },
                                     "data": {"type": "array", "items": {"type": "array"}},
                                 },
                             },
@@ -296,23 +319,26 @@ class _Metrics:
 
         self.multiproc = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
         self.registry = CollectorRegistry(auto_describe=True)
-        reg = None if self.multiproc else self.registry
-        kw = {"registry": reg} if reg is not None else {}
+        # multiprocess mode: values go to PROMETHEUS_MULTIPROC_DIR, collected at /metrics
+        reg: CollectorRegistry | None = None if self.multiproc else self.registry
         self.latency = Histogram(
-            "uniml_request_seconds", "Request latency", ["route"],
-            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0), **kw,
+            "uniml_request_seconds",
+            "Request latency",
+            ["route"],
+            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0),
+            registry=reg,
         )
-        self.requests = Counter("uniml_requests", "Requests by route and status", ["route", "code"], **kw)
-        self.rows = Counter("uniml_rows", "Rows scored", **kw)
-        self.skew = Counter(
-            "uniml_feature_skew", "Rows with a value outside the training profile",
-            ["feature", "kind"], **kw,
+        self.requests = Counter(
+            "uniml_requests", "Requests by route and status", ["route", "code"], registry=reg
         )
-        gauge_kw = dict(kw)
-        if self.multiproc:
-            gauge_kw["multiprocess_mode"] = "liveall"
-        self.info = Gauge("uniml_model_info", "Model being served (value 1)",
-                          ["name", "version", "run_id"], **gauge_kw)
+        self.rows = Counter("uniml_rows", "Rows scored", registry=reg)
+        self.info = Gauge(
+            "uniml_model_info",
+            "Model being served (value 1)",
+            ["name", "version", "run_id"],
+            registry=reg,
+            multiprocess_mode="liveall",
+        )
         self._labels: tuple | None = None
 
     def set_model(self, model: ServedModel) -> None:
@@ -470,7 +496,9 @@ def create_app(config: ServeConfig | str, **kwargs):
                 raise HTTPProblem(413, f"{len(frame)} rows exceed the limit of {cfg.max_rows}")
             return frame, None
         if ctype not in ("application/json", ""):
-            raise HTTPProblem(415, f"unsupported content type {ctype!r}: use application/json or text/csv")
+            raise HTTPProblem(
+                415, f"unsupported content type {ctype!r}: use application/json or text/csv"
+            )
         try:
             payload = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -480,7 +508,7 @@ def create_app(config: ServeConfig | str, **kwargs):
     async def score(request: Request, route: str, handler):
         started = time.perf_counter()
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        model = slot.current
+        model = cast(ServedModel, slot.current)
         fast = slot._fast
         rows = 0
         try:
@@ -539,9 +567,17 @@ def create_app(config: ServeConfig | str, **kwargs):
             return {
                 "kind": exp.kind,
                 "base_value": base if isinstance(base, (int, float)) else _jsonable(base),
-                "contributions": None if contrib is None else _records(
-                    contrib.set_axis(["/".join(map(str, c)) if isinstance(c, tuple) else str(c)
-                                      for c in contrib.columns], axis=1)),
+                "contributions": None
+                if contrib is None
+                else _records(
+                    contrib.set_axis(
+                        [
+                            "/".join(map(str, c)) if isinstance(c, tuple) else str(c)
+                            for c in contrib.columns
+                        ],
+                        axis=1,
+                    )
+                ),
             }
 
         return await score(request, "/explain", handler)
@@ -550,13 +586,17 @@ def create_app(config: ServeConfig | str, **kwargs):
     async def effect(request: Request):
         async def handler(model, frame, payload):
             alpha = payload.get("alpha") if isinstance(payload, dict) else None
-            return {"effects": _records(model.adapter.predict(frame, alpha=alpha).reset_index(drop=True))}
+            return {
+                "effects": _records(
+                    model.adapter.predict(frame, alpha=alpha).reset_index(drop=True)
+                )
+            }
 
         return await score(request, "/effect", handler)
 
     async def json_route(request: Request, route: str, handler):
         started = time.perf_counter()
-        model = slot.current
+        model = cast(ServedModel, slot.current)
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         try:
             raw = await request.body()
@@ -600,19 +640,26 @@ def create_app(config: ServeConfig | str, **kwargs):
             future = None
             if rows is not None:
                 if not isinstance(rows, list) or len(rows) > cfg.max_rows:
-                    raise HTTPProblem(400 if not isinstance(rows, list) else 413,
-                                      "rows must be a list of at most max_rows row objects")
+                    raise HTTPProblem(
+                        400 if not isinstance(rows, list) else 413,
+                        "rows must be a list of at most max_rows row objects",
+                    )
                 future = pd.DataFrame.from_records(rows)
                 time_col = getattr(model.adapter, "time_col", None) or getattr(
-                    getattr(model.adapter, "contract_", None), "time", None)
+                    getattr(model.adapter, "contract_", None), "time", None
+                )
                 if time_col and time_col in future:
                     future[time_col] = pd.to_datetime(future[time_col])
             out = model.adapter.predict(future, horizon=horizon)
             series = payload.get("series")
             if series is not None:
-                ids = [c for c in out.columns if c not in ("forecast",) and not
-                       c.startswith(("lower_", "upper_")) and not
-                       pd.api.types.is_datetime64_any_dtype(out[c])]
+                ids = [
+                    c
+                    for c in out.columns
+                    if c not in ("forecast",)
+                    and not c.startswith(("lower_", "upper_"))
+                    and not pd.api.types.is_datetime64_any_dtype(out[c])
+                ]
                 if ids:
                     out = out[out[ids[0]].astype(str).isin([str(s) for s in series])]
             return {"forecast": _records(out.reset_index(drop=True))}
@@ -630,8 +677,12 @@ def create_app(config: ServeConfig | str, **kwargs):
             if not isinstance(k, int) or k < 1:
                 raise HTTPProblem(422, "k must be a positive integer", "k")
             if len(users) * k > cfg.max_rows:
-                raise HTTPProblem(413, f"{len(users)} users x k={k} exceed the limit of {cfg.max_rows}")
-            out = model.adapter.predict(users, k=k, exclude_seen=bool(payload.get("exclude_seen", True)))
+                raise HTTPProblem(
+                    413, f"{len(users)} users x k={k} exceed the limit of {cfg.max_rows}"
+                )
+            out = model.adapter.predict(
+                users, k=k, exclude_seen=bool(payload.get("exclude_seen", True))
+            )
             return {"recommendations": _records(out.reset_index(drop=True))}
 
         return await json_route(request, "/recommend", handler)
@@ -647,18 +698,25 @@ def create_app(config: ServeConfig | str, **kwargs):
     @app.get("/health")
     async def health():
         model = slot.current
-        body = {"status": "ok" if model else "loading", "loading": slot.loading,
-                "error": slot.error or None, "model": model.identity() if model else None}
-        return JSONResponse(body, status_code=200 if model else 503,
-                            headers=model.headers() if model else {})
+        body = {
+            "status": "ok" if model else "loading",
+            "loading": slot.loading,
+            "error": slot.error or None,
+            "model": model.identity() if model else None,
+        }
+        return JSONResponse(
+            body, status_code=200 if model else 503, headers=model.headers() if model else {}
+        )
 
     @app.get("/version")
     async def version():
         import uniml
 
         model = slot.current
-        return JSONResponse({"uniml": uniml.__version__, "model": model.identity() if model else None},
-                            headers=model.headers() if model else {})
+        return JSONResponse(
+            {"uniml": uniml.__version__, "model": model.identity() if model else None},
+            headers=model.headers() if model else {},
+        )
 
     @app.get("/metrics")
     async def metrics_route():
@@ -694,8 +752,10 @@ def create_app(config: ServeConfig | str, **kwargs):
                 "name": model.name,
                 "versions": [model.version],
                 "platform": "uniml",
-                "inputs": [{"name": str(c.name), "datatype": datatypes.get(c.kind, "BYTES"),
-                            "shape": [-1]} for c in schema.columns],
+                "inputs": [
+                    {"name": str(c.name), "datatype": datatypes.get(c.kind, "BYTES"), "shape": [-1]}
+                    for c in schema.columns
+                ],
                 "outputs": [{"name": "predictions", "datatype": "FP64", "shape": [-1]}],
             },
             headers=model.headers(),
@@ -706,13 +766,20 @@ def create_app(config: ServeConfig | str, **kwargs):
         async def handler(model, frame, payload):
             out = _predict(model, frame)
             preds = out["predictions"]
-            dtype = "FP64" if all(isinstance(p, float) for p in preds) else (
-                "INT64" if all(isinstance(p, int) for p in preds) else "BYTES")
-            return {"model_name": model.name, "model_version": model.version,
-                    "id": payload.get("id") if isinstance(payload, dict) else None,
-                    "outputs": [{"name": "predictions", "shape": [len(preds)],
-                                 "datatype": dtype, "data": preds}],
-                    "predictions": preds}
+            dtype = (
+                "FP64"
+                if all(isinstance(p, float) for p in preds)
+                else ("INT64" if all(isinstance(p, int) for p in preds) else "BYTES")
+            )
+            return {
+                "model_name": model.name,
+                "model_version": model.version,
+                "id": payload.get("id") if isinstance(payload, dict) else None,
+                "outputs": [
+                    {"name": "predictions", "shape": [len(preds)], "datatype": dtype, "data": preds}
+                ],
+                "predictions": preds,
+            }
 
         try:
             v2_check(name)

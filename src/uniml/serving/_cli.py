@@ -13,21 +13,46 @@ import click
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--tracking-uri", default=None, help="MLflow tracking/registry URI.")
-@click.option("--follow", is_flag=True, help="Poll the alias of models:/name@alias and swap versions.")
+@click.option(
+    "--follow", is_flag=True, help="Poll the alias of models:/name@alias and swap versions."
+)
 @click.option("--poll-seconds", default=10.0, show_default=True, type=float)
 @click.option("--max-rows", default=10_000, show_default=True, type=int)
 @click.option("--max-bytes", default=16 * 1024 * 1024, show_default=True, type=int)
 @click.option("--prediction-log", default=None, help="Folder of the prediction log (JSONL).")
 @click.option("--no-access-log", is_flag=True, help="No JSON access-log lines on stderr.")
-@click.option("--batch-max-rows", default=0, show_default=True, type=int,
-              help="Micro-batching: rows per batch (0: off).")
+@click.option(
+    "--batch-max-rows",
+    default=0,
+    show_default=True,
+    type=int,
+    help="Micro-batching: rows per batch (0: off).",
+)
 @click.option("--batch-max-wait-ms", default=2.0, show_default=True, type=float)
 @click.option("--trusted", is_flag=True, help="Allow pickle-based artifacts.")
-@click.option("--dockerfile", "dockerfile_out", default=None,
-              help="Write a Dockerfile serving MODEL to this path and exit ('-' = stdout).")
-def serve(model, host, port, workers, tracking_uri, follow, poll_seconds, max_rows, max_bytes,
-          prediction_log, no_access_log, batch_max_rows, batch_max_wait_ms, trusted,
-          dockerfile_out):
+@click.option(
+    "--dockerfile",
+    "dockerfile_out",
+    default=None,
+    help="Write a Dockerfile serving MODEL to this path and exit ('-' = stdout).",
+)
+def serve(
+    model,
+    host,
+    port,
+    workers,
+    tracking_uri,
+    follow,
+    poll_seconds,
+    max_rows,
+    max_bytes,
+    prediction_log,
+    no_access_log,
+    batch_max_rows,
+    batch_max_wait_ms,
+    trusted,
+    dockerfile_out,
+):
     """Serve MODEL (a uniml folder, runs:/..., models:/name/version or models:/name@alias)."""
     from uniml.serving import dockerfile
     from uniml.serving._app import ServeConfig
@@ -51,10 +76,17 @@ def serve(model, host, port, workers, tracking_uri, follow, poll_seconds, max_ro
         if alias is None:
             raise click.UsageError("--follow needs MODEL as models:/<name>@<alias>")
     config = ServeConfig(
-        model, tracking_uri=tracking_uri, trusted=trusted, follow=follow,
-        poll_seconds=poll_seconds, max_rows=max_rows, max_bytes=max_bytes,
-        prediction_log=prediction_log, access_log=not no_access_log,
-        batch_max_rows=batch_max_rows, batch_max_wait_ms=batch_max_wait_ms,
+        model,
+        tracking_uri=tracking_uri,
+        trusted=trusted,
+        follow=follow,
+        poll_seconds=poll_seconds,
+        max_rows=max_rows,
+        max_bytes=max_bytes,
+        prediction_log=prediction_log,
+        access_log=not no_access_log,
+        batch_max_rows=batch_max_rows,
+        batch_max_wait_ms=batch_max_wait_ms,
     )
     # load once here so a bad MODEL is a readable error and exit code 2, not a worker crash loop
     from uniml.core.errors import UnimlError
@@ -90,8 +122,9 @@ def score(model, source, output, chunk_rows, tracking_uri, trusted, no_progress)
             import pyarrow.parquet as pq
 
             total = pq.ParquetFile(source).metadata.num_rows
-        with click.progressbar(length=total or 0, label="scoring", file=sys.stderr,
-                               hidden=no_progress or total is None) as bar:
+        with click.progressbar(
+            length=total or 0, label="scoring", file=sys.stderr, hidden=no_progress or total is None
+        ) as bar:
             n = score_file(served, source, output, chunk_rows=chunk_rows, progress=bar.update)
     except UnimlError as exc:
         click.echo(f"error: {exc}", err=True)

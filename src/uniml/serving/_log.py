@@ -16,7 +16,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 _STOP = object()
 
@@ -72,7 +72,7 @@ class PredictionLog:
         self._start = int(time.time() * 1000)
         self._seq = 0
         self._rows_in_file = 0
-        self._handle = None
+        self._handle: IO[str] | None = None
         self._day = ""
         self._thread = threading.Thread(target=self._run, name="uniml-prediction-log", daemon=True)
         self._thread.start()
@@ -125,7 +125,7 @@ class PredictionLog:
             folder.mkdir(parents=True, exist_ok=True)
             self._seq += 1
             path = folder / f"part-{os.getpid()}-{self._start}-{self._seq:05d}.jsonl"
-            self._handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open across batches
+            self._handle = open(path, "a", encoding="utf-8")
             self._day, self._rows_in_file = day, 0
         return self._handle
 

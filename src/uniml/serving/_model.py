@@ -39,6 +39,8 @@ class ServedModel:
         :func:`uniml.core.persistence.artifact_digest` of the served folder.
     uri : str
         The URI it was loaded from.
+    extra : dict, optional
+        Free-form details (not part of the identity).
 
     Examples
     --------

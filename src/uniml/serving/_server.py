@@ -22,7 +22,7 @@ class NoDelayH11Protocol(H11Protocol):
     ~40 ms for delayed ACKs on every response.
     """
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         sock = transport.get_extra_info("socket")
         if sock is not None:
             try:
@@ -37,7 +37,9 @@ def app_from_env():
     return create_app(ServeConfig.from_env(os.environ[ENV_CONFIG]))
 
 
-def run(config: ServeConfig, *, host: str = "127.0.0.1", port: int = 8080, workers: int = 1) -> None:
+def run(
+    config: ServeConfig, *, host: str = "127.0.0.1", port: int = 8080, workers: int = 1
+) -> None:
     """Serve ``config`` with uvicorn until interrupted (blocking).
 
     Parameters
