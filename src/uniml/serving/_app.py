@@ -1,0 +1,790 @@
+"""The FastAPI scoring app: MLflow-compatible, Open Inference Protocol v2 and task routes."""
+
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any, cast
+
+from uniml.serving._model import ServedModel, alias_version, load_model
+
+access_log = logging.getLogger("uniml.serving.access")
+
+
+@dataclass
+class ServeConfig:
+    """Settings of one scoring service.
+
+    Parameters
+    ----------
+    model_uri : str
+        Folder, ``runs:/...``, ``models:/name/version`` or ``models:/name@alias``.
+    tracking_uri : str, optional
+    trusted : bool, default False
+    follow : bool, default False
+        Poll the alias of ``model_uri`` and swap to the version it points at.
+    poll_seconds : float, default 10
+    max_rows : int, default 10000
+        More rows in one request: HTTP 413.
+    max_bytes : int, default 16 MiB
+        Larger body: HTTP 413.
+    prediction_log : str, optional
+        Folder of the prediction log (see docs/serving.md); off when None.
+    access_log : bool, default True
+        One JSON line per request on the ``uniml.serving.access`` logger.
+    batch_max_rows, batch_max_wait_ms : int, float
+        Micro-batching (off when ``batch_max_rows <= 1``).
+
+    Examples
+    --------
+    >>> ServeConfig("m").max_rows
+    10000
+    """
+
+    model_uri: str
+    tracking_uri: str | None = None
+    trusted: bool = False
+    follow: bool = False
+    poll_seconds: float = 10.0
+    max_rows: int = 10_000
+    max_bytes: int = 16 * 1024 * 1024
+    prediction_log: str | None = None
+    access_log: bool = True
+    batch_max_rows: int = 0
+    batch_max_wait_ms: float = 2.0
+
+    def to_env(self) -> str:
+        """This config as JSON (how worker processes receive it).
+
+        Returns
+        -------
+        str
+        """
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_env(cls, text: str) -> "ServeConfig":
+        """Inverse of :meth:`to_env`.
+
+        Parameters
+        ----------
+        text : str
+
+        Returns
+        -------
+        ServeConfig
+        """
+        return cls(**json.loads(text))
+
+
+class HTTPProblem(Exception):
+    """A 4xx answer: status, message and the offending column (if any)."""
+
+    def __init__(self, status: int, message: str, column=None):
+        super().__init__(message)
+        self.status, self.message, self.column = status, message, column
+
+
+class ModelSlot:
+    """The model being served; replaced atomically (one attribute assignment) on a swap."""
+
+    def __init__(self, config: ServeConfig):
+        self.config = config
+        self.current: ServedModel | None = None
+        self.loading = False
+        self.error = ""
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._fast = None
+
+    def load(self) -> None:
+        self.loading = True
+        try:
+            model = load_model(
+                self.config.model_uri,
+                tracking_uri=self.config.tracking_uri,
+                trusted=self.config.trusted,
+            )
+            fast = _fast_columns(model)
+            self._fast = fast  # set before the model: a reader seeing the new model sees its plan
+            self.current = model
+        finally:
+            self.loading = False
+
+    def start_follow(self, on_swap) -> None:
+        if not self.config.follow:
+            return
+        self._thread = threading.Thread(
+            target=self._follow, args=(on_swap,), name="uniml-follow", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _follow(self, on_swap) -> None:
+        while not self._stop.wait(self.config.poll_seconds):
+            try:
+                version = alias_version(self.config.model_uri, self.config.tracking_uri)
+                current = self.current
+                if current is not None and version == current.version:
+                    continue
+                name = current.name if current else "?"
+                model = load_model(
+                    f"models:/{name}/{version}" if current else self.config.model_uri,
+                    tracking_uri=self.config.tracking_uri,
+                    trusted=self.config.trusted,
+                )
+                model = ServedModel(
+                    model.adapter,
+                    model.name,
+                    model.version,
+                    model.run_id,
+                    model.digest,
+                    self.config.model_uri,
+                )
+                plan = _fast_columns(model)
+                self._fast, self.current = plan, model
+                self.error = ""
+                on_swap(model)
+            except Exception as exc:  # keep serving the loaded version; report on /health
+                self.error = f"follow: {exc}"
+
+
+def _fast_columns(model: ServedModel):
+    """Column names when every schema column is float (rows can go through one float array)."""
+    schema = getattr(model.adapter, "schema_", None)
+    if schema is None or getattr(schema, "from_array", False):
+        return None
+    if all(c.kind == "float" for c in schema.columns):
+        return list(schema.names)
+    return None
+
+
+_NUMBER = (int, float)
+
+
+def _frame(payload: Any, fast: list | None, max_rows: int):
+    """A DataFrame from an MLflow-style JSON payload (never coercing types)."""
+    import numpy as np
+    import pandas as pd
+
+    if not isinstance(payload, dict):
+        raise HTTPProblem(
+            400,
+            "the body must be a JSON object with one of the keys "
+            "dataframe_split, dataframe_records, instances, inputs",
+        )
+    keys = [
+        k for k in ("dataframe_split", "dataframe_records", "instances", "inputs") if k in payload
+    ]
+    if len(keys) != 1:
+        raise HTTPProblem(
+            400,
+            "expected exactly one of dataframe_split, dataframe_records, instances, inputs; "
+            f"got {sorted(payload)}",
+        )
+    key = keys[0]
+    body = payload[key]
+    if key == "dataframe_split":
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            raise HTTPProblem(400, "dataframe_split needs {'columns': [...], 'data': [[...], ...]}")
+        columns, data = body.get("columns"), body["data"]
+        if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+            raise HTTPProblem(400, "dataframe_split.columns must be a list of column names")
+        if len(data) > max_rows:
+            raise HTTPProblem(413, f"{len(data)} rows exceed the limit of {max_rows} per request")
+        width = len(columns)
+        for i, row in enumerate(data):
+            if not isinstance(row, list) or len(row) != width:
+                raise HTTPProblem(400, f"dataframe_split.data row {i} does not have {width} values")
+        if (
+            fast is not None
+            and columns == fast
+            and all(type(v) in _NUMBER for row in data for v in row)
+        ):
+            return pd.DataFrame(
+                np.array(data, dtype=np.float64).reshape(len(data), width), columns=columns
+            )
+        return pd.DataFrame(data, columns=columns)
+    if (
+        key == "inputs"
+        and isinstance(body, list)
+        and body
+        and all(isinstance(t, dict) and "name" in t and "data" in t for t in body)
+    ):  # Open Inference Protocol v2: one tensor per column
+        body = {str(t["name"]): t["data"] for t in body}
+    if key == "inputs" and isinstance(body, dict):  # columnar: {"col": [values]}
+        lengths = {len(v) if isinstance(v, list) else 1 for v in body.values()}
+        if max(lengths or {0}) > max_rows:
+            raise HTTPProblem(413, f"rows exceed the limit of {max_rows} per request")
+        if len(lengths) > 1:
+            raise HTTPProblem(400, "inputs: columns of different lengths")
+        return pd.DataFrame({k: v if isinstance(v, list) else [v] for k, v in body.items()})
+    if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
+        raise HTTPProblem(400, f"{key} must be a list of row objects {{column: value}}")
+    if len(body) > max_rows:
+        raise HTTPProblem(413, f"{len(body)} rows exceed the limit of {max_rows} per request")
+    frame = pd.DataFrame.from_records(body)
+    if fast is not None and list(frame.columns) != fast and set(frame.columns) == set(fast):
+        frame = frame[fast]  # records carry no column order: order by the schema
+    return frame
+
+
+def _jsonable(values):
+    import numpy as np
+
+    arr = np.asarray(values)
+    if arr.dtype.kind in "fiub":
+        return arr.tolist()
+    return [
+        v.item() if hasattr(v, "item") else (v.isoformat() if hasattr(v, "isoformat") else v)
+        for v in arr.tolist()
+    ]
+
+
+def _records(frame) -> list[dict]:
+    import pandas as pd
+
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].map(lambda t: t.isoformat())
+    return json.loads(out.to_json(orient="records", date_format="iso"))
+
+
+def _openapi_schema(model: ServedModel | None) -> dict:
+    """A JSON schema of one row, from the model's recorded schema."""
+    props: dict = {}
+    schema = getattr(getattr(model, "adapter", None), "schema_", None)
+    if schema is not None:
+        types = {
+            "float": "number",
+            "integer": "integer",
+            "bool": "boolean",
+            "string": "string",
+            "datetime": "string",
+            "category": "string",
+        }
+        for col in schema.columns:
+            prop: dict = {
+                "type": types.get(col.kind, "string"),
+                "description": f"dtype {col.dtype}",
+            }
+            if col.kind == "category" and col.categories:
+                prop["enum"] = [str(c) for c in col.categories]
+            props[str(col.name)] = prop
+    row = {
+        "type": "object",
+        "properties": props,
+        "required": list(props),
+        "additionalProperties": False,
+    }
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "dataframe_records": {"type": "array", "items": row},
+                            "dataframe_split": {
+                                "type": "object",
+                                "properties": {
+                                    "columns": {
+                                        "type": "array",
+                                        "items": {"type": "string"},
+                                        "example": list(props),
+                                    },
+                                    "data": {"type": "array", "items": {"type": "array"}},
+                                },
+                            },
+                            "instances": {"type": "array", "items": row},
+                        },
+                    }
+                },
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    }
+
+
+class _Metrics:
+    def __init__(self):
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+        self.multiproc = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+        self.registry = CollectorRegistry(auto_describe=True)
+        # multiprocess mode: values go to PROMETHEUS_MULTIPROC_DIR, collected at /metrics
+        reg: CollectorRegistry | None = None if self.multiproc else self.registry
+        self.latency = Histogram(
+            "uniml_request_seconds",
+            "Request latency",
+            ["route"],
+            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0),
+            registry=reg,
+        )
+        self.requests = Counter(
+            "uniml_requests", "Requests by route and status", ["route", "code"], registry=reg
+        )
+        self.rows = Counter("uniml_rows", "Rows scored", registry=reg)
+        self.info = Gauge(
+            "uniml_model_info",
+            "Model being served (value 1)",
+            ["name", "version", "run_id"],
+            registry=reg,
+            multiprocess_mode="liveall",
+        )
+        self._labels: tuple | None = None
+
+    def set_model(self, model: ServedModel) -> None:
+        if self._labels is not None:
+            self.info.labels(*self._labels).set(0)
+        self._labels = (model.name, model.version, model.run_id)
+        self.info.labels(*self._labels).set(1)
+
+    def render(self) -> tuple[bytes, str]:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        if self.multiproc:
+            from prometheus_client import CollectorRegistry, multiprocess
+
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry), CONTENT_TYPE_LATEST
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+def _predict(model: ServedModel, frame, *, with_proba: bool = False):
+    adapter = model.adapter
+    pred = adapter.predict(frame)
+    out: dict[str, Any] = {"predictions": _jsonable(pred)}
+    if with_proba and hasattr(adapter, "predict_proba"):
+        proba = adapter.predict_proba(frame)
+        out["probabilities"] = {str(c): _jsonable(proba[c]) for c in proba.columns}
+    return out
+
+
+def create_app(config: ServeConfig | str, **kwargs):
+    """Build the FastAPI app serving one model (see docs/serving.md for the routes).
+
+    Parameters
+    ----------
+    config : ServeConfig or str
+        A config, or a model URI (then ``kwargs`` are :class:`ServeConfig` fields).
+    **kwargs
+        :class:`ServeConfig` fields when ``config`` is a URI.
+
+    Returns
+    -------
+    fastapi.FastAPI
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, tempfile, uniml
+    >>> from fastapi.testclient import TestClient
+    >>> X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 0.0, 1.0, 0.0]})
+    >>> m = uniml.make("lightgbm.regressor", n_estimators=3, min_child_samples=1, verbose=-1)
+    >>> folder = m.fit(X, [1.0, 2.0, 3.0, 4.0]).save(tempfile.mkdtemp() + "/m")
+    >>> with TestClient(create_app(str(folder), access_log=False)) as client:
+    ...     r = client.post("/invocations", json={"dataframe_split": {"columns": ["a", "b"],
+    ...                                                               "data": [[1.0, 0.0]]}})
+    ...     bad = client.post("/invocations", json={"dataframe_records": [{"a": 1.0}]})
+    >>> r.json()["predictions"] == m.predict(X.iloc[[1]]).tolist(), bad.status_code
+    (True, 422)
+    """
+    from contextlib import asynccontextmanager
+
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse, Response
+
+    from uniml.core.errors import SchemaError, UnimlError
+
+    cfg = config if isinstance(config, ServeConfig) else ServeConfig(config, **kwargs)
+    slot = ModelSlot(cfg)
+    metrics = _Metrics()
+    plog = None
+    batcher = None
+
+    # the model is loaded before the app is built, so /docs is typed from its schema
+    slot.load()
+    metrics.set_model(slot.current)  # type: ignore[arg-type]
+
+    @asynccontextmanager
+    async def lifespan(app):
+        nonlocal plog, batcher
+        if cfg.prediction_log:
+            from uniml.serving._log import PredictionLog
+
+            plog = PredictionLog(cfg.prediction_log)
+        if cfg.batch_max_rows > 1:
+            from uniml.serving._batch import MicroBatcher
+
+            batcher = MicroBatcher(slot, cfg.batch_max_rows, cfg.batch_max_wait_ms / 1000.0)
+        slot.start_follow(metrics.set_model)
+        try:
+            yield
+        finally:
+            slot.stop()
+            if batcher is not None:
+                await batcher.close()
+            if plog is not None:
+                plog.close()
+
+    app = FastAPI(
+        title=f"uniml: {slot.current.name}",  # type: ignore[union-attr]
+        version=str(slot.current.version),  # type: ignore[union-attr]
+        lifespan=lifespan,
+    )
+    app.state.slot = slot
+    app.state.metrics = metrics
+    nodebody = _openapi_schema(slot.current)
+
+    def problem(status: int, message: str, column=None, model: ServedModel | None = None):
+        body: dict[str, Any] = {"error": message}
+        if column is not None:
+            body["column"] = str(column)
+        model = model or slot.current
+        headers = model.headers() if model else {}
+        if model:
+            body["model"] = model.identity()
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    def finish(route: str, status: int, started: float, rows: int, request_id: str, model):
+        elapsed = time.perf_counter() - started
+        metrics.latency.labels(route).observe(elapsed)
+        metrics.requests.labels(route, str(status)).inc()
+        if rows:
+            metrics.rows.inc(rows)
+        if cfg.access_log:
+            access_log.info(
+                json.dumps(
+                    {
+                        "ts": time.time(),
+                        "route": route,
+                        "status": status,
+                        "ms": round(elapsed * 1000, 3),
+                        "rows": rows,
+                        "request_id": request_id,
+                        "model_version": model.version if model else None,
+                    }
+                )
+            )
+
+    async def read_frame(request: Request, fast):
+        import pandas as pd
+
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > cfg.max_bytes:
+            raise HTTPProblem(413, f"body of {length} bytes exceeds the limit of {cfg.max_bytes}")
+        raw = await request.body()
+        if len(raw) > cfg.max_bytes:
+            raise HTTPProblem(413, f"body of {len(raw)} bytes exceeds the limit of {cfg.max_bytes}")
+        ctype = request.headers.get("content-type", "application/json").split(";")[0].strip()
+        if ctype in ("text/csv", "application/csv"):
+            import io
+
+            try:
+                frame = pd.read_csv(io.BytesIO(raw))
+            except Exception as exc:
+                raise HTTPProblem(400, f"malformed CSV: {exc}") from None
+            if len(frame) > cfg.max_rows:
+                raise HTTPProblem(413, f"{len(frame)} rows exceed the limit of {cfg.max_rows}")
+            return frame, None
+        if ctype not in ("application/json", ""):
+            raise HTTPProblem(
+                415, f"unsupported content type {ctype!r}: use application/json or text/csv"
+            )
+        try:
+            payload = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise HTTPProblem(400, f"malformed JSON: {exc}") from None
+        return _frame(payload, fast, cfg.max_rows), payload
+
+    async def score(request: Request, route: str, handler):
+        started = time.perf_counter()
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        model = cast(ServedModel, slot.current)
+        fast = slot._fast
+        rows = 0
+        try:
+            frame, payload = await read_frame(request, fast)
+            t_parse = time.perf_counter()
+            rows = len(frame)
+            result = await handler(model, frame, payload)
+            t_pred = time.perf_counter()
+        except HTTPProblem as exc:
+            finish(route, exc.status, started, 0, request_id, model)
+            return problem(exc.status, exc.message, exc.column, model)
+        except SchemaError as exc:
+            finish(route, 422, started, 0, request_id, model)
+            return problem(422, str(exc), exc.column, model)
+        except (UnimlError, KeyError, ValueError, TypeError) as exc:
+            finish(route, 422, started, 0, request_id, model)
+            return problem(422, f"{type(exc).__name__}: {exc}", None, model)
+        except Exception as exc:  # no traceback for a client; the log keeps the type
+            logging.getLogger("uniml.serving").exception("scoring failed")
+            finish(route, 500, started, 0, request_id, model)
+            return problem(500, f"internal error ({type(exc).__name__})", None, model)
+        result["model"] = model.identity()
+        body = json.dumps(result, allow_nan=True).encode()
+        headers = model.headers()
+        headers["x-request-id"] = request_id
+        headers["server-timing"] = (
+            f"parse;dur={(t_parse - started) * 1000:.3f}, predict;dur={(t_pred - t_parse) * 1000:.3f}"
+        )
+        if plog is not None and "predictions" in result:
+            plog.append(model.identity(), request_id, frame, result["predictions"])
+        finish(route, 200, started, rows, request_id, model)
+        return Response(body, media_type="application/json", headers=headers)
+
+    async def tabular(model, frame, payload):
+        if batcher is not None and len(frame) == 1 and model is slot.current:
+            return {"predictions": await batcher.submit(model, frame)}
+        return _predict(model, frame)
+
+    @app.post("/invocations", openapi_extra=nodebody, summary="Score rows (MLflow-compatible)")
+    async def invocations(request: Request):
+        return await score(request, "/invocations", tabular)
+
+    @app.post("/predict", openapi_extra=nodebody, summary="Score rows, with class probabilities")
+    async def predict(request: Request):
+        async def handler(model, frame, payload):
+            return _predict(model, frame, with_proba=True)
+
+        return await score(request, "/predict", handler)
+
+    @app.post("/explain", openapi_extra=nodebody, summary="Per-row contributions")
+    async def explain(request: Request):
+        async def handler(model, frame, payload):
+            exp = model.adapter.explain(frame)
+            contrib = exp.contributions
+            base = exp.base_value
+            return {
+                "kind": exp.kind,
+                "base_value": base if isinstance(base, (int, float)) else _jsonable(base),
+                "contributions": None
+                if contrib is None
+                else _records(
+                    contrib.set_axis(
+                        [
+                            "/".join(map(str, c)) if isinstance(c, tuple) else str(c)
+                            for c in contrib.columns
+                        ],
+                        axis=1,
+                    )
+                ),
+            }
+
+        return await score(request, "/explain", handler)
+
+    @app.post("/effect", summary="Conditional average treatment effect with its interval")
+    async def effect(request: Request):
+        async def handler(model, frame, payload):
+            alpha = payload.get("alpha") if isinstance(payload, dict) else None
+            return {
+                "effects": _records(
+                    model.adapter.predict(frame, alpha=alpha).reset_index(drop=True)
+                )
+            }
+
+        return await score(request, "/effect", handler)
+
+    async def json_route(request: Request, route: str, handler):
+        started = time.perf_counter()
+        model = cast(ServedModel, slot.current)
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        try:
+            raw = await request.body()
+            if len(raw) > cfg.max_bytes:
+                raise HTTPProblem(413, f"body exceeds the limit of {cfg.max_bytes} bytes")
+            try:
+                payload = json.loads(raw or b"{}")
+            except ValueError as exc:
+                raise HTTPProblem(400, f"malformed JSON: {exc}") from None
+            if not isinstance(payload, dict):
+                raise HTTPProblem(400, "the body must be a JSON object")
+            result = handler(model, payload)
+        except HTTPProblem as exc:
+            finish(route, exc.status, started, 0, request_id, model)
+            return problem(exc.status, exc.message, exc.column, model)
+        except SchemaError as exc:
+            finish(route, 422, started, 0, request_id, model)
+            return problem(422, str(exc), exc.column, model)
+        except (UnimlError, KeyError, ValueError, TypeError) as exc:
+            finish(route, 422, started, 0, request_id, model)
+            return problem(422, f"{type(exc).__name__}: {exc}", None, model)
+        except Exception as exc:
+            logging.getLogger("uniml.serving").exception("scoring failed")
+            finish(route, 500, started, 0, request_id, model)
+            return problem(500, f"internal error ({type(exc).__name__})", None, model)
+        result["model"] = model.identity()
+        finish(route, 200, started, 0, request_id, model)
+        return JSONResponse(result, headers={**model.headers(), "x-request-id": request_id})
+
+    @app.post("/forecast", summary="Forecast: horizon, series ids, future exogenous rows")
+    async def forecast(request: Request):
+        def handler(model, payload):
+            import pandas as pd
+
+            horizon = payload.get("horizon")
+            rows = payload.get("rows")
+            if horizon is not None and (not isinstance(horizon, int) or horizon < 1):
+                raise HTTPProblem(422, "horizon must be a positive integer", "horizon")
+            if horizon is not None and horizon > cfg.max_rows:
+                raise HTTPProblem(413, f"horizon {horizon} exceeds the limit of {cfg.max_rows}")
+            future = None
+            if rows is not None:
+                if not isinstance(rows, list) or len(rows) > cfg.max_rows:
+                    raise HTTPProblem(
+                        400 if not isinstance(rows, list) else 413,
+                        "rows must be a list of at most max_rows row objects",
+                    )
+                future = pd.DataFrame.from_records(rows)
+                time_col = getattr(model.adapter, "time_col", None) or getattr(
+                    getattr(model.adapter, "contract_", None), "time", None
+                )
+                if time_col and time_col in future:
+                    future[time_col] = pd.to_datetime(future[time_col])
+            out = model.adapter.predict(future, horizon=horizon)
+            series = payload.get("series")
+            if series is not None:
+                ids = [
+                    c
+                    for c in out.columns
+                    if c not in ("forecast",)
+                    and not c.startswith(("lower_", "upper_"))
+                    and not pd.api.types.is_datetime64_any_dtype(out[c])
+                ]
+                if ids:
+                    out = out[out[ids[0]].astype(str).isin([str(s) for s in series])]
+            return {"forecast": _records(out.reset_index(drop=True))}
+
+        return await json_route(request, "/forecast", handler)
+
+    @app.post("/recommend", summary="Top-k items per user")
+    async def recommend(request: Request):
+        def handler(model, payload):
+            users = payload.get("users", payload.get("user"))
+            if users is None:
+                raise HTTPProblem(422, "missing 'users' (or 'user')", "users")
+            users = users if isinstance(users, list) else [users]
+            k = payload.get("k", 10)
+            if not isinstance(k, int) or k < 1:
+                raise HTTPProblem(422, "k must be a positive integer", "k")
+            if len(users) * k > cfg.max_rows:
+                raise HTTPProblem(
+                    413, f"{len(users)} users x k={k} exceed the limit of {cfg.max_rows}"
+                )
+            out = model.adapter.predict(
+                users, k=k, exclude_seen=bool(payload.get("exclude_seen", True))
+            )
+            return {"recommendations": _records(out.reset_index(drop=True))}
+
+        return await json_route(request, "/recommend", handler)
+
+    # ---------------------------------------------------------------- health & metadata
+    def ready() -> bool:
+        return slot.current is not None
+
+    @app.get("/ping")
+    async def ping():
+        return Response(status_code=200 if ready() else 503)
+
+    @app.get("/health")
+    async def health():
+        model = slot.current
+        body = {
+            "status": "ok" if model else "loading",
+            "loading": slot.loading,
+            "error": slot.error or None,
+            "model": model.identity() if model else None,
+        }
+        return JSONResponse(
+            body, status_code=200 if model else 503, headers=model.headers() if model else {}
+        )
+
+    @app.get("/version")
+    async def version():
+        import uniml
+
+        model = slot.current
+        return JSONResponse(
+            {"uniml": uniml.__version__, "model": model.identity() if model else None},
+            headers=model.headers() if model else {},
+        )
+
+    @app.get("/metrics")
+    async def metrics_route():
+        data, ctype = metrics.render()
+        return Response(data, media_type=ctype)
+
+    @app.get("/v2/health/live")
+    async def v2_live():
+        return JSONResponse({"live": True})
+
+    @app.get("/v2/health/ready")
+    async def v2_ready():
+        return JSONResponse({"ready": ready()}, status_code=200 if ready() else 503)
+
+    def v2_check(name: str):
+        model = slot.current
+        if model is None:
+            raise HTTPProblem(503, "model loading")
+        if name != model.name:
+            raise HTTPProblem(404, f"unknown model {name!r}; this server serves {model.name!r}")
+        return model
+
+    @app.get("/v2/models/{name}")
+    async def v2_metadata(name: str):
+        try:
+            model = v2_check(name)
+        except HTTPProblem as exc:
+            return problem(exc.status, exc.message)
+        schema = model.adapter.schema_
+        datatypes = {"float": "FP64", "integer": "INT64", "bool": "BOOL"}
+        return JSONResponse(
+            {
+                "name": model.name,
+                "versions": [model.version],
+                "platform": "uniml",
+                "inputs": [
+                    {"name": str(c.name), "datatype": datatypes.get(c.kind, "BYTES"), "shape": [-1]}
+                    for c in schema.columns
+                ],
+                "outputs": [{"name": "predictions", "datatype": "FP64", "shape": [-1]}],
+            },
+            headers=model.headers(),
+        )
+
+    @app.post("/v2/models/{name}/infer")
+    async def v2_infer(name: str, request: Request):
+        async def handler(model, frame, payload):
+            out = _predict(model, frame)
+            preds = out["predictions"]
+            dtype = (
+                "FP64"
+                if all(isinstance(p, float) for p in preds)
+                else ("INT64" if all(isinstance(p, int) for p in preds) else "BYTES")
+            )
+            return {
+                "model_name": model.name,
+                "model_version": model.version,
+                "id": payload.get("id") if isinstance(payload, dict) else None,
+                "outputs": [
+                    {"name": "predictions", "shape": [len(preds)], "datatype": dtype, "data": preds}
+                ],
+                "predictions": preds,
+            }
+
+        try:
+            v2_check(name)
+        except HTTPProblem as exc:
+            return problem(exc.status, exc.message)
+        return await score(request, f"/v2/models/{name}/infer", handler)
+
+    return app

@@ -1,0 +1,449 @@
+"""The scoring service, against a real uvicorn process on 127.0.0.1 (and a real MLflow server)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+
+import uniml
+from lineage_server import mlflow_server  # noqa: F401  (the session fixture)
+from uniml.core.persistence import artifact_digest
+
+N_FEATURES = 6
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _children(pid: int) -> set[int]:
+    out = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.add(int(entry.name))
+    return out
+
+
+class Server:
+    """``python -m uniml serve ...`` in its own process group; stopped by that group."""
+
+    def __init__(self, args: list[str], cwd: Path, env: dict | None = None):
+        self.port = _port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = cwd / f"serve-{self.port}.log"
+        cmd = [sys.executable, "-m", "uniml", "serve", *args, "--port", str(self.port)]
+        with open(self.log, "wb") as fh:
+            self.proc = subprocess.Popen(
+                cmd,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=cwd,
+                env={**os.environ, **(env or {})},
+            )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(self.log.read_text()[-3000:])
+            try:
+                if httpx.get(f"{self.url}/v2/health/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"not ready: {self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+
+
+def _data(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(n, N_FEATURES)), columns=[f"f{i}" for i in range(N_FEATURES)])
+    y = X["f0"] * 2 + X["f1"] - X["f2"] + rng.normal(scale=0.1, size=n)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    root = tmp_path_factory.mktemp("serving")
+    X, y = _data()
+    reg = uniml.make("lightgbm.regressor", n_estimators=20, verbose=-1).fit(X, y)
+    clf = uniml.make("lightgbm.classifier", n_estimators=10, verbose=-1).fit(X, (y > 0).astype(int))
+    return {
+        "root": root,
+        "X": X,
+        "reg": reg,
+        "reg_path": reg.save(root / "reg"),
+        "clf": clf,
+        "clf_path": clf.save(root / "clf"),
+    }
+
+
+@pytest.fixture(scope="module")
+def server(models):
+    log_dir = models["root"] / "plog"
+    srv = Server(
+        [
+            str(models["reg_path"]),
+            "--workers",
+            "2",
+            "--prediction-log",
+            str(log_dir),
+            "--max-rows",
+            "50",
+            "--max-bytes",
+            "20000",
+        ],
+        models["root"],
+    )
+    srv.log_dir = log_dir
+    srv.sent_rows = 0
+    srv.wait_ready()
+    yield srv
+    srv.stop()
+
+
+def _split(X):
+    return {"dataframe_split": {"columns": list(X.columns), "data": X.to_numpy().tolist()}}
+
+
+def test_every_payload_format_returns_the_adapters_predictions(server, models):
+    X, reg = models["X"].iloc[:5], models["reg"]
+    expected = reg.predict(X).tolist()
+    payloads = [
+        {"json": _split(X)},
+        {"json": {"dataframe_records": X.to_dict("records")}},
+        {"json": {"instances": X.to_dict("records")}},
+        {"json": {"inputs": X.to_dict("list")}},
+        {"content": X.to_csv(index=False), "headers": {"content-type": "text/csv"}},
+    ]
+    with httpx.Client(base_url=server.url) as client:
+        for kwargs in payloads:
+            r = client.post("/invocations", **kwargs)
+            assert r.status_code == 200, r.text
+            assert r.json()["predictions"] == pytest.approx(expected, rel=1e-12, abs=1e-12)
+            assert r.headers["x-model-name"] == "reg"
+            assert r.headers["x-model-version"] == artifact_digest(models["reg_path"])[:12]
+            assert "predict;dur=" in r.headers["server-timing"]
+            server.sent_rows += len(X)
+        v2 = {
+            "inputs": [
+                {"name": c, "shape": [5], "datatype": "FP64", "data": X[c].tolist()}
+                for c in X.columns
+            ]
+        }
+        r = client.post("/v2/models/reg/infer", json=v2)
+        assert r.status_code == 200, r.text
+        assert r.json()["outputs"][0]["data"] == pytest.approx(expected, rel=1e-12)
+        server.sent_rows += len(X)
+        meta = client.get("/v2/models/reg").json()
+        assert [i["name"] for i in meta["inputs"]] == list(X.columns)
+        assert client.get("/v2/models/other").status_code == 404
+        for path in ("/ping", "/health", "/version", "/v2/health/live", "/v2/health/ready"):
+            assert client.get(path).status_code == 200, path
+        spec = client.get("/openapi.json").json()
+        body = spec["paths"]["/invocations"]["post"]["requestBody"]["content"]["application/json"]
+        row = body["schema"]["properties"]["dataframe_records"]["items"]["properties"]
+        assert list(row) == list(X.columns) and row["f0"]["type"] == "number"
+
+
+def test_explain_contributions_add_up_to_the_prediction(server, models):
+    X = models["X"].iloc[:3]
+    r = httpx.post(f"{server.url}/explain", json=_split(X))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    sums = [sum(row.values()) + body["base_value"] for row in body["contributions"]]
+    assert sums == pytest.approx(models["reg"].predict(X).tolist(), abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "needle"),
+    [
+        ({"dataframe_records": [{f"f{i}": 1.0 for i in range(1, N_FEATURES)}]}, 422, "f0"),
+        (
+            {"dataframe_records": [{**{f"f{i}": 1.0 for i in range(N_FEATURES)}, "zz": 1.0}]},
+            422,
+            "zz",
+        ),
+        (
+            {"dataframe_records": [{**{f"f{i}": 1.0 for i in range(N_FEATURES)}, "f3": "x"}]},
+            422,
+            "f3",
+        ),
+        (
+            {"dataframe_split": {"columns": [f"f{i}" for i in range(N_FEATURES)], "data": [[1.0]]}},
+            400,
+            "row 0",
+        ),
+        ({"nothing": 1}, 400, "dataframe_split"),
+        (
+            {
+                "dataframe_split": {
+                    "columns": [f"f{i}" for i in range(N_FEATURES)],
+                    "data": [[1.0] * N_FEATURES] * 51,
+                }
+            },
+            413,
+            "limit of 50",
+        ),
+    ],
+)
+def test_bad_payloads_get_a_4xx_naming_the_problem(server, payload, status, needle):
+    r = httpx.post(f"{server.url}/invocations", json=payload)
+    assert r.status_code == status, r.text
+    assert needle in r.json()["error"]
+    assert "Traceback" not in r.text
+    if status == 422 and needle.startswith("f"):
+        assert r.json()["column"] == needle
+
+
+def test_malformed_and_oversized_bodies(server):
+    r = httpx.post(
+        f"{server.url}/invocations",
+        content=b"{not json",
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 400 and "malformed JSON" in r.json()["error"]
+    r = httpx.post(
+        f"{server.url}/invocations",
+        content=b"x" * 30000,
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 413
+    r = httpx.post(f"{server.url}/invocations", content=b"a", headers={"content-type": "text/xml"})
+    assert r.status_code == 415
+
+
+def test_metrics_count_requests_by_code(server):
+    httpx.post(f"{server.url}/invocations", json={"nothing": 1})
+    text = httpx.get(f"{server.url}/metrics").text
+    assert 'uniml_requests_total{code="400",route="/invocations"}' in text
+    assert "uniml_request_seconds_bucket" in text and "uniml_model_info" in text
+
+
+def test_a_killed_worker_is_replaced(server, models):
+    workers = {
+        p for p in _children(server.proc.pid) if "spawn" in Path(f"/proc/{p}/cmdline").read_text()
+    }
+    assert len(workers) == 2, workers
+    victim = sorted(workers)[0]
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    now = workers
+    while time.monotonic() < deadline:
+        now = {
+            p
+            for p in _children(server.proc.pid)
+            if p != victim
+            and Path(f"/proc/{p}").exists()
+            and "spawn" in Path(f"/proc/{p}/cmdline").read_text()
+        }
+        if len(now) == 2 and victim not in now:
+            break
+        time.sleep(0.2)
+    assert len(now) == 2 and victim not in now
+    server.wait_ready()
+    X = models["X"].iloc[:1]
+    for _ in range(10):
+        r = httpx.post(f"{server.url}/invocations", json=_split(X))
+        assert r.status_code == 200
+        server.sent_rows += 1
+
+
+def test_zz_prediction_log_holds_every_request_after_shutdown(server, models):
+    X = models["X"].iloc[:2]
+    with httpx.Client(base_url=server.url) as client:
+        for _ in range(20):
+            assert client.post("/invocations", json=_split(X)).status_code == 200
+            server.sent_rows += 2
+    server.stop()
+    files = sorted(server.log_dir.glob("date=*/part-*.jsonl"))
+    records = [json.loads(line) for f in files for line in f.read_text().splitlines()]
+    # the killed worker may have lost what it had not flushed yet: count what the test sent after it
+    assert len(records) >= 40 + 10
+    assert {
+        "ts",
+        "request_id",
+        "row",
+        "model_name",
+        "model_version",
+        "run_id",
+        "features",
+        "prediction",
+    } <= set(records[0])
+    last = [r for r in records if r["features"]["f0"] == X["f0"].iloc[1]]
+    assert last[0]["prediction"] == pytest.approx(models["reg"].predict(X.iloc[[1]]).iloc[0])
+
+
+def test_classifier_routes(models, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from uniml.serving import create_app
+
+    X = models["X"].iloc[:4]
+    with TestClient(create_app(str(models["clf_path"]), access_log=False)) as client:
+        r = client.post("/predict", json=_split(X))
+    assert r.status_code == 200
+    proba = models["clf"].predict_proba(X)
+    assert r.json()["predictions"] == models["clf"].predict(X).tolist()
+    assert r.json()["probabilities"]["1"] == pytest.approx(proba[1].tolist())
+
+
+def test_batch_score_streams_chunks_and_names_rows(models, tmp_path):
+    import pyarrow.parquet as pq
+    from click.testing import CliRunner
+
+    from uniml.cli import cli
+
+    X = models["X"]
+    X.to_parquet(tmp_path / "in.parquet")
+    out = tmp_path / "out.parquet"
+    res = CliRunner().invoke(
+        cli,
+        [
+            "score",
+            str(models["reg_path"]),
+            str(tmp_path / "in.parquet"),
+            str(out),
+            "--chunk-rows",
+            "64",
+            "--no-progress",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    got = pq.read_table(out)["prediction"].to_numpy()
+    np.testing.assert_array_equal(got, models["reg"].predict(X).to_numpy())
+    bad = X.astype({"f2": object})
+    bad.loc[200, "f2"] = "oops"
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    res = CliRunner().invoke(
+        cli,
+        [
+            "score",
+            str(models["reg_path"]),
+            str(tmp_path / "bad.csv"),
+            str(out),
+            "--chunk-rows",
+            "64",
+        ],
+    )
+    assert res.exit_code == 2
+    assert "rows 192..255" in res.output and "f2" in res.output
+
+
+def test_dockerfile_passes_hadolint(tmp_path):
+    from click.testing import CliRunner
+
+    from uniml.cli import cli
+
+    path = tmp_path / "Dockerfile"
+    res = CliRunner().invoke(cli, ["serve", "--dockerfile", str(path)])
+    assert res.exit_code == 0, res.output
+    text = path.read_text()
+    assert "USER 10001" in text and "/v2/health/ready" in text
+    hadolint = Path(sys.executable).with_name("hadolint")
+    lint = subprocess.run([str(hadolint), str(path)], capture_output=True, text=True, timeout=60)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_follow_swaps_versions_under_load_with_zero_failures(mlflow_server, models, tmp_path):  # noqa: F811
+    from mlflow import MlflowClient
+
+    X, y = _data(seed=1)
+    v2_model = uniml.make("lightgbm.regressor", n_estimators=5, verbose=-1).fit(X, -y)
+    client = MlflowClient(mlflow_server.uri, registry_uri=mlflow_server.uri)
+    name = f"serve-follow-{os.getpid()}"
+    client.create_registered_model(name)
+    exp = client.create_experiment(f"serve-{os.getpid()}-{time.time_ns()}")
+    versions = []
+    for adapter in (models["reg"], v2_model):
+        run = client.create_run(exp)
+        folder = adapter.save(tmp_path / run.info.run_id / "uniml")
+        client.log_artifacts(run.info.run_id, str(folder), "model")
+        client.set_terminated(run.info.run_id)
+        mv = client.create_model_version(
+            name,
+            f"{run.info.artifact_uri}/model",
+            run_id=run.info.run_id,
+            tags={"uniml.artifact_digest": artifact_digest(folder)},
+        )
+        versions.append(str(mv.version))
+    client.set_registered_model_alias(name, "champion", versions[0])
+    srv = Server(
+        [
+            f"models:/{name}@champion",
+            "--follow",
+            "--poll-seconds",
+            "0.3",
+            "--tracking-uri",
+            mlflow_server.uri,
+            "--no-access-log",
+        ],
+        tmp_path,
+    )
+    try:
+        srv.wait_ready()
+        row = X.iloc[:1]
+        expect = {
+            versions[0]: models["reg"].predict(row).iloc[0],
+            versions[1]: v2_model.predict(row).iloc[0],
+        }
+        seen, failures, stop = [], [], threading.Event()
+
+        def load():
+            with httpx.Client(base_url=srv.url, timeout=10) as c:
+                while not stop.is_set():
+                    r = c.post("/invocations", json=_split(row))
+                    if r.status_code != 200:
+                        failures.append(r.text)
+                        continue
+                    version = r.headers["x-model-version"]
+                    if r.json()["predictions"][0] != pytest.approx(expect[version]):
+                        failures.append(f"version {version} answered with another model")
+                    seen.append(version)
+
+        thread = threading.Thread(target=load)
+        thread.start()
+        try:
+            for target in (versions[1], versions[0]):  # promotion, then rollback
+                client.set_registered_model_alias(name, "champion", target)
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline and (not seen or seen[-1] != target):
+                    time.sleep(0.1)
+                assert seen[-1] == target
+        finally:
+            stop.set()
+            thread.join(15)
+        assert failures == []
+        assert versions[1] in seen and seen[-1] == versions[0]
+    finally:
+        srv.stop()
