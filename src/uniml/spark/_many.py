@@ -64,14 +64,14 @@ def _key_value(values: list):
 class ManyModels:
     """The result of :func:`fit_many`: the model table and what failed.
 
-    Attributes
+    Parameters
     ----------
     table : pyspark.sql.DataFrame
         One row per series: the key column(s), ``status`` (``"ok"`` or
         ``"failed"``), ``error``, ``n_obs``, ``fit_seconds``, ``digest``,
         ``manifest`` (JSON) and ``model`` (the saved uniml folder as a tar
-        archive; null for failed series). Checkpointed, so reading it does not
-        refit; write it with ``table.write.parquet(...)`` to keep it.
+        archive; null for failed series). Checkpointed (or written to
+        ``path=``), so reading it does not refit.
     adapter : uniml.Adapter
         The unfitted template adapter.
     keys : list of str
@@ -86,6 +86,10 @@ class ManyModels:
         Per-series status (no blobs): keys, status, error, n_obs, fit_seconds, digest.
     run_id : str or None
         The parent MLflow run of the job.
+    seconds : float
+        Wall time of the job on the driver.
+    extra : dict
+        Free-form details.
 
     Examples
     --------
