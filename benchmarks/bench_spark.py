@@ -82,8 +82,9 @@ def session(partitions: int, batch: int):
 
 
 def pandas_path(adapter_name, params, frame, horizon):
-    import uniml
     from threadpoolctl import threadpool_limits
+
+    import uniml
 
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -153,9 +154,9 @@ def compare(name, adapter_name, params, frame, sdf, horizon, repeats):
 
 
 def bench_score(spark, rows, features, repeats):
-    import uniml
     from pyspark.sql import functions as F
 
+    import uniml
     from uniml.spark import score
 
     rng = np.random.default_rng(0)
