@@ -404,29 +404,77 @@ def _forecast_score(problem, m, fold, metrics, name, train_rows):
         k: mase_scale(train[d.target].to_numpy(dtype=float)[train_keys == k])
         for k in np.unique(keys)
     }
+    rows = {
+        "series": keys,
+        "time": test[d.time].to_numpy(),
+        "y_true": y_true,
+        "y_pred": y_pred,
+        "scale": np.array([scales[k] for k in keys]),
+    }
+    return forecast_fold_result(name, fold.id, fold.info["origin"], rows, intervals, metrics)
+
+
+def forecast_fold_result(name, fold_id, origin, rows: dict, intervals: dict, metrics) -> tuple:
+    """Score one (model, fold) of a backtest from its out-of-fold rows.
+
+    Shared by the pandas harness and ``uniml.spark.evaluate_many`` (which
+    computes the rows per series on Spark and concatenates them in the
+    pandas path's row order), so both produce the same fold result.
+
+    Parameters
+    ----------
+    name : str
+        Model name.
+    fold_id : int
+        Fold number.
+    origin : Timestamp
+        The fold's forecast origin.
+    rows : dict
+        Arrays of equal length: ``series`` (the key as text), ``time``,
+        ``y_true``, ``y_pred`` and ``scale`` (the series' MASE scale).
+    intervals : dict
+        Coverage -> (lower, upper) arrays, for the coverages the model gives.
+    metrics : list of Metric
+
+    Returns
+    -------
+    tuple
+        ``(fold_id, scores, prediction frame, raw arrays for the bootstrap)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from uniml.evaluation.metrics import get_metric
+    >>> rows = {"series": np.array(["a", "a"]), "time": np.array([1, 2]), "y_true": np.array([1.0, 2.0]),
+    ...         "y_pred": np.array([1.0, 3.0]), "scale": np.array([1.0, 1.0])}
+    >>> forecast_fold_result("m", 0, None, rows, {}, [get_metric("forecasting", "mae")])[1]
+    {'mae': 0.5}
+    """
+    y_true, y_pred = rows["y_true"], rows["y_pred"]
     source = {
         "model": name,
         "y_true": y_true,
         "y_pred": y_pred,
         "intervals": intervals,
-        "scale": np.array([scales[k] for k in keys]),
-        "keys": keys,
+        "scale": rows["scale"],
+        "keys": rows["series"],
     }
     scores = {mt.name: _score(mt, source) for mt in metrics}
-    lo, hi = intervals.get(0.8, (np.full(len(test), np.nan), np.full(len(test), np.nan)))
+    n = len(y_true)
+    lo, hi = intervals.get(0.8, (np.full(n, np.nan), np.full(n, np.nan)))
     frame = pd.DataFrame(
         {
             "model": name,
-            "origin": fold.info["origin"],
-            "series": keys,
-            "time": test[d.time].to_numpy(),
+            "origin": origin,
+            "series": rows["series"],
+            "time": rows["time"],
             "y_true": y_true,
             "y_pred": y_pred,
             "lower": lo,
             "upper": hi,
         }
     )
-    return fold.id, scores, frame, _raw(source)
+    return fold_id, scores, frame, _raw(source)
 
 
 def _forecast_folds(problem, model, folds, metrics, inner, refit, name, update):
@@ -875,6 +923,161 @@ def _check_gates(gates, roles):
                 )
 
 
+def assemble_report(
+    task,
+    protocol,
+    folds,
+    job_names,
+    results,
+    metric_objs,
+    gate_objs,
+    models,
+    roles,
+    champ,
+    *,
+    start,
+    workers,
+    random_state,
+    confidence,
+    n_boot,
+    keep_predictions,
+    true_effect=None,
+    champion=None,
+    champion_refit=True,
+) -> EvalReport:
+    """Build the :class:`EvalReport` from the fold results of every job (one list per job).
+
+    Shared by :func:`evaluate` and ``uniml.spark.evaluate_many``: leaderboard,
+    paired bootstrap comparisons and gates come from the same code.
+    """
+    score_rows, pred_frames, raws = [], [], {}
+    for name, result in zip(job_names, results, strict=True):
+        for fold_id, scores, frame, raw in result:
+            score_rows += [
+                {"model": name, "fold": int(fold_id), "metric": k, "value": float(v)}
+                for k, v in scores.items()
+            ]
+            pred_frames.append(frame)
+            raws[(name, int(fold_id))] = raw
+    fold_scores = pd.DataFrame(score_rows, columns=["model", "fold", "metric", "value"])
+    fold_scores = fold_scores.astype({"fold": "int64", "value": "float64"})
+    predictions = pd.concat(pred_frames, ignore_index=True) if pred_frames else pd.DataFrame()
+    if keep_predictions is not None and "row" in predictions.columns:
+        rows = np.unique(predictions["row"].to_numpy())
+        if len(rows) > keep_predictions:
+            keep = np.random.default_rng(random_state).choice(
+                rows, size=int(keep_predictions), replace=False
+            )
+            predictions = predictions[predictions["row"].isin(keep)].reset_index(drop=True)
+
+    board = _leaderboard(fold_scores, metric_objs, roles)
+    boot, unit = _row_bootstrap(task, raws, metric_objs, n_boot, random_state, workers)
+    del raws
+    comparisons, _ = _comparisons(
+        fold_scores, metric_objs, roles, confidence, n_boot, random_state, boot, unit
+    )
+    gate_results = _judge(
+        gate_objs, board, roles, metric_objs, fold_scores, n_boot, random_state, boot, unit
+    )
+    per_row = sorted(
+        {
+            m
+            for m in comparisons["metric"]
+            if (comparisons.loc[comparisons["metric"] == m, "unit"] != "folds").all()
+        }
+    )
+    per_fold = sorted(set(comparisons["metric"]) - set(per_row))
+
+    described = protocol.describe()
+    if described.get("random_state", "absent") is None and described.get("shuffle", True):
+        described["random_state"] = random_state
+    described["n_folds"] = len(folds)
+    described["bootstrap"] = (
+        f"paired, {unit} resampled within folds" if per_row else "paired, folds resampled"
+    )
+    if isinstance(protocol, RollingOrigin):
+        described["origins"] = [str(f.info["origin"]) for f in folds]
+    report = EvalReport(
+        task=task,
+        protocol=described,
+        metrics=[m.name for m in metric_objs],
+        greater_is_better={m.name: bool(m.greater_is_better) for m in metric_objs},
+        roles=roles,
+        params={name: _flat_params(m) for name, m in models.items()},
+        fold_scores=fold_scores,
+        leaderboard=board,
+        comparisons=comparisons,
+        gates=gate_results,
+        passed=all(g.passed for g in gate_results),
+        predictions=predictions,
+        duration=time.perf_counter() - start,
+        random_state=random_state,
+        n_jobs=int(workers),
+        extra={
+            "confidence": confidence,
+            "n_boot": n_boot,
+            "bootstrap": {
+                "unit": unit,
+                "per_row_metrics": per_row,
+                "per_fold_metrics": per_fold,
+                "note": _BOOTSTRAP_NOTE,
+            },
+            "true_effect": true_effect,
+            "champion_refit": bool(champion_refit) if champ is not None else None,
+            "champion_source": str(champion) if isinstance(champion, (str, Path)) else None,
+            # registry (issue 16): the gate is bound to the exact saved artifact. Lineage sets
+            # ``artifact_digest_`` on a model when it saves its fit (and on models it loads), so
+            # the report names the digest of every candidate / champion that has one.
+            "artifact_digests": {
+                n: models[n].artifact_digest_
+                for n in models
+                if roles[n] != "baseline" and getattr(models[n], "artifact_digest_", None)
+            },
+        },
+    )
+    return report
+
+
+def model_set(
+    cands: dict, task: str, baselines, champion, champion_trusted, gate_objs, uplift=False
+):
+    """The models of an evaluation: candidates, the task's baselines and the champion, with roles.
+
+    Shared by :func:`evaluate` and ``uniml.spark.evaluate_many``.
+
+    Returns
+    -------
+    tuple
+        ``(models, roles, champion model or None)``; names map to models and to
+        ``"candidate"`` / ``"baseline"`` / ``"champion"``.
+    """
+    base = default_baselines(task, uplift=uplift)
+    if baselines not in ("auto", None):
+        base.update(_named(baselines, "baseline"))
+    models: dict = {}
+    roles: dict = {}
+    for name, m in cands.items():
+        models[name], roles[name] = m, "candidate"
+    for name, m in base.items():
+        if name in models:
+            raise EvaluationError(
+                f"candidate name {name!r} is taken by a baseline; rename the candidate"
+            )
+        models[name], roles[name] = m, "baseline"
+    champ = _load_champion(champion, champion_trusted)
+    if champ is not None:
+        if "champion" in models:
+            raise EvaluationError(
+                "the name 'champion' is reserved for champion=; rename the candidate"
+            )
+        t = _task_of_model(champ)
+        if t is not None and t != task:
+            raise DataContractError(f"the champion is a {t} model, but the data is {task} data")
+        models["champion"], roles["champion"] = champ, "champion"
+    _check_gates(gate_objs, roles)
+    return models, roles, champ
+
+
 def evaluate(
     candidates,
     data,
@@ -994,30 +1197,15 @@ def evaluate(
         task, metrics, gate_objs, problem.true_effect is not None, problem.k
     )
 
-    base = default_baselines(task, uplift=task == "causal" and problem.true_effect is None)
-    if baselines not in ("auto", None):
-        base.update(_named(baselines, "baseline"))
-    models: dict = {}
-    roles: dict = {}
-    for name, m in cands.items():
-        models[name], roles[name] = m, "candidate"
-    for name, m in base.items():
-        if name in models:
-            raise EvaluationError(
-                f"candidate name {name!r} is taken by a baseline; rename the candidate"
-            )
-        models[name], roles[name] = m, "baseline"
-    champ = _load_champion(champion, champion_trusted)
-    if champ is not None:
-        if "champion" in models:
-            raise EvaluationError(
-                "the name 'champion' is reserved for champion=; rename the candidate"
-            )
-        t = _task_of_model(champ)
-        if t is not None and t != task:
-            raise DataContractError(f"the champion is a {t} model, but the data is {task} data")
-        models["champion"], roles["champion"] = champ, "champion"
-    _check_gates(gate_objs, roles)
+    models, roles, champ = model_set(
+        cands,
+        task,
+        baselines,
+        champion,
+        champion_trusted,
+        gate_objs,
+        uplift=task == "causal" and problem.true_effect is None,
+    )
 
     folds = _folds(problem, protocol, random_state)
     update = isinstance(protocol, RollingOrigin) and protocol.refit == "update"
@@ -1063,90 +1251,26 @@ def evaluate(
         if progress is not None:
             progress(len(results), len(jobs))
 
-    score_rows, pred_frames, raws = [], [], {}
-    for (name, *_), result in zip(jobs, results, strict=True):
-        for fold_id, scores, frame, raw in result:
-            score_rows += [
-                {"model": name, "fold": int(fold_id), "metric": k, "value": float(v)}
-                for k, v in scores.items()
-            ]
-            pred_frames.append(frame)
-            raws[(name, int(fold_id))] = raw
-    fold_scores = pd.DataFrame(score_rows, columns=["model", "fold", "metric", "value"])
-    fold_scores = fold_scores.astype({"fold": "int64", "value": "float64"})
-    predictions = pd.concat(pred_frames, ignore_index=True) if pred_frames else pd.DataFrame()
-    if keep_predictions is not None and "row" in predictions.columns:
-        rows = np.unique(predictions["row"].to_numpy())
-        if len(rows) > keep_predictions:
-            keep = np.random.default_rng(random_state).choice(
-                rows, size=int(keep_predictions), replace=False
-            )
-            predictions = predictions[predictions["row"].isin(keep)].reset_index(drop=True)
-
-    board = _leaderboard(fold_scores, metric_objs, roles)
-    boot, unit = _row_bootstrap(task, raws, metric_objs, n_boot, random_state, workers)
-    del raws
-    comparisons, _ = _comparisons(
-        fold_scores, metric_objs, roles, confidence, n_boot, random_state, boot, unit
-    )
-    gate_results = _judge(
-        gate_objs, board, roles, metric_objs, fold_scores, n_boot, random_state, boot, unit
-    )
-    per_row = sorted(
-        {
-            m
-            for m in comparisons["metric"]
-            if (comparisons.loc[comparisons["metric"] == m, "unit"] != "folds").all()
-        }
-    )
-    per_fold = sorted(set(comparisons["metric"]) - set(per_row))
-
-    described = protocol.describe()
-    if described.get("random_state", "absent") is None and described.get("shuffle", True):
-        described["random_state"] = random_state
-    described["n_folds"] = len(folds)
-    described["bootstrap"] = (
-        f"paired, {unit} resampled within folds" if per_row else "paired, folds resampled"
-    )
-    if isinstance(protocol, RollingOrigin):
-        described["origins"] = [str(f.info["origin"]) for f in folds]
-    report = EvalReport(
-        task=task,
-        protocol=described,
-        metrics=[m.name for m in metric_objs],
-        greater_is_better={m.name: bool(m.greater_is_better) for m in metric_objs},
-        roles=roles,
-        params={name: _flat_params(m) for name, m in models.items()},
-        fold_scores=fold_scores,
-        leaderboard=board,
-        comparisons=comparisons,
-        gates=gate_results,
-        passed=all(g.passed for g in gate_results),
-        predictions=predictions,
-        duration=time.perf_counter() - start,
+    report = assemble_report(
+        task,
+        protocol,
+        folds,
+        [name for name, *_ in jobs],
+        results,
+        metric_objs,
+        gate_objs,
+        models,
+        roles,
+        champ,
+        start=start,
+        workers=workers,
         random_state=random_state,
-        n_jobs=int(workers),
-        extra={
-            "confidence": confidence,
-            "n_boot": n_boot,
-            "bootstrap": {
-                "unit": unit,
-                "per_row_metrics": per_row,
-                "per_fold_metrics": per_fold,
-                "note": _BOOTSTRAP_NOTE,
-            },
-            "true_effect": true_effect,
-            "champion_refit": bool(champion_refit) if champ is not None else None,
-            "champion_source": str(champion) if isinstance(champion, (str, Path)) else None,
-            # registry (issue 16): the gate is bound to the exact saved artifact. Lineage sets
-            # ``artifact_digest_`` on a model when it saves its fit (and on models it loads), so
-            # the report names the digest of every candidate / champion that has one.
-            "artifact_digests": {
-                n: models[n].artifact_digest_
-                for n in models
-                if roles[n] != "baseline" and getattr(models[n], "artifact_digest_", None)
-            },
-        },
+        confidence=confidence,
+        n_boot=n_boot,
+        keep_predictions=keep_predictions,
+        true_effect=true_effect,
+        champion=champion,
+        champion_refit=champion_refit,
     )
     events.emit("evaluate", report=report, spec=spec)
     return report
@@ -1168,3 +1292,8 @@ def default_protocol_for(data, candidates: dict):
         return default_protocol(str(task))
     kinds = {_task_of_model(m) for m in candidates.values()}
     return default_protocol("classification" if kinds == {"classification"} else "regression")
+
+
+#: names the Spark layer (``uniml.spark.evaluate_many``) shares with :func:`evaluate`
+named_models = _named
+resolve_metrics = _resolve_metrics

@@ -1,0 +1,258 @@
+"""Spark scale-out benchmark: ``uniml.spark`` on ``local[2]`` vs the pandas many-series path.
+
+Measured in one process and one run, sides alternated (pandas, spark, spark,
+pandas...) and summarised by their medians:
+
+* ``ets`` — ``fit_many`` + ``predict_many(horizon=30)`` on Spark ``local[2]`` vs the
+  pandas path (``fit`` + ``predict``, ``n_jobs=1``, a sequential loop over the series),
+  forecasts checked identical (target: speed-up >= 1.7x);
+* ``prophet`` — the same on a subset of the series;
+* ``ets per-series overhead`` — Spark's CPU-seconds per series (wall x 2 cores / series)
+  minus a raw ``ETSModel(...).fit()`` + ``forecast`` loop's seconds per series;
+* ``score`` — ``uniml.spark.score`` of a LightGBM model over 1M x 20 rows (written to
+  Spark's ``noop`` sink), rows/s (target >= 100k rows/s), next to ``model.predict`` on
+  the same rows in pandas.
+
+BLAS is pinned to one thread on both sides (the Spark tasks pin it themselves).
+The issue's workload is the default (1,000 daily series x 3 years; ~30+ minutes on 2
+idle cores); ``--series/--days/--prophet-series/--rows/--repeats`` shrink it and
+``--quick`` is a one-minute smoke test::
+
+    python benchmarks/bench_spark.py
+    python benchmarks/bench_spark.py --series 200 --prophet-series 20 --repeats 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+
+def make_series(n_series: int, days: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    t = np.arange(days)
+    parts = []
+    for i in range(n_series):
+        level = rng.uniform(50, 150)
+        y = (
+            level
+            + rng.uniform(-0.02, 0.05) * t
+            + rng.uniform(2, 8) * np.sin(2 * np.pi * t / 7 + rng.uniform(0, 6))
+            + rng.normal(scale=rng.uniform(1, 4), size=days)
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "id": f"s{i:05d}",
+                    "ds": pd.date_range("2021-01-01", periods=days, freq="D"),
+                    "y": y,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def session(partitions: int, batch: int):
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("uniml-bench")
+        .config("spark.sql.shuffle.partitions", str(partitions))
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(batch))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.python.worker.reuse", "true")
+        .config("spark.driver.memory", "2g")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def pandas_path(adapter_name, params, frame, horizon):
+    from threadpoolctl import threadpool_limits
+
+    import uniml
+
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = uniml.make(adapter_name, n_jobs=1, **params)
+        model.fit(frame, time="ds", target="y", series_id="id")
+        return model.predict(horizon=horizon)
+
+
+def spark_path(adapter_name, params, sdf, horizon):
+    import uniml
+    from uniml.spark import fit_many, predict_many
+
+    models = fit_many(
+        uniml.make(adapter_name, **params),
+        sdf,
+        time="ds",
+        target="y",
+        series_id="id",
+        lineage=False,
+    )
+    out = predict_many(models, horizon=horizon, trusted=True).toPandas()
+    return out.sort_values(["id", "ds"]).reset_index(drop=True), models
+
+
+def raw_ets_seconds(frame, n, horizon, params):
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+    from threadpoolctl import threadpool_limits
+
+    ids = frame["id"].unique()[:n]
+    start = time.perf_counter()
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for key in ids:
+            y = frame.loc[frame["id"] == key, "y"].reset_index(drop=True)
+            ETSModel(y, **params).fit(disp=False).get_prediction(
+                start=len(y), end=len(y) + horizon - 1
+            ).summary_frame(alpha=0.05)
+    return (time.perf_counter() - start) / len(ids)
+
+
+def compare(name, adapter_name, params, frame, sdf, horizon, repeats):
+    pandas_t, spark_t = [], []
+    want = got = None
+    for r in range(repeats):
+        for side in ("pandas", "spark") if r % 2 == 0 else ("spark", "pandas"):
+            start = time.perf_counter()
+            if side == "pandas":
+                want = pandas_path(adapter_name, params, frame, horizon)
+                pandas_t.append(time.perf_counter() - start)
+            else:
+                got, _ = spark_path(adapter_name, params, sdf, horizon)
+                spark_t.append(time.perf_counter() - start)
+    assert want is not None and got is not None
+    num = [c for c in want.columns if c not in ("id", "ds")]
+    diff = float(np.abs(got[num].to_numpy() - want[num].to_numpy()).max())
+    p, s = statistics.median(pandas_t), statistics.median(spark_t)
+    return {
+        "name": name,
+        "series": int(frame["id"].nunique()),
+        "pandas_s": round(p, 2),
+        "spark_s": round(s, 2),
+        "speedup": round(p / s, 2),
+        "max_abs_forecast_diff": diff,
+        "pandas_runs": [round(x, 2) for x in pandas_t],
+        "spark_runs": [round(x, 2) for x in spark_t],
+    }
+
+
+def bench_score(spark, rows, features, repeats):
+    from pyspark.sql import functions as F
+
+    import uniml
+    from uniml.spark import score
+
+    rng = np.random.default_rng(0)
+    cols = [f"f{i}" for i in range(features)]
+    Xtr = pd.DataFrame(rng.normal(size=(50_000, features)), columns=cols)
+    ytr = Xtr["f0"] * 2 - Xtr["f1"] + rng.normal(scale=0.1, size=len(Xtr))
+    model = uniml.make("lightgbm.regressor", n_estimators=100, n_jobs=1, verbose=-1).fit(Xtr, ytr)
+    sdf = spark.range(rows).select(*[F.randn(seed=i).alias(c) for i, c in enumerate(cols)])
+    sdf = sdf.repartition(4).cache()
+    sdf.count()
+    pdf = sdf.toPandas()
+    spark_t, pandas_t = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        score(model, sdf).write.format("noop").mode("overwrite").save()
+        spark_t.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        model.set_params(n_jobs=2).predict(pdf)
+        model.set_params(n_jobs=1)
+        pandas_t.append(time.perf_counter() - start)
+    # identical scores on a sample
+    sample = sdf.limit(2000).toPandas()
+    got = score(model, spark.createDataFrame(sample)).toPandas()["prediction"].to_numpy()
+    diff = float(np.abs(got - model.predict(sample).to_numpy()).max())
+    s, p = statistics.median(spark_t), statistics.median(pandas_t)
+    sdf.unpersist()
+    return {
+        "name": "score lightgbm",
+        "rows": rows,
+        "features": features,
+        "spark_s": round(s, 2),
+        "spark_rows_per_s": round(rows / s),
+        "pandas_predict_s (2 threads)": round(p, 2),
+        "pandas_rows_per_s": round(rows / p),
+        "max_abs_diff": diff,
+        "spark_runs": [round(x, 2) for x in spark_t],
+    }
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--series", type=int, default=1000)
+    ap.add_argument("--days", type=int, default=1095)
+    ap.add_argument("--prophet-series", type=int, default=100)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--features", type=int, default=20)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--partitions", type=int, default=8)
+    ap.add_argument("--batch", type=int, default=10_000, help="Arrow records per batch")
+    ap.add_argument("--only", choices=["ets", "prophet", "score"], default=None)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.series, args.days, args.prophet_series, args.rows, args.repeats = (
+            20,
+            365,
+            4,
+            100_000,
+            1,
+        )
+    spark = session(args.partitions, args.batch)
+    spark.range(4).rdd.map(lambda x: x).count()  # start the Python workers once
+    results = []
+    ets = {"trend": "add"}
+    if args.only in (None, "ets"):
+        frame = make_series(args.series, args.days)
+        sdf = spark.createDataFrame(frame).repartition(args.partitions, "id").cache()
+        sdf.count()
+        row = compare("ets", "statsmodels.ets", ets, frame, sdf, 30, args.repeats)
+        raw = raw_ets_seconds(frame, min(50, args.series), 30, ets)
+        per = row["spark_s"] * 2 / row["series"]
+        row.update(
+            raw_ets_s_per_series=round(raw, 4),
+            spark_cpu_s_per_series=round(per, 4),
+            spark_overhead_s_per_series=round(per - raw, 4),
+        )
+        results.append(row)
+        print(json.dumps(row), flush=True)
+        sdf.unpersist()
+    if args.only in (None, "prophet"):
+        frame = make_series(args.prophet_series, args.days, seed=1)
+        sdf = spark.createDataFrame(frame).repartition(args.partitions, "id").cache()
+        sdf.count()
+        params = {"weekly_seasonality": True, "yearly_seasonality": False}
+        row = compare("prophet", "prophet.forecaster", params, frame, sdf, 30, args.repeats)
+        results.append(row)
+        print(json.dumps(row), flush=True)
+        sdf.unpersist()
+    if args.only in (None, "score"):
+        row = bench_score(spark, args.rows, args.features, args.repeats)
+        results.append(row)
+        print(json.dumps(row), flush=True)
+    print("load average:", os.getloadavg())
+    spark.stop()
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,217 @@
+"""Shared helpers of the Spark layer: model blobs, the per-worker model cache, thread pinning.
+
+Nothing here imports pyspark at module import time.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from uniml.core.errors import DataContractError, UnimlError
+
+__all__ = ["SparkJobError", "pack_model", "unpack_model"]
+
+#: environment variables that cap the thread pools of BLAS/OpenMP libraries
+_THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+
+# worker-process cache: digest -> loaded adapter (a Python worker is reused across tasks)
+_MODEL_CACHE: dict[str, Any] = {}
+
+
+class SparkJobError(UnimlError, RuntimeError):
+    """A Spark job of the uniml Spark layer could not run (bad arguments or no session).
+
+    Examples
+    --------
+    >>> issubclass(SparkJobError, RuntimeError)
+    True
+    """
+
+
+def pack_model(model) -> tuple[bytes, str, str]:
+    """Save a fitted adapter and return ``(tar bytes of the folder, manifest json, digest)``.
+
+    Parameters
+    ----------
+    model : uniml.Adapter
+        A fitted adapter.
+
+    Returns
+    -------
+    tuple of (bytes, str, str)
+        The saved folder as an uncompressed tar archive, its ``uniml.json``
+        manifest text and the canonical digest of the manifest.
+
+    Examples
+    --------
+    >>> import numpy as np, uniml
+    >>> m = uniml.make("lightgbm.regressor", n_estimators=3, verbose=-1).fit(np.eye(4), np.arange(4.0))
+    >>> blob, manifest, digest = pack_model(m)
+    >>> len(digest), unpack_model(blob).predict(np.eye(4)).equals(m.predict(np.eye(4)))
+    (64, True)
+    """
+    from uniml.core.persistence import artifact_digest
+
+    with tempfile.TemporaryDirectory(prefix="uniml-spark-") as tmp:
+        folder = model.save(Path(tmp) / "model")
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            for path in sorted(folder.iterdir()):
+                tar.add(path, arcname=path.name, recursive=False)
+        manifest = (folder / "uniml.json").read_text(encoding="utf-8")
+        return buf.getvalue(), manifest, artifact_digest(folder)
+
+
+def unpack_model(blob: bytes, trusted: bool = False, digest: str | None = None):
+    """Load an adapter from :func:`pack_model`'s archive (hash-verified by :func:`uniml.load`).
+
+    Parameters
+    ----------
+    blob : bytes
+        The tar archive.
+    trusted : bool, default False
+        Passed to :func:`uniml.load` (pickle-based artifacts need True).
+    digest : str, optional
+        Cache key: a model already loaded in this process under this digest is reused.
+
+    Returns
+    -------
+    uniml.Adapter
+
+    Raises
+    ------
+    IntegrityError, UntrustedArtifactError
+        As :func:`uniml.load`; an archive member that is not a plain file at
+        the top level is refused.
+
+    Examples
+    --------
+    >>> import numpy as np, uniml
+    >>> m = uniml.make("lightgbm.regressor", n_estimators=3, verbose=-1).fit(np.eye(4), np.arange(4.0))
+    >>> unpack_model(pack_model(m)[0]).name
+    'lightgbm.regressor'
+    """
+    from uniml.core.errors import IntegrityError
+    from uniml.core.persistence import load
+
+    cache_key = f"{digest}:{bool(trusted)}"
+    if digest is not None and cache_key in _MODEL_CACHE:
+        return _MODEL_CACHE[cache_key]
+    with tempfile.TemporaryDirectory(prefix="uniml-spark-") as tmp:
+        with tarfile.open(fileobj=io.BytesIO(blob), mode="r") as tar:
+            for member in tar.getmembers():
+                if not member.isfile() or "/" in member.name or member.name in ("", ".", ".."):
+                    raise IntegrityError(
+                        f"model archive member {member.name!r} is not a plain top-level file"
+                    )
+                data = tar.extractfile(member)
+                assert data is not None
+                (Path(tmp) / member.name).write_bytes(data.read())
+        model = load(tmp, trusted=trusted)
+    if digest is not None:
+        _MODEL_CACHE[cache_key] = model
+    return model
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Pin BLAS/OpenMP pools to one thread while a task runs (one thread per Spark task)."""
+    from threadpoolctl import threadpool_limits
+
+    saved = {k: os.environ.get(k) for k in _THREAD_VARS}
+    for k in _THREAD_VARS:
+        os.environ[k] = "1"
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def active_session(spark_df):
+    """The SparkSession of a DataFrame, with a typed error for anything else."""
+    try:
+        from pyspark.sql import DataFrame
+    except ImportError as exc:  # pragma: no cover - the extra is missing
+        raise SparkJobError("uniml.spark needs pyspark: pip install 'uniml[spark]'") from exc
+    if not isinstance(spark_df, DataFrame):
+        raise DataContractError(f"expected a pyspark.sql.DataFrame, got {type(spark_df).__name__}")
+    return spark_df.sparkSession
+
+
+def require_columns(spark_df, columns, what: str) -> None:
+    """Every named column is in the Spark DataFrame; else a SchemaError naming the first missing."""
+    from uniml.core.errors import SchemaError
+
+    have = list(spark_df.columns)
+    missing = [c for c in columns if c not in have]
+    if missing:
+        raise SchemaError(
+            f"{what} lacks column {missing[0]!r}"
+            + (f" (and {missing[1:]})" if len(missing) > 1 else "")
+            + f"; it has {have}",
+            column=missing[0],
+            expected=tuple(columns),
+            got=tuple(have),
+        )
+
+
+def spark_schema_of(frame):
+    """A Spark StructType for a pandas frame (via Arrow)."""
+    import pyarrow as pa
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(pa.Schema.from_pandas(frame, preserve_index=False))
+
+
+def to_arrow_safe(frame):
+    """The frame with Arrow- or string-backed columns as plain object columns.
+
+    pyspark's UDF serializer builds Arrow record batches from numpy-backed
+    columns; pandas' Arrow-backed string columns come through as chunked arrays
+    it cannot take.
+    """
+    import pandas as pd
+
+    out = frame
+    for name in frame.columns:
+        dtype = frame[name].dtype
+        if isinstance(dtype, (pd.StringDtype, pd.ArrowDtype)):
+            if out is frame:
+                out = frame.copy()
+            out[name] = frame[name].astype(object).where(frame[name].notna(), None)
+    return out
+
+
+def check_trusted(manifest_text: str | None, trusted: bool, where: str) -> None:
+    """Refuse on the driver what the workers would refuse: pickle-based artifacts without ``trusted``."""
+    import json
+
+    from uniml.core.errors import UntrustedArtifactError
+
+    if trusted or manifest_text is None:
+        return
+    manifest = json.loads(manifest_text)
+    pickled = sorted(n for n, info in manifest.get("artifacts", {}).items() if info.get("pickle"))
+    if pickled:
+        raise UntrustedArtifactError(
+            f"{where} holds pickle-based artifact(s) {pickled} ({manifest.get('adapter')}), which can run "
+            f"arbitrary code when loaded; pass trusted=True only if you trust where the models came from"
+        )

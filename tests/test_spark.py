@@ -1,0 +1,262 @@
+"""uniml.spark on a real local session: the same forecasts, scores and reports as the pandas path.
+
+One local[2] SparkSession for the whole test session (tests/spark_session.py); small data, and every
+Spark job's result is shared through module-scoped fixtures so each job runs once.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import uniml
+from spark_session import spark  # noqa: F401  (the session fixture)
+from uniml.core.errors import DataContractError, SchemaError
+from uniml.spark import ManyModels, evaluate_many, fit_many, predict_many, score
+
+
+def _series_frame(n_series=3, n=48, short=None, exog=False, seed=0):
+    rng = np.random.default_rng(seed)
+    parts = []
+    for i in range(n_series):
+        length = 1 if short == i else n
+        t = np.arange(length)
+        y = 20 + 0.1 * i * t + 2 * np.sin(2 * np.pi * t / 7) + rng.normal(scale=0.5, size=length)
+        part = pd.DataFrame(
+            {"id": f"s{i}", "ds": pd.date_range("2024-01-01", periods=length, freq="D"), "y": y}
+        )
+        if exog:
+            part["x"] = rng.normal(size=length)
+            part["y"] += 1.5 * part["x"]
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _pandas_path(adapter, frame, **roles):
+    """The pandas many-series path (errors='warn' keeps the good series, as the contract says)."""
+    from sklearn.base import clone
+
+    model = clone(adapter)
+    model.set_params(errors="warn")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.fit(frame, **roles)
+
+
+def _spark_df(spark, frame):  # noqa: F811
+    return spark.createDataFrame(frame)
+
+
+ROLES = {"time": "ds", "target": "y", "series_id": "id"}
+
+ADAPTERS = {
+    "statsmodels.ets": {"trend": "add"},
+    "statsmodels.sarimax": {"order": (1, 0, 0)},
+    "prophet.forecaster": {"weekly_seasonality": True, "yearly_seasonality": False},
+}
+
+
+@pytest.fixture(scope="module")
+def history():
+    return _series_frame(n_series=3, n=48, short=2)
+
+
+@pytest.fixture(scope="module")
+def many_fits(spark, history, tmp_path_factory):  # noqa: F811
+    """fit_many for each adapter on the same data (one Spark job each), lineage to a SQLite store."""
+    uri = f"sqlite:///{tmp_path_factory.mktemp('mlflow')}/mlflow.db"
+    sdf = _spark_df(spark, history)
+    out = {}
+    for name, params in ADAPTERS.items():
+        pytest.importorskip(name.split(".")[0])
+        adapter = uniml.make(name, **params)
+        out[name] = fit_many(adapter, sdf, **ROLES, tracking_uri=uri, experiment="spark-tests")
+    return uri, out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(ADAPTERS))
+def test_fit_many_predict_many_equal_the_pandas_path(spark, history, many_fits, name):  # noqa: F811
+    _, fits = many_fits
+    models = fits[name]
+    ref = _pandas_path(uniml.make(name, **ADAPTERS[name]), history, **ROLES)
+    got = predict_many(models, horizon=6, trusted=True).toPandas()
+    got = got.sort_values(["id", "ds"]).reset_index(drop=True)
+    want = ref.predict(horizon=6)
+    assert list(got.columns) == list(want.columns)
+    assert got["id"].astype(str).tolist() == want["id"].astype(str).tolist()
+    assert (pd.DatetimeIndex(got["ds"]) == pd.DatetimeIndex(want["ds"])).all()
+    num = [c for c in want.columns if c not in ("id", "ds")]
+    np.testing.assert_allclose(got[num].to_numpy(), want[num].to_numpy(), rtol=0, atol=1e-9)
+    # the bad series is reported exactly as the pandas path reports it, the rest are forecast
+    assert models.failures == ref.failures_
+    assert set(got["id"]) == {"s0", "s1"}
+    assert models.status.set_index("id").loc["s2", "status"] == "failed"
+
+
+def test_one_parent_mlflow_run_per_job_with_series_status(many_fits):
+    import mlflow
+
+    uri, fits = many_fits
+    client = mlflow.tracking.MlflowClient(uri)
+    exp = client.get_experiment_by_name("spark-tests")
+    runs = client.search_runs([exp.experiment_id])
+    assert len(runs) == len(fits)  # one run per job, not one per series
+    run = client.get_run(fits["statsmodels.ets"].run_id)
+    assert run.data.tags["uniml.job"] == "fit_many"
+    assert run.data.metrics["n_series"] == 3 and run.data.metrics["n_failed"] == 1
+    path = client.download_artifacts(run.info.run_id, "series_status.csv")
+    status = pd.read_csv(path)
+    assert sorted(status["id"]) == ["s0", "s1", "s2"]
+    assert status.set_index("id").loc["s2", "error"].startswith("DataContractError: series 's2'")
+
+
+def test_model_table_blobs_load_and_match_their_digest(many_fits):
+    from uniml.core.persistence import manifest_digest
+
+    _, fits = many_fits
+    models = fits["statsmodels.ets"]
+    rows = models.table.where("status = 'ok'").select("id", "digest", "manifest").collect()
+    import json
+
+    for row in rows:
+        assert manifest_digest(json.loads(row["manifest"])) == row["digest"]
+    loaded = models.load("s0", trusted=True)
+    assert loaded.series_ == ["s0"]
+    with pytest.raises(DataContractError, match="'s2'"):
+        models.load("s2", trusted=True)
+
+
+def test_untrusted_pickled_models_are_refused_on_the_workers(many_fits):
+    _, fits = many_fits
+    from uniml.core.errors import UntrustedArtifactError
+
+    with pytest.raises(UntrustedArtifactError, match="pickle"):
+        predict_many(fits["statsmodels.sarimax"], horizon=2)
+
+
+def test_predict_many_with_a_future_frame_and_regressors(spark):  # noqa: F811
+    frame = _series_frame(n_series=2, n=40, exog=True, seed=4)
+    last = frame.groupby("id").tail(5).index
+    train, future = frame.drop(index=last), frame.loc[last, ["id", "ds", "x"]]
+    adapter = uniml.make("statsmodels.sarimax", order=(1, 0, 0))
+    models = fit_many(adapter, _spark_df(spark, train), **ROLES, exog=["x"], lineage=False)
+    got = predict_many(models, _spark_df(spark, future), trusted=True).toPandas()
+    got = got.sort_values(["id", "ds"]).reset_index(drop=True)
+    want = _pandas_path(adapter, train, **ROLES, exog=["x"]).predict(future).reset_index(drop=True)
+    np.testing.assert_allclose(got["forecast"], want["forecast"], rtol=0, atol=1e-9)
+    with pytest.raises(SchemaError, match="'x'"):
+        predict_many(models, _spark_df(spark, future.drop(columns="x")), trusted=True)
+
+
+def test_bad_arguments_are_typed_errors(spark, history):  # noqa: F811
+    sdf = _spark_df(spark, history)
+    with pytest.raises(SchemaError, match="'missing'"):
+        fit_many(uniml.make("statsmodels.ets"), sdf, time="ds", target="missing", series_id="id")
+    with pytest.raises(DataContractError, match="forecasting adapters"):
+        fit_many(uniml.make("lightgbm.regressor"), sdf, **ROLES)
+    with pytest.raises(DataContractError, match="exactly one"):
+        predict_many(ManyModels(None, None, [], "ds", "y", [], {}, pd.DataFrame()))
+
+
+# ----------------------------------------------------------------------------------- score
+@pytest.fixture(scope="module")
+def tabular():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(400, 4)), columns=["a", "b", "c", "d"])
+    y = X["a"] * 2 - X["b"] + rng.normal(scale=0.1, size=len(X))
+    return X, y
+
+
+def _check_score(spark, model, frame, want, **kw):  # noqa: F811
+    got = score(model, _spark_df(spark, frame), **kw).toPandas()
+    want = want.to_frame() if isinstance(want, pd.Series) else want
+    want = want.reset_index(drop=True)
+    assert list(got.columns)[-len(want.columns) :] == [str(c) for c in want.columns]
+    for c in want.columns:
+        w, g = want[c], got[str(c)]
+        if pd.api.types.is_numeric_dtype(w):
+            np.testing.assert_allclose(
+                g.to_numpy(dtype=float), w.to_numpy(dtype=float), rtol=0, atol=1e-12
+            )
+        else:
+            assert g.astype(str).tolist() == w.astype(str).tolist()
+    return got
+
+
+@pytest.mark.parametrize("name", ["lightgbm.regressor", "xgboost.regressor"])
+def test_score_equals_predict_for_boosted_trees(spark, tabular, name):  # noqa: F811
+    X, y = tabular
+    model = uniml.make(name, n_estimators=20, random_state=0, n_jobs=1).fit(X, y)
+    got = _check_score(
+        spark, model, X.assign(key=np.arange(len(X))), model.predict(X), keep=["key"]
+    )
+    assert got["key"].tolist() == list(range(len(X)))  # rows stay in order, ids ride along
+
+
+def test_score_schema_is_enforced_with_typed_errors(spark, tabular):  # noqa: F811
+    X, y = tabular
+    model = uniml.make("lightgbm.regressor", n_estimators=5, verbose=-1).fit(X, y)
+    with pytest.raises(SchemaError, match="'d'"):
+        score(model, _spark_df(spark, X.drop(columns="d")))
+    with pytest.raises(SchemaError):
+        score(model, _spark_df(spark, X.assign(d=X["d"].astype(str))))
+
+
+def test_score_equals_predict_for_econml(spark):  # noqa: F811
+    pytest.importorskip("econml")
+    from sklearn.linear_model import LinearRegression
+
+    from uniml.testing.causal import make_causal_data
+
+    data, _ = make_causal_data(n=300, seed=1)
+    model = uniml.make(
+        "econml.dml", model_y=LinearRegression(), model_t=LinearRegression(), cv=2, random_state=0
+    ).fit(data)
+    _check_score(spark, model, data.frame, model.predict(data.frame), trusted=True)
+
+
+def test_score_equals_pair_scores_for_lightfm(spark):  # noqa: F811
+    pytest.importorskip("lightfm")
+    from uniml.testing.recommendation import make_interaction_data
+
+    data = make_interaction_data(n_users=40, n_items=25, seed=2)
+    model = uniml.make(
+        "lightfm.recommender", epochs=3, no_components=4, random_state=0, num_threads=1
+    )
+    model.fit(data)
+    pairs = data.frame[["user", "item"]].head(150).reset_index(drop=True)
+    _check_score(spark, model, pairs, model.score(pairs))
+
+
+# ----------------------------------------------------------------------------- evaluate_many
+@pytest.mark.slow
+def test_evaluate_many_gives_the_pandas_harness_report(spark):  # noqa: F811
+    from uniml.evaluation import RollingOrigin
+
+    frame = _series_frame(n_series=3, n=40, seed=7)
+    protocol = RollingOrigin(horizon=4, n_origins=2)
+    cands = {"ets": uniml.make("statsmodels.ets", trend="add")}
+    gates = ["mase better than baseline"]
+    want = uniml.evaluate(
+        cands,
+        uniml.ForecastData(frame, **ROLES),
+        protocol,
+        gates=gates,
+        n_jobs=1,
+        n_boot=200,
+    )
+    got = evaluate_many(
+        cands, _spark_df(spark, frame), **ROLES, protocol=protocol, gates=gates, n_boot=200
+    )
+    pd.testing.assert_frame_equal(
+        got.fold_scores.reset_index(drop=True), want.fold_scores.reset_index(drop=True), atol=1e-9
+    )
+    pd.testing.assert_frame_equal(got.leaderboard, want.leaderboard, atol=1e-9)
+    pd.testing.assert_frame_equal(got.comparisons, want.comparisons, atol=1e-9)
+    assert got.passed == want.passed
+    assert [g.passed for g in got.gates] == [g.passed for g in want.gates]
+    assert got.protocol["origins"] == want.protocol["origins"]
