@@ -54,6 +54,11 @@ class ScaffoldError(ValueError):
 def template_path() -> Path:
     """The packaged Copier template (a folder holding ``copier.yml``).
 
+    Returns
+    -------
+    Path
+        ``uniml/scaffold/template`` inside the installed package.
+
     Examples
     --------
     >>> template_path().name
@@ -104,6 +109,11 @@ def template_repo(
     source : str or Path, optional
         The template folder to mirror (default: :func:`template_path`).
 
+    Returns
+    -------
+    tuple of (Path, str)
+        The repository and the tag of this version.
+
     Examples
     --------
     >>> import tempfile
@@ -137,6 +147,21 @@ def template_repo(
 
 def check_package_name(name: str) -> str:
     """``name`` if it is a valid package name, else :class:`ScaffoldError` saying why.
+
+    Parameters
+    ----------
+    name : str
+        The Python package name of a project.
+
+    Returns
+    -------
+    str
+        ``name``, unchanged.
+
+    Raises
+    ------
+    ScaffoldError
+        Not a lowercase identifier, or a Python keyword.
 
     Examples
     --------
@@ -184,6 +209,11 @@ def new(
         Take the default of every question not answered (False asks the rest interactively).
     cache : str or Path, optional
         The template repository (see :func:`template_repo`).
+
+    Returns
+    -------
+    Path
+        The project folder.
 
     Raises
     ------
@@ -256,6 +286,11 @@ def update(
         The template repository (see :func:`template_repo`).
     vcs_ref : str, optional
         The template tag to update to (default: the installed uniml's).
+
+    Returns
+    -------
+    Path
+        The project folder.
 
     Raises
     ------
