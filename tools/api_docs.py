@@ -27,7 +27,15 @@ from pathlib import Path
 
 # modules whose ``__all__`` is public API; the per-task modules of uniml.core,
 # uniml.testing and uniml.evaluation.metrics are added by `public_modules()`
-TOP_MODULES = ["uniml", "uniml.lineage", "uniml.evaluation", "uniml.serving", "uniml.spark"]
+TOP_MODULES = [
+    "uniml",
+    "uniml.lineage",
+    "uniml.evaluation",
+    "uniml.registry",
+    "uniml.serving",
+    "uniml.spark",
+    "uniml.scaffold",
+]
 PACKAGES = ["uniml.core", "uniml.testing", "uniml.evaluation.metrics"]
 
 # numpydoc codes checked, by kind of object

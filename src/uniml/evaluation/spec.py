@@ -304,6 +304,20 @@ class ChampionSpec(CandidateSpec):
     """
 
     refit: bool = True
+    if_missing: Literal["fail", "skip"] = Field(
+        "fail",
+        description="'skip': when the champion folder does not exist yet (a project's first "
+        "run), evaluate without it and drop the gates that compare with the champion",
+    )
+
+    @model_validator(mode="after")
+    def _skip_needs_folder(self):
+        if self.if_missing == "skip" and (self.model is None or self.is_uri()):
+            raise ValueError(
+                "'if_missing: skip' applies to a saved champion folder ('model: <folder>'); "
+                "download a registry champion into a folder first"
+            )
+        return self
 
     @field_validator("name")
     @classmethod
@@ -1153,6 +1167,23 @@ def lineage_settings(spec) -> LineageSpec | None:
     return value
 
 
+def _champion_missing(spec) -> bool:
+    """True when the spec's champion is ``if_missing: skip`` and its folder does not exist.
+
+    Examples
+    --------
+    >>> spec = parse_spec("task: regression\\ndata: {path: d.csv, target: y}\\n"
+    ...                   "candidates: [{adapter: statsmodels.ols}]\\n"
+    ...                   "champion: {model: /no/such/champion, if_missing: skip}\\n")
+    >>> _champion_missing(spec)
+    True
+    """
+    champion = spec.champion
+    if champion is None or champion.if_missing != "skip" or champion.model is None:
+        return False
+    return not spec.resolve(champion.model).exists()
+
+
 def _column_refs(spec, frame) -> None:
     """Protocol settings that name a column (``groups``, ``time``) must name one of the data."""
     for key in ("groups", "time"):
@@ -1225,8 +1256,20 @@ def run_spec(spec, progress=None):
     baselines = {
         c.label: build_model(spec, c, ("baselines", i)) for i, c in enumerate(spec.baselines)
     }
+    champion_spec = spec.champion
+    if champion_spec is not None and _champion_missing(spec):
+        import warnings
+
+        gates = [g for g in gates if getattr(g, "reference", None) != "champion"]
+        warnings.warn(
+            f"no champion at {str(spec.resolve(str(champion_spec.model)))!r} "
+            "(champion.if_missing: skip): evaluating without it and without its gates",
+            UserWarning,
+            stacklevel=2,
+        )
+        champion_spec = None
     champion = (
-        build_model(spec, spec.champion, ("champion",)) if spec.champion is not None else None
+        build_model(spec, champion_spec, ("champion",)) if champion_spec is not None else None
     )
     lineage = lineage_settings(spec)
     with contextlib.ExitStack() as stack:
