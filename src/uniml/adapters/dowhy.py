@@ -53,7 +53,13 @@ import numpy as np
 import pandas as pd
 
 from uniml.core.catalog import register
-from uniml.core.causal import CausalAdapter, CausalData, seeded_global_numpy, z_interval
+from uniml.core.causal import (
+    TARGETS,
+    CausalAdapter,
+    CausalData,
+    seeded_global_numpy,
+    z_interval,
+)
 from uniml.core.errors import DataContractError, UnimlError
 from uniml.core.explanation import Explanation
 
@@ -326,7 +332,9 @@ class DoWhyEffect(CausalAdapter):
         )
         self.refutations_ = None
 
-    def _bootstrap(self, model, estimand, frame) -> np.ndarray:
+    def _bootstrap(self, model, estimand, frame, target_units=None) -> np.ndarray:
+        """Re-estimate ``target_units`` (default the fitted estimand) on ``n_bootstrap`` resamples."""
+        units = self.target_units_ if target_units is None else target_units
         rng = np.random.default_rng(self.random_state)
         draws = []
         with _quiet_and_seeded(self.random_state):
@@ -341,7 +349,7 @@ class DoWhyEffect(CausalAdapter):
                     sample,
                     control_value=self.control_,
                     treatment_value=self.treated_,
-                    target_units=self.target_units_,
+                    target_units=units,
                 )
                 draws.append(float(np.ravel(est.value)[0]))
         return np.asarray(draws, dtype=float)
@@ -406,6 +414,58 @@ class DoWhyEffect(CausalAdapter):
         lower, upper = z_interval(ate, se, alpha)
         return ate, float(lower), float(upper)
 
+    def _default_target(self) -> str:
+        units = getattr(self, "target_units_", "ate")
+        return units if isinstance(units, str) and units in TARGETS else "ate"
+
+    def _target_effect(self, target, alpha, treated):
+        frame = self.model_._data
+        treatment = frame[self.roles_["treatment"]].to_numpy()
+        mask = (
+            np.ones(len(frame), dtype=bool)
+            if target == "ate"
+            else self._group_mask(treatment, target, treated)
+        )
+        if isinstance(self.target_units_, str) and target == self.target_units_:
+            # the estimand of the fit itself
+            return (*self._ate(alpha, treated), int(mask.sum()))
+        if self.method == _LINEAR:
+            beta, cov, modifiers = self._linear_parts()
+            means = frame.loc[mask, modifiers].to_numpy(dtype=float).mean(axis=0).reshape(1, -1)
+            c = self._contrast(means, treated)[0]
+            effect, se = float(c @ beta), float(np.sqrt(c @ cov @ c))
+            lower, upper = z_interval(effect, se, alpha)
+            return effect, float(lower), float(upper), int(mask.sum())
+        # other methods: DoWhy's own estimate of this target, and a bootstrap of the same target
+        self._fixed_contrast(treated)
+        cache = self.__dict__.setdefault("_target_cache", {})
+        if target not in cache:
+            with _quiet_and_seeded(self.random_state):
+                est = self.estimate_.estimator.estimate_effect(
+                    frame,
+                    control_value=self.control_,
+                    treatment_value=self.treated_,
+                    target_units=target,
+                )
+            draws = self._bootstrap(self.model_, self.estimand_, frame, target_units=target)
+            cache[target] = (float(np.ravel(est.value)[0]), draws)
+        effect, draws = cache[target]
+        lower, upper = z_interval(effect, float(np.std(draws, ddof=1)), alpha)
+        return effect, float(lower), float(upper), int(mask.sum())
+
+    def _rows_effect(self, X, alpha, treated):
+        if self.method != _LINEAR:
+            raise UnimlError(
+                f"{self.name}: method {self.method!r} gives one average effect, not effects of given "
+                f"rows; use target='ate', 'att' or 'atc' (or method {_LINEAR!r})"
+            )
+        beta, cov, modifiers = self._linear_parts()
+        means = X[modifiers].to_numpy(dtype=float).mean(axis=0).reshape(1, -1)
+        c = self._contrast(means, treated)[0]
+        effect, se = float(c @ beta), float(np.sqrt(c @ cov @ c))
+        lower, upper = z_interval(effect, se, alpha)
+        return effect, float(lower), float(upper)
+
     # ----------------------------------------------------------- refutation
     def refute(self) -> pd.DataFrame:
         """Run the refuters (once; the table is cached on the fitted model).
@@ -467,7 +527,9 @@ class DoWhyEffect(CausalAdapter):
     # -------------------------------------------------------------- explain
     def _explain(self, X, refute: bool = True, **kwargs) -> Explanation:
         s = self.effect_summary()
-        estimate = pd.DataFrame([{k: s[k] for k in ("ate", "lower", "upper", "alpha", "method")}])
+        estimate = pd.DataFrame(
+            [{k: s[k] for k in ("target", "effect", "lower", "upper", "alpha", "method")}]
+        )
         tables = {
             "estimand": pd.DataFrame({"estimand": [str(self.estimand_)]}),
             "estimate": estimate,
@@ -480,12 +542,12 @@ class DoWhyEffect(CausalAdapter):
             target = np.where(
                 table["refuter"] == "placebo_treatment_refuter", 0.0, table["estimate"]
             )
-            shift = (table["new_effect"] - target).abs() / max(abs(s["ate"]), 1e-12)
+            shift = (table["new_effect"] - target).abs() / max(abs(s["effect"]), 1e-12)
             importance = pd.Series(shift.to_numpy(), index=table["refuter"].to_numpy())
             importance = importance.sort_values(ascending=False, kind="stable")
         return Explanation(
             None,
-            s["ate"],
+            s["effect"],
             "refutation",
             False,
             importance=importance,

@@ -178,6 +178,8 @@ class _EconML(LibraryParams, CausalAdapter):
         )
         self.estimator_ = est
         self.X_train_ = arrays["X"]
+        #: treatment of each training row (selects the units of ``target="att"`` / ``"atc"``)
+        self.T_train_ = data.T.to_numpy()
 
     # -------------------------------------------------------------- effects
     def _x(self, X: pd.DataFrame):
@@ -196,10 +198,32 @@ class _EconML(LibraryParams, CausalAdapter):
         return effect, lower, upper
 
     def _ate(self, alpha, treated):
+        return self._mean_over(self.X_train_, alpha, treated)
+
+    def _mean_over(self, x, alpha, treated):
+        """EconML's mean effect over the rows ``x`` and its interval (exact for linear final
+        stages, a conservative bound or the bootstrap's otherwise), conditional on ``x``."""
         est = self.estimator_
-        ate = est.ate(self.X_train_, T0=self.control_, T1=treated)
-        lower, upper = est.ate_interval(self.X_train_, T0=self.control_, T1=treated, alpha=alpha)
+        ate = est.ate(x, T0=self.control_, T1=treated)
+        lower, upper = est.ate_interval(x, T0=self.control_, T1=treated, alpha=alpha)
         return float(np.ravel(ate)[0]), float(np.ravel(lower)[0]), float(np.ravel(upper)[0])
+
+    def _target_effect(self, target, alpha, treated):
+        if target == "ate":
+            return super()._target_effect(target, alpha, treated)
+        T = getattr(self, "T_train_", None)
+        if T is None:
+            raise UnimlError(
+                f"{self.name}: this model was saved without its training treatment; refit it to "
+                f"estimate the {target.upper()}"
+            )
+        mask = self._group_mask(T, target, treated)
+        x = None if self.X_train_ is None else self.X_train_[mask]
+        # without effect modifiers the effect is one constant: the same for every group of units
+        return (*self._mean_over(x, alpha, treated), int(mask.sum()))
+
+    def _rows_effect(self, X, alpha, treated):
+        return self._mean_over(self._x(X), alpha, treated)
 
     # -------------------------------------------------------------- explain
     def _explain(self, X, background_samples: int | None = None, **kwargs) -> Explanation:
@@ -254,12 +278,16 @@ class _EconML(LibraryParams, CausalAdapter):
 
     # ----------------------------------------------------------- persistence
     def _save(self, folder: Path) -> dict:
-        return self._save_pickles(folder, {"estimator": self.estimator_, "X_train": self.X_train_})
+        return self._save_pickles(
+            folder,
+            {"estimator": self.estimator_, "X_train": self.X_train_, "T_train": self.T_train_},
+        )
 
     def _load(self, folder: Path, manifest: dict, trusted: bool) -> None:
         self.require_library()
         payload = self._load_pickle(folder, trusted)
         self.estimator_, self.X_train_ = payload["estimator"], payload["X_train"]
+        self.T_train_ = payload.get("T_train")
 
 
 @register

@@ -23,12 +23,19 @@ import pandas as pd
 
 from uniml.core import events
 from uniml.core.adapter import Adapter
-from uniml.core.errors import DataContractError, SchemaError
+from uniml.core.errors import DataContractError, ParameterError, SchemaError, UnimlError
 from uniml.core.explanation import Explanation
 from uniml.core.schema import Schema, dtype_kind
 from uniml.core.tasks import Dataset, Task
 
-__all__ = ["EFFECT_COLUMNS", "CausalAdapter", "CausalData", "seeded_global_numpy", "z_interval"]
+__all__ = [
+    "EFFECT_COLUMNS",
+    "TARGETS",
+    "CausalAdapter",
+    "CausalData",
+    "seeded_global_numpy",
+    "z_interval",
+]
 
 
 class CausalData(Dataset):
@@ -163,6 +170,9 @@ class CausalData(Dataset):
         """The instrument columns (may have no columns)."""
         return self.frame[list(self.instruments)]
 
+
+#: named sets of units :meth:`CausalAdapter.effect_summary` averages over
+TARGETS = ("ate", "att", "atc")
 
 #: columns of :meth:`CausalAdapter.predict`
 EFFECT_COLUMNS = ("effect", "lower", "upper")
@@ -416,8 +426,8 @@ class CausalAdapter(Adapter):
     def _predict(self, X):
         return self._effect(X, self.alpha, self.treated_)[0]
 
-    def effect_summary(self, alpha: float | None = None, *, treated=None) -> dict:
-        """The average treatment effect over the training rows, with its interval.
+    def effect_summary(self, alpha: float | None = None, *, treated=None, target=None) -> dict:
+        """The average treatment effect over a set of units, with its interval.
 
         Parameters
         ----------
@@ -425,33 +435,91 @@ class CausalAdapter(Adapter):
             The interval covers ``1 - alpha``; default the adapter's ``alpha``.
         treated : optional
             Treatment level contrasted with ``control_`` (default ``treated_``).
+        target : {"ate", "att", "atc"} or pandas.DataFrame, optional
+            The units averaged over: ``"ate"`` every training row (the default,
+            unless the model was fitted for another estimand); ``"att"`` the
+            training rows that received ``treated`` (the effect on the treated);
+            ``"atc"`` the training rows at ``control_``; or a frame of units
+            (holding the effect-modifier columns) whose mean effect is wanted.
+            Intervals are those of the same estimand (never widened), and are
+            conditional on the units' effect modifiers.
 
         Returns
         -------
         dict
-            ``ate``, ``lower``, ``upper``, ``alpha``, ``method``, ``control``,
-            ``treated``, ``n``.
+            ``effect``, ``lower``, ``upper``, ``alpha``, ``method``, ``control``,
+            ``treated``, ``n`` (units averaged over) and ``target`` (``"ate"``,
+            ``"att"``, ``"atc"`` or ``"rows"``); for a named target the estimate
+            is also under that name (``ate``, ``att`` or ``atc``).
 
         Raises
         ------
         NotFittedError
         DataContractError
-            ``treated`` is not a treatment level seen at fit.
+            ``treated`` is not a treatment level seen at fit, or no training
+            unit is in the ``target`` group.
+        ParameterError
+            ``target`` is neither a known name nor a frame.
+        SchemaError
+            A ``target`` frame lacks an effect modifier.
         """
         self._check_fitted()
         a = self.alpha if alpha is None else alpha
         level = self._treated_level(treated)
-        ate, lower, upper = self._ate(a, level)
-        return {
-            "ate": float(ate),
+        if target is None:
+            target = self._default_target()
+        if isinstance(target, (pd.DataFrame, CausalData)):
+            X = self._modifiers(target)
+            if len(X) == 0:
+                raise DataContractError("target: the frame of units to average over is empty")
+            effect, lower, upper = self._rows_effect(X, a, level)
+            name, n = "rows", len(X)
+        elif isinstance(target, str) and target in TARGETS:
+            effect, lower, upper, n = self._target_effect(target, a, level)
+            name = target
+        else:
+            raise ParameterError(
+                f"target must be one of {list(TARGETS)} or a DataFrame of units, got {target!r}",
+                parameter="target",
+            )
+        out = {
+            "effect": float(effect),
             "lower": float(lower),
             "upper": float(upper),
             "alpha": float(a),
             "method": self._method_name(),
             "control": self.control_,
             "treated": level,
-            "n": int(self.n_train_),
+            "n": int(n),
+            "target": name,
         }
+        if name != "rows":
+            out = {name: out["effect"], **out}
+        return out
+
+    def _default_target(self) -> str:
+        return "ate"
+
+    def _target_effect(self, target: str, alpha: float, treated):
+        """``(effect, lower, upper, n)`` averaged over the training rows of ``target``."""
+        if target == "ate":
+            effect, lower, upper = self._ate(alpha, treated)
+            return effect, lower, upper, self.n_train_
+        raise UnimlError(f"{self.name} does not estimate the {target.upper()}; use target='ate'")
+
+    def _rows_effect(self, X: pd.DataFrame, alpha: float, treated):
+        """``(effect, lower, upper)`` of the mean effect over the units ``X``."""
+        raise UnimlError(
+            f"{self.name} does not estimate mean effects over given rows; use target='ate'"
+        )
+
+    def _group_mask(self, treatment, target: str, treated) -> np.ndarray:
+        """Boolean mask of the training rows in the ``"att"`` / ``"atc"`` group; refuse an empty group."""
+        level = treated if target == "att" else self.control_
+        mask = np.asarray(treatment) == level
+        if not mask.any():
+            raise DataContractError(f"target {target!r}: no training row has treatment {level!r}")
+        return mask
 
     def explain(self, frame, **kwargs) -> Explanation:
         """Explain the effect: drivers of the CATE, or estimand and refutations (by adapter).
