@@ -173,3 +173,65 @@ def test_att_survives_save_and_load(tmp_path, fitted):
     model = fitted["econml.metalearner"]
     loaded = uniml.load(model.save(tmp_path / "m"), trusted=True)
     assert loaded.effect_summary(target="att") == model.effect_summary(target="att")
+
+
+# ------------------------------------------------ EconML bad input -> typed uniml errors (#14)
+@pytest.fixture(scope="module")
+def small():
+    from uniml.testing.causal import make_causal_data
+
+    return make_causal_data(n=120, seed=0)[0]
+
+
+def _roles(frame):
+    return {
+        "outcome": "y",
+        "treatment": "t",
+        "effect_modifiers": ["x1", "x2"],
+        "confounders": ["w1", "w2"],
+    }
+
+
+def test_metalearner_without_models_names_the_argument(small):
+    with pytest.raises(uniml.ParameterError, match="needs models=") as err:
+        uniml.make("econml.metalearner").fit(small)
+    assert err.value.parameter == "models"
+
+
+@pytest.mark.parametrize("name", ["econml.dml", "econml.dr", "econml.metalearner"])
+def test_a_single_treated_unit_is_a_data_contract_error(name, small):
+    frame = small.frame.assign(t=0)
+    frame.iloc[0, frame.columns.get_loc("t")] = 1
+    kw = {"models": LinearRegression()} if name.endswith("metalearner") else {}
+    with pytest.raises(uniml.DataContractError, match=r"level 1 of column 't' has 1 row"):
+        uniml.make(name, **kw).fit(uniml.CausalData(frame, **_roles(frame)))
+
+
+def test_continuous_treatment_with_a_classifier_or_discrete_flag_is_refused():
+    from uniml.testing.causal import make_causal_data
+
+    data, _ = make_causal_data(n=120, seed=0, treatment="continuous")
+    with pytest.raises(uniml.ParameterError, match="model_t is a classifier") as err:
+        uniml.make("econml.dml", model_y=LinearRegression(), model_t=LogisticRegression()).fit(data)
+    assert err.value.parameter == "model_t"
+    with pytest.raises(uniml.DataContractError, match="'t' is continuous"):
+        uniml.make("econml.dml", discrete_treatment=True).fit(data)
+
+
+def test_econml_typos_and_classifier_outcome_models_are_named(small):
+    with pytest.raises(uniml.UnknownParameterError, match="'model_yy'") as err:
+        uniml.make("econml.dml", model_yy=LinearRegression()).fit(small)
+    assert "model_y" in err.value.suggestions
+    with pytest.raises(uniml.ParameterError, match="models is a classifier") as err:
+        uniml.make("econml.metalearner", models=LogisticRegression()).fit(small)
+    assert err.value.parameter == "models"
+
+
+def test_anything_else_econml_refuses_is_a_uniml_error_with_the_cause(small):
+    class Broken(LinearRegression):
+        def fit(self, X, y, sample_weight=None):
+            raise ValueError("nuisance model exploded")
+
+    with pytest.raises(uniml.UnimlError, match="could not fit: .*exploded") as err:
+        uniml.make("econml.dml", model_y=Broken(), model_t=LogisticRegression()).fit(small)
+    assert isinstance(err.value.__cause__, ValueError)

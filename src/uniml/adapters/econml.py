@@ -56,6 +56,7 @@ True
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from pathlib import Path
 
@@ -64,7 +65,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.metaestimators import available_if
 
-from uniml.core.adapter import LibraryParams
+from uniml.core.adapter import LibraryParams, signature_params
 from uniml.core.catalog import register
 from uniml.core.causal import CausalAdapter, CausalData, seeded_global_numpy
 from uniml.core.errors import DataContractError, UnimlError
@@ -141,18 +142,113 @@ class _EconML(LibraryParams, CausalAdapter):
             importlib.import_module(f"econml.{self._module}"), self._classes[self._estimator_key()]
         )
 
+    @classmethod
+    def _known_params(cls) -> frozenset[str]:
+        cls.require_library()
+        module = importlib.import_module(f"econml.{cls._module}")
+        return signature_params(*(getattr(module, c) for c in cls._classes.values())) | {
+            "random_state"
+        }
+
+    @classmethod
+    def _adapter_param(cls, name: str) -> bool:
+        return name in ADAPTER_KEYS
+
     def _econml_params(self, data: CausalData) -> dict:
+        import inspect
+
+        from uniml.core.errors import ParameterError, UnknownParameterError
+
         params = {
             k: _for_econml(v)
             for k, v in self.get_params(deep=False).items()
             if k not in ADAPTER_KEYS
         }
-        clash = sorted(k for k in params if hasattr(type(self), k))
+        extra = params.pop(self._EXTRA_PARAMS, None) or {}
+        if not isinstance(extra, dict):
+            raise ParameterError(
+                f"{self._EXTRA_PARAMS} must be a dict of keyword -> value, got {type(extra).__name__}",
+                parameter=self._EXTRA_PARAMS,
+            )
+        cls = self._estimator_class()
+        signature = inspect.signature(cls).parameters
+        known = sorted(signature_params(cls))
+        for name in params:
+            if name not in known and not (name == "random_state" and self._drops_random_state):
+                close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+                hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+                raise UnknownParameterError(
+                    f"{self.name}: EconML's {cls.__name__} has no parameter {name!r}{hint}",
+                    parameter=name,
+                    suggestions=close,
+                )
+        clash = sorted(k for k in (*params, *extra) if hasattr(type(self), k))
         if clash:
             raise UnimlError(
                 f"parameter name(s) {clash} clash with {type(self).__name__} attributes"
             )
+        params.update(extra)
+        for name, p in signature.items():
+            if p.default is p.empty and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD):
+                if name not in params:
+                    raise ParameterError(
+                        f"{self.name}: EconML's {cls.__name__} needs {name}= (e.g. "
+                        f"{name}=LinearRegression() for the outcome models)",
+                        parameter=name,
+                    )
         return params
+
+    #: meta-learners take no random_state: the adapter uses it to seed the bootstrap only
+    _drops_random_state = False
+
+    def _check_models(self, data: CausalData, params: dict) -> None:
+        """Refuse nuisance models of the wrong kind and treatment groups too small to cross-fit."""
+        from sklearn.base import is_classifier
+
+        from uniml.core.errors import ParameterError
+
+        def models(value):
+            values = value if isinstance(value, (list, tuple)) else [value]
+            return [v for v in values if v is not None and not isinstance(v, str)]
+
+        continuous = data.treatment_type == "continuous"
+        if continuous and params.get("discrete_treatment"):
+            raise DataContractError(
+                f"role 'treatment': column {data.treatment!r} is continuous but "
+                f"discrete_treatment=True; encode the arms as a few integer levels or drop "
+                f"discrete_treatment"
+            )
+        if continuous and any(is_classifier(m) for m in models(params.get("model_t"))):
+            raise ParameterError(
+                f"{self.name}: model_t is a classifier but the treatment {data.treatment!r} is "
+                f"continuous; give a regressor (e.g. model_t=LinearRegression())",
+                parameter="model_t",
+            )
+        if not params.get("discrete_outcome"):
+            for key in ("model_y", "models", "model_regression", "overall_model"):
+                if any(is_classifier(m) for m in models(params.get(key))):
+                    raise ParameterError(
+                        f"{self.name}: {key} is a classifier but the outcome {data.outcome!r} is "
+                        f"modelled as continuous; give a regressor (or discrete_outcome=True "
+                        f"where EconML supports it)",
+                        parameter=key,
+                    )
+        if continuous:
+            return
+        has_cv = "cv" in signature_params(self._estimator_class())
+        cv = params.get("cv", 2) if has_cv else 1  # EconML cross-fits with cv=2 folds by default
+        folds = cv if isinstance(cv, int) and not isinstance(cv, bool) else 2
+        need = max(2, folds)
+        counts = data.T.value_counts()
+        small = counts[counts < need]
+        if len(small):
+            level, n = small.index[0], int(small.iloc[0])
+            level = level.item() if isinstance(level, np.generic) else level
+            raise DataContractError(
+                f"role 'treatment': level {level!r} of column {data.treatment!r} has {n} row(s); "
+                f"{self.name} needs at least {need} rows per treatment level"
+                + (f" (cross-fitting with cv={folds})" if has_cv else "")
+            )
 
     def _inference(self):
         return getattr(self, "inference", "auto")
@@ -167,15 +263,23 @@ class _EconML(LibraryParams, CausalAdapter):
         return {"X": X, "W": W}
 
     def _fit(self, data: CausalData, **fit_params):
-        est = self._estimator_class()(**self._econml_params(data))
+        params = self._econml_params(data)
+        self._check_models(data, params)
+        cls = self._estimator_class()
+        est = cls(**params)
         arrays = self._fit_arrays(data)
-        est.fit(
-            data.Y.to_numpy(dtype=float),
-            data.T.to_numpy(),
-            **arrays,
-            inference=self._inference(),
-            **fit_params,
-        )
+        try:
+            est.fit(
+                data.Y.to_numpy(dtype=float),
+                data.T.to_numpy(),
+                **arrays,
+                inference=self._inference(),
+                **fit_params,
+            )
+        except (ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
+            # whatever EconML (or a nuisance model) refuses, the user gets a uniml error naming the
+            # estimator; the library's own message is kept, and the exception is the cause
+            raise UnimlError(f"{self.name}: EconML's {cls.__name__} could not fit: {exc}") from exc
         self.estimator_ = est
         self.X_train_ = arrays["X"]
         #: treatment of each training row (selects the units of ``target="att"`` / ``"atc"``)
@@ -527,6 +631,8 @@ class EconMLMetaLearner(_EconML):
 
     def _predict_columns(self, data: CausalData) -> list:
         return [*data.effect_modifiers, *data.confounders]
+
+    _drops_random_state = True
 
     def _econml_params(self, data):
         params = super()._econml_params(data)
