@@ -139,7 +139,13 @@ def cli():
 @click.option(
     "--quiet", "-q", is_flag=True, help="Print nothing but the failing gates' reasons (on stderr)."
 )
-def eval_command(spec, report_path, json_path, quiet):
+@click.option(
+    "--trusted",
+    is_flag=True,
+    help="Load the saved models the spec marks 'trusted: true' with trusted=True (pickle-based "
+    "formats run code). The spec's mark alone grants nothing.",
+)
+def eval_command(spec, report_path, json_path, quiet, trusted):
     """Evaluate the candidates of SPEC (a YAML file) against baselines, champion and gates.
 
     Exit code 0: every gate passed; 1: a gate failed; 2: invalid spec or data;
@@ -151,7 +157,7 @@ def eval_command(spec, report_path, json_path, quiet):
     try:
         parsed = specs.load_spec(spec)
         with _progress(out, parsed) as progress:
-            report = specs.run_spec(parsed, progress=progress)
+            report = specs.run_spec(parsed, progress=progress, trusted=trusted)
         html_path, json_file = specs.output_paths(parsed, report_path, json_path)
         report.to_html(html_path)
         if json_file is not None:

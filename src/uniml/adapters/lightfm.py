@@ -245,9 +245,17 @@ class LightFMRecommender(LibraryParams, RecommenderAdapter):
         params = self.get_params(deep=False)
         unknown = sorted(set(params) - ctor_names - set(_FIT_PARAMS) - set(_ADAPTER_PARAMS))
         if unknown:
-            raise UnimlError(
+            import difflib
+
+            from uniml.core.errors import UnknownParameterError
+
+            known = sorted(ctor_names | set(_FIT_PARAMS) | set(_ADAPTER_PARAMS))
+            close = difflib.get_close_matches(unknown[0], known, n=3, cutoff=0.6)
+            raise UnknownParameterError(
                 f"{self.name}: unknown parameter(s) {unknown}; LightFM accepts {sorted(ctor_names)}, "
-                f"its fit {sorted(_FIT_PARAMS)}, and the adapter {sorted(_ADAPTER_PARAMS)}"
+                f"its fit {sorted(_FIT_PARAMS)}, and the adapter {sorted(_ADAPTER_PARAMS)}",
+                parameter=unknown[0],
+                suggestions=close,
             )
         ctor = {k: v for k, v in params.items() if k in ctor_names}
         fit = {k: params.get(k, d) for k, d in _FIT_PARAMS.items()}

@@ -33,6 +33,7 @@ Examples
 from __future__ import annotations
 
 import functools
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +45,7 @@ from sklearn.utils import get_tags
 from uniml.core.adapter import TabularAdapter
 from uniml.core.catalog import register
 from uniml.core.dependencies import import_optional
-from uniml.core.errors import DataContractError, UntrustedArtifactError
+from uniml.core.errors import DataContractError, SchemaError, UntrustedArtifactError
 from uniml.core.explanation import Explanation
 
 __all__ = ["SklearnEstimator"]
@@ -153,6 +154,45 @@ def _read_skops(
             f"loaded: {unsafe}; pass trusted=True only if you trust where this folder came from"
         )
     return sio.load(path, trusted=list(untrusted))
+
+
+@contextmanager
+def _named_input_errors(owner: str, X):
+    """Turn scikit-learn's refusals of missing values and text into a SchemaError naming the column.
+
+    The estimator decides what it accepts (a Pipeline may impute or encode); only when it
+    refuses does the user get uniml's error, with scikit-learn's own as the cause.
+    """
+    try:
+        yield
+    except ValueError as exc:
+        text = str(exc)
+        frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X, dtype=object))
+        if not isinstance(X, pd.DataFrame):
+            frame.columns = [f"x{i}" for i in range(frame.shape[1])]
+        if "contains NaN" in text:
+            bad = [c for c in frame.columns if frame[c].isna().any()]
+            if bad:
+                n = int(frame[bad[0]].isna().sum())
+                raise SchemaError(
+                    f"{owner}: column {bad[0]!r} has {n} missing value(s) and the wrapped "
+                    f"estimator does not accept them: impute them (e.g. a Pipeline with "
+                    f"SimpleImputer) or drop those rows",
+                    column=bad[0],
+                ) from exc
+        if "could not convert string to float" in text:
+            bad = [
+                c
+                for c in frame.columns
+                if frame[c].dtype.kind in "OUST" or str(frame[c].dtype) in ("str", "string")
+            ]
+            if bad:
+                raise SchemaError(
+                    f"{owner}: column {bad[0]!r} holds text and the wrapped estimator takes "
+                    f"numbers only: encode it (e.g. a Pipeline with OneHotEncoder) or drop it",
+                    column=bad[0],
+                ) from exc
+        raise
 
 
 def _split(estimator):
@@ -307,7 +347,8 @@ class SklearnEstimator(TabularAdapter):
                 f"{type(self.estimator).__name__} is neither a regressor nor a classifier; "
                 f"sklearn.estimator wraps supervised estimators (or Pipelines ending in one)"
             )
-        self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
+        with _named_input_errors(self.name, X):
+            self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
         pre, final = _split(self.estimator_)
         if _is_linear(final):
             z = pre.transform(X) if pre is not None else X
@@ -315,16 +356,20 @@ class SklearnEstimator(TabularAdapter):
             self.linear_mean_ = np.asarray(np.mean(np.asarray(z, dtype=np.float64), axis=0)).ravel()
 
     def _predict(self, X):
-        return self.estimator_.predict(X)
+        with _named_input_errors(self.name, X):
+            return self.estimator_.predict(X)
 
     def _predict_proba(self, X):
-        return self.estimator_.predict_proba(X)
+        with _named_input_errors(self.name, X):
+            return self.estimator_.predict_proba(X)
 
     # -------------------------------------------------------------- explain
     def _explain(
         self, X, y=None, n_repeats: int = 5, random_state: int = 0, **kwargs
     ) -> Explanation:
         """Linear contributions, TreeSHAP or permutation importance (see module docs)."""
+        with _named_input_errors(self.name, X):
+            self.estimator_.predict(X)  # the estimator's own refusals, named, before any arithmetic
         pre, final = _split(self.estimator_)
         if _is_linear(final):
             return self._explain_linear(X, pre, final)

@@ -404,6 +404,18 @@ class _StatsmodelsLinear(LibraryParams, TabularAdapter):
             self.params_ = data["params"]
             self.feature_mean_ = data["feature_mean"]
 
+    #: the statsmodels model class(es) whose ``fit`` takes this adapter's keywords
+    _sm_models: tuple[str, ...] = ()
+
+    @classmethod
+    def _known_params(cls) -> frozenset[str]:
+        # statsmodels' fit swallows unknown keywords into **kwargs: check them against the
+        # named ones (optimizer options go through extra_params)
+        cls.require_library()
+        import statsmodels.api as sm
+
+        return signature_params(*(getattr(sm, m).fit for m in cls._sm_models))
+
     def _fit_library(self, builder, X, y):
         self.require_library()
         names = [
@@ -445,12 +457,14 @@ class StatsmodelsOLS(_StatsmodelsLinear, RegressorAdapter):
     """
 
     name = "statsmodels.ols"
+    _sm_models = ("OLS",)
 
     def _fit(self, X, y, **fit_params):
         import statsmodels.api as sm
 
+        params = self._library_params()
         results, names = self._fit_library(
-            lambda yy, design: sm.OLS(yy, design).fit(**self.get_params(deep=False), **fit_params),
+            lambda yy, design: sm.OLS(yy, design).fit(**params, **fit_params),
             X,
             y,
         )
@@ -514,6 +528,11 @@ class StatsmodelsGLM(_StatsmodelsLinear, RegressorAdapter):
     """
 
     name = "statsmodels.glm"
+    _sm_models = ("GLM",)
+
+    @classmethod
+    def _adapter_param(cls, name: str) -> bool:
+        return name in ("family", "link")
 
     def _family(self):
         import statsmodels.api as sm
@@ -536,9 +555,7 @@ class StatsmodelsGLM(_StatsmodelsLinear, RegressorAdapter):
     def _fit(self, X, y, **fit_params):
         import statsmodels.api as sm
 
-        kwargs = {
-            k: v for k, v in self.get_params(deep=False).items() if k not in ("family", "link")
-        }
+        kwargs = {k: v for k, v in self._library_params().items() if k not in ("family", "link")}
         family = self._family()
         results, names = self._fit_library(
             lambda yy, design: sm.GLM(yy, design, family=family).fit(**kwargs, **fit_params), X, y
@@ -580,12 +597,13 @@ class StatsmodelsLogit(_StatsmodelsLinear, ClassifierAdapter):
     """
 
     name = "statsmodels.logit"
+    _sm_models = ("Logit", "MNLogit")
     _encode_labels = True
 
     def _fit(self, X, y, **fit_params):
         import statsmodels.api as sm
 
-        kwargs = {"disp": False, **self.get_params(deep=False), **fit_params}
+        kwargs = {"disp": False, **self._library_params(), **fit_params}
         multi = len(self.classes_) > 2
         model_cls = sm.MNLogit if multi else sm.Logit
         results, names = self._fit_library(

@@ -209,7 +209,28 @@ def make(name: str, **params: Any) -> Adapter:
     """
     cls = get_adapter_class(name)
     cls.check_installed()  # the library itself is imported at fit, not here
-    return cls(**params)  # hyperparameter names are checked at fit (the library is imported there)
+    try:
+        return cls(
+            **params
+        )  # hyperparameter names are checked at fit (the library is imported there)
+    except TypeError as exc:
+        # an adapter with a fixed constructor (e.g. sklearn.estimator) refuses unknown keywords
+        # with a bare TypeError: name the keyword and the ones it takes instead
+        import difflib
+        import inspect
+
+        from uniml.core.errors import UnknownParameterError
+
+        accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+        unknown = [k for k in params if k not in accepted]
+        if not unknown:
+            raise
+        close = difflib.get_close_matches(unknown[0], accepted, n=3, cutoff=0.6)
+        raise UnknownParameterError(
+            f"{name}: unknown parameter {unknown[0]!r}; it takes {accepted}",
+            parameter=unknown[0],
+            suggestions=close,
+        ) from exc
 
 
 def catalog() -> pd.DataFrame:

@@ -124,6 +124,11 @@ class ForecastData(Dataset):
         DataContractError
             As listed for the class, naming the role, the column and the series.
         """
+        if len(self.frame) == 0:
+            raise DataContractError(
+                f"the frame has no rows: there is no series to fit (roles time={self.time!r}, "
+                f"target={self.target!r})"
+            )
         if dtype_kind(self.frame[self.time].dtype) != "datetime":
             raise DataContractError(
                 f"role 'time': column {self.time!r} must be datetime, got {self.frame[self.time].dtype} "
@@ -618,6 +623,8 @@ class ForecastingAdapter(LibraryParams, Adapter):
             Some series failed (``errors="raise"``); the others are fitted.
         """
         data = self._as_data(data, time, target, series_id, exog)
+        # a misspelt keyword is the user's error, not every series' failure: check it once, first
+        self._library_params()
         if data.exog and not self.supports_exog:
             raise DataContractError(
                 f"{self.name} does not take exogenous regressors; got exog={list(data.exog)}"

@@ -39,6 +39,17 @@ _MAX_SERIES = 3
 _MAX_POINTS = 2000
 
 _ROLE_STYLE = {"baseline": ":", "champion": "--", "candidate": "-"}
+#: colour-blind-safe qualitative palette (Okabe & Ito), far apart in hue and lightness: two
+#: series of one plot never get near-identical colours, and a model keeps its colour across plots
+_PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+
+
+def _colours(models: list[str]) -> dict[str, tuple[str, str]]:
+    """``model -> (colour, marker)``, in the given order."""
+    return {
+        m: (_PALETTE[i % len(_PALETTE)], _MARKERS[i % len(_MARKERS)]) for i, m in enumerate(models)
+    }
 
 
 @dataclass(frozen=True)
@@ -511,6 +522,7 @@ def causal(report) -> list[Plot]:
     from uniml.evaluation.metrics.causal import qini_curve
 
     models = _ordered_models(report)
+    colours = _colours(models)
     out = []
     fig, (ax,) = _figure(1, width=6.4, height=4.0)
     binary = set(np.unique(preds["treatment"].to_numpy(float))) <= {0.0, 1.0}
@@ -521,7 +533,9 @@ def causal(report) -> list[Plot]:
             if not len(part):
                 continue
             n, q = qini_curve(part["effect"], part["treatment"], part["outcome"])
-            ax.plot(n / n[-1], q, _style(report, model), label=_label(model))
+            ax.plot(
+                n / n[-1], q, _style(report, model), color=colours[model][0], label=_label(model)
+            )
             last = q[-1]
         if last is not None:
             ax.plot([0, 1], [0, last], color="grey", lw=1, label="random targeting")
@@ -549,7 +563,16 @@ def causal(report) -> list[Plot]:
                 preds[(preds["model"].astype(str) == model) & preds["true_effect"].notna()]
             )
             if len(part):
-                ax.scatter(part["true_effect"], part["effect"], s=8, alpha=0.5, label=_label(model))
+                colour, marker = colours[model]
+                ax.scatter(
+                    part["true_effect"],
+                    part["effect"],
+                    s=10,
+                    alpha=0.6,
+                    color=colour,
+                    marker=marker,
+                    label=_label(model),
+                )
         ax.plot([lo, hi], [lo, hi], color="grey", lw=1)
         ax.set(xlabel="true effect", ylabel="estimated effect", title="estimated vs true effect")
         ax.grid(alpha=0.3)

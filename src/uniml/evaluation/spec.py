@@ -252,7 +252,12 @@ class CandidateSpec(_Strict):
     adapter: str | None = None
     params: dict[str, Any] = {}
     model: str | None = None
-    trusted: bool = Field(False, description="allow pickle-based saved models")
+    trusted: bool = Field(
+        False,
+        description="ask to load this saved model with trusted=True (pickle-based formats); "
+        "honoured only when whoever runs the spec grants trust too (uniml eval --trusted, "
+        "run_spec(trusted=True)): a spec cannot grant trust to itself",
+    )
     digest: str | None = Field(
         None, description="the artifact digest a saved model folder must have (sha256)"
     )
@@ -837,7 +842,7 @@ def _instantiate(spec, value, path):
     return {k: _instantiate(spec, v, (*path, k)) for k, v in value.items()}
 
 
-def build_model(spec, candidate: CandidateSpec, path: tuple):
+def build_model(spec, candidate: CandidateSpec, path: tuple, *, trusted: bool = False):
     """The adapter a candidate (or the champion) of ``spec`` describes.
 
     Parameters
@@ -846,6 +851,11 @@ def build_model(spec, candidate: CandidateSpec, path: tuple):
     candidate : CandidateSpec
     path : tuple
         Its field path in the spec (for error lines), e.g. ``("candidates", 0)``.
+    trusted : bool, default False
+        The caller's grant of trust. A saved model is loaded with ``trusted=True``
+        only when the caller grants it *and* the spec marks that model
+        ``trusted: true``; the spec's mark alone grants nothing, since a spec may
+        come from someone else (a pull request).
 
     Returns
     -------
@@ -879,6 +889,7 @@ def build_model(spec, candidate: CandidateSpec, path: tuple):
             ) from None
         except UnimlError as exc:
             raise spec.error(str(exc), *path, "adapter") from None
+    grant = trusted is True and candidate.trusted
     if candidate.model is not None and candidate.is_uri():
         try:
             from uniml.lineage import load_adapter
@@ -890,7 +901,7 @@ def build_model(spec, candidate: CandidateSpec, path: tuple):
         try:
             return load_adapter(
                 candidate.model,
-                trusted=candidate.trusted,
+                trusted=grant,
                 tracking_uri=lineage.tracking_uri if lineage is not None else None,
             )
         except (
@@ -903,10 +914,28 @@ def build_model(spec, candidate: CandidateSpec, path: tuple):
     if not folder.is_dir():
         raise spec.error(f"no saved model folder {str(folder)!r}", *path, "model")
     try:
-        return load(folder, trusted=candidate.trusted, expected_digest=candidate.digest)
+        return load(folder, trusted=grant, expected_digest=candidate.digest)
     except UnimlError as exc:
-        hint = " (set 'trusted: true' if you trust this folder)" if "trusted" in str(exc) else ""
-        raise spec.error(f"{exc}{hint}", *path, "model") from None
+        raise spec.error(f"{exc}{_trust_hint(exc, candidate, trusted)}", *path, "model") from None
+
+
+def _trust_hint(exc, candidate: CandidateSpec, trusted: bool) -> str:
+    """What to do about a refused untrusted load: trust needs the spec's mark and the caller's grant."""
+    from uniml.core.errors import UntrustedArtifactError
+
+    if not isinstance(exc, UntrustedArtifactError):
+        return ""
+    if candidate.trusted and trusted is not True:
+        return (
+            " (the spec marks it 'trusted: true', but a spec cannot grant trust to itself: if you "
+            "would run this folder's code, run 'uniml eval --trusted' or run_spec(..., trusted=True))"
+        )
+    if not candidate.trusted:
+        return (
+            " (if you would run this folder's code, mark it 'trusted: true' in the spec and run "
+            "'uniml eval --trusted')"
+        )
+    return ""
 
 
 def read_frame(spec):
@@ -1204,7 +1233,7 @@ _SECTIONS = {
 }
 
 
-def run_spec(spec, progress=None):
+def run_spec(spec, progress=None, *, trusted: bool = False):
     """Evaluate what ``spec`` describes and return the report.
 
     Parameters
@@ -1214,6 +1243,10 @@ def run_spec(spec, progress=None):
     progress : callable, optional
         Called as ``progress(done, total)`` after each (model, fold) job of
         the harness (e.g. to drive a progress bar).
+    trusted : bool, default False
+        Grant trust to the saved models the spec marks ``trusted: true`` (see
+        :func:`build_model`); without it such models load untrusted, and a
+        pickle-based one is refused.
 
     Returns
     -------
@@ -1251,10 +1284,12 @@ def run_spec(spec, progress=None):
     metrics = build_metrics(spec)
     gates = build_gates(spec)
     candidates = {
-        c.label: build_model(spec, c, ("candidates", i)) for i, c in enumerate(spec.candidates)
+        c.label: build_model(spec, c, ("candidates", i), trusted=trusted)
+        for i, c in enumerate(spec.candidates)
     }
     baselines = {
-        c.label: build_model(spec, c, ("baselines", i)) for i, c in enumerate(spec.baselines)
+        c.label: build_model(spec, c, ("baselines", i), trusted=trusted)
+        for i, c in enumerate(spec.baselines)
     }
     champion_spec = spec.champion
     if champion_spec is not None and _champion_missing(spec):
@@ -1269,7 +1304,9 @@ def run_spec(spec, progress=None):
         )
         champion_spec = None
     champion = (
-        build_model(spec, champion_spec, ("champion",)) if champion_spec is not None else None
+        build_model(spec, champion_spec, ("champion",), trusted=trusted)
+        if champion_spec is not None
+        else None
     )
     lineage = lineage_settings(spec)
     with contextlib.ExitStack() as stack:

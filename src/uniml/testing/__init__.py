@@ -210,13 +210,103 @@ def _check_tamper_detected(folder: Path, manifest: dict) -> None:
     _expect(IntegrityError, "save_load_roundtrip", "tampered artifact", load, folder, trusted=True)
 
 
+def _check_manifest_shape(folder: Path) -> None:
+    """A manifest that is not an object, or lacks ``artifacts``, is an ``IntegrityError`` at load."""
+    import json
+
+    from uniml.core.errors import IntegrityError
+    from uniml.core.persistence import MANIFEST_NAME, load
+
+    file = folder / MANIFEST_NAME
+    original = file.read_text()
+    manifest = json.loads(original)
+    cases = [
+        ("a manifest that is a JSON list", "[]"),
+        (
+            "a manifest without artifacts",
+            json.dumps({k: v for k, v in manifest.items() if k != "artifacts"}),
+        ),
+        ("a manifest whose artifacts is a list", json.dumps({**manifest, "artifacts": []})),
+    ]
+    try:
+        for what, text in cases:
+            file.write_text(text)
+            _expect(IntegrityError, "bad_input", what, load, folder, trusted=True)
+    finally:
+        file.write_text(original)
+
+
+def _check_untrusted_refusal(cls, folder: Path, manifest: dict) -> bool:
+    """Whether loading needs ``trusted=True``: decided by the class (``loads_code()``), never by
+    the manifest's flags; a class that runs code on load must refuse an untrusted load."""
+    from uniml.core.errors import UntrustedArtifactError
+    from uniml.core.persistence import load
+
+    code = cls.loads_code()
+    flagged = any(a.get("pickle") for a in manifest["artifacts"].values())
+    if flagged and not code:
+        _fail(
+            "save_load_roundtrip",
+            "an artifact is flagged pickle but the class declares no code runs on load "
+            "(set persistence / runs_code_on_load so that loads_code() is True)",
+        )
+    if code:
+        _expect(
+            UntrustedArtifactError,
+            "save_load_roundtrip",
+            "untrusted load of a class that runs code on load",
+            load,
+            folder,
+        )
+    return code
+
+
+#: a keyword no adapter takes: the bad-input checks expect it refused by name
+UNKNOWN_PARAM = "surely_not_a_param"
+
+
+def _check_unknown_param(adapter, fit: Callable) -> None:
+    """An unknown keyword is an ``UnknownParameterError`` naming it, at ``make`` or at ``fit``."""
+    from uniml.core.catalog import get_adapter_class, make
+    from uniml.core.errors import AdapterNotFoundError, UnknownParameterError
+
+    cls = type(adapter)
+    params = {**adapter.get_params(deep=False), UNKNOWN_PARAM: 1}
+    try:
+        registered = get_adapter_class(cls.name) is cls
+    except AdapterNotFoundError:
+        registered = False
+
+    def build_and_fit():
+        fit(make(cls.name, **params) if registered else cls(**params))
+
+    _expect(
+        UnknownParameterError,
+        "bad_input",
+        "an unknown keyword",
+        build_and_fit,
+        mention=UNKNOWN_PARAM,
+    )
+
+
+def _check_save_onto_file(model) -> None:
+    """``save`` onto an existing regular file is a ``FolderExistsError`` and leaves the file alone."""
+    from uniml.core.errors import FolderExistsError
+
+    target = Path(tempfile.mkdtemp()) / "model"
+    target.write_text("keep me")
+    _expect(FolderExistsError, "bad_input", "save onto an existing file", model.save, target)
+    if not target.is_file() or target.read_text() != "keep me":
+        _fail("bad_input", "a refused save changed the file it was pointed at")
+
+
 def _tabular_checks(adapter, X, y) -> list[tuple[str, Callable[[], None]]]:
     from sklearn.base import clone
 
     from uniml.core.errors import (
+        DataContractError,
         NotFittedError,
         SchemaError,
-        UntrustedArtifactError,
     )
     from uniml.core.explanation import Explanation
     from uniml.core.persistence import MANIFEST_NAME, load
@@ -361,11 +451,7 @@ def _tabular_checks(adapter, X, y) -> list[tuple[str, Callable[[], None]]]:
                 _fail("save_load_roundtrip", f"manifest lacks {key!r}")
         if manifest["adapter"] != cls.name:
             _fail("save_load_roundtrip", "manifest names another adapter")
-        pickled = any(a.get("pickle") for a in manifest["artifacts"].values())
-        if pickled:
-            _expect(
-                UntrustedArtifactError, "save_load_roundtrip", "untrusted pickle load", load, folder
-            )
+        pickled = _check_untrusted_refusal(cls, folder, manifest)
         loaded = load(folder, trusted=pickled)
         if type(loaded) is not cls:
             _fail("save_load_roundtrip", f"load returned {type(loaded).__name__}")
@@ -416,11 +502,88 @@ def _tabular_checks(adapter, X, y) -> list[tuple[str, Callable[[], None]]]:
         _expect(SchemaError, "array_input", "wrong width", model.predict, arr[:5, :-1])
         _expect(SchemaError, "array_input", "1-D input", model.predict, arr[0])
 
+    def bad_input():
+        """Bad input is a typed error naming the column (issue 14), never a raw library error,
+        a silent NaN prediction or a class called ``inf``."""
+        model = fitted()
+        numeric = [c for c in X.columns if X[c].dtype.kind == "f"]
+        col = numeric[0]
+        # inf in the target (a float target, as a careless upstream produces it)
+        if y.dtype.kind == "f":
+            y_inf = y.copy()
+        else:
+            y_inf = pd.Series(pd.factorize(y)[0].astype(float), index=y.index, name=y.name)
+        y_inf.iloc[1] = np.inf
+        fresh = clone(adapter)
+        _expect(
+            DataContractError, "bad_input", "inf in the target", fresh.fit, X, y_inf, mention=y.name
+        )
+        # inf in a feature, at fit and at predict
+        X_inf = X.copy()
+        X_inf.iloc[1, X.columns.get_loc(col)] = np.inf
+        fresh = clone(adapter)
+        _expect(
+            SchemaError, "bad_input", "inf in a feature at fit", fresh.fit, X_inf, y, column=col
+        )
+        _expect(
+            SchemaError,
+            "bad_input",
+            "inf in a feature at predict",
+            model.predict,
+            X_inf.head(5),
+            column=col,
+        )
+        # NaN in a feature at predict: a typed error naming it, or a real prediction for every row
+        X_nan = X_new.copy()
+        X_nan[col] = np.nan
+        try:
+            pred = model.predict(X_nan)
+        except SchemaError as exc:
+            if getattr(exc, "column", None) != col:
+                _fail("bad_input", f"NaN in {col!r}: the SchemaError names {exc.column!r}: {exc}")
+        except Exception as exc:
+            _fail(
+                "bad_input",
+                f"NaN in {col!r} at predict: expected a prediction or a SchemaError naming the "
+                f"column, got {type(exc).__name__}: {exc}",
+            )
+        else:
+            if pred.isna().any():
+                _fail("bad_input", f"NaN in {col!r} at predict gave NaN predictions silently")
+        # a text column at fit: accepted, or a SchemaError naming it
+        try:
+            clone(adapter).fit(X.assign(comment=["free text"] * len(X)), y)
+        except SchemaError as exc:
+            if getattr(exc, "column", None) != "comment":
+                _fail("bad_input", f"a text column: the SchemaError names {exc.column!r}: {exc}")
+        except Exception as exc:
+            _fail(
+                "bad_input",
+                f"a text column at fit: expected a fit or a SchemaError naming it, got "
+                f"{type(exc).__name__}: {exc}",
+            )
+        # a duplicated column name at predict is named, not reported as another column missing
+        dup = pd.concat([X_new, X_new[[col]]], axis=1)
+        _expect(SchemaError, "bad_input", "a duplicated column", model.predict, dup, column=col)
+        # an empty frame at predict is an empty result
+        empty = model.predict(X_new.iloc[:0])
+        if not isinstance(empty, pd.Series) or len(empty) != 0 or empty.name != y.name:
+            _fail("bad_input", "predict on an empty frame must return an empty Series named like y")
+        if model._is_classifier():
+            proba = model.predict_proba(X_new.iloc[:0])
+            if proba.shape != (0, len(model.classes_)):
+                _fail("bad_input", f"predict_proba on an empty frame has shape {proba.shape}")
+        _check_unknown_param(adapter, lambda m: m.fit(X, y))
+        _check_save_onto_file(model)
+        folder = model.save(Path(tempfile.mkdtemp()) / "model")
+        _check_manifest_shape(folder)
+
     return [
         ("metadata", metadata),
         ("not_fitted", not_fitted),
         ("fit_does_not_modify_input", fit_does_not_modify_input),
         ("fit_predict_shapes", fit_predict_shapes),
+        ("bad_input", bad_input),
         ("schema_errors", schema_errors),
         ("explanation", explanation),
         ("save_load_roundtrip", save_load_roundtrip),

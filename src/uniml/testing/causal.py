@@ -163,12 +163,20 @@ def checks(adapter, n: int = 300) -> list[tuple[str, str, Callable[[], None]]]:
     from uniml.core.errors import (
         DataContractError,
         NotFittedError,
+        ParameterError,
         SchemaError,
-        UntrustedArtifactError,
     )
     from uniml.core.explanation import Explanation
     from uniml.core.persistence import MANIFEST_NAME, load
-    from uniml.testing import _check_clone_unfitted, _check_metadata, _check_tamper_detected
+    from uniml.testing import (
+        _check_clone_unfitted,
+        _check_manifest_shape,
+        _check_metadata,
+        _check_save_onto_file,
+        _check_tamper_detected,
+        _check_unknown_param,
+        _check_untrusted_refusal,
+    )
 
     cls = type(adapter)
     data, _ = make_causal_data(n=n, seed=0)
@@ -342,16 +350,7 @@ def checks(adapter, n: int = 300) -> list[tuple[str, str, Callable[[], None]]]:
         manifest = json.loads((folder / MANIFEST_NAME).read_text())
         if manifest["adapter"] != cls.name or manifest["task"] != "causal":
             _fail("save_load_roundtrip", "manifest names another adapter or task")
-        pickled = any(a.get("pickle") for a in manifest["artifacts"].values())
-        if cls.persistence in ("pickle", "cloudpickle") and not pickled:
-            _fail(
-                "save_load_roundtrip",
-                f"persistence {cls.persistence!r} but no artifact is flagged pickle",
-            )
-        if pickled:
-            _expect(
-                UntrustedArtifactError, "save_load_roundtrip", "untrusted pickle load", load, folder
-            )
+        pickled = _check_untrusted_refusal(cls, folder, manifest)
         loaded = load(folder, trusted=pickled)
         if type(loaded) is not cls:
             _fail("save_load_roundtrip", f"load returned {type(loaded).__name__}")
@@ -387,10 +386,44 @@ def checks(adapter, n: int = 300) -> list[tuple[str, str, Callable[[], None]]]:
         again = pickle.loads(pickle.dumps(model))
         _same("pickling", model.predict(new), again.predict(new), "after pickle round-trip")
 
+    def bad_input():
+        """Typed errors for an infinite outcome, an unknown summary target, an unknown keyword,
+        a save onto a file and a malformed manifest; the ATT is a valid summary of the treated."""
+        model = fitted()
+        roles = {k: v for k, v in data.roles().items() if v is not None}
+        holed = frame.copy()
+        holed.iloc[1, holed.columns.get_loc(data.outcome)] = np.inf
+        _expect(
+            DataContractError,
+            "bad_input",
+            "inf in the outcome",
+            clone(adapter).fit,
+            holed,
+            mention=data.outcome,
+            **roles,
+        )
+        _expect(
+            ParameterError,
+            "bad_input",
+            "an unknown effect_summary target",
+            model.effect_summary,
+            target="not_a_target",
+            mention="target",
+        )
+        att = model.effect_summary(target="att")
+        if att.get("target") != "att" or not att["lower"] <= att["effect"] <= att["upper"]:
+            _fail("bad_input", f"effect_summary(target='att') is not an ordered summary: {att}")
+        if att["n"] != int((frame[data.treatment] == model.treated_).sum()):
+            _fail("bad_input", "the ATT must average over the treated training rows")
+        _check_unknown_param(adapter, lambda m: m.fit(data))
+        _check_save_onto_file(model)
+        _check_manifest_shape(model.save(Path(tempfile.mkdtemp()) / "model"))
+
     return [
         ("causal", name, func)
         for name, func in [
             ("metadata", metadata),
+            ("bad_input", bad_input),
             ("not_fitted", not_fitted),
             ("fit_does_not_modify_input", fit_does_not_modify_input),
             ("fit_predict_shapes", fit_predict_shapes),

@@ -105,13 +105,20 @@ def checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
     from uniml.core.errors import (
         DataContractError,
         NotFittedError,
+        ParameterError,
         SchemaError,
-        UntrustedArtifactError,
     )
     from uniml.core.explanation import Explanation
     from uniml.core.forecasting import SeriesFitError, interval_columns
     from uniml.core.persistence import MANIFEST_NAME, load
-    from uniml.testing import _check_metadata, _check_tamper_detected
+    from uniml.testing import (
+        _check_manifest_shape,
+        _check_metadata,
+        _check_save_onto_file,
+        _check_tamper_detected,
+        _check_unknown_param,
+        _check_untrusted_refusal,
+    )
 
     cls = type(adapter)
     exog = cls.supports_exog
@@ -343,13 +350,7 @@ def checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
         manifest = json.loads((folder / MANIFEST_NAME).read_text())
         if manifest["adapter"] != cls.name:
             _fail("save_load_roundtrip", "manifest names another adapter")
-        pickled = any(a.get("pickle") for a in manifest["artifacts"].values())
-        if pickled != (cls.persistence in ("statsmodels-pickle", "pickle", "cloudpickle")):
-            _fail("save_load_roundtrip", "pickle flag does not match the declared persistence")
-        if pickled:
-            _expect(
-                UntrustedArtifactError, "save_load_roundtrip", "untrusted pickle load", load, folder
-            )
+        pickled = _check_untrusted_refusal(cls, folder, manifest)
         loaded = load(folder, trusted=pickled)
         if type(loaded) is not cls:
             _fail("save_load_roundtrip", f"load returned {type(loaded).__name__}")
@@ -421,12 +422,50 @@ def checks(adapter) -> list[tuple[str, str, Callable[[], None]]]:
         if sorted(out["store"].unique()) != ["s0", "s1"]:
             _fail("series_failures", "the surviving series do not predict")
 
+    def bad_input():
+        """An empty frame, an infinite target, a fractional horizon, an unknown keyword, a save onto
+        a file and a malformed manifest are typed errors naming what is wrong."""
+        _expect(
+            DataContractError,
+            "bad_input",
+            "an empty frame at fit",
+            clone(adapter).fit,
+            train.iloc[:0],
+            **roles,
+        )
+        holed = train.copy()
+        holed.iloc[3, holed.columns.get_loc(roles["target"])] = np.inf
+        _expect(
+            DataContractError,
+            "bad_input",
+            "inf in the target",
+            clone(adapter).fit,
+            holed,
+            mention=roles["target"],
+            **roles,
+        )
+        model = fitted()
+        if not exog:
+            for bad in (2.5, 0, -1):
+                _expect(
+                    ParameterError,
+                    "bad_input",
+                    f"horizon={bad!r}",
+                    model.predict,
+                    horizon=bad,
+                    mention="horizon",
+                )
+        _check_unknown_param(adapter, lambda m: m.fit(train, **roles))
+        _check_save_onto_file(model)
+        _check_manifest_shape(model.save(Path(tempfile.mkdtemp()) / "model"))
+
     return [
         (name, check_name, func)
         for check_name, func in [
             ("metadata", metadata),
             ("not_fitted", not_fitted),
             ("fit_does_not_modify_input", fit_does_not_modify_input),
+            ("bad_input", bad_input),
             ("horizon_and_layout", horizon_and_layout),
             ("interval_ordering", interval_ordering),
             ("contract_errors", contract_errors),

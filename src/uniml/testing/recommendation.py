@@ -128,13 +128,21 @@ def _recommendation_checks(adapter, data) -> list[tuple[str, Callable[[], None]]
 
     from uniml.core.errors import (
         NotFittedError,
+        ParameterError,
         SchemaError,
-        UntrustedArtifactError,
     )
     from uniml.core.explanation import Explanation
     from uniml.core.persistence import MANIFEST_NAME, load
     from uniml.core.recommendation import UnknownIdError
-    from uniml.testing import _check_clone_unfitted, _check_metadata, _check_tamper_detected
+    from uniml.testing import (
+        _check_clone_unfitted,
+        _check_manifest_shape,
+        _check_metadata,
+        _check_save_onto_file,
+        _check_tamper_detected,
+        _check_unknown_param,
+        _check_untrusted_refusal,
+    )
 
     cls = type(adapter)
     frame = data.frame
@@ -297,11 +305,7 @@ def _recommendation_checks(adapter, data) -> list[tuple[str, Callable[[], None]]
         manifest = json.loads((folder / MANIFEST_NAME).read_text())
         if manifest["adapter"] != cls.name:
             _fail("save_load_roundtrip", "manifest names another adapter")
-        pickled = any(a.get("pickle") for a in manifest["artifacts"].values())
-        if pickled:
-            _expect(
-                UntrustedArtifactError, "save_load_roundtrip", "untrusted pickle load", load, folder
-            )
+        pickled = _check_untrusted_refusal(cls, folder, manifest)
         loaded = load(folder, trusted=pickled)
         if type(loaded) is not cls:
             _fail("save_load_roundtrip", f"load returned {type(loaded).__name__}")
@@ -340,10 +344,29 @@ def _recommendation_checks(adapter, data) -> list[tuple[str, Callable[[], None]]
             model.predict(users, k=k), again.predict(users, k=k), check_exact=True
         )
 
+    def bad_input():
+        """k must be a positive whole number; unknown keywords, saves onto a file and malformed
+        manifests are typed errors."""
+        model = fitted()
+        for bad_k in (0, -1, 2.5):
+            _expect(
+                ParameterError,
+                "bad_input",
+                f"k={bad_k!r}",
+                model.predict,
+                users,
+                k=bad_k,
+                mention="k",
+            )
+        _check_unknown_param(adapter, lambda m: m.fit(data))
+        _check_save_onto_file(model)
+        _check_manifest_shape(model.save(Path(tempfile.mkdtemp()) / "model"))
+
     return [
         ("metadata", metadata),
         ("not_fitted", not_fitted),
         ("fit_does_not_modify_input", fit_does_not_modify_input),
+        ("bad_input", bad_input),
         ("top_k", top_k),
         ("no_seen_items", no_seen_items),
         ("score_agrees", score_agrees),
