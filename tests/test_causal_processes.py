@@ -18,10 +18,13 @@ SCRIPT = textwrap.dedent(
     from uniml.core.catalog import get_adapter_class
     from uniml.testing.causal import make_causal_data
 
-    data, _ = make_causal_data(n=400, seed=3, confounding=1.5)
+    data, _ = make_causal_data(n=300, seed=3, confounding=1.5)
     out = {}
     for name in ("dowhy.effect", "econml.dml", "econml.dr", "econml.metalearner"):
-        for i, params in enumerate(get_adapter_class(name)._test_params()):
+        # every adapter, each with its first test parameters; DoWhy also with propensity weighting
+        # (the case: its unscaled default propensity model moved between processes)
+        all_params = get_adapter_class(name)._test_params()
+        for i, params in enumerate(all_params if name == "dowhy.effect" else all_params[:1]):
             model = uniml.make(name, **params).fit(data)
             s = model.effect_summary()
             att = model.effect_summary(target="att")
