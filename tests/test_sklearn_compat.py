@@ -101,9 +101,10 @@ class Known:
     reason: str
     error: str
     only: tuple[str, ...] = ()  # adapter ids it applies to; () = every adapter
+    active: bool = True  # False where the installed versions do not have the conflict
 
     def applies_to(self, estimator) -> bool:
-        return not self.only or adapter_id(estimator) in self.only
+        return self.active and (not self.only or adapter_id(estimator) in self.only)
 
     def __str__(self) -> str:
         return self.reason
@@ -119,6 +120,8 @@ EXPECTED_FAILURES: dict[str, Known] = {
             "test_column_vector_y_gives_the_same_predictions."
         ),
         error=r"'Series' object has no attribute 'ravel'",
+        # pandas 2 Series still have .ravel() (the oldest supported versions: nox -s oldest)
+        active=int(pd.__version__.split(".")[0]) >= 3,
     ),
     "check_no_attributes_set_in_init": Known(
         reason=(

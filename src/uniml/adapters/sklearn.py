@@ -167,6 +167,8 @@ def _named_input_errors(owner: str, X):
         yield
     except ValueError as exc:
         text = str(exc)
+        # the library's own first line stays in the message (scikit-learn's checks match on it)
+        first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
         frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X, dtype=object))
         if not isinstance(X, pd.DataFrame):
             frame.columns = [f"x{i}" for i in range(frame.shape[1])]
@@ -176,8 +178,8 @@ def _named_input_errors(owner: str, X):
                 n = int(frame[bad[0]].isna().sum())
                 raise SchemaError(
                     f"{owner}: column {bad[0]!r} has {n} missing value(s) and the wrapped "
-                    f"estimator does not accept them: impute them (e.g. a Pipeline with "
-                    f"SimpleImputer) or drop those rows",
+                    f"estimator does not accept them ({first_line}): impute them (e.g. a "
+                    f"Pipeline with SimpleImputer) or drop those rows",
                     column=bad[0],
                 ) from exc
         if "could not convert string to float" in text:
@@ -189,7 +191,8 @@ def _named_input_errors(owner: str, X):
             if bad:
                 raise SchemaError(
                     f"{owner}: column {bad[0]!r} holds text and the wrapped estimator takes "
-                    f"numbers only: encode it (e.g. a Pipeline with OneHotEncoder) or drop it",
+                    f"numbers only ({first_line}): encode it (e.g. a Pipeline with "
+                    f"OneHotEncoder) or drop it",
                     column=bad[0],
                 ) from exc
         raise
