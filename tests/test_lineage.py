@@ -269,7 +269,7 @@ def test_long_and_odd_params_are_truncated_not_fatal(store):
     X, y = make_tabular_data("regression", n=60)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # xgboost says it does not use 'note'
-        uniml.make("xgboost.regressor", n_estimators=3, note="x" * 9000).fit(X, y)
+        uniml.make("xgboost.regressor", n_estimators=3, extra_params={"note": "x" * 9000}).fit(X, y)
     ref = lineage.last_run()
     assert not ref.spooled, ref.error
     value = store["client"].get_run(ref.run_id).data.params["note"]

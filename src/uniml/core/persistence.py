@@ -437,7 +437,8 @@ def read_pickle(path: str | Path, *, trusted: bool) -> Any:
     Parameters
     ----------
     path : str or Path
-        The pickle file.
+        The pickle file (a ``.joblib`` file is read with joblib, which also
+        handles its compressed containers).
     trusted : bool
         Must be True: unpickling runs whatever code the file names.
 
@@ -462,6 +463,10 @@ def read_pickle(path: str | Path, *, trusted: bool) -> Any:
             f"{path} is a pickle, which can run arbitrary code when loaded; pass trusted=True "
             f"only if you trust where it came from"
         )
+    if Path(path).suffix.lower() == ".joblib":  # joblib's own container (maybe compressed)
+        import joblib
+
+        return joblib.load(path)
     import pickle
 
     with open(path, "rb") as fh:

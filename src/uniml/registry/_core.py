@@ -136,6 +136,20 @@ def _download(source: str, tracking_uri: str) -> Path:
 def version_digest(name: str, version, *, tracking_uri: str | None = None) -> str:
     """Recompute the artifact digest of a registered version from its stored artifacts.
 
+    Parameters
+    ----------
+    name : str
+        Registered model name.
+    version : int or str
+        The version number.
+    tracking_uri : str, optional
+        The MLflow tracking (and registry) URI; default MLflow's current one.
+
+    Returns
+    -------
+    str
+        The sha256 manifest digest of the stored artifact.
+
     Examples
     --------
     >>> callable(version_digest)
@@ -203,6 +217,20 @@ def _read_json(uri: str | None, tracking_uri: str) -> Any:
 def read_card(name: str, version, *, tracking_uri: str | None = None) -> ModelCard:
     """The stored model card of a version (empty when none).
 
+    Parameters
+    ----------
+    name : str
+        Registered model name.
+    version : int or str
+        The version number.
+    tracking_uri : str, optional
+        The MLflow tracking (and registry) URI; default MLflow's current one.
+
+    Returns
+    -------
+    ModelCard
+        The card (empty when the version has none).
+
     Examples
     --------
     >>> callable(read_card)
@@ -215,6 +243,20 @@ def read_card(name: str, version, *, tracking_uri: str | None = None) -> ModelCa
 
 def read_report(name: str, version, *, tracking_uri: str | None = None):
     """The evaluation report stored with a version, or None.
+
+    Parameters
+    ----------
+    name : str
+        Registered model name.
+    version : int or str
+        The version number.
+    tracking_uri : str, optional
+        The MLflow tracking (and registry) URI; default MLflow's current one.
+
+    Returns
+    -------
+    EvalReport or None
+        The stored report.
 
     Examples
     --------
@@ -770,6 +812,18 @@ def retire(
 def audit_log(name: str, *, tracking_uri: str | None = None) -> list[dict]:
     """The audit entries of ``name`` (an export :func:`uniml.registry.verify_chain` checks offline).
 
+    Parameters
+    ----------
+    name : str
+        Registered model name.
+    tracking_uri : str, optional
+        The MLflow tracking (and registry) URI; default MLflow's current one.
+
+    Returns
+    -------
+    list of dict
+        One dict per entry, oldest first, each with its ``prev`` and ``sha256`` links.
+
     Examples
     --------
     >>> audit_log("m@champion")
@@ -784,6 +838,16 @@ def audit_log(name: str, *, tracking_uri: str | None = None) -> list[dict]:
 def verify_chain(entries: list[dict]) -> list[str]:
     """The breaks in an exported chain (empty when intact).
 
+    Parameters
+    ----------
+    entries : list of dict
+        Audit entries in order, as :func:`audit_log` returns them.
+
+    Returns
+    -------
+    list of str
+        One message per broken link; empty when the chain is intact.
+
     Examples
     --------
     >>> verify_chain([])
@@ -794,6 +858,20 @@ def verify_chain(entries: list[dict]) -> list[str]:
 
 def history(name: str, alias: str = "champion", *, tracking_uri: str | None = None) -> list[dict]:
     """Every holder of ``alias`` over time: version, action, who, when, why.
+
+    Parameters
+    ----------
+    name : str
+        Registered model name.
+    alias : str, default "champion"
+        The alias whose holders are listed.
+    tracking_uri : str, optional
+        The MLflow tracking (and registry) URI; default MLflow's current one.
+
+    Returns
+    -------
+    list of dict
+        One dict per change of holder, oldest first.
 
     Examples
     --------
@@ -815,6 +893,18 @@ def history(name: str, alias: str = "champion", *, tracking_uri: str | None = No
 
 def trace(ref: str, *, tracking_uri: str | None = None) -> dict:
     """``name@alias`` -> version -> run -> data fingerprint -> git commit -> report -> card -> approvals.
+
+    Parameters
+    ----------
+    ref : str
+        ``name@alias``, ``name/version`` or ``models:/name@alias``.
+    tracking_uri : str, optional
+        The MLflow tracking (and registry) URI; default MLflow's current one.
+
+    Returns
+    -------
+    dict
+        One key per step of the chain.
 
     Examples
     --------
@@ -855,6 +945,18 @@ def trace(ref: str, *, tracking_uri: str | None = None) -> dict:
 def trace_table(ref: str, *, tracking_uri: str | None = None):
     """:func:`trace` as a two-column pandas DataFrame (``step``, ``value``).
 
+    Parameters
+    ----------
+    ref : str
+        ``name@alias``, ``name/version`` or ``models:/name@alias``.
+    tracking_uri : str, optional
+        The MLflow tracking (and registry) URI; default MLflow's current one.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``step`` and ``value``.
+
     Examples
     --------
     >>> callable(trace_table)
@@ -872,6 +974,20 @@ def trace_table(ref: str, *, tracking_uri: str | None = None):
 
 def load(ref: str, *, trusted: bool = False, tracking_uri: str | None = None):
     """Load the uniml model a reference points at (``name@champion``, ``name/3``).
+
+    Parameters
+    ----------
+    ref : str
+        ``name@alias``, ``name/version`` or ``models:/name@alias``.
+    trusted : bool, default False
+        Allow pickle-based artifacts (statsmodels); see ``uniml.load``.
+    tracking_uri : str, optional
+        The MLflow tracking (and registry) URI; default MLflow's current one.
+
+    Returns
+    -------
+    Adapter
+        The verified, loaded model.
 
     Examples
     --------
@@ -891,12 +1007,16 @@ def load(ref: str, *, trusted: bool = False, tracking_uri: str | None = None):
 class VerifyResult:
     """What :func:`verify` found.
 
-    Attributes
+    Parameters
     ----------
     ok : bool
+        True when no problem was found.
     problems : list of str
-    governed, aliased : int
-        Aliased models fully governed, and all aliased models.
+        One message per alias moved around the registry or broken audit chain.
+    governed : int
+        Aliased models whose every alias move is in the audit log.
+    aliased : int
+        All models with at least one alias.
 
     Examples
     --------

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from uniml.core.errors import UntrustedArtifactError
+from uniml.core.persistence import read_pickle
 from uniml.registry._card import UNKNOWN
 from uniml.registry._errors import RegistryError
 
@@ -186,15 +187,7 @@ def import_legacy(
         raise RegistryError(
             f"{path.name}: sha256 {digest} differs from the expected {expected_sha256}"
         )
-    if path.suffix.lower() == ".joblib":
-        import joblib
-
-        raw = joblib.load(path)
-    else:
-        import pickle
-
-        with open(path, "rb") as fh:
-            raw = pickle.load(fh)
+    raw = read_pickle(path, trusted=True)  # the caller's trusted=True was checked above
     library = type(raw).__module__.split(".")[0]
     if library not in SUPPORTED or not hasattr(raw, "predict"):
         raise RegistryError(
