@@ -235,3 +235,16 @@ def test_anything_else_econml_refuses_is_a_uniml_error_with_the_cause(small):
     with pytest.raises(uniml.UnimlError, match="could not fit: .*exploded") as err:
         uniml.make("econml.dml", model_y=Broken(), model_t=LogisticRegression()).fit(small)
     assert isinstance(err.value.__cause__, ValueError)
+
+
+def test_lineage_names_the_summary_after_the_fitted_estimand(selected, fitted):
+    """A model fitted for the ATT is recorded as the ATT, not under the ATE's name."""
+    from uniml.lineage._mlflow import _in_sample_metrics
+
+    data, _ = selected
+    ate = _in_sample_metrics(fitted["dowhy.effect"], data.frame, data.Y)
+    assert set(ate) == {"ate", "ate_lower", "ate_upper"}
+    att_model = uniml.make("dowhy.effect", random_state=0).fit(data, target_units="att")
+    att = _in_sample_metrics(att_model, data.frame, data.Y)
+    assert set(att) == {"att", "att_lower", "att_upper"}
+    assert att["att"] == att_model.effect_summary(target="att")["effect"]

@@ -383,7 +383,13 @@ def _in_sample_metrics(model, X, y) -> dict[str, float]:
         return out
     if task == "causal":
         summary = model.effect_summary()
-        return {"ate": summary["ate"], "ate_lower": summary["lower"], "ate_upper": summary["upper"]}
+        # named after the estimand the model was fitted for ("ate", or "att" / "atc")
+        target = summary.get("target", "ate")
+        return {
+            target: summary["effect"] if "effect" in summary else summary["ate"],
+            f"{target}_lower": summary["lower"],
+            f"{target}_upper": summary["upper"],
+        }
     if task == "recommendation":
         user_col, item_col = list(model.schema_.names)[:2]
         truth = X[[user_col, item_col]]

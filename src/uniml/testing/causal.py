@@ -253,7 +253,7 @@ def checks(adapter, n: int = 300) -> list[tuple[str, str, Callable[[], None]]]:
         ).all():
             _fail("interval_ordering", "a 99% interval is narrower than a 70% one")
         s = model.effect_summary()
-        for key in ("ate", "lower", "upper", "alpha", "method", "n"):
+        for key in ("ate", "effect", "target", "lower", "upper", "alpha", "method", "n"):
             if key not in s:
                 _fail("interval_ordering", f"effect_summary lacks {key!r}")
         if not s["lower"] <= s["ate"] <= s["upper"]:
