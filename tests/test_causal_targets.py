@@ -248,3 +248,14 @@ def test_lineage_names_the_summary_after_the_fitted_estimand(selected, fitted):
     att = _in_sample_metrics(att_model, data.frame, data.Y)
     assert set(att) == {"att", "att_lower", "att_upper"}
     assert att["att"] == att_model.effect_summary(target="att")["effect"]
+
+
+def test_att_of_a_continuous_treatment_is_refused_by_name():
+    from uniml.testing.causal import make_causal_data
+
+    data, _ = make_causal_data(n=200, seed=0, treatment="continuous")
+    model = uniml.make("dowhy.effect").fit(data)
+    with pytest.raises(uniml.DataContractError, match="treatment is continuous"):
+        model.effect_summary(target="att")
+    rows = model.effect_summary(target=data.frame.head(50))  # a frame of units still works
+    assert rows["n"] == 50 and rows["lower"] <= rows["effect"] <= rows["upper"]

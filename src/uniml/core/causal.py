@@ -515,6 +515,11 @@ class CausalAdapter(Adapter):
 
     def _group_mask(self, treatment, target: str, treated) -> np.ndarray:
         """Boolean mask of the training rows in the ``"att"`` / ``"atc"`` group; refuse an empty group."""
+        if getattr(self, "treatment_type_", None) == "continuous":
+            raise DataContractError(
+                f"target {target!r}: the treatment is continuous, so no group of units received "
+                f"exactly one level; pass a frame of units as target, or use target='ate'"
+            )
         level = treated if target == "att" else self.control_
         mask = np.asarray(treatment) == level
         if not mask.any():
