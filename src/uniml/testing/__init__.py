@@ -4,7 +4,12 @@ The suite is the specification of the adapter contract (DESIGN.md): fit and
 predict shapes and index alignment, typed schema errors, explanation
 additivity where declared, bit-for-bit save/load round-trips with hash
 verification, ``sklearn.base.clone``, determinism under a fixed seed,
-not-fitted errors, pickling, and that ``fit`` never modifies its input.
+not-fitted errors, pickling, and that ``fit`` never modifies its input. The
+``bad_input`` check feeds what careless users send (``inf`` targets and
+features, NaN and text columns, duplicated columns, empty frames, unknown
+keywords, saves onto a file, malformed manifests) and expects a typed uniml
+error naming the problem; whether loading needs ``trusted=True`` is taken from
+the adapter class (``loads_code()``), never from the manifest.
 
 The project's own tests run it over every adapter in the catalog; a
 third-party adapter runs it in its own tests::
