@@ -40,6 +40,8 @@ DEFAULT_THRESHOLDS: dict[str, tuple[float, float] | None] = {
 }
 #: below this many current rows, a drift statistic also needs a BH-adjusted p-value < alpha
 SMALL_SAMPLE = 2000
+#: the multivariate check reads at most this many current rows (a seeded sample)
+PCA_CURRENT_ROWS = 200_000
 _LEVELS = {"ok": 0, "warn": 1, "alert": 2}
 _DRIFT_STATS = ("wasserstein", "js")
 
@@ -173,7 +175,7 @@ def column_statistics(col, values: pd.Series, *, small_sample: int = SMALL_SAMPL
             out.update(wasserstein=float("nan"), ks=float("nan"), js=float("nan"), psi=float("nan"))
         else:
             out["wasserstein"] = _stats.wasserstein_sorted(xs, col.sketch) / col.scale
-            out["ks"] = _stats.ks_sorted(xs, col.sketch)
+            out["ks"] = _stats.ks_sorted(xs, col.sketch, col.steps)
             shares = _stats.bin_counts(xs, col.edges) / n
             out["js"] = _stats.js_distance(col.shares, shares)
             out["psi"] = _stats.psi(col.shares, shares)
@@ -597,7 +599,12 @@ def _multivariate(profile, current, k, domain_classifier, random_state) -> dict:
     pca = profile.pca
     out: dict[str, Any] = {"level": "ok"}
     if pca is not None and all(c in current.columns for c in pca["columns"]):
-        Z = current[pca["columns"]].to_numpy(dtype=float, na_value=np.nan)
+        rows = current
+        if (
+            len(current) > PCA_CURRENT_ROWS
+        ):  # every k-th row: the noise of a sample is counted below
+            rows = current.iloc[:: -(-len(current) // PCA_CURRENT_ROWS)]
+        Z = rows[pca["columns"]].to_numpy(dtype=float, na_value=np.nan)
         Z = (Z - pca["center"]) / pca["scale"]
         Z = np.where(np.isnan(Z), 0.0, Z)
         errors = _reconstruction_error(Z, pca["mean"], pca["components"])

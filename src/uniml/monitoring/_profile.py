@@ -15,6 +15,7 @@ logged as an MLflow artifact beside the model version.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import io
 import json
 import math
@@ -91,6 +92,19 @@ class NumericColumn:
     shares: np.ndarray
     role: str = "feature"
     kind: str = field(default="numeric", init=False)
+
+    @functools.cached_property
+    def steps(self) -> tuple[np.ndarray, np.ndarray]:
+        """The sketch's own CDF counts at and just left of each point (cached for KS).
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+        """
+        return (
+            np.searchsorted(self.sketch, self.sketch, "right"),
+            np.searchsorted(self.sketch, self.sketch, "left"),
+        )
 
     @property
     def scale(self) -> float:
@@ -958,8 +972,6 @@ def _fit_pca(X: pd.DataFrame, cols: dict, variance: float, random_state: int) ->
     numeric = [n for n, c in cols.items() if c.role == "feature" and c.kind == "numeric"]
     if len(numeric) < 2 or len(X) < 50:
         return None
-    from sklearn.decomposition import PCA
-
     rng = np.random.default_rng(random_state)
     idx = np.arange(len(X))
     if len(idx) > PCA_ROWS:
@@ -971,16 +983,22 @@ def _fit_pca(X: pd.DataFrame, cols: dict, variance: float, random_state: int) ->
     Z = (X.iloc[idx][numeric].to_numpy(dtype=float, na_value=np.nan) - center) / scale
     Z = np.where(np.isnan(Z), 0.0, Z)
     half = len(Z) // 2
-    pca = PCA(n_components=variance, svd_solver="full", random_state=random_state).fit(Z[:half])
-    if pca.n_components_ >= len(numeric):  # keep at least one direction out, or nothing can change
-        pca = PCA(n_components=len(numeric) - 1, random_state=random_state).fit(Z[:half])
-    held = _reconstruction_error(Z[half:], pca.mean_, pca.components_)
+    mean = Z[:half].mean(axis=0)
+    # principal axes from the eigen-decomposition of the (small) covariance matrix
+    eigval, eigvec = np.linalg.eigh(np.cov(Z[:half] - mean, rowvar=False))
+    order = np.argsort(eigval)[::-1]
+    eigval, eigvec = np.clip(eigval[order], 0, None), eigvec[:, order]
+    share = np.cumsum(eigval) / eigval.sum() if eigval.sum() > 0 else np.ones_like(eigval)
+    n_comp = int(np.searchsorted(share, variance) + 1)
+    n_comp = min(max(n_comp, 1), len(numeric) - 1)  # keep a direction out, or nothing can change
+    components = eigvec[:, :n_comp].T.copy()
+    held = _reconstruction_error(Z[half:], mean, components)
     return {
         "columns": numeric,
         "center": center,
         "scale": scale,
-        "mean": np.asarray(pca.mean_, float),
-        "components": np.asarray(pca.components_, float),
+        "mean": mean,
+        "components": components,
         "error_mean": float(held.mean()),
         "error_std": float(held.std()),
         "n": int(held.size),
@@ -990,5 +1008,6 @@ def _fit_pca(X: pd.DataFrame, cols: dict, variance: float, random_state: int) ->
 
 def _reconstruction_error(Z: np.ndarray, mean: np.ndarray, components: np.ndarray) -> np.ndarray:
     centred = Z - mean
-    back = (centred @ components.T) @ components
-    return np.sqrt(((centred - back) ** 2).sum(axis=1))
+    kept = centred @ components.T  # orthonormal rows: |x - P x|^2 = |x|^2 - |C x|^2
+    sq = np.einsum("ij,ij->i", centred, centred) - np.einsum("ij,ij->i", kept, kept)
+    return np.sqrt(np.clip(sq, 0, None))

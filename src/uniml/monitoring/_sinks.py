@@ -119,7 +119,7 @@ class WebhookSink:
 
     The body is ``{"event": "alert", "alert": {...}}`` (and ``{"event":
     "monitor", "summary": {...}}`` per run with ``runs=True``). Delivery is
-    retried ``retries`` times; a failure is a :class:`uniml.UnimlWarning`, never
+    retried ``retries`` times (not after a 4xx other than 429); a failure is a :class:`uniml.UnimlWarning`, never
     an exception in the monitoring run.
 
     Parameters
@@ -187,6 +187,10 @@ class WebhookSink:
                         self.delivered += 1
                         return True
                     last = f"HTTP {response.status}"
+            except urllib.error.HTTPError as exc:
+                last = f"HTTP {exc.code} {exc.reason}"
+                if 400 <= exc.code < 500 and exc.code != 429:
+                    break  # the request itself is refused: retrying will not help
             except (urllib.error.URLError, OSError) as exc:
                 last = repr(exc)
             time.sleep(min(0.2 * 2**attempt, 2.0))

@@ -72,13 +72,16 @@ def wasserstein_sorted(a: np.ndarray, b: np.ndarray) -> float:
     return _quantile_l1(a, b) if a.size >= b.size else _quantile_l1(b, a)
 
 
-def ks_sorted(a: np.ndarray, b: np.ndarray) -> float:
+def ks_sorted(a: np.ndarray, b: np.ndarray, b_steps: tuple | None = None) -> float:
     """Two-sample Kolmogorov-Smirnov statistic of two sorted samples.
 
     Parameters
     ----------
     a, b : numpy.ndarray
         Sorted 1-d float arrays, no NaN.
+    b_steps : tuple of numpy.ndarray, optional
+        ``b``'s own CDF at and just left of its points (``searchsorted(b, b, "right")``
+        and ``"left"``), cached by a profile; used when ``b`` is the shorter sample.
 
     Returns
     -------
@@ -96,11 +99,19 @@ def ks_sorted(a: np.ndarray, b: np.ndarray) -> float:
     if a.size == 0 or b.size == 0:
         return float("nan")
     if a.size < b.size:
-        a, b = b, a
+        a, b, b_steps = b, a, None
     n, m = a.size, b.size
-    at = np.abs(np.searchsorted(a, b, "right") / n - np.searchsorted(b, b, "right") / m)
-    left = np.abs(np.searchsorted(a, b, "left") / n - np.searchsorted(b, b, "left") / m)
-    return float(max(at.max(), left.max()))
+    right, left = (
+        b_steps
+        if b_steps is not None
+        else (
+            np.searchsorted(b, b, "right"),
+            np.searchsorted(b, b, "left"),
+        )
+    )
+    at = np.abs(np.searchsorted(a, b, "right") / n - right / m)
+    before = np.abs(np.searchsorted(a, b, "left") / n - left / m)
+    return float(max(at.max(), before.max()))
 
 
 def bin_counts(sorted_values: np.ndarray, inner_edges: np.ndarray) -> np.ndarray:
