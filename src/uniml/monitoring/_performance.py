@@ -207,6 +207,18 @@ def performance(profile: Profile, current: pd.DataFrame, y_true, *, k: float = 3
     y_pred = current[pred_name].to_numpy() if pred_name and pred_name in current.columns else None
     n_ref = ref["n"]
     if y_true is not None:
+        known = ~pd.isna(pd.Series(y_true)).to_numpy()
+        if not known.any():
+            out["notes"].append("no actual has arrived yet: performance is estimated")
+            y_true = None
+        elif not known.all():
+            out["notes"].append(
+                f"{int((~known).sum())} of {known.size} rows have no actual yet: realised "
+                "metrics use the other rows"
+            )
+            y_true = np.asarray(y_true)[known]
+            y_pred = None if y_pred is None else y_pred[known]
+    if y_true is not None:
         if y_pred is None:
             out["notes"].append("actuals given but no prediction column: nothing to score")
             return out
