@@ -28,6 +28,7 @@ from pathlib import Path
 # modules whose ``__all__`` is public API; the per-task modules of uniml.core,
 # uniml.testing and uniml.evaluation.metrics are added by `public_modules()`
 TOP_MODULES = ["uniml", "uniml.lineage", "uniml.evaluation"]
+TOP_MODULES += ["uniml.monitoring"]  # issue 18
 PACKAGES = ["uniml.core", "uniml.testing", "uniml.evaluation.metrics"]
 
 # numpydoc codes checked, by kind of object

@@ -34,7 +34,7 @@ def _read_one(path: Path) -> pd.DataFrame:
             return pd.read_csv(path)
         if path.stat().st_size == 0:
             return pd.DataFrame()
-        return pd.read_json(path, lines=path.suffix == ".jsonl")
+        return pd.read_json(path, lines=path.suffix == ".jsonl", precise_float=True)
     except (ValueError, OSError) as exc:
         raise MonitoringError(f"cannot read {str(path)!r}: {exc}") from None
 
@@ -99,8 +99,9 @@ def read_current(source, *, since=None, until=None, timestamp: str = "timestamp"
     ...          "features": {"x": 1.5, "c": "a"}, "prediction": 0.3}]
     >>> _ = (root / "part-1-0-00001.jsonl").write_text("\\n".join(json.dumps(r) for r in rows))
     >>> frame = read_current(root.parent)
-    >>> frame[["timestamp", "x", "c", "prediction"]].iloc[0].tolist()
-    ['2026-12-06T10:00:00+00:00', 1.5, 'a', 0.3]
+    >>> print(frame[["timestamp", "x", "c", "prediction"]].to_string(index=False))
+                    timestamp   x c  prediction
+    2026-12-06T10:00:00+00:00 1.5 a         0.3
     """
     files = _files(Path(source))
     frames = [f for f in (_flatten(_read_one(p)) for p in files) if len(f.columns)]

@@ -325,6 +325,8 @@ class MonitorReport:
         Caveats of this run (learned thresholds for another chunk size...).
     duration : float
         Seconds.
+    settings : dict
+        The run's settings (alpha, small-sample size, k, overrides, reference rows).
 
     Examples
     --------

@@ -324,7 +324,7 @@ class Profile:
 
     Build it with :meth:`fit`; the constructor is for :meth:`load`.
 
-    Attributes
+    Parameters
     ----------
     columns : dict
         Column name -> :class:`NumericColumn` or :class:`CategoricalColumn`
@@ -552,9 +552,14 @@ class Profile:
         prediction_name = None
         if pred is not None:
             prediction_name = "prediction"
-            cols[prediction_name] = _fit_column(
-                prediction_name, pd.Series(pred), sketch_size, n_bins, "prediction"
-            )
+            if kind == "classification":  # labels are categories, whatever their dtype
+                cols[prediction_name] = CategoricalColumn.fit(
+                    prediction_name, pd.Series(pred), role="prediction"
+                )
+            else:
+                cols[prediction_name] = _fit_column(
+                    prediction_name, pd.Series(pred), sketch_size, n_bins, "prediction"
+                )
         if prob is not None:
             cols["proba"] = _fit_column("proba", pd.Series(prob), sketch_size, n_bins, "prediction")
 
@@ -684,7 +689,13 @@ class Profile:
 
     # ----------------------------------------------------------- persistence
     def to_header(self) -> tuple[dict, dict[str, np.ndarray]]:
-        """The JSON header and the arrays this profile is saved as."""
+        """The JSON header and the arrays this profile is saved as.
+
+        Returns
+        -------
+        tuple
+            ``(header, arrays)``: a JSON-able dict and named numpy arrays.
+        """
         arrays: dict[str, np.ndarray] = {}
         cols = []
         for i, (name, col) in enumerate(self.columns.items()):
