@@ -34,6 +34,13 @@ from uniml.monitoring._monitor import DEFAULT_THRESHOLDS, ColumnDrift, MonitorRe
 from uniml.monitoring._performance import cbpe_accuracy, dle_mae
 from uniml.monitoring._profile import CategoricalColumn, NumericColumn, Profile
 from uniml.monitoring._sinks import FileSink, LogSink, MlflowSink, WebhookSink
+from uniml.monitoring._tasks import (
+    forecast_monitor,
+    gini,
+    qini_coefficient,
+    recommendation_monitor,
+    uplift_monitor,
+)
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -54,6 +61,11 @@ __all__ = [
     "WebhookSink",
     "cbpe_accuracy",
     "dle_mae",
+    "forecast_monitor",
+    "gini",
     "monitor",
+    "qini_coefficient",
     "read_current",
+    "recommendation_monitor",
+    "uplift_monitor",
 ]

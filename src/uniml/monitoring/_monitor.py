@@ -852,7 +852,7 @@ def _alerts(columns, multivariate, perf, model) -> list[Alert]:
         if c.level != "alert":
             continue
         stat = next(s for s, lv in c.statistics["levels"].items() if lv == "alert")
-        what = "prediction" if c.role == "prediction" else f"column {c.name!r}"
+        what = f"{'prediction' if c.role == 'prediction' else 'column'} {c.name!r}"
         alerts.append(
             DriftAlert(
                 f"{what} drifted: " + "; ".join(c.reasons),
