@@ -32,6 +32,7 @@ TOP_MODULES = [
     "uniml.lineage",
     "uniml.evaluation",
     "uniml.registry",
+    "uniml.monitoring",
     "uniml.serving",
     "uniml.spark",
     "uniml.scaffold",

@@ -206,6 +206,50 @@ def build(spec: Path, out: Path) -> Path:
     return html
 
 
+def build_monitoring(out: Path) -> Path:
+    """A monitoring report (``uniml.monitoring``) with every kind of plot, on synthetic drifting data."""
+    sys.path.insert(0, str(ROOT / "src"))
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    from uniml.monitoring import Profile, monitor
+
+    rng = np.random.default_rng(0)
+
+    def world(n, shift):
+        X = pd.DataFrame(
+            {
+                "age": rng.normal(40 + 8 * shift, 10, n),
+                "income": rng.lognormal(10, 0.5, n),
+                "plan": rng.choice(["basic", "plus", "pro"], n),
+            }
+        )
+        y = (rng.random(n) < 1 / (1 + np.exp(-(X["age"] - 40) / 8))).astype(int)
+        return X, y
+
+    X, y = world(6000, 0.0)
+    model = LogisticRegression().fit(X[["age", "income"]], y)
+
+    def scored(X):
+        proba = model.predict_proba(X[["age", "income"]])[:, 1]
+        return X.assign(prediction=(proba >= 0.5).astype(int), proba=proba)
+
+    profile = Profile.fit(
+        scored(X).assign(y=y),
+        target="y",
+        proba="proba",
+        task="classification",
+        model_info={"name": "churn", "version": "3"},
+    )
+    days = []
+    for i, shift in enumerate((0.0, 0.0, 0.5, 1.0, 1.5)):
+        Xd, _ = world(1500, shift)
+        days.append(scored(Xd).assign(timestamp=f"2026-12-0{i + 1}T12:00:00+00:00"))
+    report = monitor(profile, pd.concat(days, ignore_index=True), chunk="1D", emit=False)
+    return report.to_html(out / "report-monitoring.html")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -239,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         try:
             reports = [build(spec, args.out) for spec in specs]
+            if not args.spec:
+                reports.append(build_monitoring(args.out))  # issue 18: the monitoring report
         except Exception as exc:  # a build failure is its own exit code, not a rendering failure
             print(f"could not build a report: {exc}", file=sys.stderr)
             return 2

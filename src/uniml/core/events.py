@@ -30,7 +30,18 @@ from uniml.core.errors import UnimlWarning
 
 __all__ = ["EVENTS", "emit", "listening", "muted", "subscribe", "unsubscribe"]
 
-EVENTS = ("fit_start", "fit_end", "predict", "explain", "evaluate", "register", "promote")
+EVENTS = (
+    "fit_start",
+    "fit_end",
+    "predict",
+    "explain",
+    "evaluate",
+    "register",
+    "promote",
+    # monitoring: a finished run (payload report=MonitorReport) and each alert (alert=Alert)
+    "monitor",
+    "alert",
+)
 
 _listeners: list[Callable[[str, dict], None]] = []
 _muted: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(

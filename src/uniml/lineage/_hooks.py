@@ -87,6 +87,14 @@ class HookSpecs:
     def uniml_promote(self, name, version, alias, previous_version):
         """Alias ``alias`` of registered model ``name`` now points at ``version``."""
 
+    @hookspec
+    def uniml_monitor(self, report):
+        """A monitoring run finished: ``report`` is a ``uniml.monitoring.MonitorReport``."""
+
+    @hookspec
+    def uniml_alert(self, alert):
+        """Monitoring raised ``alert`` (``DriftAlert``, ``PerformanceAlert`` or ``RetrainRequested``)."""
+
 
 _pm: pluggy.PluginManager | None = None
 
