@@ -81,11 +81,13 @@ def load_spec(path) -> dict[str, Any]:
     >>> load_spec(folder / "spec.yaml")["current"].name
     'logs'
     """
-    import yaml
+    from uniml.core.safe_yaml import YAMLInputError, read_yaml
 
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    spec = yaml.safe_load(text)  # TODO(sec): safe_yaml
+    try:
+        spec = read_yaml(path)  # safe types, size/alias/depth limits
+    except YAMLInputError as exc:
+        raise MonitoringError(f"spec {str(path)!r}: {exc}") from exc
     if not isinstance(spec, dict):
         raise MonitoringError(f"spec {str(path)!r}: expected a mapping at the top level")
     unknown = set(spec) - _KEYS
