@@ -670,9 +670,17 @@ def rollback(
         popped = False
         if to is None:
             if len(stack) < 2:
-                raise GovernanceError(
-                    "no_previous_holder",
-                    f"{name + '@' + alias!r} has no previous holder to roll back to",
+                _refuse(
+                    log,
+                    _Check(
+                        "no_previous_holder",
+                        f"{name + '@' + alias!r} has no previous holder to roll back to",
+                    ),
+                    action="rollback",
+                    version=current,
+                    alias=alias,
+                    actor=who,
+                    previous=current,
                 )
             target, popped = stack[-2], True
         else:
