@@ -442,15 +442,23 @@ def test_legacy_untrusted_refused(legacy_files, tmp_path):
         )
 
 
+@pytest.fixture(scope="module")
+def legacy_store(tmp_path_factory):
+    """One SQLite store for the legacy imports (each under its own name): one schema setup."""
+    folder = tmp_path_factory.mktemp("legacy-store")
+    return folder, f"sqlite:///{folder}/m.db"
+
+
 @pytest.mark.parametrize("filename", ["ridge_sklearn_1_0.pkl", "gbm.joblib"])
-def test_legacy_import_predicts_identically(legacy_files, tmp_path, monkeypatch, filename):
+def test_legacy_import_predicts_identically(legacy_files, legacy_store, monkeypatch, filename):
     import pickle
     import warnings
 
     if not (legacy_files / filename).exists():
         pytest.skip("lightgbm/joblib not installed")
-    monkeypatch.chdir(tmp_path)
-    store = f"sqlite:///{tmp_path}/m.db"
+    folder, store = legacy_store
+    monkeypatch.chdir(folder)
+    name = f"legacy.{filename.split('.')[0]}"
     sample = pd.read_csv(legacy_files / "sample.csv")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the old-version warning of the pickled estimator
@@ -462,23 +470,23 @@ def test_legacy_import_predicts_identically(legacy_files, tmp_path, monkeypatch,
             raw = pickle.loads((legacy_files / filename).read_bytes())
         result = reg.import_legacy(
             legacy_files / filename,
-            "legacy.model",
+            name,
             sample,
             trusted=True,
             card={"owner": "ops"},
             actor="ann",
             tracking_uri=store,
         )
-        loaded = reg.load("legacy.model/1", trusted=True, tracking_uri=store)
+        loaded = reg.load(f"{name}/1", trusted=True, tracking_uri=store)
     rng = np.random.default_rng(3)
     fresh = pd.DataFrame(rng.normal(size=(50, 3)), columns=sample.columns)
     np.testing.assert_array_equal(loaded.predict(fresh), raw.predict(fresh))
-    mv = _client(store).get_model_version("legacy.model", result["version"])
+    mv = _client(store).get_model_version(name, result["version"])
     assert mv.tags["uniml.legacy"] == "true" and mv.tags["uniml.card_complete"] == "false"
     assert "ethical_considerations" in result["missing"] and "owner" not in result["missing"]
     with pytest.raises(reg.GovernanceError) as err:  # kept out of guarded aliases
         reg.promote(
-            "legacy.model",
+            name,
             result["version"],
             approver="bob",
             approvers=APPROVERS,
