@@ -76,6 +76,10 @@ class ModelCard(dict):
     def complete(self) -> bool:
         """True when :meth:`missing` is empty.
 
+        Returns
+        -------
+        bool
+
         Examples
         --------
         >>> ModelCard().complete()
@@ -86,6 +90,10 @@ class ModelCard(dict):
     def to_json(self) -> str:
         """Canonical JSON (sorted keys).
 
+        Returns
+        -------
+        str
+
         Examples
         --------
         >>> ModelCard(b=1, a=2).to_json()
@@ -95,6 +103,11 @@ class ModelCard(dict):
 
     def sha256(self) -> str:
         """sha256 of :meth:`to_json`: the ``uniml.card_sha256`` tag of a version.
+
+        Returns
+        -------
+        str
+            64 hexadecimal characters.
 
         Examples
         --------

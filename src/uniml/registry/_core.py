@@ -136,6 +136,20 @@ def _download(source: str, tracking_uri: str) -> Path:
 def version_digest(name: str, version, *, tracking_uri: str | None = None) -> str:
     """Recompute the artifact digest of a registered version from its stored artifacts.
 
+    Parameters
+    ----------
+    name : str
+        Registered model name.
+    version : int or str
+        Version number.
+    tracking_uri : str, optional
+        MLflow store (default ``MLFLOW_TRACKING_URI``, else ``./mlruns.db``).
+
+    Returns
+    -------
+    str
+        The digest of the artifacts as stored now.
+
     Examples
     --------
     >>> callable(version_digest)
@@ -203,6 +217,19 @@ def _read_json(uri: str | None, tracking_uri: str) -> Any:
 def read_card(name: str, version, *, tracking_uri: str | None = None) -> ModelCard:
     """The stored model card of a version (empty when none).
 
+    Parameters
+    ----------
+    name : str
+        Registered model name.
+    version : int or str
+        Version number.
+    tracking_uri : str, optional
+        MLflow store (default ``MLFLOW_TRACKING_URI``, else ``./mlruns.db``).
+
+    Returns
+    -------
+    ModelCard
+
     Examples
     --------
     >>> callable(read_card)
@@ -215,6 +242,19 @@ def read_card(name: str, version, *, tracking_uri: str | None = None) -> ModelCa
 
 def read_report(name: str, version, *, tracking_uri: str | None = None):
     """The evaluation report stored with a version, or None.
+
+    Parameters
+    ----------
+    name : str
+        Registered model name.
+    version : int or str
+        Version number.
+    tracking_uri : str, optional
+        MLflow store (default ``MLFLOW_TRACKING_URI``, else ``./mlruns.db``).
+
+    Returns
+    -------
+    EvalReport or None
 
     Examples
     --------
@@ -778,6 +818,18 @@ def retire(
 def audit_log(name: str, *, tracking_uri: str | None = None) -> list[dict]:
     """The audit entries of ``name`` (an export :func:`uniml.registry.verify_chain` checks offline).
 
+    Parameters
+    ----------
+    name : str
+        Registered model name.
+    tracking_uri : str, optional
+        MLflow store (default ``MLFLOW_TRACKING_URI``, else ``./mlruns.db``).
+
+    Returns
+    -------
+    list of dict
+        The entries in sequence order (empty when the model has no log).
+
     Examples
     --------
     >>> audit_log("m@champion")
@@ -792,6 +844,15 @@ def audit_log(name: str, *, tracking_uri: str | None = None) -> list[dict]:
 def verify_chain(entries: list[dict]) -> list[str]:
     """The breaks in an exported chain (empty when intact).
 
+    Parameters
+    ----------
+    entries : list of dict
+        An exported audit log (:func:`audit_log`).
+
+    Returns
+    -------
+    list of str
+
     Examples
     --------
     >>> verify_chain([])
@@ -802,6 +863,19 @@ def verify_chain(entries: list[dict]) -> list[str]:
 
 def history(name: str, alias: str = "champion", *, tracking_uri: str | None = None) -> list[dict]:
     """Every holder of ``alias`` over time: version, action, who, when, why.
+
+    Parameters
+    ----------
+    name : str
+        Registered model name.
+    alias : str, default "champion"
+    tracking_uri : str, optional
+        MLflow store (default ``MLFLOW_TRACKING_URI``, else ``./mlruns.db``).
+
+    Returns
+    -------
+    list of dict
+        ``seq``, ``ts``, ``action``, ``version``, ``previous``, ``actor``, ``reason``, ``hash``.
 
     Examples
     --------
@@ -823,6 +897,17 @@ def history(name: str, alias: str = "champion", *, tracking_uri: str | None = No
 
 def trace(ref: str, *, tracking_uri: str | None = None) -> dict:
     """``name@alias`` -> version -> run -> data fingerprint -> git commit -> report -> card -> approvals.
+
+    Parameters
+    ----------
+    ref : str
+        ``name@alias`` or ``name/version``.
+    tracking_uri : str, optional
+        MLflow store (default ``MLFLOW_TRACKING_URI``, else ``./mlruns.db``).
+
+    Returns
+    -------
+    dict
 
     Examples
     --------
@@ -863,6 +948,17 @@ def trace(ref: str, *, tracking_uri: str | None = None) -> dict:
 def trace_table(ref: str, *, tracking_uri: str | None = None):
     """:func:`trace` as a two-column pandas DataFrame (``step``, ``value``).
 
+    Parameters
+    ----------
+    ref : str
+        ``name@alias`` or ``name/version``.
+    tracking_uri : str, optional
+        MLflow store (default ``MLFLOW_TRACKING_URI``, else ``./mlruns.db``).
+
+    Returns
+    -------
+    pandas.DataFrame
+
     Examples
     --------
     >>> callable(trace_table)
@@ -880,6 +976,19 @@ def trace_table(ref: str, *, tracking_uri: str | None = None):
 
 def load(ref: str, *, trusted: bool = False, tracking_uri: str | None = None):
     """Load the uniml model a reference points at (``name@champion``, ``name/3``).
+
+    Parameters
+    ----------
+    ref : str
+        ``name@alias`` or ``name/version``.
+    trusted : bool, default False
+        Allow pickle-based artifacts.
+    tracking_uri : str, optional
+        MLflow store (default ``MLFLOW_TRACKING_URI``, else ``./mlruns.db``).
+
+    Returns
+    -------
+    uniml.Adapter
 
     Examples
     --------
@@ -899,12 +1008,16 @@ def load(ref: str, *, trusted: bool = False, tracking_uri: str | None = None):
 class VerifyResult:
     """What :func:`verify` found.
 
-    Attributes
+    Parameters
     ----------
     ok : bool
+        True when nothing was found.
     problems : list of str
-    governed, aliased : int
-        Aliased models fully governed, and all aliased models.
+        One line per problem, naming the model, alias and version.
+    governed : int
+        Aliased models that are fully governed.
+    aliased : int
+        All aliased models.
 
     Examples
     --------

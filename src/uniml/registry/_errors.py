@@ -30,6 +30,13 @@ class GovernanceError(RegistryError):
     ``no_passed_gate``, ``gate_failed``, ``not_compared_with_holder``, ``never_gated``,
     ``holds_alias``, ``no_previous_holder``.
 
+    Parameters
+    ----------
+    reason : str
+        The short code.
+    message : str
+        Why, for a person.
+
     Examples
     --------
     >>> GovernanceError("self_approval", "ann registered v1 and cannot approve it").reason
@@ -43,6 +50,11 @@ class GovernanceError(RegistryError):
 
 class IncompleteCardError(GovernanceError):
     """The model card lacks required fields; ``missing`` names them.
+
+    Parameters
+    ----------
+    missing : list of str
+        The missing fields (dotted paths into the card).
 
     Examples
     --------
