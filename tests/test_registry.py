@@ -522,3 +522,26 @@ def test_cli_exit_codes(sqlite_life, small_registry, tmp_path):
     _client(store).set_registered_model_alias(NAME, "champion", sqlite_life["v3"]["version"])
     failed = runner.invoke(cli, ["verify", "--no-digests", "--tracking-uri", store])
     assert failed.exit_code == 1 and "0/1" in failed.output
+
+
+def test_cli_lineage_tells_no_alias_from_a_dead_store(sqlite_life, monkeypatch):
+    """Exit 2 for an unknown alias or model; exit 3 when the store cannot be reached (a CI
+    step must not read a dead server as "no champion yet")."""
+    import socket
+
+    runner = CliRunner()
+    store = sqlite_life["store"]
+    found = runner.invoke(cli, ["lineage", f"{NAME}@champion", "--tracking-uri", store])
+    assert (
+        found.exit_code == 0 and json.loads(found.output)["version"] == sqlite_life["v1"]["version"]
+    )
+    for ref in (f"{NAME}@nobody", "no.such.model@champion"):
+        missing = runner.invoke(cli, ["lineage", ref, "--tracking-uri", store])
+        assert missing.exit_code == 2 and "no alias" in missing.output, missing.output
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
+    crashed = runner.invoke(cli, ["lineage", f"{NAME}@champion", "--tracking-uri", dead])
+    assert crashed.exit_code == 3 and "crash" in crashed.output, crashed.output

@@ -20,6 +20,8 @@ STORE = (
     "uniml_registry"  # artifact folder, in the version's run, for the card, report and attachments
 )
 GUARDED = ("champion",)
+#: MLflow's error codes for an unknown registered model or alias
+_NOT_FOUND = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
 
 
 # ------------------------------------------------------------------ plumbing
@@ -89,6 +91,10 @@ def resolve(ref: str, *, tracking_uri: str | None = None) -> tuple[str, str]:
         try:
             version = client_for(tracking_uri).get_model_version_by_alias(name, alias).version
         except Exception as exc:
+            # only "no such model / alias" is bad input; an unreachable store stays what it is
+            # (a CI step must not read a dead server as "no champion yet")
+            if getattr(exc, "error_code", None) not in _NOT_FOUND:
+                raise
             raise RegistryError(f"{ref!r}: no alias {alias!r} on model {name!r}") from exc
         return name, str(version)
     if "/" in text:
