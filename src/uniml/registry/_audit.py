@@ -86,9 +86,9 @@ def _holder_of(client, lock_name: str) -> str:
 def lock(client, name: str, wait: float = 10.0):
     """Hold the registry lock of ``name`` (raise :class:`ConflictError` after ``wait`` seconds).
 
-    Only "the lock model already exists" means another process holds it; any other failure
-    to create it (the store is unreachable, read-only...) is raised as it is once ``wait``
-    is over, never reported as a conflict. A lock that cannot be released is reported with
+    When ``wait`` is over, it is a conflict only if the lock model exists (another process
+    holds it); any other failure to create it (the store is unreachable, read-only...) is
+    raised as it is, never reported as a conflict. A lock that cannot be released is reported with
     a warning naming the registered model to delete.
 
     Examples
@@ -122,11 +122,12 @@ def lock(client, name: str, wait: float = 10.0):
         except Exception as exc:
             held = "RESOURCE_ALREADY_EXISTS" in f"{getattr(exc, 'error_code', '')} {exc}"
             if time.monotonic() >= deadline:
-                if not held:
+                holder = _holder_of(client, lock_name)
+                if not held and not holder:  # no lock there: the store itself failed
                     raise
                 raise ConflictError(
                     f"registry lock for {name!r} is held by another process"
-                    f"{_holder_of(client, lock_name)}; nothing was changed, try again (a lock "
+                    f"{holder}; nothing was changed, try again (a lock "
                     f"left by a killed process is removed with "
                     f"MlflowClient().delete_registered_model({lock_name!r}))"
                 ) from None
