@@ -545,3 +545,14 @@ def test_cli_lineage_tells_no_alias_from_a_dead_store(sqlite_life, monkeypatch):
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
     crashed = runner.invoke(cli, ["lineage", f"{NAME}@champion", "--tracking-uri", dead])
     assert crashed.exit_code == 3 and "crash" in crashed.output, crashed.output
+
+
+def test_unguarded_lineage_register_model_is_flagged_by_verify(small_registry, sqlite_life):
+    """uniml.lineage.register_model(alias=...) is the documented unguarded call: verify flags it."""
+    store = small_registry
+    run_id = _client(store).get_model_version(NAME, sqlite_life["v3"]["version"]).run_id
+    uniml.lineage.register_model(
+        f"runs:/{run_id}/model", NAME, alias="champion", tracking_uri=store
+    )
+    result = reg.verify(tracking_uri=store, check_digests=False)
+    assert not result.ok and any("moved outside" in p for p in result.problems)
