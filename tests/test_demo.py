@@ -111,6 +111,7 @@ def test_the_demo_fails_loudly_when_its_lineage_does_not_reach_the_store(
                 "statsmodels.ols",
                 "--tracking-uri",
                 dead,
+                "--no-lifecycle",
                 "--quiet",
             ]
         )
@@ -161,3 +162,46 @@ def test_python_dash_m_uniml_demo_help():
         [sys.executable, "-m", "uniml.demo", "--help"], capture_output=True, text=True
     )
     assert done.returncode == 0 and "--no-lineage" in done.stdout
+
+
+def test_the_lifecycle_tour_registers_promotes_refuses_and_serves(demo_run):
+    """register -> refused self-approval -> four-eyes promote -> challenger refused by its gate
+    -> @champion served, on the demo's own SQLite store; checked in the registry itself."""
+    import numpy as np
+    from sklearn.linear_model import Ridge
+
+    import uniml.registry as reg
+
+    result, out, _ = demo_run
+    life = result.lifecycle
+    assert life is not None and life.ok, (life.error, life.steps)
+    store = life.tracking_uri
+    assert store == f"sqlite:///{(out / 'lifecycle' / 'mlflow.db').resolve()}"
+    assert life.refusals == ["self_approval", "gate_failed"]
+    log = reg.audit_log(demo.LIFECYCLE_MODEL, tracking_uri=store)
+    assert reg.verify_chain(log) == []
+    assert [(e["action"], e["decision"], e.get("refusal"), e["actor"]) for e in log] == [
+        ("register", "approved", None, "ann"),
+        ("promote", "refused", "self_approval", "ann"),
+        ("promote", "approved", None, "bob"),
+        ("register", "approved", None, "ann"),
+        ("promote", "refused", "gate_failed", "bob"),
+    ]
+    assert [h["version"] for h in reg.history(demo.LIFECYCLE_MODEL, tracking_uri=store)] == ["1"]
+    assert life.champion == "1" and life.served_equal is True and life.governed is True
+    assert reg.verify(tracking_uri=store).ok
+    # the served champion is the model the demo says: a ridge fit on the diabetes data
+    data = demo._regression_data()
+    champion = reg.load(f"{demo.LIFECYCLE_MODEL}@champion", tracking_uri=store)
+    raw = Ridge(alpha=1.0).fit(data.X, data.y)
+    np.testing.assert_allclose(champion.predict(data.X), raw.predict(data.X), rtol=1e-12)
+    assert "Lifecycle: register, approve, serve" in result.index.read_text()
+    assert len(life.steps) == 6 and "refused" in life.steps[3]
+
+
+def test_no_lifecycle_option_skips_the_tour(tmp_path):
+    result = demo.run(
+        tmp_path, folds=2, only=["statsmodels.ols"], lineage=False, lifecycle=True
+    )  # lineage off: nothing to register, so no tour either
+    assert result.lifecycle is None and result.ok
+    assert "--no-lifecycle" in CliRunner().invoke(cli, ["demo", "--help"]).output

@@ -321,22 +321,28 @@ def test_digest_tag_mismatch_fails_verify(small_registry, sqlite_life):
 
 
 # ------------------------------------------------------------------ concurrency
+# Each worker promotes v1, rolls back, promotes v3, rolls back. Interleaved with the others, a
+# promotion of v1 can find v3 holding the alias: v1's gate never compared it with v3, so the
+# registry rightly refuses it (``not_compared_with_holder``), and that refusal is audited too.
+# (The old worker only expected ConflictError and crashed on that refusal: the flaky failure.)
 WORKER = textwrap.dedent(
     """
-    import sys, uniml.registry as reg
+    import json, sys, uniml.registry as reg
     store, name, versions = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
-    ok = conflicts = 0
+    out = {"ok": 0, "conflicts": 0, "refused": []}
     for i in range(4):
         try:
             if i % 2:
-                reg.rollback(name, actor="bob", wait=20, tracking_uri=store)
+                reg.rollback(name, actor="bob", wait=60, tracking_uri=store)
             else:
                 reg.promote(name, versions[i // 2 % len(versions)], approver="carol",
-                            approvers=["carol"], wait=20, tracking_uri=store)
-            ok += 1
+                            approvers=["carol"], wait=60, tracking_uri=store)
+            out["ok"] += 1
         except reg.ConflictError:
-            conflicts += 1
-    print(ok, conflicts)
+            out["conflicts"] += 1
+        except reg.GovernanceError as exc:
+            out["refused"].append(exc.reason)
+    print(json.dumps(out))
     """
 )
 
@@ -344,6 +350,7 @@ WORKER = textwrap.dedent(
 @pytest.mark.slow
 def test_concurrent_promotions_keep_chain_and_alias_in_step(small_registry, sqlite_life, tmp_path):
     store = small_registry
+    before = reg.audit_log(NAME, tracking_uri=store)
     versions = ",".join(sqlite_life[k]["version"] for k in ("v1", "v3"))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     procs = [
@@ -360,18 +367,43 @@ def test_concurrent_promotions_keep_chain_and_alias_in_step(small_registry, sqli
     ]
     outs = []
     for p in procs:
-        out, err = p.communicate(timeout=240)
+        out, err = p.communicate(timeout=300)
         assert p.returncode == 0, err[-3000:]
-        outs.append(tuple(map(int, out.split())))
+        outs.append(json.loads(out))
     log = reg.audit_log(NAME, tracking_uri=store)
     assert reg.verify_chain(log) == []
-    done = sum(o for o, _ in outs)
-    moves = [
-        e for e in log if e["decision"] == "approved" and e["action"] in ("promote", "rollback")
-    ]
-    assert len(moves) == 3 + done  # the 3 of the lifecycle, then one per successful call
+    assert log[: len(before)] == before  # nothing earlier was rewritten
+    new = log[len(before) :]
+    # every call that was not a lock conflict left exactly one audit decision, and nothing else
+    assert len(new) == sum(o["ok"] + len(o["refused"]) for o in outs)
+    assert all(o["ok"] + len(o["refused"]) + o["conflicts"] == 4 for o in outs)
+    approved = [e for e in new if e["decision"] == "approved"]
+    assert {e["action"] for e in approved} <= {"promote", "rollback"}
+    assert len(approved) == sum(o["ok"] for o in outs)
+    refused = sorted(e["refusal"] for e in new if e["decision"] == "refused")
+    assert refused == sorted(r for o in outs for r in o["refused"])
+    assert set(refused) <= {"not_compared_with_holder", "no_previous_holder"}
+    # the alias is where the replayed log says it is
     assert reg._core._holders(log, "champion")[-1] == _holder(store)
     assert reg.verify(tracking_uri=store, check_digests=False).ok
+    locks = [
+        m.name
+        for m in _client(store).search_registered_models()
+        if m.name.startswith("uniml-lock.")
+    ]
+    assert locks == []  # every lock was released
+
+
+def test_interleaved_promotion_of_an_uncompared_version_is_refused(small_registry, sqlite_life):
+    """The interleaving behind the concurrency test's refusals, played in one process."""
+    store = small_registry
+    v1, v3 = sqlite_life["v1"]["version"], sqlite_life["v3"]["version"]
+    reg.promote(NAME, v3, approver="carol", approvers=["carol"], tracking_uri=store)
+    with pytest.raises(reg.GovernanceError) as err:
+        reg.promote(NAME, v1, approver="carol", approvers=["carol"], tracking_uri=store)
+    assert err.value.reason == "not_compared_with_holder"
+    assert _holder(store) == v3
+    assert reg.audit_log(NAME, tracking_uri=store)[-1]["refusal"] == "not_compared_with_holder"
 
 
 # ------------------------------------------------------------------ legacy models
@@ -410,15 +442,23 @@ def test_legacy_untrusted_refused(legacy_files, tmp_path):
         )
 
 
+@pytest.fixture(scope="module")
+def legacy_store(tmp_path_factory):
+    """One SQLite store for the legacy imports (each under its own name): one schema setup."""
+    folder = tmp_path_factory.mktemp("legacy-store")
+    return folder, f"sqlite:///{folder}/m.db"
+
+
 @pytest.mark.parametrize("filename", ["ridge_sklearn_1_0.pkl", "gbm.joblib"])
-def test_legacy_import_predicts_identically(legacy_files, tmp_path, monkeypatch, filename):
+def test_legacy_import_predicts_identically(legacy_files, legacy_store, monkeypatch, filename):
     import pickle
     import warnings
 
     if not (legacy_files / filename).exists():
         pytest.skip("lightgbm/joblib not installed")
-    monkeypatch.chdir(tmp_path)
-    store = f"sqlite:///{tmp_path}/m.db"
+    folder, store = legacy_store
+    monkeypatch.chdir(folder)
+    name = f"legacy.{filename.split('.')[0]}"
     sample = pd.read_csv(legacy_files / "sample.csv")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the old-version warning of the pickled estimator
@@ -430,23 +470,23 @@ def test_legacy_import_predicts_identically(legacy_files, tmp_path, monkeypatch,
             raw = pickle.loads((legacy_files / filename).read_bytes())
         result = reg.import_legacy(
             legacy_files / filename,
-            "legacy.model",
+            name,
             sample,
             trusted=True,
             card={"owner": "ops"},
             actor="ann",
             tracking_uri=store,
         )
-        loaded = reg.load("legacy.model/1", trusted=True, tracking_uri=store)
+        loaded = reg.load(f"{name}/1", trusted=True, tracking_uri=store)
     rng = np.random.default_rng(3)
     fresh = pd.DataFrame(rng.normal(size=(50, 3)), columns=sample.columns)
     np.testing.assert_array_equal(loaded.predict(fresh), raw.predict(fresh))
-    mv = _client(store).get_model_version("legacy.model", result["version"])
+    mv = _client(store).get_model_version(name, result["version"])
     assert mv.tags["uniml.legacy"] == "true" and mv.tags["uniml.card_complete"] == "false"
     assert "ethical_considerations" in result["missing"] and "owner" not in result["missing"]
     with pytest.raises(reg.GovernanceError) as err:  # kept out of guarded aliases
         reg.promote(
-            "legacy.model",
+            name,
             result["version"],
             approver="bob",
             approvers=APPROVERS,
@@ -482,3 +522,37 @@ def test_cli_exit_codes(sqlite_life, small_registry, tmp_path):
     _client(store).set_registered_model_alias(NAME, "champion", sqlite_life["v3"]["version"])
     failed = runner.invoke(cli, ["verify", "--no-digests", "--tracking-uri", store])
     assert failed.exit_code == 1 and "0/1" in failed.output
+
+
+def test_cli_lineage_tells_no_alias_from_a_dead_store(sqlite_life, monkeypatch):
+    """Exit 2 for an unknown alias or model; exit 3 when the store cannot be reached (a CI
+    step must not read a dead server as "no champion yet")."""
+    import socket
+
+    runner = CliRunner()
+    store = sqlite_life["store"]
+    found = runner.invoke(cli, ["lineage", f"{NAME}@champion", "--tracking-uri", store])
+    assert (
+        found.exit_code == 0 and json.loads(found.output)["version"] == sqlite_life["v1"]["version"]
+    )
+    for ref in (f"{NAME}@nobody", "no.such.model@champion"):
+        missing = runner.invoke(cli, ["lineage", ref, "--tracking-uri", store])
+        assert missing.exit_code == 2 and "no alias" in missing.output, missing.output
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
+    crashed = runner.invoke(cli, ["lineage", f"{NAME}@champion", "--tracking-uri", dead])
+    assert crashed.exit_code == 3 and "crash" in crashed.output, crashed.output
+
+
+def test_unguarded_lineage_register_model_is_flagged_by_verify(small_registry, sqlite_life):
+    """uniml.lineage.register_model(alias=...) is the documented unguarded call: verify flags it."""
+    store = small_registry
+    run_id = _client(store).get_model_version(NAME, sqlite_life["v3"]["version"]).run_id
+    uniml.lineage.register_model(
+        f"runs:/{run_id}/model", NAME, alias="champion", tracking_uri=store
+    )
+    result = reg.verify(tracking_uri=store, check_digests=False)
+    assert not result.ok and any("moved outside" in p for p in result.problems)

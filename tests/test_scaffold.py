@@ -70,7 +70,8 @@ def test_render_each_task(task, projects):
         "monitor.yaml",
         "noxfile.py",
         "README.md",
-        "MODEL_CARD.md",
+        "model_card.json",
+        "uniml-approvers.txt",
         "Dockerfile",
         ".pre-commit-config.yaml",
         ".copier-answers.yml",
@@ -101,6 +102,12 @@ def test_render_each_task(task, projects):
     env = yaml.safe_load((out / "environment.yml").read_text())  # TODO(sec): safe_yaml
     assert env["channels"][0] == "internal"
     assert os.access(out / "scripts/registry.sh", os.X_OK)
+    # the card registered with each version fills the registry's required human-written fields
+    from uniml.registry import REQUIRED_FIELDS
+
+    card = json.loads((out / "model_card.json").read_text())
+    human = ("owner", "intended_use", "out_of_scope_use", "limitations", "ethical_considerations")
+    assert set(human) <= set(REQUIRED_FIELDS) and all(card[f] for f in human)
     # the generated Python is lint-clean under the project's own ruff settings
     ruff = _tool("ruff")
     for args in (["check"], ["format", "--check"]):
@@ -368,3 +375,112 @@ def test_generated_project_tests_and_gate_pass(task, projects, tmp_path):
     report = json.loads((out / "reports/eval.json").read_text())
     assert report["passed"] is True
     assert [g["name"] for g in report["gates"]] and all(g["passed"] for g in report["gates"])
+
+
+# -- the release lifecycle of the generated project, on the embedded SQLite store ------------------
+REGISTRY_COMMANDS = {
+    "register",
+    "promote",
+    "rollback",
+    "history",
+    "lineage",
+    "evidence",
+    "verify",
+    "import-legacy",
+    "audit",
+    "retire",
+}
+
+
+def test_registry_script_calls_only_real_registry_commands(projects):
+    """Every `uniml registry X` in the script and the workflows is a command of the real CLI."""
+    import re
+
+    from uniml.registry._cli import registry
+
+    assert set(registry.commands) == REGISTRY_COMMANDS
+    out = projects("regression")
+    texts = [(out / "scripts/registry.sh").read_text()]
+    texts += [(out / ".github/workflows" / w).read_text() for w in WORKFLOWS]
+    used = {m for t in texts for m in re.findall(r"uniml registry ([a-z-]+)", t)}
+    assert used and used <= REGISTRY_COMMANDS, used - REGISTRY_COMMANDS
+    script = texts[0]
+    assert "grep" not in script  # JSON is parsed with python, not grep
+
+
+@pytest.mark.slow
+def test_release_lifecycle_runs_through_the_registry_script(tmp_path_factory):
+    """train -> gate the trained run -> register (ann) -> promote (bob, via the environment's
+    approval) -> verify; then the next release's gate runs against the saved champion, and a
+    promotion approved by someone off the allow-list is refused (exit 1) and audited."""
+    import uniml.registry as reg
+
+    root = tmp_path_factory.mktemp("release")
+    out = scaffold.new(
+        root / "shop", "regression", cache=root / "cache", data={"approvers": "bob,carol"}
+    )
+    _git(out, "init", "-q", "-b", "main")
+    _git(out, "add", "-A")
+    _git(out, "commit", "-q", "-m", "generated")  # lineage records the commit as code version
+    fake_bin = root / "bin"
+    fake_bin.mkdir()
+    gh = fake_bin / "gh"  # GitHub's approvals API, answered by a stand-in: the reviewer's login
+    gh.write_text('#!/bin/sh\necho "$FAKE_REVIEWER"\n')
+    gh.chmod(0o755)
+    store = f"sqlite:///{root / 'mlflow.db'}"
+    env = dict(os.environ)
+    env.update(
+        PATH=os.pathsep.join([str(fake_bin), str(VENV_BIN), env.get("PATH", "")]),
+        PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(out / "src")]),
+        MLFLOW_TRACKING_URI=store,
+        UNIML_LINEAGE_SPOOL=str(root / "spool"),
+        MODEL_NAME="shop",
+        GITHUB_ACTOR="ann",
+        GITHUB_REPOSITORY="acme/shop",
+        GITHUB_RUN_ID="7",
+        GITHUB_OUTPUT=str(root / "github_output"),
+        FAKE_REVIEWER="bob",
+        MPLBACKEND="Agg",
+    )
+    env.pop("PYTEST_ADDOPTS", None)
+    env.pop("UNIML_APPROVERS", None)
+
+    def run(*args, **extra):
+        done = subprocess.run(
+            list(args), cwd=out, env={**env, **extra}, capture_output=True, text=True, timeout=300
+        )
+        return done
+
+    def ok(*args, **extra):
+        done = run(*args, **extra)
+        assert done.returncode == 0, (args, done.stdout[-3000:], done.stderr[-3000:])
+        return done
+
+    ok(sys.executable, "-m", "shop.data")
+    ok(sys.executable, "-m", "shop.train")
+    train = json.loads((out / "reports/train.json").read_text())
+    assert train["model_uri"] == f"runs:/{train['run_id']}/model"
+    assert "no champion yet" in ok("bash", "scripts/registry.sh", "champion", "champion").stdout
+    assert not (out / "champion").exists()
+    ok(sys.executable, "-m", "uniml", "eval", "release.yaml", "--quiet")
+    gate = json.loads((out / "reports/release.json").read_text())
+    assert gate["passed"] and gate["extra"]["artifact_digests"] == {"ols": train["digest"]}
+    assert "version=1" in ok("bash", "scripts/registry.sh", "register").stdout
+    assert (root / "github_output").read_text() == "version=1\n"
+    ok("bash", "scripts/registry.sh", "promote", "1")
+    ok("bash", "scripts/registry.sh", "verify")
+    assert [h["version"] for h in reg.history("shop", tracking_uri=store)] == ["1"]
+    info = reg.trace("shop@champion", tracking_uri=store)
+    assert info["registrant"] == "ann" and info["artifact_digest"] == train["digest"]
+    assert [e["actor"] for e in info["approvals"]] == ["bob"]
+
+    # the next release: the champion is saved for the gate, which now compares with it
+    assert "champion v1 saved" in ok("bash", "scripts/registry.sh", "champion", "champion").stdout
+    ok(sys.executable, "-m", "uniml", "eval", "release.yaml", "--quiet")
+    gate = json.loads((out / "reports/release.json").read_text())
+    assert "champion" in gate["roles"].values() and gate["passed"]
+    # a reviewer not on uniml-approvers.txt (here: the registrant) is refused, and audited
+    refused = run("bash", "scripts/registry.sh", "promote", "1", FAKE_REVIEWER="ann")
+    assert refused.returncode == 1 and "not on the approver allow-list" in refused.stderr
+    assert reg.audit_log("shop", tracking_uri=store)[-1]["refusal"] == "not_on_allow_list"
+    assert reg.trace("shop@champion", tracking_uri=store)["version"] == "1"

@@ -305,7 +305,135 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(reports) - failures} of {len(reports)} report(s) rendered with every plot; "
         f"screenshots in {args.out}"
     )
+    failures += _report_evidence(chromium, args.out, bool(args.html))
     return 1 if failures else 0
+
+
+# ---------------------------------------------------------------- registry evidence bundle (issue 16)
+EVIDENCE_PROBE = """
+<script>
+(function () {
+  var out = {height: Math.ceil(document.documentElement.scrollHeight), sections: []};
+  document.querySelectorAll("section[id]").forEach(function (sec) {
+    var r = sec.getBoundingClientRect();
+    var body = sec.querySelector("table, pre");
+    var b = body ? body.getBoundingClientRect() : {left: 0, top: 0, width: 0, height: 0};
+    out.sections.push({id: sec.id, x: b.left + window.scrollX, y: b.top + window.scrollY,
+                       w: b.width, h: b.height, sh: r.height,
+                       rows: sec.querySelectorAll("tr").length,
+                       text: (body ? body.innerText : "").trim().length,
+                       heading: !!sec.querySelector("h2")});
+  });
+  document.body.setAttribute("data-uniml-probe", JSON.stringify(out));
+})();
+</script>
+"""
+
+
+def _evidence_bundle(tmp: Path, out: Path) -> Path:
+    """A governed champion on an embedded SQLite store, and its evidence bundle in ``out``."""
+    sys.path.insert(0, str(ROOT / "src"))
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import Ridge
+
+    import uniml
+    import uniml.lineage
+    import uniml.registry as registry
+
+    store = f"sqlite:///{tmp / 'mlflow.db'}"
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(120, 3)), columns=["a", "b", "c"])
+    y = 2.0 * X["a"] - X["b"] + rng.normal(scale=0.3, size=len(X))
+    with uniml.lineage.enable(
+        tracking_uri=store,
+        experiment="evidence",
+        artifact_location=(tmp / "artifacts").as_uri(),
+        spool=str(tmp / "spool"),
+    ):
+        model = uniml.make("sklearn.estimator", estimator=Ridge()).fit(X, y)
+    report = uniml.evaluate(model, (X, y), gates=["rmse better than baseline"], n_boot=100)
+    card = {
+        "owner": "ann",
+        "intended_use": "the report screenshot check",
+        "out_of_scope_use": "anything else",
+        "limitations": "synthetic data",
+        "ethical_considerations": "none: synthetic data",
+    }
+    v = registry.register(
+        model, "evidence.check", card, report=report, actor="ann", tracking_uri=store
+    )
+    registry.promote(
+        "evidence.check", v["version"], approver="bob", approvers=["bob"], tracking_uri=store
+    )
+    return registry.evidence("evidence.check@champion", out / "evidence", tracking_uri=store)
+
+
+def check_evidence(chromium: str, out: Path) -> list[str]:
+    """Build a registry evidence bundle, open it in chromium, check every section rendered.
+
+    Every section the bundle promises (``uniml.registry._evidence.SECTIONS``) must be in the
+    page with its heading, laid out with a visible table or text block that holds content, and
+    show ink in the screenshot (``build/evidence.png``). Returns the problems (empty when none).
+    """
+    import html as _html
+
+    with tempfile.TemporaryDirectory(prefix="uniml-evidence-") as tmp:
+        try:
+            page = _evidence_bundle(Path(tmp), out)
+        except Exception as exc:  # any failure to build is a failed check
+            return [f"evidence bundle: could not be built: {type(exc).__name__}: {exc}"]
+    from uniml.registry._evidence import SECTIONS
+
+    text = page.read_text(encoding="utf-8")
+    copy = page.with_name("evidence-probe.html")
+    copy.write_text(text.replace("</body>", EVIDENCE_PROBE + "</body>"), encoding="utf-8")
+    done = _run_browser(
+        chromium,
+        [f"--window-size={WIDTH},1000", "--virtual-time-budget=5000", "--dump-dom", copy.as_uri()],
+    )
+    copy.unlink()
+    match = re.search(r'data-uniml-probe="([^"]*)"', done.stdout)
+    if not match:
+        return [f"evidence bundle: chromium did not run the probe (exit {done.returncode})"]
+    facts = json.loads(_html.unescape(match.group(1)))
+    height = min(max(int(facts["height"]) + 40, 800), MAX_HEIGHT)
+    png = out / "evidence.png"
+    screenshot(chromium, page, png, height)
+    found = {s["id"]: s for s in facts["sections"]}
+    problems = []
+    print(f"{page} -> {png}")
+    for name in SECTIONS:
+        sec = found.get(name)
+        if sec is None:
+            problems.append(f"evidence {name}: section missing")
+            continue
+        if not sec["heading"] or sec["w"] < 50 or sec["h"] < 10 or sec["text"] == 0:
+            problems.append(
+                f"evidence {name}: not rendered (box {sec['w']:.0f}x{sec['h']:.0f}, "
+                f"{sec['text']} characters, heading {sec['heading']})"
+            )
+            continue
+        share, colours = ink(png, sec)
+        status = "ok" if share > 0.005 and colours >= 2 else "BLANK"
+        print(
+            f"  {name:12s} {sec['w']:.0f}x{sec['h']:.0f} px, {sec['rows']} rows, "
+            f"{sec['text']} characters, {share:.1%} ink: {status}"
+        )
+        if status != "ok":
+            problems.append(f"evidence {name}: the screenshot shows nothing ({share:.1%} ink)")
+    return problems
+
+
+def _report_evidence(chromium: str, out: Path, skip: bool) -> int:
+    """The evidence bundle check's share of main(): 1 when it failed (skipped with --html)."""
+    if skip:
+        return 0
+    problems = check_evidence(chromium, out)
+    for problem in problems:
+        print(f"  FAIL {problem}", file=sys.stderr)
+    print(f"evidence bundle: {'every section rendered' if not problems else 'FAILED'}")
+    return int(bool(problems))
 
 
 if __name__ == "__main__":

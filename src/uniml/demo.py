@@ -17,7 +17,12 @@ Run it with ``python -m uniml.demo`` (or ``uniml demo``). For each task kind it
    ``--tracking-uri``), logs every evaluation (a parent run, one child per
    model, the HTML report attached) and every final fit (parameters, data
    fingerprint, the model, a model card);
-5. writes one HTML report per task kind and ``index.html`` linking them.
+5. writes one HTML report per task kind and ``index.html`` linking them;
+6. tours the lifecycle on a store of its own (``<out>/lifecycle/mlflow.db``): registers a
+   model with its model card, shows a self-approval refused, promotes it to ``@champion``
+   with a second approver, shows a worse challenger refused by its gate, serves
+   ``@champion`` in-process and checks the service predicts what the model does, and runs
+   the registry's ``verify``.
 
 Models whose library is not installed are left out (``uniml adapters`` says
 what to install). After the tasks, the demo checks in the store that every run it
@@ -45,7 +50,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["DemoResult", "TaskResult", "main", "run"]
+__all__ = ["DemoResult", "LifecycleResult", "TaskResult", "main", "run"]
 
 TASKS = ("regression", "classification", "forecasting", "causal", "recommendation")
 
@@ -332,6 +337,9 @@ class DemoResult:
         store itself after the demo; empty when all of its lineage is in).
     lineage_runs : int
         How many runs (parents and children) the check found in the store.
+    lifecycle : LifecycleResult or None
+        The registry and serving tour (None when it did not run: lineage off, ``lifecycle=False``
+        or the regression task not selected).
 
     Examples
     --------
@@ -344,12 +352,17 @@ class DemoResult:
     tracking_uri: str | None = None
     lineage_problems: list = field(default_factory=list)
     lineage_runs: int = 0
+    lifecycle: LifecycleResult | None = None
 
     @property
     def ok(self) -> bool:
-        """True when every task ran, reproduced its predictions after reload, and (with lineage
-        on) every run it logged reached the store."""
-        return all(t.ok for t in self.tasks) and not self.lineage_problems
+        """True when every task ran, reproduced its predictions after reload, (with lineage
+        on) every run it logged reached the store, and the lifecycle tour (if run) held."""
+        return (
+            all(t.ok for t in self.tasks)
+            and not self.lineage_problems
+            and (self.lifecycle is None or self.lifecycle.ok)
+        )
 
 
 def _same_predictions(a, b) -> bool:
@@ -413,6 +426,200 @@ def _run_task(task, chosen: dict, out: Path, folds: int, n_jobs: int, verbose: b
         trusted = final.info()["persistence"].endswith("pickle")  # the demo saved it just now
         result.reload_identical = _refit_best(task, final, data, out / "models" / task, trusted)
     except Exception as exc:  # the demo goes on with the other tasks, and exits non-zero at the end
+        result.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        if verbose:
+            traceback.print_exc()
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+@dataclass
+class LifecycleResult:
+    """What the demo's lifecycle tour did (register -> four-eyes promote -> refused challenger
+    -> serve ``@champion``), on its own embedded SQLite store.
+
+    Parameters
+    ----------
+    tracking_uri : str
+        The store (``sqlite:///<out>/lifecycle/mlflow.db``).
+    name : str
+        The registered model.
+    steps : list of str
+        One line per step, as printed.
+    champion : str or None
+        The version holding ``@champion`` at the end.
+    refusals : list of str
+        The refusal reasons met on the way (``self_approval``, ``gate_failed``).
+    served_equal : bool or None
+        Whether the service's predictions equal the champion's ``predict``.
+    governed : bool or None
+        Whether ``uniml.registry.verify`` passed at the end.
+    error : str or None
+    seconds : float
+
+    Examples
+    --------
+    >>> LifecycleResult("sqlite:///x.db", "m").ok
+    True
+    """
+
+    tracking_uri: str
+    name: str
+    steps: list = field(default_factory=list)
+    champion: str | None = None
+    refusals: list = field(default_factory=list)
+    served_equal: bool | None = None
+    governed: bool | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing crashed, the service matched ``predict`` and ``verify`` passed."""
+        return self.error is None and self.served_equal is not False and self.governed is not False
+
+
+LIFECYCLE_MODEL = "demo.diabetes"
+_CARD = {
+    "owner": "ann",
+    "intended_use": "demonstration: disease progression one year after baseline",
+    "out_of_scope_use": "any clinical decision",
+    "limitations": "442 patients of one study; no external validation",
+    "ethical_considerations": "de-identified public data set bundled with scikit-learn",
+}
+
+
+def _lifecycle(out: Path, verbose: bool) -> LifecycleResult:
+    """Register -> four-eyes promote -> a worse challenger refused -> serve ``@champion``."""
+    import shutil
+
+    import numpy as np
+    from sklearn.linear_model import Ridge
+
+    import uniml
+    import uniml.lineage
+    import uniml.registry as registry
+    from uniml.evaluation import splitters
+
+    start = time.perf_counter()
+    folder = (out / "lifecycle").resolve()
+    shutil.rmtree(folder, ignore_errors=True)  # the demo's own store: each run starts empty
+    folder.mkdir(parents=True)
+    store = f"sqlite:///{folder / 'mlflow.db'}"
+    name = LIFECYCLE_MODEL
+    result = LifecycleResult(store, name)
+    approvers = ["ann", "bob"]  # ann registers, bob approves
+
+    def step(line: str) -> None:
+        result.steps.append(line)
+        if verbose:
+            print(f"[uniml demo] lifecycle: {line}", file=sys.stderr, flush=True)
+
+    def refused(call) -> str:
+        try:
+            call()
+        except registry.GovernanceError as exc:
+            result.refusals.append(exc.reason)
+            return str(exc)
+        raise RuntimeError("the registry accepted what it must refuse")
+
+    def fit(alpha: float):
+        with uniml.lineage.enable(
+            tracking_uri=store,
+            experiment="uniml-demo-lifecycle",
+            artifact_location=(folder / "artifacts").as_uri(),
+            spool=str(folder / "spool"),
+        ):
+            model = uniml.make("sklearn.estimator", estimator=Ridge(alpha=alpha))
+            model.fit(data.X, data.y)
+        return model
+
+    try:
+        data = _regression_data()
+        folds = splitters.KFold(n_splits=3)
+        first = fit(1.0)
+        report = uniml.evaluate(
+            first, data, protocol=folds, gates=["rmse better than baseline"], n_boot=200
+        )
+        v1 = registry.register(first, name, _CARD, report=report, actor="ann", tracking_uri=store)
+        step(
+            f"registered {name} v{v1['version']} (ridge) by ann: artifact "
+            f"{v1['digest'][:12]}, model card complete, gate {'passed' if report.passed else 'FAILED'}"
+        )
+        why = refused(
+            lambda: registry.promote(
+                name, v1["version"], approver="ann", approvers=approvers, tracking_uri=store
+            )
+        )
+        step(f"promote by ann refused (four eyes): {why}")
+        registry.promote(
+            name,
+            v1["version"],
+            approver="bob",
+            approvers=approvers,
+            reason="beats the baseline",
+            tracking_uri=store,
+        )
+        step(f"promoted v{v1['version']} to @champion, approved by bob")
+
+        champion = registry.load(f"{name}@champion", tracking_uri=store)
+        challenger = fit(1000.0)  # over-regularised: worse than the champion
+        report2 = uniml.evaluate(
+            challenger,
+            data,
+            protocol=folds,
+            champion=champion,
+            gates=["rmse not worse than champion by 1%"],
+            n_boot=200,
+        )
+        v2 = registry.register(
+            challenger, name, _CARD, report=report2, actor="ann", tracking_uri=store
+        )
+        why = refused(
+            lambda: registry.promote(
+                name, v2["version"], approver="bob", approvers=approvers, tracking_uri=store
+            )
+        )
+        step(f"challenger v{v2['version']} (ridge, alpha=1000) refused: {why}")
+
+        import pandas as pd
+        from fastapi.testclient import TestClient
+
+        from uniml.serving import create_app
+
+        # the rows as the service receives them (JSON); predict on the same values, built the
+        # same way (a slice of a bigger frame can take another BLAS path: last-bit differences)
+        rows = data.X.head(5)
+        payload = {"columns": list(rows.columns), "data": rows.to_numpy().tolist()}
+        app = create_app(f"models:/{name}@champion", tracking_uri=store, access_log=False)
+        with TestClient(app) as client:
+            health = client.get("/health").json()
+            split = client.post("/invocations", json={"dataframe_split": payload}).json()
+            records = client.post(
+                "/invocations", json={"dataframe_records": rows.to_dict(orient="records")}
+            ).json()
+        expected = champion.predict(pd.DataFrame(payload["data"], columns=payload["columns"]))
+        result.served_equal = bool(
+            np.array_equal(split["predictions"], expected.to_numpy())
+            and np.array_equal(records["predictions"], expected.to_numpy())
+            and split["model"]["digest"] == v1["digest"]
+        )
+        result.champion = registry.resolve(f"{name}@champion", tracking_uri=store)[1]
+        step(
+            f"served models:/{name}@champion (v{result.champion}) in-process: /health "
+            f"{health.get('status')}, 2 scoring requests of {len(rows)} rows "
+            f"{'equal' if result.served_equal else 'NOT EQUAL'} to predict"
+        )
+        # --- monitoring step (issue 18): the coordinator adds the monitoring of the served
+        # --- champion here (reference profile of v1, the served rows, `uniml monitor`).
+        check = registry.verify(tracking_uri=store)
+        result.governed = check.ok
+        step(
+            f"registry verify: {'ok' if check.ok else 'FAILED'}, "
+            f"{check.governed}/{check.aliased} aliased models governed, audit chain intact"
+            + ("" if check.ok else f": {check.problems}")
+        )
+    except Exception as exc:  # reported like a crashed task; the exit code says it
         result.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         if verbose:
             traceback.print_exc()
@@ -502,7 +709,22 @@ def _index(result: DemoResult) -> str:
         "on bundled data against naive baselines, each on its task's protocol.</p>"
         "<table><thead><tr><th>task</th><th>gates</th><th>models</th><th>best candidate</th>"
         "<th>evaluation (as in the report)</th><th>task total (data, evaluation, refit, reload)</th></tr>"
-        f"</thead><tbody>{''.join(rows)}</tbody></table>{store}</body></html>\n"
+        f"</thead><tbody>{''.join(rows)}</tbody></table>{store}{_lifecycle_html(result)}"
+        "</body></html>\n"
+    )
+
+
+def _lifecycle_html(result: DemoResult) -> str:
+    life = result.lifecycle
+    if life is None:
+        return ""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in life.steps)
+    if life.error:
+        items += f"<li class='failed'>CRASHED: {html.escape(life.error)}</li>"
+    return (
+        "<h2>Lifecycle: register, approve, serve</h2>"
+        f"<p>On the store <code>{html.escape(life.tracking_uri)}</code> "
+        f"(registered model <code>{html.escape(life.name)}</code>):</p><ol>{items}</ol>"
     )
 
 
@@ -514,6 +736,7 @@ def run(
     tracking_uri: str | None = None,
     n_jobs: int = 1,
     verbose: bool = False,
+    lifecycle: bool = True,
 ) -> DemoResult:
     """Run the demo; see the module docstring.
 
@@ -533,6 +756,12 @@ def run(
     n_jobs : int, default 1
     verbose : bool, default False
         Print progress and tracebacks to stderr.
+    lifecycle : bool, default True
+        After the tasks (with lineage on and the regression task selected), tour the
+        lifecycle on a store of its own, ``<out>/lifecycle/mlflow.db``: register a model with
+        its card, a refused self-approval, a four-eyes promotion to ``@champion``, a worse
+        challenger refused by its gate, ``@champion`` served in-process (FastAPI test client)
+        and checked against ``predict``, and ``uniml.registry.verify``.
 
     Returns
     -------
@@ -581,6 +810,8 @@ def run(
                 )
         if lineage:
             _check_lineage(result, handle.sink)
+    if lifecycle and lineage and any(t.task == "regression" for t in result.tasks):
+        result.lifecycle = _lifecycle(out, verbose)
     result.index.write_text(_index(result), encoding="utf-8")
     return result
 
@@ -599,6 +830,14 @@ def _print(result: DemoResult) -> None:
             None: "no reload check",
         }[t.reload_identical]
         print(f"  best candidate {t.best} refit on all data, saved and reloaded: {reload}")
+    life = result.lifecycle
+    if life is not None:
+        print(f"\n== lifecycle: registry and serving ({life.tracking_uri})")
+        for number, line in enumerate(life.steps, 1):
+            print(f"  {number}. {line}")
+        if life.error:
+            print(f"  CRASHED: {life.error}")
+        print(f"  ({life.seconds:.1f} s)")
     print(f"\nreport: {result.index.resolve()}")
     for t in result.tasks:
         if t.html is not None:
@@ -657,6 +896,11 @@ def main(argv: list[str] | None = None, prog: str = "python -m uniml.demo") -> i
     )
     parser.add_argument("--no-lineage", action="store_true", help="do not log to MLflow")
     parser.add_argument(
+        "--no-lifecycle",
+        action="store_true",
+        help="skip the registry and serving tour (register, promote, serve @champion)",
+    )
+    parser.add_argument(
         "--n-jobs", type=int, default=1, help="parallel jobs of the harness (default: 1)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -685,6 +929,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m uniml.demo") -> i
         tracking_uri=args.tracking_uri,
         n_jobs=args.n_jobs,
         verbose=not args.quiet,
+        lifecycle=not args.no_lifecycle,
     )
     _print(result)
     if not result.ok:

@@ -73,33 +73,85 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
+def _holder_of(client, lock_name: str) -> str:
+    """Who holds a lock and since when (for the conflict message); '' when unknown."""
+    try:
+        tags = client.get_registered_model(lock_name).tags
+    except Exception:
+        return ""
+    return f" (held by {tags.get('uniml.lock_owner', '?')} since {tags.get('uniml.lock', '?')})"
+
+
 @contextlib.contextmanager
 def lock(client, name: str, wait: float = 10.0):
-    """Hold the registry lock of ``name`` (raise :class:`ConflictError` after ``wait`` seconds)."""
+    """Hold the registry lock of ``name`` (raise :class:`ConflictError` after ``wait`` seconds).
+
+    When ``wait`` is over, it is a conflict only if the lock model exists (another process
+    holds it); any other failure to create it (the store is unreachable, read-only...) is
+    raised as it is, never reported as a conflict. A lock that cannot be released is reported with
+    a warning naming the registered model to delete.
+
+    Examples
+    --------
+    >>> class Store:  # the two registry calls the lock makes
+    ...     def __init__(self): self.models = set()
+    ...     def create_registered_model(self, name, tags=None):
+    ...         if name in self.models: raise KeyError("RESOURCE_ALREADY_EXISTS")
+    ...         self.models.add(name)
+    ...     def delete_registered_model(self, name): self.models.remove(name)
+    >>> store = Store()
+    >>> with lock(store, "demand"):
+    ...     sorted(store.models)
+    ['uniml-lock.demand']
+    >>> store.models
+    set()
+    """
+    import os
+    import socket
+
     lock_name = LOCK_PREFIX + name
+    owner = f"{socket.gethostname()}:{os.getpid()}"
     deadline = time.monotonic() + wait
     delay = 0.05
     while True:
         try:
-            client.create_registered_model(lock_name, tags={"uniml.lock": _now()})
+            client.create_registered_model(
+                lock_name, tags={"uniml.lock": _now(), "uniml.lock_owner": owner}
+            )
             break
         except Exception as exc:
+            held = "RESOURCE_ALREADY_EXISTS" in f"{getattr(exc, 'error_code', '')} {exc}"
             if time.monotonic() >= deadline:
+                holder = _holder_of(client, lock_name)
+                if not held and not holder:  # no lock there: the store itself failed
+                    raise
                 raise ConflictError(
-                    f"registry lock for {name!r} is held by another process ({type(exc).__name__}); "
-                    f"nothing was changed, try again (a lock left by a killed process is removed "
-                    f"with MlflowClient().delete_registered_model({lock_name!r}))"
+                    f"registry lock for {name!r} is held by another process"
+                    f"{holder}; nothing was changed, try again (a lock "
+                    f"left by a killed process is removed with "
+                    f"MlflowClient().delete_registered_model({lock_name!r}))"
                 ) from None
             time.sleep(delay)
             delay = min(delay * 1.5, 0.5)
     try:
         yield
     finally:
-        for _ in range(20):
+        for attempt in range(20):
             try:
                 client.delete_registered_model(lock_name)
                 break
-            except Exception:
+            except Exception as exc:  # a busy store: retry; after that, say so
+                if attempt == 19:
+                    import warnings
+
+                    from uniml.core.errors import UnimlWarning
+
+                    warnings.warn(
+                        f"could not release the registry lock {lock_name!r} ({exc}); delete it "
+                        "with MlflowClient().delete_registered_model before the next change",
+                        UnimlWarning,
+                        stacklevel=3,
+                    )
                 time.sleep(0.1)
 
 

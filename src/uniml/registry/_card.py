@@ -79,7 +79,6 @@ class ModelCard(dict):
         Returns
         -------
         bool
-            Whether every required field is filled.
 
         Examples
         --------
@@ -94,7 +93,6 @@ class ModelCard(dict):
         Returns
         -------
         str
-            The card as JSON with sorted keys.
 
         Examples
         --------
@@ -109,7 +107,7 @@ class ModelCard(dict):
         Returns
         -------
         str
-            Hex digest.
+            64 hexadecimal characters.
 
         Examples
         --------

@@ -20,6 +20,8 @@ STORE = (
     "uniml_registry"  # artifact folder, in the version's run, for the card, report and attachments
 )
 GUARDED = ("champion",)
+#: MLflow's error codes for an unknown registered model or alias
+_NOT_FOUND = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
 
 
 # ------------------------------------------------------------------ plumbing
@@ -89,6 +91,10 @@ def resolve(ref: str, *, tracking_uri: str | None = None) -> tuple[str, str]:
         try:
             version = client_for(tracking_uri).get_model_version_by_alias(name, alias).version
         except Exception as exc:
+            # only "no such model / alias" is bad input; an unreachable store stays what it is
+            # (a CI step must not read a dead server as "no champion yet")
+            if getattr(exc, "error_code", None) not in _NOT_FOUND:
+                raise
             raise RegistryError(f"{ref!r}: no alias {alias!r} on model {name!r}") from exc
         return name, str(version)
     if "/" in text:
@@ -141,14 +147,14 @@ def version_digest(name: str, version, *, tracking_uri: str | None = None) -> st
     name : str
         Registered model name.
     version : int or str
-        The version number.
+        Version number.
     tracking_uri : str, optional
-        The MLflow tracking (and registry) URI; default MLflow's current one.
+        MLflow store (default ``MLFLOW_TRACKING_URI``, else ``./mlruns.db``).
 
     Returns
     -------
     str
-        The sha256 manifest digest of the stored artifact.
+        The digest of the artifacts as stored now.
 
     Examples
     --------
@@ -222,14 +228,13 @@ def read_card(name: str, version, *, tracking_uri: str | None = None) -> ModelCa
     name : str
         Registered model name.
     version : int or str
-        The version number.
+        Version number.
     tracking_uri : str, optional
-        The MLflow tracking (and registry) URI; default MLflow's current one.
+        MLflow store (default ``MLFLOW_TRACKING_URI``, else ``./mlruns.db``).
 
     Returns
     -------
     ModelCard
-        The card (empty when the version has none).
 
     Examples
     --------
@@ -249,14 +254,13 @@ def read_report(name: str, version, *, tracking_uri: str | None = None):
     name : str
         Registered model name.
     version : int or str
-        The version number.
+        Version number.
     tracking_uri : str, optional
-        The MLflow tracking (and registry) URI; default MLflow's current one.
+        MLflow store (default ``MLFLOW_TRACKING_URI``, else ``./mlruns.db``).
 
     Returns
     -------
     EvalReport or None
-        The stored report.
 
     Examples
     --------
@@ -712,9 +716,17 @@ def rollback(
         popped = False
         if to is None:
             if len(stack) < 2:
-                raise GovernanceError(
-                    "no_previous_holder",
-                    f"{name + '@' + alias!r} has no previous holder to roll back to",
+                _refuse(
+                    log,
+                    _Check(
+                        "no_previous_holder",
+                        f"{name + '@' + alias!r} has no previous holder to roll back to",
+                    ),
+                    action="rollback",
+                    version=current,
+                    alias=alias,
+                    actor=who,
+                    previous=current,
                 )
             target, popped = stack[-2], True
         else:
@@ -817,12 +829,12 @@ def audit_log(name: str, *, tracking_uri: str | None = None) -> list[dict]:
     name : str
         Registered model name.
     tracking_uri : str, optional
-        The MLflow tracking (and registry) URI; default MLflow's current one.
+        MLflow store (default ``MLFLOW_TRACKING_URI``, else ``./mlruns.db``).
 
     Returns
     -------
     list of dict
-        One dict per entry, oldest first, each with its ``prev`` and ``sha256`` links.
+        The entries in sequence order (empty when the model has no log).
 
     Examples
     --------
@@ -841,12 +853,11 @@ def verify_chain(entries: list[dict]) -> list[str]:
     Parameters
     ----------
     entries : list of dict
-        Audit entries in order, as :func:`audit_log` returns them.
+        An exported audit log (:func:`audit_log`).
 
     Returns
     -------
     list of str
-        One message per broken link; empty when the chain is intact.
 
     Examples
     --------
@@ -864,14 +875,13 @@ def history(name: str, alias: str = "champion", *, tracking_uri: str | None = No
     name : str
         Registered model name.
     alias : str, default "champion"
-        The alias whose holders are listed.
     tracking_uri : str, optional
-        The MLflow tracking (and registry) URI; default MLflow's current one.
+        MLflow store (default ``MLFLOW_TRACKING_URI``, else ``./mlruns.db``).
 
     Returns
     -------
     list of dict
-        One dict per change of holder, oldest first.
+        ``seq``, ``ts``, ``action``, ``version``, ``previous``, ``actor``, ``reason``, ``hash``.
 
     Examples
     --------
@@ -897,14 +907,13 @@ def trace(ref: str, *, tracking_uri: str | None = None) -> dict:
     Parameters
     ----------
     ref : str
-        ``name@alias``, ``name/version`` or ``models:/name@alias``.
+        ``name@alias`` or ``name/version``.
     tracking_uri : str, optional
-        The MLflow tracking (and registry) URI; default MLflow's current one.
+        MLflow store (default ``MLFLOW_TRACKING_URI``, else ``./mlruns.db``).
 
     Returns
     -------
     dict
-        One key per step of the chain.
 
     Examples
     --------
@@ -948,14 +957,13 @@ def trace_table(ref: str, *, tracking_uri: str | None = None):
     Parameters
     ----------
     ref : str
-        ``name@alias``, ``name/version`` or ``models:/name@alias``.
+        ``name@alias`` or ``name/version``.
     tracking_uri : str, optional
-        The MLflow tracking (and registry) URI; default MLflow's current one.
+        MLflow store (default ``MLFLOW_TRACKING_URI``, else ``./mlruns.db``).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``step`` and ``value``.
 
     Examples
     --------
@@ -978,16 +986,15 @@ def load(ref: str, *, trusted: bool = False, tracking_uri: str | None = None):
     Parameters
     ----------
     ref : str
-        ``name@alias``, ``name/version`` or ``models:/name@alias``.
+        ``name@alias`` or ``name/version``.
     trusted : bool, default False
-        Allow pickle-based artifacts (statsmodels); see ``uniml.load``.
+        Allow pickle-based artifacts.
     tracking_uri : str, optional
-        The MLflow tracking (and registry) URI; default MLflow's current one.
+        MLflow store (default ``MLFLOW_TRACKING_URI``, else ``./mlruns.db``).
 
     Returns
     -------
-    Adapter
-        The verified, loaded model.
+    uniml.Adapter
 
     Examples
     --------
@@ -1010,13 +1017,13 @@ class VerifyResult:
     Parameters
     ----------
     ok : bool
-        True when no problem was found.
+        True when nothing was found.
     problems : list of str
-        One message per alias moved around the registry or broken audit chain.
+        One line per problem, naming the model, alias and version.
     governed : int
-        Aliased models whose every alias move is in the audit log.
+        Aliased models that are fully governed.
     aliased : int
-        All models with at least one alias.
+        All aliased models.
 
     Examples
     --------

@@ -54,7 +54,7 @@ class IncompleteCardError(GovernanceError):
     Parameters
     ----------
     missing : list of str
-        The required fields that are empty.
+        The missing fields (dotted paths into the card).
 
     Examples
     --------

@@ -79,7 +79,7 @@ def evidence(ref: str, out, *, tracking_uri: str | None = None) -> Path:
         f"<title>Evidence {html.escape(name)} v{version}</title>",
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1em}"
         "th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}"
-        "th{background:#f4f4f4}pre{background:#f8f8f8;padding:1em}</style></head><body>",
+        "th{background:#f4f4f4}pre{background:#f8f8f8;padding:1em;white-space:pre-wrap}</style></head><body>",
         f"<h1>Governance evidence: {html.escape(name)} v{version}</h1>",
         f"<section id='lineage'><h2>Lineage</h2>{_table(data['lineage'].items())}</section>",
         f"<section id='card'><h2>Model card</h2>{_table(sorted(card.items()))}</section>",
