@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -38,8 +39,11 @@ def test_demo_covers_every_task_kind_and_is_ok(demo_run):
     assert result.ok, [t.error for t in result.tasks] + result.lineage_problems
     index = (out / "index.html").read_text(encoding="utf-8")
     links = re.findall(r"href='([^']+)'", index)
-    assert sorted(links) == sorted(f"{task}.html" for task in demo.TASKS)
-    for link in links:
+    assert sorted(links) == sorted(
+        [f"{task}.html" for task in demo.TASKS] + ["lifecycle/monitoring.html"]
+    )
+    assert "<svg" in (out / "lifecycle" / "monitoring.html").read_text(encoding="utf-8")
+    for link in (f"{task}.html" for task in demo.TASKS):
         report = (out / link).read_text(encoding="utf-8")
         assert 'data-plot="fold-metrics"' in report and "<svg" in report
         assert "PASSED" in report
@@ -195,8 +199,26 @@ def test_the_lifecycle_tour_registers_promotes_refuses_and_serves(demo_run):
     champion = reg.load(f"{demo.LIFECYCLE_MODEL}@champion", tracking_uri=store)
     raw = Ridge(alpha=1.0).fit(data.X, data.y)
     np.testing.assert_allclose(champion.predict(data.X), raw.predict(data.X), rtol=1e-12)
-    assert "Lifecycle: register, approve, serve" in result.index.read_text()
-    assert len(life.steps) == 6 and "refused" in life.steps[3]
+    assert "Lifecycle: register, approve, serve, monitor" in result.index.read_text()
+    assert len(life.steps) == 7 and "refused" in life.steps[3]
+    # monitoring: every served row reached the prediction log, the planted bmi shift (one
+    # standard deviation) is the one drifted feature, and v1's profile is stored beside it
+    import mlflow
+
+    from uniml.monitoring import Profile, monitor, read_current
+
+    served = read_current(out / "lifecycle" / "prediction-log")
+    assert len(served) == 5 + 5 + 300
+    assert life.drift_found is True and Path(life.monitoring_report).is_file()
+    client = mlflow.MlflowClient(store)
+    run_id = client.get_model_version(demo.LIFECYCLE_MODEL, "1").run_id
+    stored = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path="", tracking_uri=store, dst_path=str(out / "dl")
+    )
+    profiles = list(Path(stored).rglob("profile.npz"))
+    assert len(profiles) == 1
+    again = monitor(Profile.load(profiles[0]), served)
+    assert again.drifted_columns == ["bmi"]
 
 
 def test_no_lifecycle_option_skips_the_tour(tmp_path):

@@ -338,7 +338,7 @@ class DemoResult:
     lineage_runs : int
         How many runs (parents and children) the check found in the store.
     lifecycle : LifecycleResult or None
-        The registry and serving tour (None when it did not run: lineage off, ``lifecycle=False``
+        The lifecycle tour (None when it did not run: lineage off, ``lifecycle=False``
         or the regression task not selected).
 
     Examples
@@ -454,6 +454,11 @@ class LifecycleResult:
         Whether the service's predictions equal the champion's ``predict``.
     governed : bool or None
         Whether ``uniml.registry.verify`` passed at the end.
+    drift_found : bool or None
+        Whether monitoring the served traffic (``bmi`` shifted by one standard
+        deviation on purpose) raised the drift alert on ``bmi`` and only there.
+    monitoring_report : str or None
+        The monitoring report's HTML file.
     error : str or None
     seconds : float
 
@@ -470,13 +475,21 @@ class LifecycleResult:
     refusals: list = field(default_factory=list)
     served_equal: bool | None = None
     governed: bool | None = None
+    drift_found: bool | None = None
+    monitoring_report: str | None = None
     error: str | None = None
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
-        """True when nothing crashed, the service matched ``predict`` and ``verify`` passed."""
-        return self.error is None and self.served_equal is not False and self.governed is not False
+        """True when nothing crashed, the service matched ``predict``, monitoring found the
+        planted drift and ``verify`` passed."""
+        return (
+            self.error is None
+            and self.served_equal is not False
+            and self.drift_found is not False
+            and self.governed is not False
+        )
 
 
 LIFECYCLE_MODEL = "demo.diabetes"
@@ -591,13 +604,31 @@ def _lifecycle(out: Path, verbose: bool) -> LifecycleResult:
         # same way (a slice of a bigger frame can take another BLAS path: last-bit differences)
         rows = data.X.head(5)
         payload = {"columns": list(rows.columns), "data": rows.to_numpy().tolist()}
-        app = create_app(f"models:/{name}@champion", tracking_uri=store, access_log=False)
+        # a week of traffic from a heavier population: bmi one standard deviation up
+        week = data.X.sample(300, random_state=0)
+        week = week.assign(bmi=week["bmi"] + data.X["bmi"].std())
+        log = folder / "prediction-log"
+        app = create_app(
+            f"models:/{name}@champion",
+            tracking_uri=store,
+            access_log=False,
+            prediction_log=str(log),
+        )
         with TestClient(app) as client:
             health = client.get("/health").json()
             split = client.post("/invocations", json={"dataframe_split": payload}).json()
             records = client.post(
                 "/invocations", json={"dataframe_records": rows.to_dict(orient="records")}
             ).json()
+            weekly = client.post(
+                "/invocations",
+                json={
+                    "dataframe_split": {
+                        "columns": list(week.columns),
+                        "data": week.to_numpy().tolist(),
+                    }
+                },
+            )
         expected = champion.predict(pd.DataFrame(payload["data"], columns=payload["columns"]))
         result.served_equal = bool(
             np.array_equal(split["predictions"], expected.to_numpy())
@@ -610,8 +641,32 @@ def _lifecycle(out: Path, verbose: bool) -> LifecycleResult:
             f"{health.get('status')}, 2 scoring requests of {len(rows)} rows "
             f"{'equal' if result.served_equal else 'NOT EQUAL'} to predict"
         )
-        # --- monitoring step (issue 18): the coordinator adds the monitoring of the served
-        # --- champion here (reference profile of v1, the served rows, `uniml monitor`).
+        # monitoring: v1's reference profile (training data, its predictions, the harness's
+        # out-of-fold errors) stored beside the version; the served traffic read back from the
+        # prediction log and compared with it
+        from uniml.monitoring import Profile, monitor
+
+        if weekly.status_code != 200:
+            raise RuntimeError(f"scoring the week's traffic failed: {weekly.text}")
+        profile = Profile.fit(
+            data.X,
+            champion,
+            evaluation=report,
+            task="regression",
+            model_info={"name": name, "version": v1["version"], "digest": v1["digest"]},
+        )
+        registry.attach_artifact(
+            name, v1["version"], profile.save(folder / "profile.npz"), tracking_uri=store
+        )
+        watch = monitor(profile, log)
+        result.monitoring_report = str(watch.to_html(folder / "monitoring.html"))
+        drifted = list(watch.drifted_columns)
+        result.drift_found = drifted == ["bmi"]
+        step(
+            f"monitored {watch.n_rows} served rows against v{v1['version']}'s profile: "
+            f"{watch.level}, drifted {', '.join(drifted) or 'nothing'} "
+            f"({len(watch.alerts)} alert event(s)); report {result.monitoring_report}"
+        )
         check = registry.verify(tracking_uri=store)
         result.governed = check.ok
         step(
@@ -721,8 +776,11 @@ def _lifecycle_html(result: DemoResult) -> str:
     items = "".join(f"<li>{html.escape(line)}</li>" for line in life.steps)
     if life.error:
         items += f"<li class='failed'>CRASHED: {html.escape(life.error)}</li>"
+    if life.monitoring_report:
+        link = html.escape(Path(life.monitoring_report).name)
+        items += f"<li><a href='lifecycle/{link}'>monitoring report</a></li>"
     return (
-        "<h2>Lifecycle: register, approve, serve</h2>"
+        "<h2>Lifecycle: register, approve, serve, monitor</h2>"
         f"<p>On the store <code>{html.escape(life.tracking_uri)}</code> "
         f"(registered model <code>{html.escape(life.name)}</code>):</p><ol>{items}</ol>"
     )
@@ -832,7 +890,7 @@ def _print(result: DemoResult) -> None:
         print(f"  best candidate {t.best} refit on all data, saved and reloaded: {reload}")
     life = result.lifecycle
     if life is not None:
-        print(f"\n== lifecycle: registry and serving ({life.tracking_uri})")
+        print(f"\n== lifecycle: registry, serving and monitoring ({life.tracking_uri})")
         for number, line in enumerate(life.steps, 1):
             print(f"  {number}. {line}")
         if life.error:
@@ -898,7 +956,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m uniml.demo") -> i
     parser.add_argument(
         "--no-lifecycle",
         action="store_true",
-        help="skip the registry and serving tour (register, promote, serve @champion)",
+        help="skip the lifecycle tour (register, promote, serve @champion, monitor)",
     )
     parser.add_argument(
         "--n-jobs", type=int, default=1, help="parallel jobs of the harness (default: 1)"
