@@ -40,10 +40,7 @@ def _get(data: dict, dotted: str) -> Any:
 class ModelCard(dict):
     """A model card: a JSON-able dict with a completeness check and a canonical hash.
 
-    Parameters
-    ----------
-    *args, **kwargs
-        As for ``dict``; see :data:`REQUIRED_FIELDS` for what must be filled.
+    Built like a ``dict``; see :data:`REQUIRED_FIELDS` for what must be filled.
 
     Examples
     --------
