@@ -476,7 +476,7 @@ def _fast_series(values, index, name) -> pd.Series:
     from pandas.core.internals import SingleBlockManager
 
     mgr = SingleBlockManager.from_array(values, index)
-    series = pd.Series._from_mgr(mgr, axes=mgr.axes)  # type: ignore[attr-defined]
+    series = pd.Series._from_mgr(mgr, axes=mgr.axes)
     object.__setattr__(series, "_name", name)  # what the name setter stores, minus validation
     return series
 

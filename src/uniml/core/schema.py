@@ -133,12 +133,16 @@ class Column:
         Whether the categorical is ordered.
     missing : bool or None
         Whether the column held missing values (NaN/None/NaT) at fit; None when
-        unknown (schemas saved before this was recorded, or non-numeric columns).
+        unknown (schemas saved before this was recorded).
+    range : tuple of float or None
+        ``(min, max)`` of a numeric (float or integer) column at fit, ignoring
+        missing values: the training range that serving's skew counters compare
+        live values with. None when unknown or not numeric.
 
     Examples
     --------
     >>> Column("price", "float64", "float")
-    Column(name='price', dtype='float64', kind='float', categories=None, ordered=False, missing=None)
+    Column(name='price', dtype='float64', kind='float', categories=None, ordered=False, missing=None, range=None)
     """
 
     name: Any
@@ -147,6 +151,7 @@ class Column:
     categories: tuple | None = None
     ordered: bool = False
     missing: bool | None = None
+    range: tuple | None = None
 
     def categorical_dtype(self) -> pd.CategoricalDtype:
         """The fitted ``CategoricalDtype`` (categorical columns only).
@@ -264,19 +269,29 @@ class Schema:
                         Column(_plain(name), "category", kind, cats, bool(dtype.ordered), nan)
                     )
                 else:
-                    cols.append(Column(_plain(name), str(dtype), kind, missing=nan))
+                    span = _range(X[name]) if kind in ("float", "integer") else None
+                    cols.append(Column(_plain(name), str(dtype), kind, missing=nan, range=span))
             return cls(tuple(cols), from_array=False)
         arr = _as_2d_array(X)
         if arr.dtype.kind == "c":
             raise SchemaError(f"Complex data not supported (dtype {arr.dtype})")
         kind = dtype_kind(arr.dtype)
+        nans: list[bool | None]
         if arr.dtype.kind == "f" and len(arr):
             nans = [bool(v) for v in np.isnan(arr).any(axis=0)]
         else:
             nans = [None] * arr.shape[1]
+        numeric = kind in ("float", "integer")
         return cls(
             tuple(
-                Column(f"x{i}", str(arr.dtype), kind, missing=nans[i]) for i in range(arr.shape[1])
+                Column(
+                    f"x{i}",
+                    str(arr.dtype),
+                    kind,
+                    missing=nans[i],
+                    range=_range(arr[:, i]) if numeric else None,
+                )
+                for i in range(arr.shape[1])
             ),
             from_array=True,
         )
@@ -286,6 +301,23 @@ class Schema:
     def names(self) -> tuple:
         """Column names in fitted order."""
         return self._names
+
+    @property
+    def column_index(self) -> pd.Index:
+        """The column names as one shared, immutable ``pandas.Index`` (object dtype).
+
+        A frame built with ``columns=schema.column_index`` passes the column check by
+        identity, without comparing names (what the scoring service does per request).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> s = Schema.capture(pd.DataFrame({"a": [1.0], "b": [2.0]}))
+        >>> X = pd.DataFrame(np.zeros((1, 2)), columns=s.column_index)
+        >>> s.enforce(X) is X, list(s.column_index)
+        (True, ['a', 'b'])
+        """
+        return self._index
 
     @property
     def n_features(self) -> int:
@@ -558,7 +590,8 @@ class Schema:
         dict
             ``from_array`` and one entry per column: ``name``, ``dtype``,
             ``kind`` (plus ``categories`` and ``ordered`` for categoricals, and
-            ``missing`` when known: whether the column held missing values at fit).
+            ``missing`` and ``range`` when known: whether the column held missing
+            values at fit, and a numeric column's ``[min, max]``).
 
         Examples
         --------
@@ -579,6 +612,7 @@ class Schema:
                         else {}
                     ),
                     **({} if c.missing is None else {"missing": c.missing}),
+                    **({} if c.range is None else {"range": list(c.range)}),
                 }
                 for c in self.columns
             ],
@@ -612,10 +646,22 @@ class Schema:
                 tuple(c["categories"]) if c.get("categories") is not None else None,
                 bool(c.get("ordered", False)),
                 None if c.get("missing") is None else bool(c["missing"]),
+                None if c.get("range") is None else tuple(float(v) for v in c["range"]),
             )
             for c in data["columns"]
         )
         return cls(cols, from_array=bool(data.get("from_array", False)))
+
+
+def _range(values) -> tuple | None:
+    """``(min, max)`` of numeric values as floats, ignoring missing ones (None if none left)."""
+    arr = np.asarray(values, dtype=float) if not isinstance(values, pd.Series) else None
+    if arr is None:
+        arr = values.to_numpy(dtype=float, na_value=np.nan)
+    arr = arr[~np.isnan(arr)]
+    if not arr.size:
+        return None
+    return float(arr.min()), float(arr.max())
 
 
 def _as_2d_array(X) -> np.ndarray:

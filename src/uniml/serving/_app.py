@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass
+from itertools import chain, count
 from typing import Any, cast
 
 from uniml.serving._model import ServedModel, alias_version, load_model
@@ -160,11 +161,20 @@ def _fast_columns(model: ServedModel):
     if schema is None or getattr(schema, "from_array", False):
         return None
     if all(c.kind == "float" for c in schema.columns):
-        return list(schema.names)
+        return _Fast(list(schema.names), schema.column_index)
     return None
 
 
-_NUMBER = (int, float)
+class _Fast(list):
+    """The float schema's column names, plus its shared Index (frames built on it pass the
+    schema's column check by identity)."""
+
+    def __init__(self, names: list, index) -> None:
+        super().__init__(names)
+        self.frame_columns = index
+
+
+_NUMBER = frozenset((int, float))  # exact types: bool (an int subclass) takes the slow path
 
 
 def _frame(payload: Any, fast: list | None, max_rows: int):
@@ -204,10 +214,12 @@ def _frame(payload: Any, fast: list | None, max_rows: int):
         if (
             fast is not None
             and columns == fast
-            and all(type(v) in _NUMBER for row in data for v in row)
+            and set(map(type, chain.from_iterable(data))) <= _NUMBER
         ):
             return pd.DataFrame(
-                np.array(data, dtype=np.float64).reshape(len(data), width), columns=columns
+                np.array(data, dtype=np.float64).reshape(len(data), width),
+                columns=fast.frame_columns if isinstance(fast, _Fast) else columns,
+                copy=False,
             )
         return pd.DataFrame(data, columns=columns)
     if (
@@ -237,7 +249,8 @@ def _frame(payload: Any, fast: list | None, max_rows: int):
 def _jsonable(values):
     import numpy as np
 
-    arr = np.asarray(values)
+    to_numpy = getattr(values, "to_numpy", None)  # a Series: skip pandas' __array__ protocol
+    arr = to_numpy() if to_numpy is not None else np.asarray(values)
     if arr.dtype.kind in "fiub":
         return arr.tolist()
     return [
@@ -247,13 +260,23 @@ def _jsonable(values):
 
 
 def _records(frame) -> list[dict]:
+    """Rows as JSON-ready dicts at full float precision (NaN/NaT as null, datetimes ISO)."""
+    import numpy as np
     import pandas as pd
 
-    out = frame.copy()
-    for col in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].map(lambda t: t.isoformat())
-    return json.loads(out.to_json(orient="records", date_format="iso"))
+    columns = {}
+    for col in frame.columns:
+        values = frame[col]
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            columns[str(col)] = [None if pd.isna(t) else t.isoformat() for t in values]
+            continue
+        plain = _jsonable(values)
+        if values.dtype.kind == "f":
+            missing = np.isnan(values.to_numpy(dtype=float, na_value=np.nan))
+            plain = [None if m else v for v, m in zip(plain, missing, strict=True)]
+        columns[str(col)] = plain
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def _openapi_schema(model: ServedModel | None) -> dict:
@@ -332,6 +355,16 @@ class _Metrics:
             "uniml_requests", "Requests by route and status", ["route", "code"], registry=reg
         )
         self.rows = Counter("uniml_rows", "Rows scored", registry=reg)
+        self.skew = Counter(
+            "uniml_feature_skew",
+            "Live feature values the training data never showed, by feature and kind "
+            "(below_range/above_range: outside the fitted min..max; missing: NaN in a column "
+            "that had none at fit)",
+            ["feature", "kind"],
+            registry=reg,
+        )
+        self._skew_counters: dict = {}
+        self._children: dict = {}
         self.info = Gauge(
             "uniml_model_info",
             "Model being served (value 1)",
@@ -340,6 +373,31 @@ class _Metrics:
             multiprocess_mode="liveall",
         )
         self._labels: tuple | None = None
+
+    def child(self, metric, *labels):
+        """``metric.labels(*labels)``, looked up once per label set."""
+        key = (id(metric), labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
+
+    def observe_skew(self, model: ServedModel, frame) -> None:
+        """Add ``frame``'s skewed values (against ``model``'s training schema) to the counters."""
+        entry = self._skew_counters.get(id(model))
+        if entry is None or entry[0] is not model:
+            from uniml.serving._skew import SkewCounter
+
+            schema = getattr(model.adapter, "schema_", None)
+            entry = (model, SkewCounter(schema) if schema is not None else None)
+            if len(self._skew_counters) > 8:  # followed versions: keep the recent ones
+                self._skew_counters.clear()
+            self._skew_counters[id(model)] = entry
+        counter = entry[1]
+        if counter is None:
+            return
+        for (feature, kind), n in counter.count(frame).items():
+            self.child(self.skew, str(feature), kind).inc(n)
 
     def set_model(self, model: ServedModel) -> None:
         if self._labels is not None:
@@ -405,6 +463,12 @@ def create_app(config: ServeConfig | str, **kwargs):
     from uniml.core.errors import SchemaError, UnimlError
 
     cfg = config if isinstance(config, ServeConfig) else ServeConfig(config, **kwargs)
+    # request ids: a random per-process prefix and a counter (no urandom call per request)
+    id_prefix, id_counter = uuid.uuid4().hex[:16], count()
+
+    def new_request_id() -> str:
+        return f"{id_prefix}{next(id_counter):016x}"
+
     slot = ModelSlot(cfg)
     metrics = _Metrics()
     plog = None
@@ -456,8 +520,8 @@ def create_app(config: ServeConfig | str, **kwargs):
 
     def finish(route: str, status: int, started: float, rows: int, request_id: str, model):
         elapsed = time.perf_counter() - started
-        metrics.latency.labels(route).observe(elapsed)
-        metrics.requests.labels(route, str(status)).inc()
+        metrics.child(metrics.latency, route).observe(elapsed)
+        metrics.child(metrics.requests, route, str(status)).inc()
         if rows:
             metrics.rows.inc(rows)
         if cfg.access_log:
@@ -507,7 +571,7 @@ def create_app(config: ServeConfig | str, **kwargs):
 
     async def score(request: Request, route: str, handler):
         started = time.perf_counter()
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request_id = request.headers.get("x-request-id") or new_request_id()
         model = cast(ServedModel, slot.current)
         fast = slot._fast
         rows = 0
@@ -539,6 +603,11 @@ def create_app(config: ServeConfig | str, **kwargs):
         )
         if plog is not None and "predictions" in result:
             plog.append(model.identity(), request_id, frame, result["predictions"])
+        if route != "/explain":
+            try:
+                metrics.observe_skew(model, frame)
+            except Exception:  # counting must never fail a request that was answered
+                logging.getLogger("uniml.serving").exception("skew counting failed")
         finish(route, 200, started, rows, request_id, model)
         return Response(body, media_type="application/json", headers=headers)
 
@@ -597,7 +666,7 @@ def create_app(config: ServeConfig | str, **kwargs):
     async def json_route(request: Request, route: str, handler):
         started = time.perf_counter()
         model = cast(ServedModel, slot.current)
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request_id = request.headers.get("x-request-id") or new_request_id()
         try:
             raw = await request.body()
             if len(raw) > cfg.max_bytes:
