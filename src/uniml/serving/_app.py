@@ -246,9 +246,48 @@ def _frame(payload: Any, fast: list | None, max_rows: int):
     return frame
 
 
+def _typed_from_text(model: ServedModel, frame):
+    """JSON and CSV have no category or datetime type: give such schema columns their kind.
+
+    A column fitted as ``category`` becomes categorical with the posted values as its levels
+    (the schema check then names any level unseen at fit); one fitted as ``datetime`` is
+    parsed as ISO 8601 (unparseable text is a 422 naming the column). Nothing else changes.
+    """
+    import pandas as pd
+
+    schema = getattr(model.adapter, "schema_", None)
+    if schema is None or getattr(schema, "from_array", False):
+        return frame
+    todo = [
+        c
+        for c in schema.columns
+        if c.kind in ("category", "datetime")
+        and c.name in frame.columns
+        and not isinstance(frame[c.name].dtype, pd.CategoricalDtype)
+        and not pd.api.types.is_datetime64_any_dtype(frame[c.name].dtype)
+    ]
+    if not todo:
+        return frame
+    frame = frame.copy(deep=False)
+    for col in todo:
+        if col.kind == "category":
+            frame[col.name] = frame[col.name].astype("category")
+            continue
+        try:
+            frame[col.name] = pd.to_datetime(frame[col.name], format="ISO8601")
+        except (ValueError, TypeError) as exc:
+            raise HTTPProblem(
+                422, f"column {col.name!r}: not an ISO 8601 datetime ({exc})", col.name
+            ) from None
+    return frame
+
+
 def _jsonable(values):
     import numpy as np
 
+    dtype = getattr(values, "dtype", None)
+    if getattr(values, "ndim", 0) == 1 and getattr(dtype, "kind", "") in "fiub":
+        return values.tolist()  # numpy or numeric pandas: plain Python numbers directly
     to_numpy = getattr(values, "to_numpy", None)  # a Series: skip pandas' __array__ protocol
     arr = to_numpy() if to_numpy is not None else np.asarray(values)
     if arr.dtype.kind in "fiub":
@@ -364,6 +403,9 @@ class _Metrics:
             registry=reg,
         )
         self._skew_counters: dict = {}
+        self._skew_pending: list = []
+        self._skew_rows = 0
+        self._skew_since = 0.0
         self._children: dict = {}
         self.info = Gauge(
             "uniml_model_info",
@@ -382,22 +424,48 @@ class _Metrics:
             found = self._children[key] = metric.labels(*labels)
         return found
 
+    #: skew counting is deferred: rows are compared in stacks of this many (or at a scrape,
+    #: or when the oldest pending row is older than SKEW_MAX_AGE seconds)
+    SKEW_BATCH_ROWS = 256
+    SKEW_MAX_AGE = 1.0
+
     def observe_skew(self, model: ServedModel, frame) -> None:
-        """Add ``frame``'s skewed values (against ``model``'s training schema) to the counters."""
+        """Queue ``frame``'s values for comparison with ``model``'s training schema."""
         entry = self._skew_counters.get(id(model))
         if entry is None or entry[0] is not model:
             from uniml.serving._skew import SkewCounter
 
+            self.flush_skew()
             schema = getattr(model.adapter, "schema_", None)
-            entry = (model, SkewCounter(schema) if schema is not None else None)
+            counter = SkewCounter(schema) if schema is not None else None
+            entry = [model, counter if counter is not None and counter.names else None]
             if len(self._skew_counters) > 8:  # followed versions: keep the recent ones
                 self._skew_counters.clear()
             self._skew_counters[id(model)] = entry
-        counter = entry[1]
-        if counter is None:
+        if entry[1] is None or not len(frame):
             return
-        for (feature, kind), n in counter.count(frame).items():
-            self.child(self.skew, str(feature), kind).inc(n)
+        if not self._skew_pending:
+            self._skew_since = time.monotonic()
+        self._skew_pending.append((entry[1], entry[1].values(frame)))
+        self._skew_rows += len(frame)
+        if (
+            self._skew_rows >= self.SKEW_BATCH_ROWS
+            or time.monotonic() - self._skew_since > self.SKEW_MAX_AGE
+        ):
+            self.flush_skew()
+
+    def flush_skew(self) -> None:
+        """Compare the queued rows and add what is skewed to ``uniml_feature_skew_total``."""
+        import numpy as np
+
+        pending, self._skew_pending, self._skew_rows = self._skew_pending, [], 0
+        by_counter: dict = {}
+        for counter, values in pending:
+            by_counter.setdefault(id(counter), (counter, []))[1].append(values)
+        for counter, arrays in by_counter.values():
+            stacked = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+            for (feature, kind), n in counter.count_values(stacked).items():
+                self.child(self.skew, str(feature), kind).inc(n)
 
     def set_model(self, model: ServedModel) -> None:
         if self._labels is not None:
@@ -408,6 +476,7 @@ class _Metrics:
     def render(self) -> tuple[bytes, str]:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+        self.flush_skew()
         if self.multiproc:
             from prometheus_client import CollectorRegistry, multiprocess
 
@@ -498,6 +567,7 @@ def create_app(config: ServeConfig | str, **kwargs):
                 await batcher.close()
             if plog is not None:
                 plog.close()
+            metrics.flush_skew()
 
     app = FastAPI(
         title=f"uniml: {slot.current.name}",  # type: ignore[union-attr]
@@ -577,6 +647,8 @@ def create_app(config: ServeConfig | str, **kwargs):
         rows = 0
         try:
             frame, payload = await read_frame(request, fast)
+            if fast is None:
+                frame = _typed_from_text(model, frame)
             t_parse = time.perf_counter()
             rows = len(frame)
             result = await handler(model, frame, payload)

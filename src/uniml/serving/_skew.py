@@ -42,6 +42,29 @@ class SkewCounter:
         self.high = np.array([c.range[1] if c.range else inf for c in cols], dtype=float)
         self.no_missing = np.array([c.missing is False for c in cols], dtype=bool)
 
+    def values(self, frame):
+        """The tracked columns of ``frame`` as one float array (rows x tracked features).
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            A schema-valid frame.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
+        import numpy as np
+
+        if self.all_columns:  # a schema-valid frame: exactly these columns, in this order
+            arr = frame.to_numpy()
+            if arr.dtype.kind != "f":
+                arr = frame.to_numpy(dtype=float, na_value=np.nan)
+            return arr
+        return np.column_stack(
+            [frame[n].to_numpy(dtype=float, na_value=np.nan) for n in self.names]
+        )
+
     def count(self, frame) -> dict[tuple, int]:
         """Skewed values in ``frame`` (a schema-valid DataFrame), by (feature, kind).
 
@@ -54,26 +77,28 @@ class SkewCounter:
         dict
             ``{(feature, kind): count}``, only non-zero counts.
         """
-        import numpy as np
 
         if not self.names or not len(frame):
             return {}
-        arr = None
-        if self.all_columns:  # a schema-valid frame: exactly these columns, in this order
-            arr = frame.to_numpy()
-            if arr.dtype.kind != "f":
-                arr = frame.to_numpy(dtype=float, na_value=np.nan)
-        else:
-            arr = np.column_stack(
-                [frame[n].to_numpy(dtype=float, na_value=np.nan) for n in self.names]
-            )
-        # the common case first: nothing skewed (NaN fails both comparisons, so it is
-        # caught by the non-finite sum)
-        if (
-            np.all(arr >= self.low)
-            and np.all(arr <= self.high)
-            and np.isfinite(np.add.reduce(arr, axis=None))
-        ):
+        return self.count_values(self.values(frame))
+
+    def count_values(self, arr) -> dict[tuple, int]:
+        """Like :meth:`count`, for what :meth:`values` returned (one or several, stacked).
+
+        Parameters
+        ----------
+        arr : numpy.ndarray
+
+        Returns
+        -------
+        dict
+        """
+        import numpy as np
+
+        if not self.names or not len(arr):
+            return {}
+        # the common case first: nothing skewed (NaN fails both comparisons)
+        if ((arr >= self.low) & (arr <= self.high)).all():
             return {}
         with np.errstate(invalid="ignore"):
             below = (arr < self.low).sum(axis=0)
