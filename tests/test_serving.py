@@ -500,7 +500,10 @@ def task_launch(models):
             path = model.save(root / f"task-{task}") if task != "classification" else None
             path = path or models["clf_path"]
             # statsmodels and EconML persist with pickle: the test trusts what it just saved
-            servers[task] = Server([str(path), "--trusted", "--no-access-log"], root)
+            args = [str(path), "--trusted", "--no-access-log"]
+            if task == "classification":  # also the micro-batching server
+                args += ["--batch-max-rows", "8", "--batch-max-wait-ms", "20"]
+            servers[task] = Server(args, root)
         yield {
             "servers": servers,
             "models": fitted,
@@ -643,3 +646,31 @@ def test_categorical_model_refuses_unseen_levels_and_mixed_types_by_name(tmp_pat
     assert unseen.status_code == 422 and unseen.json()["column"] == "size", unseen.text
     assert "xl" in unseen.json()["error"]
     assert mixed.status_code == 422 and mixed.json()["column"] == "price", mixed.text
+
+
+def test_micro_batched_requests_each_get_their_own_rows_answer(task_servers):
+    """Concurrent one-row requests scored together still get their own row's prediction."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    srv, model = task_servers["servers"]["classification"], task_servers["models"]["classification"]
+    X = task_servers["X"].iloc[:24]
+    expected = model.predict(X).tolist()
+
+    def one(i):
+        r = httpx.post(f"{srv.url}/invocations", json=_split(X.iloc[[i]]), timeout=30)
+        assert r.status_code == 200, r.text
+        return r.json()["predictions"]
+
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(one, range(len(X))))
+    assert answers == [[p] for p in expected]
+    # a bad row among good ones gets its own 422; the others are still answered
+    bad = X.iloc[[0]].rename(columns={"f1": "zz"})
+    with ThreadPoolExecutor(4) as pool:
+        codes = list(
+            pool.map(
+                lambda frame: httpx.post(f"{srv.url}/invocations", json=_split(frame)).status_code,
+                [X.iloc[[1]], bad, X.iloc[[2]], X.iloc[[3]]],
+            )
+        )
+    assert codes == [200, 422, 200, 200]
