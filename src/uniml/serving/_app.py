@@ -165,6 +165,29 @@ def _fast_columns(model: ServedModel):
     return None
 
 
+class _Rows:
+    """Rows of an all-float ``dataframe_split`` payload kept as one float64 array, for the
+    micro-batcher: the DataFrame is built once per batch, not once per request."""
+
+    def __init__(self, array, columns) -> None:
+        self.rows_array, self.columns = array, columns
+        self._frame = None
+
+    def __len__(self) -> int:
+        return len(self.rows_array)
+
+    def frame(self):
+        import pandas as pd
+
+        if self._frame is None:
+            self._frame = pd.DataFrame(self.rows_array, columns=self.columns, copy=False)
+        return self._frame
+
+
+def _as_frame(data):
+    return data.frame() if isinstance(data, _Rows) else data
+
+
 class _Fast(list):
     """The float schema's column names, plus its shared Index (frames built on it pass the
     schema's column check by identity)."""
@@ -177,7 +200,7 @@ class _Fast(list):
 _NUMBER = frozenset((int, float))  # exact types: bool (an int subclass) takes the slow path
 
 
-def _frame(payload: Any, fast: list | None, max_rows: int):
+def _frame(payload: Any, fast: list | None, max_rows: int, lazy: bool = False):
     """A DataFrame from an MLflow-style JSON payload (never coercing types)."""
     import numpy as np
     import pandas as pd
@@ -216,8 +239,11 @@ def _frame(payload: Any, fast: list | None, max_rows: int):
             and columns == fast
             and set(map(type, chain.from_iterable(data))) <= _NUMBER
         ):
+            array = np.array(data, dtype=np.float64).reshape(len(data), width)
+            if lazy and isinstance(fast, _Fast):
+                return _Rows(array, fast.frame_columns)
             return pd.DataFrame(
-                np.array(data, dtype=np.float64).reshape(len(data), width),
+                array,
                 columns=fast.frame_columns if isinstance(fast, _Fast) else columns,
                 copy=False,
             )
@@ -446,7 +472,11 @@ class _Metrics:
             return
         if not self._skew_pending:
             self._skew_since = time.monotonic()
-        self._skew_pending.append((entry[1], entry[1].values(frame)))
+        counter = entry[1]
+        rows = getattr(frame, "rows_array", None)  # the micro-batcher's array of float rows
+        if rows is None or not counter.all_columns:
+            rows = counter.values(frame.frame() if rows is not None else frame)
+        self._skew_pending.append((counter, rows))
         self._skew_rows += len(frame)
         if (
             self._skew_rows >= self.SKEW_BATCH_ROWS
@@ -609,7 +639,7 @@ def create_app(config: ServeConfig | str, **kwargs):
                 )
             )
 
-    async def read_frame(request: Request, fast):
+    async def read_frame(request: Request, fast, lazy: bool = False):
         import pandas as pd
 
         length = request.headers.get("content-length")
@@ -637,7 +667,7 @@ def create_app(config: ServeConfig | str, **kwargs):
             payload = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise HTTPProblem(400, f"malformed JSON: {exc}") from None
-        return _frame(payload, fast, cfg.max_rows), payload
+        return _frame(payload, fast, cfg.max_rows, lazy), payload
 
     async def score(request: Request, route: str, handler):
         started = time.perf_counter()
@@ -646,7 +676,9 @@ def create_app(config: ServeConfig | str, **kwargs):
         fast = slot._fast
         rows = 0
         try:
-            frame, payload = await read_frame(request, fast)
+            # one-row requests the micro-batcher will gather stay arrays until their batch
+            lazy = batcher is not None and route == "/invocations"
+            frame, payload = await read_frame(request, fast, lazy)
             if fast is None:
                 frame = _typed_from_text(model, frame)
             t_parse = time.perf_counter()
@@ -674,7 +706,7 @@ def create_app(config: ServeConfig | str, **kwargs):
             f"parse;dur={(t_parse - started) * 1000:.3f}, predict;dur={(t_pred - t_parse) * 1000:.3f}"
         )
         if plog is not None and "predictions" in result:
-            plog.append(model.identity(), request_id, frame, result["predictions"])
+            plog.append(model.identity(), request_id, _as_frame(frame), result["predictions"])
         if route != "/explain":
             try:
                 metrics.observe_skew(model, frame)
@@ -686,7 +718,7 @@ def create_app(config: ServeConfig | str, **kwargs):
     async def tabular(model, frame, payload):
         if batcher is not None and len(frame) == 1 and model is slot.current:
             return {"predictions": await batcher.submit(model, frame)}
-        return _predict(model, frame)
+        return _predict(model, _as_frame(frame))
 
     @app.post("/invocations", openapi_extra=nodebody, summary="Score rows (MLflow-compatible)")
     async def invocations(request: Request):

@@ -33,7 +33,6 @@ class MicroBatcher:
         return await future
 
     def _flush(self) -> None:
-
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -44,18 +43,22 @@ class MicroBatcher:
         for model, items in groups.values():
             try:
                 frames = [f for f, _ in items]
-                joined = _stack(frames) if len(frames) > 1 else frames[0]
+                joined = _stack(frames)
                 preds = model.adapter.predict(joined).tolist()
             except Exception:
                 # one bad row must not fail the batch: score each alone, each gets its own answer
                 for frame, future in items:
+                    if future.done():  # the client went away
+                        continue
                     try:
+                        frame = frame.frame() if hasattr(frame, "rows_array") else frame
                         future.set_result(model.adapter.predict(frame).tolist())
                     except Exception as exc:
                         future.set_exception(exc)
                 continue
             for i, (_, future) in enumerate(items):
-                future.set_result([preds[i]])
+                if not future.done():
+                    future.set_result([preds[i]])
 
     async def close(self) -> None:
         if self._pending:
@@ -68,12 +71,20 @@ def _stack(frames):
     import numpy as np
     import pandas as pd
 
+    frames = list(frames)
+    if len(frames) == 1:
+        only = frames[0]
+        return only.frame() if hasattr(only, "rows_array") else only
     columns = frames[0].columns
-    # the shared index object marks frames the server built from one float64 array each
+    # the shared index object marks rows the server parsed into one float64 array each
     if all(f.columns is columns for f in frames):
+        if all(hasattr(f, "rows_array") for f in frames):
+            rows = [f.rows_array for f in frames]
+            return pd.DataFrame(np.concatenate(rows), columns=columns, copy=False)
         arrays = [f.to_numpy() for f in frames]
         if all(a.dtype == np.float64 for a in arrays):
             return pd.DataFrame(np.concatenate(arrays), columns=columns, copy=False)
+    frames = [f.frame() if hasattr(f, "rows_array") else f for f in frames]
     return pd.concat(frames, ignore_index=True)
 
 
