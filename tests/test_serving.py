@@ -156,7 +156,12 @@ def test_every_payload_format_returns_the_adapters_predictions(server, models):
             assert r.json()["predictions"] == pytest.approx(expected, rel=1e-12, abs=1e-12)
             assert r.headers["x-model-name"] == "reg"
             assert r.headers["x-model-version"] == artifact_digest(models["reg_path"])[:12]
-            assert "predict;dur=" in r.headers["server-timing"]
+            timing = r.headers["server-timing"]
+            assert [part.split(";")[0] for part in timing.split(", ")] == [
+                "parse",
+                "validate",
+                "predict",
+            ], timing
             server.sent_rows += len(X)
         v2 = {
             "inputs": [
@@ -511,6 +516,9 @@ def task_launch(models):
             "X": models["X"],
         }
     finally:
+        for srv in servers.values():  # signal all first: they shut down in parallel
+            if srv.proc.poll() is None:
+                os.killpg(srv.proc.pid, signal.SIGTERM)
         for srv in servers.values():
             srv.stop()
 
