@@ -134,6 +134,15 @@ EXPECTED_FAILURES: dict[str, Known] = {
         error=r"should not set any attribute apart from parameters during init",
         only=BOOSTER_ADAPTERS,
     ),
+    "check_dataframe_column_names_consistency": Known(
+        reason=(
+            "SchemaError messages are uniml's own, naming the column (issue 15 item 6); "
+            "scikit-learn's wording ('The feature names should match ...') is kept only as the "
+            "error's __cause__, and the check matches the message text. What it is after is "
+            "tested in test_feature_names_are_enforced and tests/test_schema.py."
+        ),
+        error=r"(predict|score|predict_proba|predict_log_proba) did not raise",
+    ),
 }
 
 #: Checks failing because of something in src/ with a proposed fix (docs/sklearn-compatibility.md).

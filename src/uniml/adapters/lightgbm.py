@@ -127,7 +127,7 @@ class _LightGBM(LibraryParams, TabularAdapter):
         # Numeric frames go to the Booster as one array (what LightGBM would do itself);
         # frames with categories go as frames so the Booster maps levels to its codes.
         if isinstance(X, pd.DataFrame) and not self.schema_.categorical:
-            return X.to_numpy()
+            return X.to_numpy(copy=False)
         return X
 
     def _raw(self, X, **kwargs) -> np.ndarray:

@@ -24,7 +24,9 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 import time
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -452,6 +454,46 @@ def _index_of(X, n_rows: int) -> pd.Index:
     return pd.RangeIndex(n_rows)  # X may be any array-like, even one without len()
 
 
+def _series(values, index: pd.Index, name) -> pd.Series:
+    """``pd.Series(values, index=index, name=name)`` without copying a fresh 1-D array.
+
+    The one-row predict path spent more time building its Series than LightGBM spends
+    predicting; pandas' block-manager constructor skips the generic input sanitising.
+    Used only for a plain 1-D ndarray of the index's length, and only once a probe has
+    shown it builds exactly what the public constructor builds (else the public one).
+    """
+    if (
+        type(values) is np.ndarray
+        and values.ndim == 1
+        and len(values) == len(index)
+        and _fast_series_ok()
+    ):
+        return _fast_series(values, index, name)
+    return pd.Series(values, index=index, name=name, copy=False)
+
+
+def _fast_series(values, index, name) -> pd.Series:
+    from pandas.core.internals import SingleBlockManager
+
+    mgr = SingleBlockManager.from_array(values, index)
+    series = pd.Series._from_mgr(mgr, axes=mgr.axes)
+    object.__setattr__(series, "_name", name)  # what the name setter stores, minus validation
+    return series
+
+
+@functools.cache
+def _fast_series_ok() -> bool:
+    probe = np.array([1.5, -2.0]), pd.Index(["a", "b"]), "y"
+    try:
+        fast = _fast_series(*probe)
+    except Exception:  # any pandas without these internals: the public constructor
+        return False
+    public = pd.Series(probe[0], index=probe[1], name=probe[2])
+    return bool(
+        fast.name == "y" and fast.equals(public) and fast.index.equals(public.index)
+    ) and str(fast) == str(public)
+
+
 def _check_finite_features(X) -> None:
     """Refuse ``inf``/``-inf`` in numeric features, naming the first such column.
 
@@ -459,6 +501,19 @@ def _check_finite_features(X) -> None:
     huge values, statsmodels returns NaN: one typed error for every adapter instead.
     """
     if isinstance(X, pd.DataFrame):
+        # fast path: every block a numpy array, no float block holding an infinity (a finite
+        # sum rules out inf in one reduction; NaN or overflow fall back to the exact test)
+        blocks = getattr(getattr(X, "_mgr", None), "blocks", None)
+        if blocks is not None and all(
+            type(b.values) is np.ndarray
+            and (
+                b.values.dtype.kind != "f"
+                or math.isfinite(np.add.reduce(b.values, axis=None))
+                or not np.isinf(b.values).any()
+            )
+            for b in blocks
+        ):
+            return
         for i, column in enumerate(X.columns):
             n = count_infinite(X.iloc[:, i])
             if n:
@@ -701,9 +756,7 @@ class TabularAdapter(Adapter):
             values = np.empty(0, dtype=self.classes_.dtype if self._is_classifier() else float)
         else:
             values = self._predict(Xc)
-        pred = pd.Series(
-            values, index=_index_of(X, len(Xc)), name=self.target_name_ or "prediction"
-        )
+        pred = _series(values, _index_of(X, len(Xc)), self.target_name_ or "prediction")
         if events.listening():
             events.emit("predict", adapter=self, X=X, prediction=pred)
         return pred

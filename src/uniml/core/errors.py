@@ -239,3 +239,32 @@ class FolderExistsError(UnimlError, FileExistsError):
     >>> issubclass(FolderExistsError, FileExistsError)
     True
     """
+
+
+__all__ += ["DataQualityWarning"]
+
+
+class DataQualityWarning(UnimlWarning):
+    """Input passes the schema but looks broken (e.g. a column entirely missing).
+
+    Raised as a warning, not an error: the model can still predict (LightGBM and
+    XGBoost route missing values), but the predictions are rarely what was meant.
+    ``warnings.simplefilter("error", DataQualityWarning)`` makes it fatal.
+
+    Parameters
+    ----------
+    message : str
+        Human-readable description; names the column.
+    column : str or None
+        The offending column.
+
+    Examples
+    --------
+    >>> w = DataQualityWarning("column 'age' is entirely missing", column="age")
+    >>> w.column, issubclass(DataQualityWarning, UnimlWarning)
+    ('age', True)
+    """
+
+    def __init__(self, message: str, *, column=None):
+        super().__init__(message)
+        self.column = column

@@ -33,20 +33,19 @@ Examples
 Traceback (most recent call last):
 ...
 uniml.core.errors.SchemaError: column 'b' is out of order: expected column 0 to be 'a', got 'b'; reorder with X[model.schema_.names] (expected order: ['a', 'b'])
-The feature names should match those that were passed during fit.
-Feature names must be in the same order as they were in fit.
-<BLANKLINE>
 """
 
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from uniml.core.errors import SchemaError
+from uniml.core.errors import DataQualityWarning, SchemaError
 
 __all__ = ["Column", "Schema", "dtype_kind"]
 
@@ -132,11 +131,18 @@ class Column:
         Fitted levels of a categorical column, in order.
     ordered : bool
         Whether the categorical is ordered.
+    missing : bool or None
+        Whether the column held missing values (NaN/None/NaT) at fit; None when
+        unknown (schemas saved before this was recorded).
+    range : tuple of float or None
+        ``(min, max)`` of a numeric (float or integer) column at fit, ignoring
+        missing values: the training range that serving's skew counters compare
+        live values with. None when unknown or not numeric.
 
     Examples
     --------
     >>> Column("price", "float64", "float")
-    Column(name='price', dtype='float64', kind='float', categories=None, ordered=False)
+    Column(name='price', dtype='float64', kind='float', categories=None, ordered=False, missing=None, range=None)
     """
 
     name: Any
@@ -144,6 +150,8 @@ class Column:
     kind: str
     categories: tuple | None = None
     ordered: bool = False
+    missing: bool | None = None
+    range: tuple | None = None
 
     def categorical_dtype(self) -> pd.CategoricalDtype:
         """The fitted ``CategoricalDtype`` (categorical columns only).
@@ -191,11 +199,18 @@ class Schema:
     from_array: bool = False
     _index: pd.Index = field(init=False, repr=False, compare=False)
     _by_name: dict = field(init=False, repr=False, compare=False)
+    _name_list: list = field(init=False, repr=False, compare=False)
+    _names: tuple = field(init=False, repr=False, compare=False)
+    _categorical: tuple = field(init=False, repr=False, compare=False)
     _block_kinds: frozenset = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "_index", pd.Index([c.name for c in self.columns], dtype=object))
         object.__setattr__(self, "_by_name", {c.name: c for c in self.columns})
+        object.__setattr__(self, "_name_list", [c.name for c in self.columns])
+        object.__setattr__(self, "_names", tuple(self._name_list))
+        cats = tuple(c.name for c in self.columns if c.kind == "category")
+        object.__setattr__(self, "_categorical", cats)
         kinds = {c.kind for c in self.columns}
         # the dtype kinds a single homogeneous block may have and pass without per-column checks
         numeric = kinds and kinds <= {"float", "integer", "bool"}
@@ -244,19 +259,40 @@ class Schema:
             for name, dtype in zip(names, X.dtypes, strict=True):
                 if getattr(dtype, "kind", None) == "c":
                     raise SchemaError(f"column {name!r}: Complex data not supported", column=name)
+            missing = X.isna().any(axis=0).to_numpy() if len(X) else [None] * len(names)
+            for name, dtype, nan in zip(names, X.dtypes, missing, strict=True):
                 kind = dtype_kind(dtype)
+                nan = None if nan is None else bool(nan)
                 if kind == "category":
                     cats = tuple(_plain(v) for v in dtype.categories)
-                    cols.append(Column(_plain(name), "category", kind, cats, bool(dtype.ordered)))
+                    cols.append(
+                        Column(_plain(name), "category", kind, cats, bool(dtype.ordered), nan)
+                    )
                 else:
-                    cols.append(Column(_plain(name), str(dtype), kind))
+                    span = _range(X[name]) if kind in ("float", "integer") else None
+                    cols.append(Column(_plain(name), str(dtype), kind, missing=nan, range=span))
             return cls(tuple(cols), from_array=False)
         arr = _as_2d_array(X)
         if arr.dtype.kind == "c":
             raise SchemaError(f"Complex data not supported (dtype {arr.dtype})")
         kind = dtype_kind(arr.dtype)
+        nans: list[bool | None]
+        if arr.dtype.kind == "f" and len(arr):
+            nans = [bool(v) for v in np.isnan(arr).any(axis=0)]
+        else:
+            nans = [None] * arr.shape[1]
+        numeric = kind in ("float", "integer")
         return cls(
-            tuple(Column(f"x{i}", str(arr.dtype), kind) for i in range(arr.shape[1])),
+            tuple(
+                Column(
+                    f"x{i}",
+                    str(arr.dtype),
+                    kind,
+                    missing=nans[i],
+                    range=_range(arr[:, i]) if numeric else None,
+                )
+                for i in range(arr.shape[1])
+            ),
             from_array=True,
         )
 
@@ -264,7 +300,24 @@ class Schema:
     @property
     def names(self) -> tuple:
         """Column names in fitted order."""
-        return tuple(c.name for c in self.columns)
+        return self._names
+
+    @property
+    def column_index(self) -> pd.Index:
+        """The column names as one shared, immutable ``pandas.Index`` (object dtype).
+
+        A frame built with ``columns=schema.column_index`` passes the column check by
+        identity, without comparing names (what the scoring service does per request).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> s = Schema.capture(pd.DataFrame({"a": [1.0], "b": [2.0]}))
+        >>> X = pd.DataFrame(np.zeros((1, 2)), columns=s.column_index)
+        >>> s.enforce(X) is X, list(s.column_index)
+        (True, ['a', 'b'])
+        """
+        return self._index
 
     @property
     def n_features(self) -> int:
@@ -274,7 +327,7 @@ class Schema:
     @property
     def categorical(self) -> tuple:
         """Names of categorical columns."""
-        return tuple(c.name for c in self.columns if c.kind == "category")
+        return self._categorical
 
     def __getitem__(self, name) -> Column:
         return self._by_name[name]
@@ -347,11 +400,23 @@ class Schema:
             )
         if self.columns:
             self._check_kind(self.columns[0], arr.dtype)
+        if (
+            arr.dtype.kind == "f"
+            and arr.size
+            and not math.isfinite(np.add.reduce(arr, axis=None))
+            and np.isnan(arr).any()
+        ):
+            self._warn_all_missing(np.isnan(arr).all(axis=0))
         return arr
 
     def _enforce_frame(self, X: pd.DataFrame) -> pd.DataFrame:
-        if not X.columns.equals(self._index):
-            self._raise_column_mismatch(list(X.columns))
+        columns = X.columns
+        # Index objects are immutable: one that matched once matches again (identity test,
+        # no per-call comparison of a pandas-3 string index)
+        if columns is not self.__dict__.get("_accepted") and columns is not self._index:
+            if not self._same_names(columns):
+                self._raise_column_mismatch(list(columns))
+            self.__dict__["_accepted"] = columns
         # Fast path: one homogeneous numeric block whose kind every column accepts.
         mgr = getattr(X, "_mgr", None)
         blocks = getattr(mgr, "blocks", None)
@@ -361,7 +426,17 @@ class Schema:
             and self._block_kinds
             and dtype_kind(blocks[0].dtype) in self._block_kinds
         ):
-            return X
+            values = blocks[0].values
+            if isinstance(values, np.ndarray):
+                # a finite sum means no NaN (one cheap reduction); only else look per column
+                if (
+                    values.dtype.kind == "f"
+                    and values.size
+                    and not math.isfinite(np.add.reduce(values, axis=None))
+                    and np.isnan(values).any()
+                ):
+                    self._warn_all_missing(np.isnan(values).all(axis=1))
+                return X
         recode = {}
         for col, dtype in zip(self.columns, X.dtypes, strict=True):
             self._check_kind(col, dtype)
@@ -372,12 +447,37 @@ class Schema:
                 if dtype != target or not dtype.categories.equals(target.categories):
                     self._check_levels(col, X[col.name])
                     recode[col.name] = target
+        if len(X) and any(c.missing is False for c in self.columns):
+            self._warn_all_missing(X.isna().all(axis=0).to_numpy())
         if recode:
             # not X.astype(recode): pandas skips the cast when the dtypes compare equal
             X = X.copy(deep=False)
             for name, target in recode.items():
                 X[name] = X[name].cat.set_categories(target.categories, ordered=target.ordered)
         return X
+
+    def _same_names(self, columns: pd.Index) -> bool:
+        if len(columns) != len(self.columns):
+            return False
+        if columns.dtype == object:
+            return bool(columns.equals(self._index))
+        # a pandas-3 ``str`` index: compare its values as Python objects, once
+        return list(columns.to_numpy(dtype=object)) == self._name_list
+
+    def _warn_all_missing(self, all_missing) -> None:
+        """Warn for columns entirely missing now that held no missing value at fit."""
+        for col, now in zip(self.columns, all_missing, strict=True):
+            if now and col.missing is False:
+                warnings.warn(
+                    DataQualityWarning(
+                        f"column {col.name!r} is entirely missing (NaN) in this input but had "
+                        f"no missing values at fit; an upstream join or rename probably failed "
+                        f"(the model still predicts, routing every row down its missing-value "
+                        f"branches)",
+                        column=col.name,
+                    ),
+                    stacklevel=5,
+                )
 
     def _check_kind(self, col: Column, dtype) -> None:
         kind = dtype_kind(dtype)
@@ -429,57 +529,57 @@ class Schema:
         got_set, exp_set = set(got), set(expected)
         missing = [c for c in expected if c not in got_set]
         extra = [c for c in got if c not in exp_set]
-        # scikit-learn's wording, after ours, so sklearn's own name checks recognise the error
-        detail = "\nThe feature names should match those that were passed during fit.\n"
+        # scikit-learn's wording is kept only as the cause (``err.__cause__``): the message is ours
+        detail = "The feature names should match those that were passed during fit.\n"
         if extra:
             detail += "Feature names unseen at fit time:\n" + _listing(extra)
         if missing:
             detail += "Feature names seen at fit time, yet now missing:\n" + _listing(missing)
         if missing and extra and len(missing) == len(extra) == 1:
-            raise SchemaError(
+            err = SchemaError(
                 f"column {missing[0]!r} is missing and column {extra[0]!r} is unexpected "
-                f"(renamed?); expected columns {_show(expected)}" + detail,
+                f"(renamed?); expected columns {_show(expected)}",
                 column=missing[0],
                 expected=missing[0],
                 got=extra[0],
             )
-        if missing:
-            raise SchemaError(
+        elif missing:
+            err = SchemaError(
                 f"column {missing[0]!r} is missing"
                 + (
                     f" (and {len(missing) - 1} more: {_show(missing[1:])})"
                     if len(missing) > 1
                     else ""
                 )
-                + f"; expected columns {_show(expected)}"
-                + detail,
+                + f"; expected columns {_show(expected)}",
                 column=missing[0],
                 expected=tuple(expected),
                 got=tuple(got),
             )
-        if extra:
-            raise SchemaError(
+        elif extra:
+            err = SchemaError(
                 f"column {extra[0]!r} was not seen at fit"
                 + (f" (and {len(extra) - 1} more: {_show(extra[1:])})" if len(extra) > 1 else "")
-                + "; drop it or refit"
-                + detail,
+                + "; drop it or refit",
                 column=extra[0],
                 expected=tuple(expected),
                 got=tuple(got),
             )
-        if len(got) != len(expected):
-            dup = next(c for c in got if got.count(c) > 1)
-            raise SchemaError(f"column {dup!r} appears more than once", column=dup)
-        pos = next(i for i, (a, b) in enumerate(zip(expected, got, strict=True)) if a != b)
-        raise SchemaError(
-            f"column {got[pos]!r} is out of order: expected column {pos} to be {expected[pos]!r}, "
-            f"got {got[pos]!r}; reorder with X[model.schema_.names] (expected order: {_show(expected)})"
-            + detail
-            + "Feature names must be in the same order as they were in fit.\n",
-            column=got[pos],
-            expected=expected[pos],
-            got=got[pos],
-        )
+        elif len(got) != len(expected):
+            dup_name = next(c for c in got if got.count(c) > 1)
+            raise SchemaError(f"column {dup_name!r} appears more than once", column=dup_name)
+        else:
+            pos = next(i for i, (a, b) in enumerate(zip(expected, got, strict=True)) if a != b)
+            detail += "Feature names must be in the same order as they were in fit.\n"
+            err = SchemaError(
+                f"column {got[pos]!r} is out of order: expected column {pos} to be "
+                f"{expected[pos]!r}, got {got[pos]!r}; reorder with X[model.schema_.names] "
+                f"(expected order: {_show(expected)})",
+                column=got[pos],
+                expected=expected[pos],
+                got=got[pos],
+            )
+        raise err from ValueError(detail)
 
     # ----------------------------------------------------------- persistence
     def to_dict(self) -> dict[str, Any]:
@@ -489,7 +589,9 @@ class Schema:
         -------
         dict
             ``from_array`` and one entry per column: ``name``, ``dtype``,
-            ``kind`` (plus ``categories`` and ``ordered`` for categoricals).
+            ``kind`` (plus ``categories`` and ``ordered`` for categoricals, and
+            ``missing`` and ``range`` when known: whether the column held missing
+            values at fit, and a numeric column's ``[min, max]``).
 
         Examples
         --------
@@ -509,6 +611,8 @@ class Schema:
                         if c.kind == "category"
                         else {}
                     ),
+                    **({} if c.missing is None else {"missing": c.missing}),
+                    **({} if c.range is None else {"range": list(c.range)}),
                 }
                 for c in self.columns
             ],
@@ -541,10 +645,23 @@ class Schema:
                 c["kind"],
                 tuple(c["categories"]) if c.get("categories") is not None else None,
                 bool(c.get("ordered", False)),
+                None if c.get("missing") is None else bool(c["missing"]),
+                None if c.get("range") is None else tuple(float(v) for v in c["range"]),
             )
             for c in data["columns"]
         )
         return cls(cols, from_array=bool(data.get("from_array", False)))
+
+
+def _range(values) -> tuple | None:
+    """``(min, max)`` of numeric values as floats, ignoring missing ones (None if none left)."""
+    arr = np.asarray(values, dtype=float) if not isinstance(values, pd.Series) else None
+    if arr is None:
+        arr = values.to_numpy(dtype=float, na_value=np.nan)
+    arr = arr[~np.isnan(arr)]
+    if not arr.size:
+        return None
+    return float(arr.min()), float(arr.max())
 
 
 def _as_2d_array(X) -> np.ndarray:

@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass
+from itertools import chain, count
 from typing import Any, cast
 
 from uniml.serving._model import ServedModel, alias_version, load_model
@@ -160,14 +161,46 @@ def _fast_columns(model: ServedModel):
     if schema is None or getattr(schema, "from_array", False):
         return None
     if all(c.kind == "float" for c in schema.columns):
-        return list(schema.names)
+        return _Fast(list(schema.names), schema.column_index)
     return None
 
 
-_NUMBER = (int, float)
+class _Rows:
+    """Rows of an all-float ``dataframe_split`` payload kept as one float64 array, for the
+    micro-batcher: the DataFrame is built once per batch, not once per request."""
+
+    def __init__(self, array, columns) -> None:
+        self.rows_array, self.columns = array, columns
+        self._frame = None
+
+    def __len__(self) -> int:
+        return len(self.rows_array)
+
+    def frame(self):
+        import pandas as pd
+
+        if self._frame is None:
+            self._frame = pd.DataFrame(self.rows_array, columns=self.columns, copy=False)
+        return self._frame
 
 
-def _frame(payload: Any, fast: list | None, max_rows: int):
+def _as_frame(data):
+    return data.frame() if isinstance(data, _Rows) else data
+
+
+class _Fast(list):
+    """The float schema's column names, plus its shared Index (frames built on it pass the
+    schema's column check by identity)."""
+
+    def __init__(self, names: list, index) -> None:
+        super().__init__(names)
+        self.frame_columns = index
+
+
+_NUMBER = frozenset((int, float))  # exact types: bool (an int subclass) takes the slow path
+
+
+def _frame(payload: Any, fast: list | None, max_rows: int, lazy: bool = False):
     """A DataFrame from an MLflow-style JSON payload (never coercing types)."""
     import numpy as np
     import pandas as pd
@@ -204,10 +237,15 @@ def _frame(payload: Any, fast: list | None, max_rows: int):
         if (
             fast is not None
             and columns == fast
-            and all(type(v) in _NUMBER for row in data for v in row)
+            and set(map(type, chain.from_iterable(data))) <= _NUMBER
         ):
+            array = np.array(data, dtype=np.float64).reshape(len(data), width)
+            if lazy and isinstance(fast, _Fast):
+                return _Rows(array, fast.frame_columns)
             return pd.DataFrame(
-                np.array(data, dtype=np.float64).reshape(len(data), width), columns=columns
+                array,
+                columns=fast.frame_columns if isinstance(fast, _Fast) else columns,
+                copy=False,
             )
         return pd.DataFrame(data, columns=columns)
     if (
@@ -234,10 +272,50 @@ def _frame(payload: Any, fast: list | None, max_rows: int):
     return frame
 
 
+def _typed_from_text(model: ServedModel, frame):
+    """JSON and CSV have no category or datetime type: give such schema columns their kind.
+
+    A column fitted as ``category`` becomes categorical with the posted values as its levels
+    (the schema check then names any level unseen at fit); one fitted as ``datetime`` is
+    parsed as ISO 8601 (unparseable text is a 422 naming the column). Nothing else changes.
+    """
+    import pandas as pd
+
+    schema = getattr(model.adapter, "schema_", None)
+    if schema is None or getattr(schema, "from_array", False):
+        return frame
+    todo = [
+        c
+        for c in schema.columns
+        if c.kind in ("category", "datetime")
+        and c.name in frame.columns
+        and not isinstance(frame[c.name].dtype, pd.CategoricalDtype)
+        and not pd.api.types.is_datetime64_any_dtype(frame[c.name].dtype)
+    ]
+    if not todo:
+        return frame
+    frame = frame.copy(deep=False)
+    for col in todo:
+        if col.kind == "category":
+            frame[col.name] = frame[col.name].astype("category")
+            continue
+        try:
+            frame[col.name] = pd.to_datetime(frame[col.name], format="ISO8601")
+        except (ValueError, TypeError) as exc:
+            raise HTTPProblem(
+                422, f"column {col.name!r}: not an ISO 8601 datetime ({exc})", col.name
+            ) from None
+    return frame
+
+
 def _jsonable(values):
     import numpy as np
 
-    arr = np.asarray(values)
+    dtype = getattr(values, "dtype", None)
+    if getattr(values, "ndim", 0) == 1 and getattr(dtype, "kind", "") in "fiub":
+        return values.tolist()  # numpy or numeric pandas: plain Python numbers directly
+    to_numpy = getattr(values, "to_numpy", None)  # a Series: skip pandas' __array__ protocol
+    arr = to_numpy() if to_numpy is not None else np.asarray(values)
     if arr.dtype.kind in "fiub":
         return arr.tolist()
     return [
@@ -247,13 +325,23 @@ def _jsonable(values):
 
 
 def _records(frame) -> list[dict]:
+    """Rows as JSON-ready dicts at full float precision (NaN/NaT as null, datetimes ISO)."""
+    import numpy as np
     import pandas as pd
 
-    out = frame.copy()
-    for col in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].map(lambda t: t.isoformat())
-    return json.loads(out.to_json(orient="records", date_format="iso"))
+    columns = {}
+    for col in frame.columns:
+        values = frame[col]
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            columns[str(col)] = [None if pd.isna(t) else t.isoformat() for t in values]
+            continue
+        plain = _jsonable(values)
+        if values.dtype.kind == "f":
+            missing = np.isnan(values.to_numpy(dtype=float, na_value=np.nan))
+            plain = [None if m else v for v, m in zip(plain, missing, strict=True)]
+        columns[str(col)] = plain
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def _openapi_schema(model: ServedModel | None) -> dict:
@@ -332,6 +420,19 @@ class _Metrics:
             "uniml_requests", "Requests by route and status", ["route", "code"], registry=reg
         )
         self.rows = Counter("uniml_rows", "Rows scored", registry=reg)
+        self.skew = Counter(
+            "uniml_feature_skew",
+            "Live feature values the training data never showed, by feature and kind "
+            "(below_range/above_range: outside the fitted min..max; missing: NaN in a column "
+            "that had none at fit)",
+            ["feature", "kind"],
+            registry=reg,
+        )
+        self._skew_counters: dict = {}
+        self._skew_pending: list = []
+        self._skew_rows = 0
+        self._skew_since = 0.0
+        self._children: dict = {}
         self.info = Gauge(
             "uniml_model_info",
             "Model being served (value 1)",
@@ -340,6 +441,61 @@ class _Metrics:
             multiprocess_mode="liveall",
         )
         self._labels: tuple | None = None
+
+    def child(self, metric, *labels):
+        """``metric.labels(*labels)``, looked up once per label set."""
+        key = (id(metric), labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
+
+    #: skew counting is deferred: rows are compared in stacks of this many (or at a scrape,
+    #: or when the oldest pending row is older than SKEW_MAX_AGE seconds)
+    SKEW_BATCH_ROWS = 256
+    SKEW_MAX_AGE = 1.0
+
+    def observe_skew(self, model: ServedModel, frame) -> None:
+        """Queue ``frame``'s values for comparison with ``model``'s training schema."""
+        entry = self._skew_counters.get(id(model))
+        if entry is None or entry[0] is not model:
+            from uniml.serving._skew import SkewCounter
+
+            self.flush_skew()
+            schema = getattr(model.adapter, "schema_", None)
+            counter = SkewCounter(schema) if schema is not None else None
+            entry = [model, counter if counter is not None and counter.names else None]
+            if len(self._skew_counters) > 8:  # followed versions: keep the recent ones
+                self._skew_counters.clear()
+            self._skew_counters[id(model)] = entry
+        if entry[1] is None or not len(frame):
+            return
+        if not self._skew_pending:
+            self._skew_since = time.monotonic()
+        counter = entry[1]
+        rows = getattr(frame, "rows_array", None)  # the micro-batcher's array of float rows
+        if rows is None or not counter.all_columns:
+            rows = counter.values(frame.frame() if rows is not None else frame)
+        self._skew_pending.append((counter, rows))
+        self._skew_rows += len(frame)
+        if (
+            self._skew_rows >= self.SKEW_BATCH_ROWS
+            or time.monotonic() - self._skew_since > self.SKEW_MAX_AGE
+        ):
+            self.flush_skew()
+
+    def flush_skew(self) -> None:
+        """Compare the queued rows and add what is skewed to ``uniml_feature_skew_total``."""
+        import numpy as np
+
+        pending, self._skew_pending, self._skew_rows = self._skew_pending, [], 0
+        by_counter: dict = {}
+        for counter, values in pending:
+            by_counter.setdefault(id(counter), (counter, []))[1].append(values)
+        for counter, arrays in by_counter.values():
+            stacked = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+            for (feature, kind), n in counter.count_values(stacked).items():
+                self.child(self.skew, str(feature), kind).inc(n)
 
     def set_model(self, model: ServedModel) -> None:
         if self._labels is not None:
@@ -350,6 +506,7 @@ class _Metrics:
     def render(self) -> tuple[bytes, str]:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+        self.flush_skew()
         if self.multiproc:
             from prometheus_client import CollectorRegistry, multiprocess
 
@@ -359,13 +516,31 @@ class _Metrics:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 
+#: key of a handler result carrying the schema check's duration (popped before answering)
+VALIDATE = "_validate_seconds"
+
+
 def _predict(model: ServedModel, frame, *, with_proba: bool = False):
     adapter = model.adapter
+    schema = getattr(adapter, "schema_", None)
+    validate = None
+    if (
+        schema is not None
+        and not schema.from_array
+        and model.task in ("regression", "classification")
+    ):
+        # the schema check on its own, for Server-Timing's "validate"; the adapter's own
+        # check of the frame it returns is then the identity fast path (or a no-op recode)
+        started = time.perf_counter()
+        frame = schema.enforce(frame, owner=type(adapter).__name__)
+        validate = time.perf_counter() - started
     pred = adapter.predict(frame)
     out: dict[str, Any] = {"predictions": _jsonable(pred)}
     if with_proba and hasattr(adapter, "predict_proba"):
         proba = adapter.predict_proba(frame)
         out["probabilities"] = {str(c): _jsonable(proba[c]) for c in proba.columns}
+    if validate is not None:
+        out[VALIDATE] = validate
     return out
 
 
@@ -405,6 +580,12 @@ def create_app(config: ServeConfig | str, **kwargs):
     from uniml.core.errors import SchemaError, UnimlError
 
     cfg = config if isinstance(config, ServeConfig) else ServeConfig(config, **kwargs)
+    # request ids: a random per-process prefix and a counter (no urandom call per request)
+    id_prefix, id_counter = uuid.uuid4().hex[:16], count()
+
+    def new_request_id() -> str:
+        return f"{id_prefix}{next(id_counter):016x}"
+
     slot = ModelSlot(cfg)
     metrics = _Metrics()
     plog = None
@@ -434,6 +615,7 @@ def create_app(config: ServeConfig | str, **kwargs):
                 await batcher.close()
             if plog is not None:
                 plog.close()
+            metrics.flush_skew()
 
     app = FastAPI(
         title=f"uniml: {slot.current.name}",  # type: ignore[union-attr]
@@ -456,8 +638,8 @@ def create_app(config: ServeConfig | str, **kwargs):
 
     def finish(route: str, status: int, started: float, rows: int, request_id: str, model):
         elapsed = time.perf_counter() - started
-        metrics.latency.labels(route).observe(elapsed)
-        metrics.requests.labels(route, str(status)).inc()
+        metrics.child(metrics.latency, route).observe(elapsed)
+        metrics.child(metrics.requests, route, str(status)).inc()
         if rows:
             metrics.rows.inc(rows)
         if cfg.access_log:
@@ -475,7 +657,7 @@ def create_app(config: ServeConfig | str, **kwargs):
                 )
             )
 
-    async def read_frame(request: Request, fast):
+    async def read_frame(request: Request, fast, lazy: bool = False):
         import pandas as pd
 
         length = request.headers.get("content-length")
@@ -503,16 +685,20 @@ def create_app(config: ServeConfig | str, **kwargs):
             payload = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             raise HTTPProblem(400, f"malformed JSON: {exc}") from None
-        return _frame(payload, fast, cfg.max_rows), payload
+        return _frame(payload, fast, cfg.max_rows, lazy), payload
 
     async def score(request: Request, route: str, handler):
         started = time.perf_counter()
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request_id = request.headers.get("x-request-id") or new_request_id()
         model = cast(ServedModel, slot.current)
         fast = slot._fast
         rows = 0
         try:
-            frame, payload = await read_frame(request, fast)
+            # one-row requests the micro-batcher will gather stay arrays until their batch
+            lazy = batcher is not None and route == "/invocations"
+            frame, payload = await read_frame(request, fast, lazy)
+            if fast is None:
+                frame = _typed_from_text(model, frame)
             t_parse = time.perf_counter()
             rows = len(frame)
             result = await handler(model, frame, payload)
@@ -530,22 +716,31 @@ def create_app(config: ServeConfig | str, **kwargs):
             logging.getLogger("uniml.serving").exception("scoring failed")
             finish(route, 500, started, 0, request_id, model)
             return problem(500, f"internal error ({type(exc).__name__})", None, model)
+        validate = result.pop(VALIDATE, None)
         result["model"] = model.identity()
         body = json.dumps(result, allow_nan=True).encode()
         headers = model.headers()
         headers["x-request-id"] = request_id
-        headers["server-timing"] = (
-            f"parse;dur={(t_parse - started) * 1000:.3f}, predict;dur={(t_pred - t_parse) * 1000:.3f}"
-        )
+        predict_ms = (t_pred - t_parse) * 1000
+        timing = f"parse;dur={(t_parse - started) * 1000:.3f}"
+        if validate is not None:
+            timing += f", validate;dur={validate * 1000:.3f}"
+            predict_ms -= validate * 1000
+        headers["server-timing"] = f"{timing}, predict;dur={predict_ms:.3f}"
         if plog is not None and "predictions" in result:
-            plog.append(model.identity(), request_id, frame, result["predictions"])
+            plog.append(model.identity(), request_id, _as_frame(frame), result["predictions"])
+        if route != "/explain":
+            try:
+                metrics.observe_skew(model, frame)
+            except Exception:  # counting must never fail a request that was answered
+                logging.getLogger("uniml.serving").exception("skew counting failed")
         finish(route, 200, started, rows, request_id, model)
         return Response(body, media_type="application/json", headers=headers)
 
     async def tabular(model, frame, payload):
         if batcher is not None and len(frame) == 1 and model is slot.current:
             return {"predictions": await batcher.submit(model, frame)}
-        return _predict(model, frame)
+        return _predict(model, _as_frame(frame))
 
     @app.post("/invocations", openapi_extra=nodebody, summary="Score rows (MLflow-compatible)")
     async def invocations(request: Request):
@@ -597,7 +792,7 @@ def create_app(config: ServeConfig | str, **kwargs):
     async def json_route(request: Request, route: str, handler):
         started = time.perf_counter()
         model = cast(ServedModel, slot.current)
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request_id = request.headers.get("x-request-id") or new_request_id()
         try:
             raw = await request.body()
             if len(raw) > cfg.max_bytes:

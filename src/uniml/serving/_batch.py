@@ -33,8 +33,6 @@ class MicroBatcher:
         return await future
 
     def _flush(self) -> None:
-        import pandas as pd
-
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -45,22 +43,49 @@ class MicroBatcher:
         for model, items in groups.values():
             try:
                 frames = [f for f, _ in items]
-                joined = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+                joined = _stack(frames)
                 preds = model.adapter.predict(joined).tolist()
             except Exception:
                 # one bad row must not fail the batch: score each alone, each gets its own answer
                 for frame, future in items:
+                    if future.done():  # the client went away
+                        continue
                     try:
+                        frame = frame.frame() if hasattr(frame, "rows_array") else frame
                         future.set_result(model.adapter.predict(frame).tolist())
                     except Exception as exc:
                         future.set_exception(exc)
                 continue
             for i, (_, future) in enumerate(items):
-                future.set_result([preds[i]])
+                if not future.done():
+                    future.set_result([preds[i]])
 
     async def close(self) -> None:
         if self._pending:
             self._flush()
+
+
+def _stack(frames):
+    """Rows of same-layout frames as one frame: one numpy concatenation when every frame is
+    one float block on the same column index (the server's fast path), else ``pd.concat``."""
+    import numpy as np
+    import pandas as pd
+
+    frames = list(frames)
+    if len(frames) == 1:
+        only = frames[0]
+        return only.frame() if hasattr(only, "rows_array") else only
+    columns = frames[0].columns
+    # the shared index object marks rows the server parsed into one float64 array each
+    if all(f.columns is columns for f in frames):
+        if all(hasattr(f, "rows_array") for f in frames):
+            rows = [f.rows_array for f in frames]
+            return pd.DataFrame(np.concatenate(rows), columns=columns, copy=False)
+        arrays = [f.to_numpy() for f in frames]
+        if all(a.dtype == np.float64 for a in arrays):
+            return pd.DataFrame(np.concatenate(arrays), columns=columns, copy=False)
+    frames = [f.frame() if hasattr(f, "rows_array") else f for f in frames]
+    return pd.concat(frames, ignore_index=True)
 
 
 def score_file(

@@ -14,6 +14,15 @@ from uniml.serving._app import ServeConfig, create_app
 ENV_CONFIG = "UNIML_SERVE_CONFIG"
 
 
+def _nodelay(transport) -> None:
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
+
 class NoDelayH11Protocol(H11Protocol):
     """uvicorn's h11 protocol with Nagle's algorithm off on each accepted connection.
 
@@ -23,13 +32,32 @@ class NoDelayH11Protocol(H11Protocol):
     """
 
     def connection_made(self, transport) -> None:
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            try:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except OSError:
-                pass
+        _nodelay(transport)
         super().connection_made(transport)
+
+
+try:  # uvicorn's fast HTTP parser, when httptools is installed
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # pragma: no cover - depends on the environment
+    HttpToolsProtocol = None  # type: ignore[assignment,misc]
+
+
+if HttpToolsProtocol is not None:
+
+    class NoDelayHttpToolsProtocol(HttpToolsProtocol):
+        """uvicorn's httptools protocol with Nagle's algorithm off (see NoDelayH11Protocol)."""
+
+        def connection_made(self, transport) -> None:
+            _nodelay(transport)
+            super().connection_made(transport)
+
+
+def _http_protocol() -> type:
+    """httptools with TCP_NODELAY when installed, else h11 with TCP_NODELAY (module-level
+    classes: uvicorn pickles the config for its worker processes)."""
+    if HttpToolsProtocol is not None:
+        return NoDelayHttpToolsProtocol
+    return NoDelayH11Protocol
 
 
 def app_from_env():
@@ -74,7 +102,8 @@ def run(
             host=host,
             port=port,
             workers=workers,
-            http=NoDelayH11Protocol,
+            http=_http_protocol(),
+            loop="auto",  # uvloop when installed
             access_log=False,
             log_level="warning",
             timeout_graceful_shutdown=30,
