@@ -367,3 +367,21 @@ def test_reads_the_serving_prediction_log_layout(tmp_path):
     assert read_current(flat)["x"].tolist() == frame["x"].tolist()
     with pytest.raises(MonitoringError, match="does not exist"):
         read_current(tmp_path / "nowhere")
+
+
+def test_multivariate_drift_sees_a_broken_correlation_the_marginals_hide():
+    rng = np.random.default_rng(14)
+    z = rng.normal(size=(20_000, 2))
+    ref = pd.DataFrame({"x": z[:, 0], "y": 0.95 * z[:, 0] + np.sqrt(1 - 0.95**2) * z[:, 1]})
+    cur = pd.DataFrame({"x": rng.normal(size=10_000), "y": rng.normal(size=10_000)})
+    report = monitor(Profile.fit(ref), cur, emit=False, domain_classifier=True)
+    assert [c.level for c in report.columns] == ["ok", "ok"]  # each column alone is unchanged
+    pca = report.multivariate["pca_error"]
+    assert pca["level"] == "alert" and pca["value"] > 2 * pca["reference"]
+    assert [a.statistic for a in report.alerts] == ["pca_error"]
+    # the domain classifier needs every reference value (20,000 rows > the 10,000-point sketch)
+    assert report.multivariate["domain_auc"]["note"] == "needs an exact numeric profile"
+    shifted = monitor(
+        Profile.fit(ref.iloc[:5000]), cur.assign(x=cur["x"] + 1), emit=False, domain_classifier=True
+    )
+    assert shifted.multivariate["domain_auc"]["value"] > 0.6

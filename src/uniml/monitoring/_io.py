@@ -26,10 +26,22 @@ def _files(root: Path) -> list[Path]:
     return files
 
 
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """Column by column, so peak memory is about one copy of the data (not Arrow's plus pandas')."""
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    names = [n for n in pf.schema_arrow.names if not n.startswith("__index_level_")]
+    parts = {
+        n: pf.read(columns=[n], use_pandas_metadata=False).column(0).to_pandas() for n in names
+    }
+    return pd.DataFrame(parts, copy=False)
+
+
 def _read_one(path: Path) -> pd.DataFrame:
     try:
         if path.suffix == ".parquet":
-            return pd.read_parquet(path)
+            return _read_parquet(path)
         if path.suffix == ".csv":
             return pd.read_csv(path)
         if path.stat().st_size == 0:

@@ -41,7 +41,7 @@ DEFAULT_THRESHOLDS: dict[str, tuple[float, float] | None] = {
 #: below this many current rows, a drift statistic also needs a BH-adjusted p-value < alpha
 SMALL_SAMPLE = 2000
 #: the multivariate check reads at most this many current rows (a seeded sample)
-PCA_CURRENT_ROWS = 200_000
+PCA_CURRENT_ROWS = 100_000
 _LEVELS = {"ok": 0, "warn": 1, "alert": 2}
 _DRIFT_STATS = ("wasserstein", "js")
 
@@ -606,9 +606,10 @@ def _multivariate(profile, current, k, domain_classifier, random_state) -> dict:
             len(current) > PCA_CURRENT_ROWS
         ):  # every k-th row: the noise of a sample is counted below
             rows = current.iloc[:: -(-len(current) // PCA_CURRENT_ROWS)]
-        Z = rows[pca["columns"]].to_numpy(dtype=float, na_value=np.nan)
-        Z = (Z - pca["center"]) / pca["scale"]
-        Z = np.where(np.isnan(Z), 0.0, Z)
+        Z = rows[pca["columns"]].to_numpy(dtype=float, na_value=np.nan, copy=True)
+        Z -= pca["center"]
+        Z /= pca["scale"]
+        np.nan_to_num(Z, copy=False, nan=0.0)
         errors = _reconstruction_error(Z, pca["mean"], pca["components"])
         n = errors.size
         ref, sd = pca["error_mean"], pca["error_std"]
