@@ -31,6 +31,10 @@ _THREAD_VARS = (
 # bounded, so a worker that loads many shards does not keep them all
 _MODEL_CACHE: dict[str, Any] = {}
 _MODEL_CACHE_SIZE = 4
+# worker-process memory of the shards this process fitted: digest -> (adapter, needs trusted=);
+# a later task of the same job that lands on this process skips reloading the blob
+_FITTED: dict[str, tuple[Any, bool]] = {}
+_FITTED_SIZE = 4
 
 #: the column naming each row's shard (a group of series fitted and stored together)
 SHARD = "__uniml_shard__"
@@ -115,6 +119,9 @@ def unpack_model(blob: bytes, trusted: bool = False, digest: str | None = None):
     cache_key = f"{digest}:{bool(trusted)}"
     if digest is not None and cache_key in _MODEL_CACHE:
         return _MODEL_CACHE[cache_key]
+    fitted = _FITTED.get(digest) if digest is not None else None
+    if fitted is not None and (trusted or not fitted[1]):
+        return fitted[0]
     with tempfile.TemporaryDirectory(prefix="uniml-spark-") as tmp:
         with tarfile.open(fileobj=io.BytesIO(blob), mode="r") as tar:
             for member in tar.getmembers():
@@ -131,6 +138,34 @@ def unpack_model(blob: bytes, trusted: bool = False, digest: str | None = None):
             _MODEL_CACHE.pop(next(iter(_MODEL_CACHE)))
         _MODEL_CACHE[cache_key] = model
     return model
+
+
+def remember_fitted(model, manifest_text: str, digest: str) -> None:
+    """Keep a model this worker process just fitted and saved, under its manifest digest.
+
+    :func:`unpack_model` with the same digest returns it instead of unpacking
+    the blob (the blob was written from this very object, so it is the same
+    model), unless the manifest lists pickle-based artifacts and the caller did
+    not pass ``trusted=True``: then the blob is loaded, and refused, as always.
+    Bounded to the last few shards.
+
+    Examples
+    --------
+    >>> import numpy as np, uniml
+    >>> m = uniml.make("lightgbm.regressor", n_estimators=3, verbose=-1).fit(np.eye(4), np.arange(4.0))
+    >>> blob, manifest, digest = pack_model(m)
+    >>> remember_fitted(m, manifest, digest)
+    >>> unpack_model(blob, digest=digest) is m
+    True
+    """
+    import json
+
+    pickled = any(
+        info.get("pickle") for info in json.loads(manifest_text).get("artifacts", {}).values()
+    )
+    while len(_FITTED) >= _FITTED_SIZE:
+        _FITTED.pop(next(iter(_FITTED)))
+    _FITTED[digest] = (model, pickled)
 
 
 @contextmanager

@@ -33,6 +33,7 @@ from uniml.spark._common import (
     iter_shards,
     one_thread,
     pack_model,
+    remember_fitted,
     require_columns,
     shard_expr,
     sharded,
@@ -205,6 +206,7 @@ def _fit_shard_fn(adapter, keys, time, target, exog):
             model.fit(part, time=time, target=target, series_id=keys, exog=exog or None)
             failures = dict(model.failures_)
             blob, manifest, digest = pack_model(model)
+            remember_fitted(model, manifest, digest)
         except SeriesFitError as exc:  # every series of the shard failed
             failures = dict(exc.failures)
         except Exception as exc:  # a one-series shard's failure, or a shard-wide one
@@ -519,11 +521,11 @@ def predict_many(
         def by_horizon(batches):
             with one_thread(), events.muted():
                 for batch in batches:
-                    for blob in batch["model"]:
-                        model = unpack_model(bytes(blob), trusted=trusted)
+                    for digest, blob in zip(batch["digest"], batch["model"], strict=True):
+                        model = unpack_model(bytes(blob), trusted=trusted, digest=digest)
                         yield to_arrow_safe(model.predict(horizon=h)[names])
 
-        return table.select("model").mapInPandas(by_horizon, schema)
+        return table.select("digest", "model").mapInPandas(by_horizon, schema)
 
     if models.shards < 1:
         raise DataContractError("this ManyModels has no shard count; refit it with fit_many")
@@ -541,14 +543,15 @@ def predict_many(
                 + (f" (it failed to fit: {reason})" if reason else "")
                 + "; cannot forecast it"
             )
-        model = unpack_model(bytes(model_rows["model"].iloc[0]), trusted=trusted)
+        row = model_rows.iloc[0]
+        model = unpack_model(bytes(row["model"]), trusted=trusted, digest=row["digest"])
         with one_thread(), events.muted():
             out = model.predict(future[columns].reset_index(drop=True))
         return to_arrow_safe(out.reset_index(drop=True)[names])
 
     future = spark_df.select(*columns).withColumn("shard", shard_expr(keys, models.shards))
     return (
-        table.select("shard", "model")
+        table.select("shard", "digest", "model")
         .groupBy("shard")
         .cogroup(future.groupBy("shard"))
         .applyInPandas(by_frame, schema)
