@@ -300,3 +300,15 @@ def test_evaluate_many_gives_the_pandas_harness_report(spark):  # noqa: F811
     assert got.passed == want.passed
     assert [g.passed for g in got.gates] == [g.passed for g in want.gates]
     assert got.protocol["origins"] == want.protocol["origins"]
+
+
+def test_a_remembered_fitted_shard_keeps_the_trust_rule(history):
+    from uniml.core.errors import UntrustedArtifactError
+    from uniml.spark._common import pack_model, remember_fitted, unpack_model
+
+    model = uniml.make("statsmodels.ets").fit(history[history["id"] == "s0"], **ROLES)
+    blob, manifest, digest = pack_model(model)
+    remember_fitted(model, manifest, digest)
+    assert unpack_model(blob, trusted=True, digest=digest) is model  # no reload in this process
+    with pytest.raises(UntrustedArtifactError):  # pickled: still refused without trusted=True
+        unpack_model(blob, trusted=False, digest=digest)
