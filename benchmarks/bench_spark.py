@@ -6,6 +6,8 @@ pandas...) and summarised by their medians:
 * ``ets`` — ``fit_many`` + ``predict_many(horizon=30)`` on Spark ``local[2]`` vs the
   pandas path (``fit`` + ``predict``, ``n_jobs=1``, a sequential loop over the series),
   forecasts checked identical (target: speed-up >= 1.7x);
+* ``joblib2`` — a control measured in the same rounds: the pandas path with ``n_jobs=2``
+  (two joblib processes), i.e. what two processes gain on this machine at this load;
 * ``prophet`` — the same on a subset of the series;
 * ``ets per-series overhead`` — Spark's CPU-seconds per series (wall x 2 cores / series)
   minus a raw ``ETSModel(...).fit()`` + ``forecast`` loop's seconds per series, next to
@@ -84,14 +86,14 @@ def session(partitions: int, batch: int):
     return spark
 
 
-def pandas_path(adapter_name, params, frame, horizon):
+def pandas_path(adapter_name, params, frame, horizon, n_jobs=1):
     from threadpoolctl import threadpool_limits
 
     import uniml
 
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = uniml.make(adapter_name, n_jobs=1, **params)
+        model = uniml.make(adapter_name, n_jobs=n_jobs, **params)
         model.fit(frame, time="ds", target="y", series_id="id")
         return model.predict(horizon=horizon)
 
@@ -132,19 +134,24 @@ def raw_ets_seconds(frame, n, horizon, params):
 def compare(name, adapter_name, params, frame, sdf, horizon, repeats, shards=None):
     from pyspark.sql import functions as F
 
-    pandas_t, spark_t, task_t = [], [], []
+    pandas_t, spark_t, task_t, joblib_t = [], [], [], []
     n_shards = None
     # warm-up (untimed): the Python workers import uniml and the library once per worker
     # process (Spark reuses them), a fixed cost per executor, not per series
     few = list(frame["id"].unique()[:4])
     spark_path(adapter_name, params, sdf.where(F.col("id").isin(few)), horizon, shards)
+    pandas_path(adapter_name, params, frame[frame["id"].isin(few)], horizon, n_jobs=2)
     want = got = None
     for r in range(repeats):
-        for side in ("pandas", "spark") if r % 2 == 0 else ("spark", "pandas"):
+        sides = ("pandas", "spark", "joblib2") if r % 2 == 0 else ("joblib2", "spark", "pandas")
+        for side in sides:
             start = time.perf_counter()
             if side == "pandas":
                 want = pandas_path(adapter_name, params, frame, horizon)
                 pandas_t.append(time.perf_counter() - start)
+            elif side == "joblib2":
+                pandas_path(adapter_name, params, frame, horizon, n_jobs=2)
+                joblib_t.append(time.perf_counter() - start)
             else:
                 got, models = spark_path(adapter_name, params, sdf, horizon, shards)
                 spark_t.append(time.perf_counter() - start)
@@ -160,6 +167,8 @@ def compare(name, adapter_name, params, frame, sdf, horizon, repeats, shards=Non
         "pandas_s": round(p, 2),
         "spark_s": round(s, 2),
         "speedup": round(p / s, 2),
+        "joblib2_s": round(statistics.median(joblib_t), 2),
+        "joblib2_speedup": round(p / statistics.median(joblib_t), 2),
         "shards": n_shards,
         "in_task_s_per_series": round(statistics.median(task_t) / frame["id"].nunique(), 4),
         "max_abs_forecast_diff": diff,
