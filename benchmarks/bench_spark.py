@@ -19,8 +19,8 @@ pandas...) and summarised by their medians:
 BLAS is pinned to one thread on both sides (the Spark tasks pin it themselves). Before
 the timed runs, one untimed Spark job on four series lets the reused Python workers import
 uniml and the library (a fixed cost per worker process, not per series).
-The issue's workload is the default (1,000 daily series x 3 years; ~30+ minutes on 2
-idle cores); ``--series/--days/--prophet-series/--rows/--repeats`` shrink it and
+The issue's workload is the default (1,000 daily series x 3 years; ~20 minutes on 2
+loaded cores, with 3 repeats); ``--series/--days/--prophet-series/--rows/--repeats`` shrink it and
 ``--quick`` is a one-minute smoke test::
 
     python benchmarks/bench_spark.py
