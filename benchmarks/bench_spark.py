@@ -6,16 +6,21 @@ pandas...) and summarised by their medians:
 * ``ets`` — ``fit_many`` + ``predict_many(horizon=30)`` on Spark ``local[2]`` vs the
   pandas path (``fit`` + ``predict``, ``n_jobs=1``, a sequential loop over the series),
   forecasts checked identical (target: speed-up >= 1.7x);
+* ``joblib2`` — a control measured in the same rounds: the pandas path with ``n_jobs=2``
+  (two joblib processes), i.e. what two processes gain on this machine at this load;
 * ``prophet`` — the same on a subset of the series;
 * ``ets per-series overhead`` — Spark's CPU-seconds per series (wall x 2 cores / series)
-  minus a raw ``ETSModel(...).fit()`` + ``forecast`` loop's seconds per series;
+  minus a raw ``ETSModel(...).fit()`` + ``forecast`` loop's seconds per series, next to
+  the in-task seconds per series (the shards' own fit + save time);
 * ``score`` — ``uniml.spark.score`` of a LightGBM model over 1M x 20 rows (written to
   Spark's ``noop`` sink), rows/s (target >= 100k rows/s), next to ``model.predict`` on
   the same rows in pandas.
 
-BLAS is pinned to one thread on both sides (the Spark tasks pin it themselves).
-The issue's workload is the default (1,000 daily series x 3 years; ~30+ minutes on 2
-idle cores); ``--series/--days/--prophet-series/--rows/--repeats`` shrink it and
+BLAS is pinned to one thread on both sides (the Spark tasks pin it themselves). Before
+the timed runs, one untimed Spark job on four series lets the reused Python workers import
+uniml and the library (a fixed cost per worker process, not per series).
+The issue's workload is the default (1,000 daily series x 3 years; ~20 minutes on 2
+loaded cores, with 3 repeats); ``--series/--days/--prophet-series/--rows/--repeats`` shrink it and
 ``--quick`` is a one-minute smoke test::
 
     python benchmarks/bench_spark.py
@@ -81,19 +86,19 @@ def session(partitions: int, batch: int):
     return spark
 
 
-def pandas_path(adapter_name, params, frame, horizon):
+def pandas_path(adapter_name, params, frame, horizon, n_jobs=1):
     from threadpoolctl import threadpool_limits
 
     import uniml
 
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = uniml.make(adapter_name, n_jobs=1, **params)
+        model = uniml.make(adapter_name, n_jobs=n_jobs, **params)
         model.fit(frame, time="ds", target="y", series_id="id")
         return model.predict(horizon=horizon)
 
 
-def spark_path(adapter_name, params, sdf, horizon):
+def spark_path(adapter_name, params, sdf, horizon, shards=None):
     import uniml
     from uniml.spark import fit_many, predict_many
 
@@ -104,6 +109,7 @@ def spark_path(adapter_name, params, sdf, horizon):
         target="y",
         series_id="id",
         lineage=False,
+        shards=shards,
     )
     out = predict_many(models, horizon=horizon, trusted=True).toPandas()
     return out.sort_values(["id", "ds"]).reset_index(drop=True), models
@@ -125,18 +131,32 @@ def raw_ets_seconds(frame, n, horizon, params):
     return (time.perf_counter() - start) / len(ids)
 
 
-def compare(name, adapter_name, params, frame, sdf, horizon, repeats):
-    pandas_t, spark_t = [], []
+def compare(name, adapter_name, params, frame, sdf, horizon, repeats, shards=None):
+    from pyspark.sql import functions as F
+
+    pandas_t, spark_t, task_t, joblib_t = [], [], [], []
+    n_shards = None
+    # warm-up (untimed): the Python workers import uniml and the library once per worker
+    # process (Spark reuses them), a fixed cost per executor, not per series
+    few = list(frame["id"].unique()[:4])
+    spark_path(adapter_name, params, sdf.where(F.col("id").isin(few)), horizon, shards)
+    pandas_path(adapter_name, params, frame[frame["id"].isin(few)], horizon, n_jobs=2)
     want = got = None
     for r in range(repeats):
-        for side in ("pandas", "spark") if r % 2 == 0 else ("spark", "pandas"):
+        sides = ("pandas", "spark", "joblib2") if r % 2 == 0 else ("joblib2", "spark", "pandas")
+        for side in sides:
             start = time.perf_counter()
             if side == "pandas":
                 want = pandas_path(adapter_name, params, frame, horizon)
                 pandas_t.append(time.perf_counter() - start)
+            elif side == "joblib2":
+                pandas_path(adapter_name, params, frame, horizon, n_jobs=2)
+                joblib_t.append(time.perf_counter() - start)
             else:
-                got, _ = spark_path(adapter_name, params, sdf, horizon)
+                got, models = spark_path(adapter_name, params, sdf, horizon, shards)
                 spark_t.append(time.perf_counter() - start)
+                task_t.append(float(models.extra["shards"]["seconds"].sum()))
+                n_shards = models.shards
     assert want is not None and got is not None
     num = [c for c in want.columns if c not in ("id", "ds")]
     diff = float(np.abs(got[num].to_numpy() - want[num].to_numpy()).max())
@@ -147,6 +167,10 @@ def compare(name, adapter_name, params, frame, sdf, horizon, repeats):
         "pandas_s": round(p, 2),
         "spark_s": round(s, 2),
         "speedup": round(p / s, 2),
+        "joblib2_s": round(statistics.median(joblib_t), 2),
+        "joblib2_speedup": round(p / statistics.median(joblib_t), 2),
+        "shards": n_shards,
+        "in_task_s_per_series": round(statistics.median(task_t) / frame["id"].nunique(), 4),
         "max_abs_forecast_diff": diff,
         "pandas_runs": [round(x, 2) for x in pandas_t],
         "spark_runs": [round(x, 2) for x in spark_t],
@@ -205,6 +229,7 @@ def main(argv=None):
     ap.add_argument("--features", type=int, default=20)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--partitions", type=int, default=8)
+    ap.add_argument("--shards", type=int, default=None, help="fit_many shards (default 2 x cores)")
     ap.add_argument("--batch", type=int, default=10_000, help="Arrow records per batch")
     ap.add_argument("--only", choices=["ets", "prophet", "score"], default=None)
     ap.add_argument("--quick", action="store_true")
@@ -225,10 +250,14 @@ def main(argv=None):
         frame = make_series(args.series, args.days)
         sdf = spark.createDataFrame(frame).repartition(args.partitions, "id").cache()
         sdf.count()
-        row = compare("ets", "statsmodels.ets", ets, frame, sdf, 30, args.repeats)
+        load = os.getloadavg()[0]
+        row = compare("ets", "statsmodels.ets", ets, frame, sdf, 30, args.repeats, args.shards)
         raw = raw_ets_seconds(frame, min(50, args.series), 30, ets)
         per = row["spark_s"] * 2 / row["series"]
         row.update(
+            load_before=round(load, 1),
+            load_after=round(os.getloadavg()[0], 1),
+            pandas_s_per_series=round(row["pandas_s"] / row["series"], 4),
             raw_ets_s_per_series=round(raw, 4),
             spark_cpu_s_per_series=round(per, 4),
             spark_overhead_s_per_series=round(per - raw, 4),
@@ -241,12 +270,18 @@ def main(argv=None):
         sdf = spark.createDataFrame(frame).repartition(args.partitions, "id").cache()
         sdf.count()
         params = {"weekly_seasonality": True, "yearly_seasonality": False}
-        row = compare("prophet", "prophet.forecaster", params, frame, sdf, 30, args.repeats)
+        load = os.getloadavg()[0]
+        row = compare(
+            "prophet", "prophet.forecaster", params, frame, sdf, 30, args.repeats, args.shards
+        )
+        row.update(load_before=round(load, 1), load_after=round(os.getloadavg()[0], 1))
         results.append(row)
         print(json.dumps(row), flush=True)
         sdf.unpersist()
     if args.only in (None, "score"):
+        load = os.getloadavg()[0]
         row = bench_score(spark, args.rows, args.features, args.repeats)
+        row.update(load_before=round(load, 1), load_after=round(os.getloadavg()[0], 1))
         results.append(row)
         print(json.dumps(row), flush=True)
     print("load average:", os.getloadavg())

@@ -114,20 +114,60 @@ def test_one_parent_mlflow_run_per_job_with_series_status(many_fits):
     assert status.set_index("id").loc["s2", "error"].startswith("DataContractError: series 's2'")
 
 
-def test_model_table_blobs_load_and_match_their_digest(many_fits):
+def test_model_table_blobs_load_and_match_their_digest(many_fits, history):
+    import json
+
     from uniml.core.persistence import manifest_digest
 
     _, fits = many_fits
     models = fits["statsmodels.ets"]
-    rows = models.table.where("status = 'ok'").select("id", "digest", "manifest").collect()
-    import json
-
+    rows = (
+        models.table.where("kind = 'shard' AND status = 'ok'")
+        .select("shard", "digest", "manifest")
+        .collect()
+    )
+    assert rows
     for row in rows:
         assert manifest_digest(json.loads(row["manifest"])) == row["digest"]
+    # every ok series sits in a shard whose blob was saved
+    ok_shards = {row["shard"] for row in rows}
+    assert set(models.status.loc[models.status["status"] == "ok", "shard"]) <= ok_shards
     loaded = models.load("s0", trusted=True)
     assert loaded.series_ == ["s0"]
-    with pytest.raises(DataContractError, match="'s2'"):
+    want = _pandas_path(uniml.make("statsmodels.ets", trend="add"), history, **ROLES)
+    pd.testing.assert_frame_equal(
+        loaded.predict(horizon=3), want.predict(horizon=3).query("id == 's0'")
+    )
+    with pytest.raises(DataContractError, match="'s2'.*too short"):
         models.load("s2", trusted=True)
+
+
+def test_shards_are_partitions_and_any_shard_count_gives_the_same_forecasts(spark):  # noqa: F811
+    from pyspark.sql import functions as F
+
+    from uniml.spark._common import SHARD, sharded
+
+    # two key columns, one of them an integer; 7 series over 3 shards
+    frame = _series_frame(n_series=7, n=30, seed=3)
+    frame["store"] = frame["id"].str[1:].astype(int) % 2
+    roles = {"time": "ds", "target": "y", "series_id": ["store", "id"]}
+    sdf = _spark_df(spark, frame)
+    placed = sharded(sdf, ["store", "id"], 3).select(SHARD, F.spark_partition_id().alias("p"))
+    assert placed.where(F.col(SHARD) != F.col("p")).count() == 0  # shard s runs in task s
+    adapter = uniml.make("statsmodels.ets")
+    want = _pandas_path(adapter, frame, **roles).predict(horizon=4)
+    for shards in (1, 3):
+        models = fit_many(adapter, sdf, **roles, shards=shards, lineage=False)
+        assert models.shards == shards and models.n_series == 7 and not models.failures
+        assert set(models.status["shard"]) <= set(range(shards))
+        got = predict_many(models, horizon=4, trusted=True).toPandas()
+        got = got.sort_values(["store", "id", "ds"]).reset_index(drop=True)
+        assert got[["store", "id"]].astype(str).values.tolist() == (
+            want[["store", "id"]].astype(str).values.tolist()
+        )
+        np.testing.assert_allclose(got["forecast"], want["forecast"], rtol=0, atol=1e-9)
+    with pytest.raises(DataContractError, match="shards"):
+        fit_many(adapter, sdf, **roles, shards=0)
 
 
 def test_untrusted_pickled_models_are_refused_on_the_workers(many_fits):
@@ -260,3 +300,15 @@ def test_evaluate_many_gives_the_pandas_harness_report(spark):  # noqa: F811
     assert got.passed == want.passed
     assert [g.passed for g in got.gates] == [g.passed for g in want.gates]
     assert got.protocol["origins"] == want.protocol["origins"]
+
+
+def test_a_remembered_fitted_shard_keeps_the_trust_rule(history):
+    from uniml.core.errors import UntrustedArtifactError
+    from uniml.spark._common import pack_model, remember_fitted, unpack_model
+
+    model = uniml.make("statsmodels.ets").fit(history[history["id"] == "s0"], **ROLES)
+    blob, manifest, digest = pack_model(model)
+    remember_fitted(model, manifest, digest)
+    assert unpack_model(blob, trusted=True, digest=digest) is model  # no reload in this process
+    with pytest.raises(UntrustedArtifactError):  # pickled: still refused without trusted=True
+        unpack_model(blob, trusted=False, digest=digest)

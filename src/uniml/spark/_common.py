@@ -27,8 +27,17 @@ _THREAD_VARS = (
     "NUMEXPR_NUM_THREADS",
 )
 
-# worker-process cache: digest -> loaded adapter (a Python worker is reused across tasks)
+# worker-process cache: digest -> loaded adapter (a Python worker is reused across tasks);
+# bounded, so a worker that loads many shards does not keep them all
 _MODEL_CACHE: dict[str, Any] = {}
+_MODEL_CACHE_SIZE = 4
+# worker-process memory of the shards this process fitted: digest -> (adapter, needs trusted=);
+# a later task of the same job that lands on this process skips reloading the blob
+_FITTED: dict[str, tuple[Any, bool]] = {}
+_FITTED_SIZE = 4
+
+#: the column naming each row's shard (a group of series fitted and stored together)
+SHARD = "__uniml_shard__"
 
 
 class SparkJobError(UnimlError, RuntimeError):
@@ -110,6 +119,9 @@ def unpack_model(blob: bytes, trusted: bool = False, digest: str | None = None):
     cache_key = f"{digest}:{bool(trusted)}"
     if digest is not None and cache_key in _MODEL_CACHE:
         return _MODEL_CACHE[cache_key]
+    fitted = _FITTED.get(digest) if digest is not None else None
+    if fitted is not None and (trusted or not fitted[1]):
+        return fitted[0]
     with tempfile.TemporaryDirectory(prefix="uniml-spark-") as tmp:
         with tarfile.open(fileobj=io.BytesIO(blob), mode="r") as tar:
             for member in tar.getmembers():
@@ -122,8 +134,38 @@ def unpack_model(blob: bytes, trusted: bool = False, digest: str | None = None):
                 (Path(tmp) / member.name).write_bytes(data.read())
         model = load(tmp, trusted=trusted)
     if digest is not None:
+        while len(_MODEL_CACHE) >= _MODEL_CACHE_SIZE:
+            _MODEL_CACHE.pop(next(iter(_MODEL_CACHE)))
         _MODEL_CACHE[cache_key] = model
     return model
+
+
+def remember_fitted(model, manifest_text: str, digest: str) -> None:
+    """Keep a model this worker process just fitted and saved, under its manifest digest.
+
+    :func:`unpack_model` with the same digest returns it instead of unpacking
+    the blob (the blob was written from this very object, so it is the same
+    model), unless the manifest lists pickle-based artifacts and the caller did
+    not pass ``trusted=True``: then the blob is loaded, and refused, as always.
+    Bounded to the last few shards.
+
+    Examples
+    --------
+    >>> import numpy as np, uniml
+    >>> m = uniml.make("lightgbm.regressor", n_estimators=3, verbose=-1).fit(np.eye(4), np.arange(4.0))
+    >>> blob, manifest, digest = pack_model(m)
+    >>> remember_fitted(m, manifest, digest)
+    >>> unpack_model(blob, digest=digest) is m
+    True
+    """
+    import json
+
+    pickled = any(
+        info.get("pickle") for info in json.loads(manifest_text).get("artifacts", {}).values()
+    )
+    while len(_FITTED) >= _FITTED_SIZE:
+        _FITTED.pop(next(iter(_FITTED)))
+    _FITTED[digest] = (model, pickled)
 
 
 @contextmanager
@@ -215,3 +257,56 @@ def check_trusted(manifest_text: str | None, trusted: bool, where: str) -> None:
             f"{where} holds pickle-based artifact(s) {pickled} ({manifest.get('adapter')}), which can run "
             f"arbitrary code when loaded; pass trusted=True only if you trust where the models came from"
         )
+
+
+def default_shards(spark) -> int:
+    """Default number of shards: twice the session's default parallelism (cores), at least 2."""
+    return max(2, 2 * int(spark.sparkContext.defaultParallelism))
+
+
+def check_shards(shards, spark) -> int:
+    """``shards=`` as a positive int (None -> :func:`default_shards`)."""
+    if shards is None:
+        return default_shards(spark)
+    if isinstance(shards, bool) or not isinstance(shards, int) or shards < 1:
+        raise DataContractError(f"shards must be a positive integer, got {shards!r}")
+    return shards
+
+
+def shard_expr(keys, shards: int):
+    """The shard of a row: ``pmod(hash(keys as strings), shards)``.
+
+    Spark's hash partitioning places a row in partition
+    ``pmod(murmur3(exprs), n)``, and ``hash`` is that same Murmur3, so
+    ``repartition(shards, *key strings)`` puts shard ``s`` into partition ``s``:
+    one shard per task, no shuffle sort. Keys are hashed as strings so an
+    ``int`` key and a ``long`` key of the same value land in the same shard.
+    """
+    from pyspark.sql import functions as F
+
+    return F.pmod(F.hash(*[F.col(k).cast("string") for k in keys]), F.lit(int(shards)))
+
+
+def sharded(spark_df, keys, shards: int):
+    """``spark_df`` with a :data:`SHARD` column, one shard per partition (see :func:`shard_expr`)."""
+    from pyspark.sql import functions as F
+
+    return spark_df.withColumn(SHARD, shard_expr(keys, shards)).repartition(
+        shards, *[F.col(k).cast("string") for k in keys]
+    )
+
+
+def iter_shards(batches) -> Iterator[tuple[int, Any]]:
+    """Inside ``mapInPandas``: the partition's Arrow batches, regrouped as ``(shard, frame)``.
+
+    A shard's rows may span several Arrow batches, so the partition is
+    gathered first (one shard per partition: its series, not the whole data).
+    """
+    import pandas as pd
+
+    frames = [b for b in batches if len(b)]
+    if not frames:
+        return
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    for shard, part in frame.groupby(SHARD, sort=True):
+        yield int(shard), part.drop(columns=SHARD)

@@ -9,7 +9,15 @@ import numpy as np
 import pandas as pd
 
 from uniml.core.errors import DataContractError
-from uniml.spark._common import active_session, one_thread, require_columns, to_arrow_safe
+from uniml.spark._common import (
+    active_session,
+    check_shards,
+    iter_shards,
+    one_thread,
+    require_columns,
+    sharded,
+    to_arrow_safe,
+)
 
 __all__ = ["evaluate_many"]
 
@@ -59,7 +67,7 @@ def _backtest_fn(models, updates, windows, keys, time, target, exog):
         parts = []
         for name, model in models.items():
             try:
-                with events.muted(), one_thread(), warnings.catch_warnings():
+                with events.muted(), warnings.catch_warnings():
                     for category in (
                         UserWarning,
                         FutureWarning,
@@ -97,7 +105,17 @@ def _backtest_fn(models, updates, windows, keys, time, target, exog):
             pd.concat(parts, ignore_index=True).reindex(columns=_COLUMNS(keys, time))
         )
 
-    return run
+    def run_shards(batches):
+        """mapInPandas: every series of every shard of the partition, one after the other."""
+        with one_thread():
+            for _, shard in iter_shards(batches):
+                shard = shard.sort_values(keys, kind="stable")
+                for _, series in shard.groupby(keys, sort=True):
+                    out = run(series)
+                    if len(out):
+                        yield out
+
+    return run_shards
 
 
 def _COLUMNS(keys, time):
@@ -124,11 +142,12 @@ def evaluate_many(
     champion_trusted=False,
     confidence=0.95,
     n_boot=2000,
+    shards=None,
 ):
     """The harness's rolling-origin backtest, run per series on Spark, as the same ``EvalReport``.
 
-    Every (model, series) backtest runs in ``groupBy(series_id).applyInPandas``;
-    the out-of-fold rows come back to the driver (one row per series x origin x
+    The series are hashed into shards (one Spark task each, ``mapInPandas``);
+    a task runs every (model, series) backtest of its shard; the out-of-fold rows come back to the driver (one row per series x origin x
     horizon step x model) and go through the pandas harness's own scoring,
     bootstrap, leaderboard and gates. For data sorted by series and time, the
     report equals ``uniml.evaluate(candidates, ForecastData(...), protocol)``.
@@ -145,6 +164,8 @@ def evaluate_many(
         Default ``RollingOrigin()``; origins sit on the distinct times of all series.
     metrics, baselines, champion, gates, random_state, champion_trusted, confidence, n_boot
         As for :func:`uniml.evaluate` (the champion is refit per fold).
+    shards : int, optional
+        Number of shards (Spark tasks); default twice the session's default parallelism.
 
     Returns
     -------
@@ -179,6 +200,7 @@ def evaluate_many(
 
     start = _time.perf_counter()
     spark = active_session(spark_df)
+    n_shards = check_shards(shards, spark)
     keys = [series_id] if isinstance(series_id, str) else list(series_id)
     exog = [exog] if isinstance(exog, str) else list(exog or [])
     require_columns(spark_df, [*keys, time, target, *exog], "the backtest data")
@@ -235,9 +257,8 @@ def evaluate_many(
     fields += [T.StructField("scale", T.DoubleType()), T.StructField("error", T.StringType())]
     worker = _backtest_fn(models, updates, windows, keys, time, target, exog)
     rows = (
-        spark_df.select(*keys, time, target, *exog)
-        .groupBy(*keys)
-        .applyInPandas(worker, T.StructType(fields))
+        sharded(spark_df.select(*keys, time, target, *exog), keys, n_shards)
+        .mapInPandas(worker, T.StructType(fields))
         .toPandas()
     )
     bad = rows[rows["error"].notna()]

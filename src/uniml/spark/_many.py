@@ -1,17 +1,24 @@
 """Many-series forecasting on Spark: ``fit_many`` and ``predict_many``.
 
-One model per series (or per any group key) is fitted in ``groupBy().applyInPandas``
-with the same adapter the pandas path uses; each model travels as a row of a
-Spark DataFrame (the *model table*): the key columns, the series' status and
-failure reason, and the saved uniml folder as a tar blob with its manifest and
-digest. The table can be written as Parquet/Delta by the caller; nothing
-assumes the driver's filesystem is visible to the executors.
+The series are hashed into *shards* (about two per core); each Spark task
+receives whole shards (``repartition`` on the key, ``mapInPandas``) and runs
+the pandas many-series path on each: one clone of the adapter fits every
+series of the shard with the same checks and library calls, so forecasts are
+those of the pandas path by construction, at one Python call and one saved
+model per shard instead of per series. The result is the *model table*, a flat
+Spark DataFrame: one ``kind="series"`` row per series (key, shard, status,
+reason, observations) and one ``kind="shard"`` row per shard carrying the saved
+uniml folder as a tar blob with its manifest and digest. It can be written as
+Parquet/Delta by the caller; nothing assumes the driver's filesystem is
+visible to the executors.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import time as _time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,19 +26,25 @@ import pandas as pd
 
 from uniml.core.errors import DataContractError
 from uniml.spark._common import (
-    SparkJobError,
+    SHARD,
     active_session,
+    check_shards,
     check_trusted,
+    iter_shards,
     one_thread,
     pack_model,
+    remember_fitted,
     require_columns,
+    shard_expr,
+    sharded,
     to_arrow_safe,
     unpack_model,
 )
 
 __all__ = ["ManyModels", "fit_many", "predict_many"]
 
-_STATUS_COLUMNS = ("status", "error", "n_obs", "fit_seconds", "digest", "manifest", "model")
+#: columns of the model table after the key column(s)
+_TABLE_COLUMNS = ("status", "error", "n_obs", "seconds", "digest", "manifest", "model")
 
 
 def _key_list(series_id) -> list[str]:
@@ -42,10 +55,6 @@ def _key_list(series_id) -> list[str]:
 
 def _failure_reason(exc: Exception) -> str:
     """The reason the pandas many-series path records for a failed series."""
-    from uniml.core.forecasting import SeriesFitError
-
-    if isinstance(exc, SeriesFitError):
-        return next(iter(exc.failures.values()))
     text = str(exc)
     marker = " failed to fit: "
     if isinstance(exc, DataContractError) and marker in text:  # a single series' library failure
@@ -67,10 +76,12 @@ class ManyModels:
     Parameters
     ----------
     table : pyspark.sql.DataFrame
-        One row per series: the key column(s), ``status`` (``"ok"`` or
-        ``"failed"``), ``error``, ``n_obs``, ``fit_seconds``, ``digest``,
-        ``manifest`` (JSON) and ``model`` (the saved uniml folder as a tar
-        archive; null for failed series). Checkpointed (or written to
+        The model table: columns ``kind``, ``shard``, the key column(s),
+        ``status`` (``"ok"`` or ``"failed"``), ``error``, ``n_obs``,
+        ``seconds``, ``digest``, ``manifest`` (JSON) and ``model`` (the saved
+        uniml folder as a tar archive). ``kind="series"`` rows give each
+        series' status and reason; ``kind="shard"`` rows (null keys) carry the
+        adapter fitted on the shard's series. Checkpointed (or written to
         ``path=``), so reading it does not refit.
     adapter : uniml.Adapter
         The unfitted template adapter.
@@ -83,13 +94,15 @@ class ManyModels:
     failures : dict
         Series key -> reason, exactly as the pandas path's ``failures_``.
     status : pandas.DataFrame
-        Per-series status (no blobs): keys, status, error, n_obs, fit_seconds, digest.
+        Per-series status (no blobs): keys, shard, status, error, n_obs.
     run_id : str or None
         The parent MLflow run of the job.
     seconds : float
         Wall time of the job on the driver.
     extra : dict
-        Free-form details.
+        Free-form details (``"shards"``: per-shard status, seconds and digest).
+    shards : int
+        Number of shards the series were hashed into.
 
     Examples
     --------
@@ -108,6 +121,7 @@ class ManyModels:
     run_id: str | None = None
     seconds: float = 0.0
     extra: dict = field(default_factory=dict)
+    shards: int = 0
 
     @property
     def n_series(self) -> int:
@@ -115,7 +129,7 @@ class ManyModels:
         return len(self.status)
 
     def load(self, key, trusted: bool = False):
-        """Collect and load the fitted adapter of one series on the driver.
+        """Collect the shard holding one series and load its fitted adapter on the driver.
 
         Parameters
         ----------
@@ -127,40 +141,108 @@ class ManyModels:
         Returns
         -------
         uniml.Adapter
+            The adapter restricted to that one series (``series_ == [key]``).
         """
-        from pyspark.sql import functions as F
-
         parts = key if isinstance(key, tuple) else (key,)
-        cond = F.col("status") == "ok"
+        if len(parts) != len(self.keys):
+            raise DataContractError(f"a series key has {len(self.keys)} part(s); got {key!r}")
+        mask = self.status["status"] == "ok"
         for name, value in zip(self.keys, parts, strict=True):
-            cond = cond & (F.col(name) == F.lit(value))
-        rows = self.table.where(cond).select("model").collect()
-        if not rows:
-            raise DataContractError(f"series {key!r} has no fitted model in this job")
-        return unpack_model(bytes(rows[0]["model"]), trusted=trusted)
+            mask &= self.status[name] == value
+        if not mask.any():
+            reason = self.failures.get(key)
+            raise DataContractError(
+                f"series {key!r} has no fitted model in this job"
+                + (f" (it failed to fit: {reason})" if reason else "")
+            )
+        shard = int(self.status.loc[mask, "shard"].iloc[0])
+        rows = (
+            self.table.where(f"kind = 'shard' AND shard = {shard}")
+            .select("digest", "model")
+            .collect()
+        )
+        model = unpack_model(bytes(rows[0]["model"]), trusted=trusted)
+        return _only(model, key)
 
 
-def _fit_group_fn(adapter, keys, time, target, exog, out_columns):
+def _only(model, key):
+    """A shallow copy of a fitted many-series adapter that holds one series."""
+    out = copy.copy(model)
+    out.models_ = {key: model.models_[key]}
+    out.freq_ = {key: model.freq_[key]}
+    out.last_time_ = {key: model.last_time_[key]}
+    out.failures_ = {}
+    return out
+
+
+def _fit_shard_fn(adapter, keys, time, target, exog):
+    """The task: fit every series of each shard of the partition with one adapter clone."""
     from sklearn.base import clone
 
-    def fit_group(frame: pd.DataFrame) -> pd.DataFrame:
-        frame = frame.sort_values(time, kind="stable").reset_index(drop=True)
-        row: dict[str, Any] = {k: frame[k].iloc[0] for k in keys}
-        start = _time.perf_counter()
-        try:
-            model = clone(adapter).set_params(errors="raise", n_jobs=1, progress=False)
-            with one_thread():
-                model.fit(frame, time=time, target=target, series_id=keys, exog=exog or None)
-            blob, manifest, digest = pack_model(model)
-            row.update(status="ok", error=None, digest=digest, manifest=manifest, model=blob)
-        except Exception as exc:  # a bad series never loses the good ones
-            row.update(
-                status="failed", error=_failure_reason(exc), digest=None, manifest=None, model=None
-            )
-        row.update(n_obs=int(frame[target].notna().sum()), fit_seconds=_time.perf_counter() - start)
-        return to_arrow_safe(pd.DataFrame([row])[out_columns])
+    from uniml.core import events
+    from uniml.core.forecasting import SeriesFitError
 
-    return fit_group
+    def series_frame(part, shard, model_failures):
+        counts = part.groupby(keys, sort=True)[target].count()
+        index = counts.index
+        rows = pd.DataFrame(
+            index.to_frame(index=False) if len(keys) > 1 else {keys[0]: index.to_numpy()}
+        )
+        labels = [_key_value(list(k) if isinstance(k, tuple) else [k]) for k in index]
+        rows["kind"], rows[SHARD] = "series", shard
+        rows["status"] = ["failed" if k in model_failures else "ok" for k in labels]
+        rows["error"] = [model_failures.get(k) for k in labels]
+        rows["n_obs"] = counts.to_numpy(dtype="int64")
+        for c in ("seconds", "digest", "manifest", "model"):
+            rows[c] = None
+        return rows
+
+    def fit_shard(shard: int, part: pd.DataFrame):
+        part = part.sort_values([*keys, time], kind="stable").reset_index(drop=True)
+        start = _time.perf_counter()
+        model = clone(adapter).set_params(errors="warn", n_jobs=1, progress=False)
+        blob = manifest = digest = None
+        try:
+            model.fit(part, time=time, target=target, series_id=keys, exog=exog or None)
+            failures = dict(model.failures_)
+            blob, manifest, digest = pack_model(model)
+            remember_fitted(model, manifest, digest)
+        except SeriesFitError as exc:  # every series of the shard failed
+            failures = dict(exc.failures)
+        except Exception as exc:  # a one-series shard's failure, or a shard-wide one
+            reason = _failure_reason(exc)
+            groups = part.groupby(keys, sort=True).size().index
+            failures = {
+                _key_value(list(k) if isinstance(k, tuple) else [k]): reason for k in groups
+            }
+        series = series_frame(part, shard, failures)
+        head = {c: pd.Series([None], dtype=object) for c in keys}
+        shard_row = pd.DataFrame(
+            {
+                "kind": "shard",
+                SHARD: shard,
+                **head,
+                "status": "ok" if blob is not None else "failed",
+                "error": None,
+                "n_obs": int(series["n_obs"].sum()),
+                "seconds": _time.perf_counter() - start,
+                "digest": digest,
+                "manifest": manifest,
+                "model": [blob],
+            }
+        )
+        return series, shard_row
+
+    def run(batches):
+        with one_thread(), events.muted(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for shard, part in iter_shards(batches):
+                series, shard_row = fit_shard(shard, part)
+                order = ["kind", SHARD, *keys, *_TABLE_COLUMNS]
+                yield to_arrow_safe(series[order])
+                yield to_arrow_safe(shard_row[order])
+
+    return run
 
 
 def fit_many(
@@ -175,11 +257,13 @@ def fit_many(
     experiment: str | None = None,
     lineage: bool = True,
     path: str | None = None,
+    shards: int | None = None,
 ) -> ManyModels:
-    """Fit one model per series on Spark (``groupBy(series_id).applyInPandas``).
+    """Fit one model per series on Spark, a shard of series per task.
 
-    Each group is fitted by a clone of ``adapter`` exactly as the pandas
-    many-series path fits that series (same checks, same library call, BLAS
+    The series are hashed into ``shards`` groups; each Spark task fits its
+    shard's series with one clone of ``adapter`` exactly as the pandas
+    many-series path does (same checks, same library call per series, BLAS
     pinned to one thread per task); a series that fails is reported with the
     reason the pandas path gives and never loses the others.
 
@@ -188,7 +272,7 @@ def fit_many(
     adapter : ForecastingAdapter
         An unfitted forecasting adapter (``uniml.make("statsmodels.ets")``, ...).
     spark_df : pyspark.sql.DataFrame
-        Long-format training data.
+        Long-format training data (any row order).
     time, target : str
         Time and target columns.
     series_id : str or list of str
@@ -200,11 +284,14 @@ def fit_many(
         MLflow's current ones).
     lineage : bool, default True
         Log ONE parent MLflow run for the job, with ``series_status.csv`` (per-series
-        status, reason, observations, seconds, digest) as its artifact.
+        status, reason, observations, shard) as its artifact.
     path : str, optional
         Write the model table as Parquet there (a location every executor and
         the driver can reach) and read it back; default: a local checkpoint in
         the executors' storage.
+    shards : int, optional
+        Number of shards (Spark tasks); default twice the session's default
+        parallelism. A shard's rows must fit in one Python worker's memory.
 
     Returns
     -------
@@ -213,7 +300,8 @@ def fit_many(
     Raises
     ------
     DataContractError
-        Not a forecasting adapter, no series key, or not a Spark DataFrame.
+        Not a forecasting adapter, no series key, not a Spark DataFrame, or a
+        bad ``shards``.
     SchemaError
         A role column is missing.
 
@@ -237,38 +325,46 @@ def fit_many(
     exog = [exog] if isinstance(exog, str) else list(exog or [])
     extras = list(adapter._extra_columns().values())
     require_columns(spark_df, [*keys, time, target, *exog, *extras], "the training data")
+    n_shards = check_shards(shards, spark)
     from pyspark.sql import types as T
 
     start = _time.perf_counter()
-    key_fields = [spark_df.schema[k] for k in keys]
     out_schema = T.StructType(
         [
-            *key_fields,
+            T.StructField("kind", T.StringType()),
+            T.StructField(SHARD, T.IntegerType()),
+            *[T.StructField(k, spark_df.schema[k].dataType) for k in keys],
             T.StructField("status", T.StringType()),
             T.StructField("error", T.StringType()),
             T.StructField("n_obs", T.LongType()),
-            T.StructField("fit_seconds", T.DoubleType()),
+            T.StructField("seconds", T.DoubleType()),
             T.StructField("digest", T.StringType()),
             T.StructField("manifest", T.StringType()),
             T.StructField("model", T.BinaryType()),
         ]
     )
-    out_columns = [*keys, *_STATUS_COLUMNS]
     columns = [*keys, time, target, *exog, *extras]
     fitted = (
-        spark_df.select(*columns)
-        .groupBy(*keys)
-        .applyInPandas(_fit_group_fn(adapter, keys, time, target, exog, out_columns), out_schema)
+        sharded(spark_df.select(*columns), keys, n_shards)
+        .mapInPandas(_fit_shard_fn(adapter, keys, time, target, exog), out_schema)
+        .withColumnRenamed(SHARD, "shard")
     )
     if path is not None:
         fitted.write.mode("overwrite").parquet(path)
         table = spark.read.parquet(path)
     else:
         table = fitted.localCheckpoint(eager=True)
+    small = table.select(
+        "kind", "shard", *keys, "status", "error", "n_obs", "seconds", "digest"
+    ).toPandas()
     status = (
-        table.select(*keys, "status", "error", "n_obs", "fit_seconds", "digest")
-        .toPandas()
+        small[small["kind"] == "series"][[*keys, "shard", "status", "error", "n_obs"]]
         .sort_values(keys, kind="stable")
+        .reset_index(drop=True)
+    )
+    shard_info = (
+        small[small["kind"] == "shard"][["shard", "status", "n_obs", "seconds", "digest"]]
+        .sort_values("shard")
         .reset_index(drop=True)
     )
     failures = {
@@ -287,14 +383,22 @@ def fit_many(
         failures=failures,
         status=status,
         seconds=seconds,
+        extra={"shards": shard_info},
+        shards=n_shards,
     )
     if lineage:
         result.run_id = _log_job(
             "fit_many",
             adapter,
             status,
-            {"n_series": len(status), "n_failed": len(failures), "seconds": seconds},
-            {"series_id": ",".join(keys), "time": time, "target": target},
+            {
+                "n_series": len(status),
+                "n_failed": len(failures),
+                "n_shards": n_shards,
+                "seconds": seconds,
+                "task_seconds": float(shard_info["seconds"].sum()),
+            },
+            {"series_id": ",".join(keys), "time": time, "target": target, "shards": n_shards},
             tracking_uri,
             experiment,
         )
@@ -348,10 +452,11 @@ def predict_many(
         From :func:`fit_many`.
     spark_df : pyspark.sql.DataFrame, optional
         Future frame (key columns, time, exogenous columns), when the models
-        have regressors; forecasts are made at its rows
-        (``groupBy().cogroup().applyInPandas``).
+        have regressors; forecasts are made at its rows (its rows are hashed to
+        their shards, ``groupBy(shard).cogroup().applyInPandas``).
     horizon : int, optional
-        Steps ahead of each series' end (``mapInPandas`` over the model table).
+        Steps ahead of each series' end (``mapInPandas`` over the model
+        table's shard rows: one load and one ``predict`` per shard).
     trusted : bool, default False
         Allow pickle-based model artifacts (statsmodels results are pickled;
         pass True for a model table your own job wrote).
@@ -384,18 +489,20 @@ def predict_many(
         raise DataContractError("predict_many needs exactly one of a future frame or horizon=")
     from pyspark.sql import types as T
 
+    from uniml.core import events
+
     keys, time = models.keys, models.time
-    table = models.table.where("status = 'ok'")
+    table = models.table.where("kind = 'shard' AND status = 'ok'")
     if not trusted:
         first = table.select("manifest").first()
         check_trusted(first["manifest"] if first else None, trusted, "the model table")
     time_type = T.TimestampType()
+    extras = list(models.adapter._extra_columns().values())
     if spark_df is not None:
         active_session(spark_df)
-        extras = list(models.adapter._extra_columns().values())
         require_columns(spark_df, [*keys, time, *models.exog, *extras], "the future frame")
         time_type = spark_df.schema[time].dataType
-    key_fields = [models.table.schema[k] for k in keys]
+    key_fields = [T.StructField(k, models.table.schema[k].dataType) for k in keys]
     fields = [
         *key_fields,
         T.StructField(time, time_type),
@@ -412,35 +519,41 @@ def predict_many(
             raise DataContractError(f"horizon must be a positive integer, got {horizon}")
 
         def by_horizon(batches):
-            for batch in batches:
-                outs = []
-                for _, row in batch.iterrows():
-                    model = unpack_model(bytes(row["model"]), trusted=trusted, digest=row["digest"])
-                    with one_thread():
-                        outs.append(model.predict(horizon=h))
-                if outs:
-                    yield to_arrow_safe(pd.concat(outs, ignore_index=True)[names])
+            with one_thread(), events.muted():
+                for batch in batches:
+                    for digest, blob in zip(batch["digest"], batch["model"], strict=True):
+                        model = unpack_model(bytes(blob), trusted=trusted, digest=digest)
+                        yield to_arrow_safe(model.predict(horizon=h)[names])
 
-        return table.select(*keys, "digest", "model").mapInPandas(by_horizon, schema)
+        return table.select("digest", "model").mapInPandas(by_horizon, schema)
 
+    if models.shards < 1:
+        raise DataContractError("this ManyModels has no shard count; refit it with fit_many")
     columns = [*keys, time, *models.exog, *extras]
+    failures = dict(models.failures)
 
     def by_frame(model_rows: pd.DataFrame, future: pd.DataFrame) -> pd.DataFrame:
-        if model_rows.empty or future.empty:
-            if not future.empty:
-                key = _key_value([future[k].iloc[0] for k in keys])
-                raise DataContractError(f"series {key!r} was not fitted; cannot forecast it")
+        if future.empty:
             return pd.DataFrame({n: [] for n in names})
+        if model_rows.empty:  # every series of this shard failed to fit
+            key = _key_value([future[k].iloc[0] for k in keys])
+            reason = failures.get(key)
+            raise DataContractError(
+                f"series {key!r} was not fitted"
+                + (f" (it failed to fit: {reason})" if reason else "")
+                + "; cannot forecast it"
+            )
         row = model_rows.iloc[0]
         model = unpack_model(bytes(row["model"]), trusted=trusted, digest=row["digest"])
-        with one_thread():
+        with one_thread(), events.muted():
             out = model.predict(future[columns].reset_index(drop=True))
         return to_arrow_safe(out.reset_index(drop=True)[names])
 
+    future = spark_df.select(*columns).withColumn("shard", shard_expr(keys, models.shards))
     return (
-        table.select(*keys, "digest", "model")
-        .groupBy(*keys)
-        .cogroup(spark_df.select(*columns).groupBy(*keys))
+        table.select("shard", "digest", "model")
+        .groupBy("shard")
+        .cogroup(future.groupBy("shard"))
         .applyInPandas(by_frame, schema)
     )
 
@@ -448,6 +561,3 @@ def predict_many(
 def status_json(models: ManyModels) -> str:
     """The per-series status as JSON records (what the MLflow artifact holds, as CSV)."""
     return json.dumps(json.loads(models.status.to_json(orient="records")))
-
-
-_ = SparkJobError  # re-exported by the package
