@@ -28,6 +28,12 @@ from uniml.evaluation.spec import load_spec
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 WORKFLOWS = ("ci.yml", "evaluate.yml", "release-model.yml", "monitor.yml")
+#: tasks whose projects write a reference profile and get monitor.yaml + monitor.yml
+MONITORED = ("regression", "classification")
+
+
+def _workflows(task: str) -> tuple[str, ...]:
+    return WORKFLOWS if task in MONITORED else WORKFLOWS[:-1]
 
 
 def _tool(name: str) -> str:
@@ -67,7 +73,6 @@ def test_render_each_task(task, projects):
         "pyproject.toml",
         "environment.yml",
         "eval.yaml",
-        "monitor.yaml",
         "noxfile.py",
         "README.md",
         "model_card.json",
@@ -79,10 +84,15 @@ def test_render_each_task(task, projects):
         f"src/{package}/train.py",
         f"src/{package}/data.py",
         "tests/test_project.py",
-        *(f".github/workflows/{w}" for w in WORKFLOWS),
+        *(f".github/workflows/{w}" for w in _workflows(task)),
     ]
+    if task in MONITORED:
+        expected.append("monitor.yaml")
     missing = [f for f in expected if not (out / f).is_file()]
     assert not missing, missing
+    # no monitoring job where uniml.monitoring.Profile does not apply (it would only fail)
+    assert (out / "monitor.yaml").exists() == (task in MONITORED)
+    assert (out / ".github/workflows/monitor.yml").exists() == (task in MONITORED)
     assert elapsed < 30, f"rendering took {elapsed:.1f} s"  # < 5 s unloaded; loose under load
     # no template syntax left anywhere, except GitHub's own expressions in the workflows
     for path in out.rglob("*"):
@@ -137,8 +147,48 @@ def test_workflows_shape(projects):
     )  # TODO(sec): safe_yaml
     assert release["jobs"]["promote"]["environment"] == "model-approval"
     assert release["jobs"]["promote"]["needs"] == "register"
-    monitor = (out / ".github/workflows/monitor.yml").read_text()
-    assert "uniml monitor monitor.yaml" in monitor and "gh issue create" in monitor
+    monitor = yaml.safe_load(
+        (out / ".github/workflows/monitor.yml").read_text()
+    )  # TODO(sec): safe_yaml
+    steps = monitor["jobs"]["monitor"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    fetch = next(i for i, r in enumerate(runs) if "scripts/registry.sh profile monitoring" in r)
+    watch = next(i for i, s in enumerate(steps) if s.get("id") == "monitor")
+    assert fetch < watch and "uniml monitor monitor.yaml" in runs[watch]
+    # the exit code is kept; only an alert (1) opens an issue, 2 and 3 fail plainly
+    assert 'echo "code=${code}" >> "$GITHUB_OUTPUT"' in runs[watch]
+    assert 'exit "$code"' in runs[watch] and "exit 2" in runs[watch]
+    issue = next(s for s in steps if "gh issue create" in s.get("run", ""))
+    assert issue["if"] == "failure() && steps.monitor.outputs.code == '1'"
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["if"] == "always()" and upload["with"]["path"] == "reports/"
+
+
+@pytest.mark.parametrize("task", MONITORED)
+def test_monitor_spec_is_accepted_by_uniml_monitor(task, projects, tmp_path):
+    """The rendered monitor.yaml passes `uniml monitor`'s spec checks, its paths inside the project."""
+    from uniml.monitoring._cli import load_spec as load_monitor_spec
+
+    project = tmp_path / "proj"
+    shutil.copytree(projects(task), project)
+    (project / "monitoring").mkdir()
+    (project / "monitoring/profile.npz").write_bytes(b"")
+    (project / "data/current").mkdir(parents=True)
+    spec = load_monitor_spec(project / "monitor.yaml")
+    assert spec["profile"] == (project / "monitoring/profile.npz").resolve()
+    assert spec["current"] == (project / "data/current").resolve()
+    assert spec["profile"].is_file() and spec["current"].is_dir()
+    assert spec["output"]["html"] == (project / "reports/monitoring.html").resolve()
+    assert spec["output"]["json"] == (project / "reports/monitoring.json").resolve()
+    assert spec["sinks"] == [{"log": {}}]
+    assert "model" not in spec  # the key `uniml monitor` refuses (exit 2)
+    # the profile is where the workflow's `registry.sh profile monitoring` puts it, and the
+    # current data where `<package>.data current` writes its extract
+    assert "profile monitoring" in (project / ".github/workflows/monitor.yml").read_text()
+    assert (
+        'path: str = "data/current/extract.csv"'
+        in (project / f"src/{task}_proj/data.py").read_text()
+    )
 
 
 # -- linters ------------------------------------------------------------------------------------
@@ -213,14 +263,14 @@ def test_actionlint_self_check(actionlint, tmp_path):
 
 @pytest.mark.parametrize("task", ["regression", "causal"])
 def test_workflows_pass_actionlint(actionlint, projects, task):
-    files = [str(projects(task) / ".github/workflows" / w) for w in WORKFLOWS]
+    files = [str(projects(task) / ".github/workflows" / w) for w in _workflows(task)]
     done = subprocess.run([*actionlint, *files], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
 
 
 def test_workflows_pass_zizmor(projects):
-    for task in ("regression", "recommendation"):
+    for task in ("regression", "classification", "recommendation"):
         done = subprocess.run(
             [
                 _tool("zizmor"),
@@ -462,10 +512,15 @@ def test_release_lifecycle_runs_through_the_registry_script(tmp_path_factory):
     assert train["model_uri"] == f"runs:/{train['run_id']}/model"
     assert "no champion yet" in ok("bash", "scripts/registry.sh", "champion", "champion").stdout
     assert not (out / "champion").exists()
+    # train.py wrote the reference profile of the trained artifact; no champion: none to fetch
+    trained_profile = (out / "monitoring/profile.npz").read_bytes()
+    none = run("bash", "scripts/registry.sh", "profile", "fetched")
+    assert none.returncode == 2 and "no champion for shop" in none.stderr, none.stderr
     ok(sys.executable, "-m", "uniml", "eval", "release.yaml", "--quiet")
     gate = json.loads((out / "reports/release.json").read_text())
     assert gate["passed"] and gate["extra"]["artifact_digests"] == {"ols": train["digest"]}
-    assert "version=1" in ok("bash", "scripts/registry.sh", "register").stdout
+    registered = ok("bash", "scripts/registry.sh", "register").stdout
+    assert "version=1" in registered and "profile attached:" in registered
     assert (root / "github_output").read_text() == "version=1\n"
     ok("bash", "scripts/registry.sh", "promote", "1")
     ok("bash", "scripts/registry.sh", "verify")
@@ -476,6 +531,47 @@ def test_release_lifecycle_runs_through_the_registry_script(tmp_path_factory):
 
     # the next release: the champion is saved for the gate, which now compares with it
     assert "champion v1 saved" in ok("bash", "scripts/registry.sh", "champion", "champion").stdout
+
+    # monitoring: the champion's profile, attached to v1 by register, is fetched from the registry
+    # (not the local copy train.py left) and the served data compared with it
+    shutil.rmtree(out / "monitoring")
+    assert (
+        "profile of shop v1 saved"
+        in ok("bash", "scripts/registry.sh", "profile", "monitoring").stdout
+    )
+    assert (out / "monitoring/profile.npz").read_bytes() == trained_profile
+    from uniml.monitoring import Profile
+
+    profile = Profile.load(out / "monitoring/profile.npz")
+    assert profile.meta["model"] == {"name": "shop", "digest": train["digest"]}
+    assert profile.task == "regression" and profile.features == ["x1", "x2", "x3"]
+    ok(sys.executable, "-m", "shop.data", "current", "champion")
+    watched = ok(sys.executable, "-m", "uniml", "monitor", "monitor.yaml", "--quiet")
+    result = json.loads((out / "reports/monitoring.json").read_text())
+    assert result["level"] != "alert" and result["n_rows"] == 400, watched.stderr
+    assert (out / "reports/monitoring.html").is_file()
+    # the same extract with x1 moved by one standard deviation (x1 ~ N(0, 1) in data.py): alert
+    extract = out / "data/current/extract.csv"
+    import pandas as pd
+
+    shifted = pd.read_csv(extract)
+    shifted["x1"] += 1.0
+    shifted.to_csv(extract, index=False)
+    alerted = run(sys.executable, "-m", "uniml", "monitor", "monitor.yaml", "--quiet")
+    assert alerted.returncode == 1, alerted.stdout[-2000:] + alerted.stderr[-2000:]
+    assert "ALERT" in alerted.stderr and "x1" in alerted.stderr
+    result = json.loads((out / "reports/monitoring.json").read_text())
+    # (on 400 reference rows a second, unshifted column can also cross its threshold: the
+    # Benjamini-Hochberg step-up relaxes the others once x1's p-value is tiny)
+    assert result["level"] == "alert" and "x1" in result["drifted_columns"]
+    # the reported distance is scipy's W1 between the training and the served x1, in training sds
+    from scipy.stats import wasserstein_distance
+
+    reference = pd.read_csv(out / "data/train.csv")["x1"]
+    expected = wasserstein_distance(reference, shifted["x1"]) / reference.std(ddof=0)
+    x1 = next(c for c in result["columns"] if c["name"] == "x1")
+    assert x1["statistics"]["wasserstein"] == pytest.approx(expected, rel=1e-9)
+    assert x1["level"] == "alert" and expected > 0.8
     ok(sys.executable, "-m", "uniml", "eval", "release.yaml", "--quiet")
     gate = json.loads((out / "reports/release.json").read_text())
     assert "champion" in gate["roles"].values() and gate["passed"]
