@@ -586,30 +586,15 @@ def _build_fit_record(job: dict) -> Path:
     }
     write_record(
         stage,
-        {
-            "lineage_id": job["lineage_id"],
-            "kind": "fit",
-            "tracking_uri": job["tracking_uri"],
-            "experiment": job["experiment"],
-            "artifact_location": job["artifact_location"],
-            "parent_run_id": job["parent_run_id"],
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "runs": [
-                {
-                    "key": "fit",
-                    "parent": None,
-                    "name": job["run_name"],
-                    "start_ms": job["start_ms"],
-                    "end_ms": job["end_ms"],
-                    "params": mlflow_params(params),
-                    "tags": _keys(tags, str),
-                    "metrics": _keys(metrics, float),
-                    "datasets": [dataset_entity],
-                    "artifacts": artifacts,
-                    "card": "model_card.json",
-                }
-            ],
-        },
+        _fit_record(
+            job,
+            params=mlflow_params(params),
+            tags=tags,
+            metrics=_keys(metrics, float),
+            datasets=[dataset_entity],
+            artifacts=artifacts,
+            card="model_card.json",
+        ),
     )
     return stage
 
@@ -1003,6 +988,43 @@ def _deliver(stage: Path, lineage_id: str, tracking_uri: str, spool: Path) -> Ru
     )
 
 
+def _fit_record(
+    job: dict,
+    *,
+    params: dict,
+    tags: dict,
+    metrics: dict,
+    datasets: list,
+    artifacts: list,
+    card: str | None,
+) -> dict:
+    """The spool record of one fit run: the job's identity and timing around what was recorded."""
+    return {
+        "lineage_id": job["lineage_id"],
+        "kind": "fit",
+        "tracking_uri": job["tracking_uri"],
+        "experiment": job["experiment"],
+        "artifact_location": job["artifact_location"],
+        "parent_run_id": job["parent_run_id"],
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "runs": [
+            {
+                "key": "fit",
+                "parent": None,
+                "name": job["run_name"],
+                "start_ms": job["start_ms"],
+                "end_ms": job["end_ms"],
+                "params": params,
+                "tags": _keys(tags, str),
+                "metrics": metrics,
+                "datasets": datasets,
+                "artifacts": artifacts,
+                "card": card,
+            }
+        ],
+    }
+
+
 def _minimal_fit_record(job: dict, exc: BaseException) -> Path:
     """When the full record cannot be built: a run with what can be recorded, and why."""
     from uniml.lineage._params import mlflow_params
@@ -1024,30 +1046,15 @@ def _minimal_fit_record(job: dict, exc: BaseException) -> Path:
         params = {}
     write_record(
         stage,
-        {
-            "lineage_id": job["lineage_id"],
-            "kind": "fit",
-            "tracking_uri": job["tracking_uri"],
-            "experiment": job["experiment"],
-            "artifact_location": job["artifact_location"],
-            "parent_run_id": job["parent_run_id"],
-            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "runs": [
-                {
-                    "key": "fit",
-                    "parent": None,
-                    "name": job["run_name"],
-                    "start_ms": job["start_ms"],
-                    "end_ms": job["end_ms"],
-                    "params": params,
-                    "tags": _keys(tags, str),
-                    "metrics": {"fit_duration_s": float(job["duration"])},
-                    "datasets": [],
-                    "artifacts": [],
-                    "card": None,
-                }
-            ],
-        },
+        _fit_record(
+            job,
+            params=params,
+            tags=tags,
+            metrics={"fit_duration_s": float(job["duration"])},
+            datasets=[],
+            artifacts=[],
+            card=None,
+        ),
     )
     return stage
 
