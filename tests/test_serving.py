@@ -251,6 +251,42 @@ def test_malformed_and_oversized_bodies(server):
     assert r.status_code == 415
 
 
+@pytest.mark.parametrize("route", ["/invocations", "/predict"])
+def test_a_chunked_body_over_the_limit_is_refused(server, route):
+    """No Content-Length to check first: the body is cut off at the byte limit as it arrives."""
+
+    def chunks():
+        for _ in range(40):  # 40,000 bytes against the server's --max-bytes 20000
+            yield b" " * 1000
+
+    r = httpx.post(
+        f"{server.url}{route}", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert "content-length" not in r.request.headers
+    assert r.status_code == 413 and "exceeds the limit" in r.json()["error"], r.text
+
+
+def test_user_middleware_sees_the_scoring_route(models):
+    """The fast /invocations path steps aside when the app has middleware of its own."""
+    from fastapi.testclient import TestClient
+
+    from uniml.serving import create_app
+
+    app = create_app(str(models["reg_path"]), access_log=False)
+
+    @app.middleware("http")
+    async def stamp(request, call_next):
+        response = await call_next(request)
+        response.headers["x-stamped"] = "yes"
+        return response
+
+    X = models["X"].iloc[:2]
+    with TestClient(app) as client:
+        r = client.post("/invocations", json=_split(X))
+    assert r.status_code == 200 and r.headers.get("x-stamped") == "yes"
+    assert r.json()["predictions"] == pytest.approx(models["reg"].predict(X).tolist(), rel=1e-12)
+
+
 def test_metrics_count_requests_by_code(server):
     httpx.post(f"{server.url}/invocations", json={"nothing": 1})
     text = httpx.get(f"{server.url}/metrics").text

@@ -617,7 +617,7 @@ def create_app(config: ServeConfig | str, **kwargs):
                 plog.close()
             metrics.flush_skew()
 
-    app = FastAPI(
+    app = _fast_app_class(FastAPI)(
         title=f"uniml: {slot.current.name}",  # type: ignore[union-attr]
         version=str(slot.current.version),  # type: ignore[union-attr]
         lifespan=lifespan,
@@ -657,13 +657,13 @@ def create_app(config: ServeConfig | str, **kwargs):
                 )
             )
 
-    async def read_frame(request: Request, fast, lazy: bool = False):
+    async def read_frame(request: Request | _BareRequest, fast, lazy: bool = False):
         import pandas as pd
 
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > cfg.max_bytes:
             raise HTTPProblem(413, f"body of {length} bytes exceeds the limit of {cfg.max_bytes}")
-        raw = await request.body()
+        raw = await _bounded_body(request, cfg.max_bytes)
         if len(raw) > cfg.max_bytes:
             raise HTTPProblem(413, f"body of {len(raw)} bytes exceeds the limit of {cfg.max_bytes}")
         ctype = request.headers.get("content-type", "application/json").split(";")[0].strip()
@@ -687,7 +687,7 @@ def create_app(config: ServeConfig | str, **kwargs):
             raise HTTPProblem(400, f"malformed JSON: {exc}") from None
         return _frame(payload, fast, cfg.max_rows, lazy), payload
 
-    async def score(request: Request, route: str, handler):
+    async def score(request: Request | _BareRequest, route: str, handler):
         started = time.perf_counter()
         request_id = request.headers.get("x-request-id") or new_request_id()
         model = cast(ServedModel, slot.current)
@@ -982,4 +982,97 @@ def create_app(config: ServeConfig | str, **kwargs):
             return problem(exc.status, exc.message)
         return await score(request, f"/v2/models/{name}/infer", handler)
 
+    async def invocations_fast(scope, receive, send) -> None:
+        response = await score(_BareRequest(scope, receive, cfg.max_bytes), "/invocations", tabular)
+        await response(scope, receive, send)
+
+    app.state.fast_invocations = invocations_fast
     return app
+
+
+class _Headers(dict):
+    """Request headers by lower-case name; the first of repeated headers wins (as Starlette's)."""
+
+    def __init__(self, raw) -> None:
+        super().__init__((k.decode("latin-1"), v.decode("latin-1")) for k, v in reversed(raw))
+
+
+class _BareRequest:
+    """What ``score`` reads of a request (headers and the body), straight from ASGI, with the
+    body bounded while it is received: a chunked upload without Content-Length is refused at
+    ``max_bytes`` instead of being read whole."""
+
+    __slots__ = ("headers", "_receive", "_max_bytes")
+
+    def __init__(self, scope, receive, max_bytes: int) -> None:
+        self.headers = _Headers(scope["headers"])
+        self._receive, self._max_bytes = receive, max_bytes
+
+    async def body(self) -> bytes:
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                raise HTTPProblem(400, "the client disconnected before sending the whole body")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self._max_bytes:
+                raise HTTPProblem(413, f"body exceeds the limit of {self._max_bytes} bytes")
+            parts.append(chunk)
+            if not message.get("more_body", False):
+                return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+async def _bounded_body(request, max_bytes: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes ``max_bytes`` (a chunked
+    upload carries no Content-Length to check first)."""
+    if isinstance(request, _BareRequest):
+        return await request.body()
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise HTTPProblem(413, f"body exceeds the limit of {max_bytes} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _fast_app_class(fastapi_cls):
+    """FastAPI, with ``POST /invocations`` answered before its middleware and router.
+
+    The hot route needs none of them: ``score`` catches every error itself and the body is
+    read bounded. Per request that saves FastAPI's telemetry check, the exception and
+    exit-stack middleware, routing and the Request object (about a third of a worker's time
+    at saturation, measured with py-spy). Everything else, and ``/invocations`` too when an
+    OpenTelemetry provider is configured (so its spans are kept) or user middleware was
+    added, goes through FastAPI as usual.
+    """
+
+    class ServingApp(fastapi_cls):  # type: ignore[valid-type,misc]
+        async def __call__(self, scope, receive, send) -> None:
+            if (
+                scope["type"] == "http"
+                and scope["path"] == "/invocations"
+                and scope["method"] == "POST"
+                and not self.user_middleware
+                and not scope.get("root_path")
+                and not _telemetry_enabled(self)
+            ):
+                await self.state.fast_invocations(scope, receive, send)
+                return
+            await super().__call__(scope, receive, send)
+
+    return ServingApp
+
+
+def _telemetry_enabled(app) -> bool:
+    """Whether FastAPI's native OpenTelemetry would record this request (FastAPI >= 0.165),
+    decided once per app: a provider is configured before the server starts."""
+    cached = app.__dict__.get("_uniml_telemetry")
+    if cached is None:
+        native = getattr(app, "_native_telemetry", None)
+        cached = bool(native is not None and native.enabled())
+        app.__dict__["_uniml_telemetry"] = cached
+    return cached
