@@ -143,7 +143,7 @@ def score_file(
     if source.suffix.lower() == ".csv":
         chunks = (c for c in pd.read_csv(source, chunksize=chunk_rows))
     else:
-        pf = pq.ParquetFile(source)
+        pf = pq.ParquetFile(source, memory_map=True)  # local file: read without a copy
         chunks = (b.to_pandas() for b in pf.iter_batches(batch_size=chunk_rows))
     writer = None
     done = 0
