@@ -266,6 +266,49 @@ def test_a_chunked_body_over_the_limit_is_refused(server, route):
     assert r.status_code == 413 and "exceeds the limit" in r.json()["error"], r.text
 
 
+def test_prediction_log_carries_a_binary_classifiers_probability(models, tmp_path):
+    """With log_proba the served traffic of a classifier is enough for a CBPE estimate."""
+    from fastapi.testclient import TestClient
+
+    from uniml.monitoring import Profile, cbpe_accuracy, monitor, read_current
+    from uniml.serving import create_app
+
+    clf, X = models["clf"], models["X"]
+    logs = {}
+    for flag in (True, False):
+        logs[flag] = tmp_path / f"log-{flag}"
+        app = create_app(
+            str(models["clf_path"]),
+            access_log=False,
+            prediction_log=str(logs[flag]),
+            log_proba=flag,
+        )
+        with TestClient(app) as client:
+            for lo in range(0, 200, 40):
+                r = client.post("/invocations", json=_split(X.iloc[lo : lo + 40]))
+                assert r.status_code == 200, r.text
+            r = client.post("/predict", json=_split(X.iloc[200:230]))
+            assert r.status_code == 200, r.text
+    served = read_current(logs[True])
+    assert len(served) == 230 and served["proba"].notna().all()
+    # the same rows, looked up by their features: the logged probability is the model's
+    served = served.sort_values("f0").reset_index(drop=True)
+    ref = X.iloc[:230].sort_values("f0").reset_index(drop=True)
+    want = clf.predict_proba(ref).iloc[:, 1].to_numpy()
+    np.testing.assert_allclose(served["proba"].to_numpy(float), want, rtol=1e-12, atol=0)
+    # without the flag only /predict (which computed the probabilities anyway) logs them
+    plain = read_current(logs[False])
+    assert plain["proba"].notna().sum() == 30
+    # monitoring estimates accuracy from the served log exactly as from the model itself
+    y = (X["f0"] * 2 + X["f1"] - X["f2"] > 0).astype(int)
+    profile = Profile.fit(X.assign(y=y), clf, target="y")
+    report = monitor(profile, served, emit=False)
+    direct = cbpe_accuracy(profile, want, clf.predict(ref).to_numpy())
+    assert report.performance["estimated"]["accuracy"]["value"] == pytest.approx(
+        direct["value"], rel=1e-12
+    )
+
+
 def test_user_middleware_sees_the_scoring_route(models):
     """The fast /invocations path steps aside when the app has middleware of its own."""
     from fastapi.testclient import TestClient

@@ -38,6 +38,12 @@ class ServeConfig:
         One JSON line per request on the ``uniml.serving.access`` logger.
     batch_max_rows, batch_max_wait_ms : int, float
         Micro-batching (off when ``batch_max_rows <= 1``).
+    log_proba : bool, default False
+        Binary classifiers: also compute the positive class's probability of every
+        row scored through ``/invocations`` or ``/v2/.../infer`` and write it to the
+        prediction log as ``proba`` (monitoring's CBPE performance estimate needs
+        it); one ``predict_proba`` per request, after the answer is built.
+        ``/predict`` logs it whenever it answers with two classes' probabilities.
 
     Examples
     --------
@@ -56,6 +62,7 @@ class ServeConfig:
     access_log: bool = True
     batch_max_rows: int = 0
     batch_max_wait_ms: float = 2.0
+    log_proba: bool = False
 
     def to_env(self) -> str:
         """This config as JSON (how worker processes receive it).
@@ -728,7 +735,13 @@ def create_app(config: ServeConfig | str, **kwargs):
             predict_ms -= validate * 1000
         headers["server-timing"] = f"{timing}, predict;dur={predict_ms:.3f}"
         if plog is not None and "predictions" in result:
-            plog.append(model.identity(), request_id, _as_frame(frame), result["predictions"])
+            plog.append(
+                model.identity(),
+                request_id,
+                _as_frame(frame),
+                result["predictions"],
+                _positive_proba(model, frame, result) if route != "/explain" else None,
+            )
         if route != "/explain":
             try:
                 metrics.observe_skew(model, frame)
@@ -736,6 +749,20 @@ def create_app(config: ServeConfig | str, **kwargs):
                 logging.getLogger("uniml.serving").exception("skew counting failed")
         finish(route, 200, started, rows, request_id, model)
         return Response(body, media_type="application/json", headers=headers)
+
+    def _positive_proba(model, frame, result):
+        """A binary classifier's positive-class probabilities for the log, or None."""
+        probs = result.get("probabilities")
+        if isinstance(probs, dict):
+            return list(probs.values())[1] if len(probs) == 2 else None
+        if not cfg.log_proba or model.task != "classification":
+            return None
+        try:
+            proba = model.adapter.predict_proba(_as_frame(frame))
+        except Exception:  # the request was answered; the log row simply has no proba
+            logging.getLogger("uniml.serving").exception("predict_proba for the log failed")
+            return None
+        return proba.iloc[:, 1].tolist() if proba.shape[1] == 2 else None
 
     async def tabular(model, frame, payload):
         if batcher is not None and len(frame) == 1 and model is slot.current:

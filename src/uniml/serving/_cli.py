@@ -22,6 +22,11 @@ import click
 @click.option("--prediction-log", default=None, help="Folder of the prediction log (JSONL).")
 @click.option("--no-access-log", is_flag=True, help="No JSON access-log lines on stderr.")
 @click.option(
+    "--log-proba",
+    is_flag=True,
+    help="Binary classifiers: log the positive class's probability of every row (for CBPE).",
+)
+@click.option(
     "--batch-max-rows",
     default=0,
     show_default=True,
@@ -48,6 +53,7 @@ def serve(
     max_bytes,
     prediction_log,
     no_access_log,
+    log_proba,
     batch_max_rows,
     batch_max_wait_ms,
     trusted,
@@ -87,6 +93,7 @@ def serve(
         access_log=not no_access_log,
         batch_max_rows=batch_max_rows,
         batch_max_wait_ms=batch_max_wait_ms,
+        log_proba=log_proba,
     )
     # load once here so a bad MODEL is a readable error and exit code 2, not a worker crash loop
     from uniml.core.errors import UnimlError

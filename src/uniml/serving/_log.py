@@ -77,7 +77,7 @@ class PredictionLog:
         self._thread = threading.Thread(target=self._run, name="uniml-prediction-log", daemon=True)
         self._thread.start()
 
-    def append(self, model: dict, request_id: str, frame, predictions) -> None:
+    def append(self, model: dict, request_id: str, frame, predictions, proba=None) -> None:
         """Queue one request's rows and predictions (cheap: serialised by the writer thread).
 
         Parameters
@@ -89,8 +89,11 @@ class PredictionLog:
             The scored rows.
         predictions : sequence
             One prediction (scalar or dict) per row.
+        proba : sequence of float, optional
+            Binary classifiers: the positive class's probability per row, logged
+            as ``proba`` (what monitoring's CBPE estimate reads).
         """
-        item = (time.time(), model, request_id, frame, predictions)
+        item = (time.time(), model, request_id, frame, predictions, proba)
         try:
             self._queue.put(item, timeout=1.0)
         except queue.Full:
@@ -130,7 +133,7 @@ class PredictionLog:
         return self._handle
 
     def _write(self, batch: list) -> None:
-        for ts, model, request_id, frame, predictions in batch:
+        for ts, model, request_id, frame, predictions, proba in batch:
             when = datetime.fromtimestamp(ts, tz=timezone.utc)
             handle = self._file(when.strftime("%Y-%m-%d"))
             stamp = when.isoformat()
@@ -149,6 +152,8 @@ class PredictionLog:
                     if not isinstance(pred, dict)
                     else {k: _plain(v) for k, v in pred.items()},
                 }
+                if proba is not None:
+                    record["proba"] = _plain(proba[i])
                 lines.append(json.dumps(record, allow_nan=True, default=str))
             handle.write("\n".join(lines) + "\n")
             self._rows_in_file += len(lines)
