@@ -232,7 +232,8 @@ def test_a_model_with_unserialisable_params_still_gets_its_run(store, tmp_path):
 
 # ----------------------------------------------------------------- effective parameters
 def test_effective_params_include_the_library_defaults(store, tmp_path):
-    lgb = pytest.importorskip("lightgbm")
+    import lightgbm as lgb
+
     X, y = make_tabular_data("regression", n=60, seed=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -454,8 +454,6 @@ def test_legacy_import_predicts_identically(legacy_files, legacy_store, monkeypa
     import pickle
     import warnings
 
-    if not (legacy_files / filename).exists():
-        pytest.skip("lightgbm/joblib not installed")
     folder, store = legacy_store
     monkeypatch.chdir(folder)
     name = f"legacy.{filename.split('.')[0]}"

@@ -71,7 +71,6 @@ def many_fits(spark, history, tmp_path_factory):  # noqa: F811
     sdf = _spark_df(spark, history)
     out = {}
     for name, params in ADAPTERS.items():
-        pytest.importorskip(name.split(".")[0])
         adapter = uniml.make(name, **params)
         out[name] = fit_many(adapter, sdf, **ROLES, tracking_uri=uri, experiment="spark-tests")
     return uri, out
@@ -247,7 +246,6 @@ def test_score_schema_is_enforced_with_typed_errors(spark, tabular):  # noqa: F8
 
 
 def test_score_equals_predict_for_econml(spark):  # noqa: F811
-    pytest.importorskip("econml")
     from sklearn.linear_model import LinearRegression
 
     from uniml.testing.causal import make_causal_data
@@ -260,7 +258,6 @@ def test_score_equals_predict_for_econml(spark):  # noqa: F811
 
 
 def test_score_equals_pair_scores_for_lightfm(spark):  # noqa: F811
-    pytest.importorskip("lightfm")
     from uniml.testing.recommendation import make_interaction_data
 
     data = make_interaction_data(n_users=40, n_items=25, seed=2)
