@@ -6,6 +6,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from itertools import chain, count
 from typing import Any, cast
@@ -671,8 +672,6 @@ def create_app(config: ServeConfig | str, **kwargs):
         if length is not None and length.isdigit() and int(length) > cfg.max_bytes:
             raise HTTPProblem(413, f"body of {length} bytes exceeds the limit of {cfg.max_bytes}")
         raw = await _bounded_body(request, cfg.max_bytes)
-        if len(raw) > cfg.max_bytes:
-            raise HTTPProblem(413, f"body of {len(raw)} bytes exceeds the limit of {cfg.max_bytes}")
         ctype = request.headers.get("content-type", "application/json").split(";")[0].strip()
         if ctype in ("text/csv", "application/csv"):
             import io
@@ -1010,7 +1009,7 @@ def create_app(config: ServeConfig | str, **kwargs):
         return await score(request, f"/v2/models/{name}/infer", handler)
 
     async def invocations_fast(scope, receive, send) -> None:
-        response = await score(_BareRequest(scope, receive, cfg.max_bytes), "/invocations", tabular)
+        response = await score(_BareRequest(scope, receive), "/invocations", tabular)
         await response(scope, receive, send)
 
     app.state.fast_invocations = invocations_fast
@@ -1025,37 +1024,28 @@ class _Headers(dict):
 
 
 class _BareRequest:
-    """What ``score`` reads of a request (headers and the body), straight from ASGI, with the
-    body bounded while it is received: a chunked upload without Content-Length is refused at
-    ``max_bytes`` instead of being read whole."""
+    """What ``score`` reads of a request, straight from ASGI: its headers and its body as
+    a stream of chunks (the part of Starlette's ``Request`` that ``_bounded_body`` uses)."""
 
-    __slots__ = ("headers", "_receive", "_max_bytes")
+    __slots__ = ("headers", "_receive")
 
-    def __init__(self, scope, receive, max_bytes: int) -> None:
+    def __init__(self, scope, receive) -> None:
         self.headers = _Headers(scope["headers"])
-        self._receive, self._max_bytes = receive, max_bytes
+        self._receive = receive
 
-    async def body(self) -> bytes:
-        parts: list[bytes] = []
-        size = 0
+    async def stream(self) -> AsyncIterator[bytes]:
         while True:
             message = await self._receive()
             if message["type"] == "http.disconnect":
                 raise HTTPProblem(400, "the client disconnected before sending the whole body")
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self._max_bytes:
-                raise HTTPProblem(413, f"body exceeds the limit of {self._max_bytes} bytes")
-            parts.append(chunk)
+            yield message.get("body", b"")
             if not message.get("more_body", False):
-                return parts[0] if len(parts) == 1 else b"".join(parts)
+                return
 
 
-async def _bounded_body(request, max_bytes: int) -> bytes:
+async def _bounded_body(request: Any, max_bytes: int) -> bytes:
     """The request body, refused with 413 as soon as it passes ``max_bytes`` (a chunked
-    upload carries no Content-Length to check first)."""
-    if isinstance(request, _BareRequest):
-        return await request.body()
+    upload carries no Content-Length to check first, so it is never read whole)."""
     parts: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -1063,7 +1053,7 @@ async def _bounded_body(request, max_bytes: int) -> bytes:
         if size > max_bytes:
             raise HTTPProblem(413, f"body exceeds the limit of {max_bytes} bytes")
         parts.append(chunk)
-    return b"".join(parts)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _fast_app_class(fastapi_cls):
@@ -1078,6 +1068,8 @@ def _fast_app_class(fastapi_cls):
     """
 
     class ServingApp(fastapi_cls):  # type: ignore[valid-type,misc]
+        _telemetry: bool | None = None  # decided at the first request (see below)
+
         async def __call__(self, scope, receive, send) -> None:
             if (
                 scope["type"] == "http"
@@ -1085,21 +1077,18 @@ def _fast_app_class(fastapi_cls):
                 and scope["method"] == "POST"
                 and not self.user_middleware
                 and not scope.get("root_path")
-                and not _telemetry_enabled(self)
+                and not self._telemetry_on()
             ):
                 await self.state.fast_invocations(scope, receive, send)
                 return
             await super().__call__(scope, receive, send)
 
+        def _telemetry_on(self) -> bool:
+            """Whether FastAPI's native OpenTelemetry (FastAPI >= 0.165) records requests;
+            decided once: a provider is configured before the server starts."""
+            if self._telemetry is None:
+                native = getattr(self, "_native_telemetry", None)
+                self._telemetry = bool(native is not None and native.enabled())
+            return self._telemetry
+
     return ServingApp
-
-
-def _telemetry_enabled(app) -> bool:
-    """Whether FastAPI's native OpenTelemetry would record this request (FastAPI >= 0.165),
-    decided once per app: a provider is configured before the server starts."""
-    cached = app.__dict__.get("_uniml_telemetry")
-    if cached is None:
-        native = getattr(app, "_native_telemetry", None)
-        cached = bool(native is not None and native.enabled())
-        app.__dict__["_uniml_telemetry"] = cached
-    return cached
