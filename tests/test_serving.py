@@ -16,6 +16,8 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import uniml
 from lineage_server import mlflow_server  # noqa: F401  (the session fixture)
@@ -309,6 +311,38 @@ def test_prediction_log_carries_a_binary_classifiers_probability(models, tmp_pat
     )
 
 
+def test_invocations_take_the_fast_path_unless_middleware_is_added(models):
+    """POST /invocations is answered before FastAPI's middleware and router (a performance
+    contract: a regression here once cost micro-batching 40 % of its throughput unnoticed)."""
+    from fastapi.testclient import TestClient
+
+    from uniml.serving import create_app
+
+    X = models["X"].iloc[:2]
+    for with_middleware in (False, True):
+        app = create_app(str(models["reg_path"]), access_log=False)
+        taken = []
+        fast = app.state.fast_invocations
+
+        async def counting(scope, receive, send, fast=fast, taken=taken):
+            taken.append(scope["path"])
+            await fast(scope, receive, send)
+
+        app.state.fast_invocations = counting
+        if with_middleware:
+
+            @app.middleware("http")
+            async def passthrough(request, call_next):
+                return await call_next(request)
+
+        with TestClient(app) as client:
+            r = client.post("/invocations", json=_split(X))
+            client.post("/predict", json=_split(X))
+        assert r.status_code == 200
+        assert r.json()["predictions"] == pytest.approx(models["reg"].predict(X).tolist())
+        assert taken == ([] if with_middleware else ["/invocations"])
+
+
 def test_user_middleware_sees_the_scoring_route(models):
     """The fast /invocations path steps aside when the app has middleware of its own."""
     from fastapi.testclient import TestClient
@@ -454,6 +488,43 @@ def test_batch_score_streams_chunks_and_names_rows(models, tmp_path):
     )
     assert res.exit_code == 2
     assert "rows 192..255" in res.output and "f2" in res.output
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    items=st.lists(st.integers(), max_size=12), depth=st.integers(1, 3), fail_at=st.integers(0, 14)
+)
+def test_read_ahead_keeps_order_raises_the_readers_error_and_stops_early(items, depth, fail_at):
+    from uniml.serving._batch import _read_ahead
+
+    def reader(values, fail=None):
+        for i, v in enumerate(values):
+            if i == fail:
+                raise ValueError(f"bad chunk {i}")
+            yield v
+
+    assert list(_read_ahead(reader(items), depth)) == items
+    got = []
+    if fail_at < len(items):
+        with pytest.raises(ValueError, match=f"bad chunk {fail_at}"):
+            for v in _read_ahead(reader(items, fail_at), depth):
+                got.append(v)
+        assert got == items[:fail_at]
+    # leaving early stops the reader thread (it never waits forever on a full queue)
+    produced = []
+
+    def endless():
+        i = 0
+        while True:
+            produced.append(i)
+            yield i
+            i += 1
+
+    stream = _read_ahead(endless(), depth)
+    assert next(stream) == 0
+    stream.close()
+    assert not any(t.name == "uniml-score-reader" and t.is_alive() for t in threading.enumerate())
+    assert len(produced) <= depth + 3  # bounded: never more than a few chunks ahead
 
 
 def test_dockerfile_passes_hadolint(tmp_path):

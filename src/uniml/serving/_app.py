@@ -1068,7 +1068,9 @@ def _fast_app_class(fastapi_cls):
     """
 
     class ServingApp(fastapi_cls):  # type: ignore[valid-type,misc]
-        _telemetry: bool | None = None  # decided at the first request (see below)
+        # decided at the first request (see below); the name must not be one FastAPI uses
+        # itself (FastAPI keeps its telemetry config in ``_telemetry``, always truthy)
+        _uniml_telemetry_on: bool | None = None
 
         async def __call__(self, scope, receive, send) -> None:
             if (
@@ -1086,9 +1088,9 @@ def _fast_app_class(fastapi_cls):
         def _telemetry_on(self) -> bool:
             """Whether FastAPI's native OpenTelemetry (FastAPI >= 0.165) records requests;
             decided once: a provider is configured before the server starts."""
-            if self._telemetry is None:
+            if self._uniml_telemetry_on is None:
                 native = getattr(self, "_native_telemetry", None)
-                self._telemetry = bool(native is not None and native.enabled())
-            return self._telemetry
+                self._uniml_telemetry_on = bool(native is not None and native.enabled())
+            return self._uniml_telemetry_on
 
     return ServingApp
