@@ -88,6 +88,54 @@ def _stack(frames):
     return pd.concat(frames, ignore_index=True)
 
 
+def _read_ahead(chunks, depth: int = 1):
+    """Yield ``chunks`` produced by a background thread at most ``depth`` items ahead.
+
+    The next chunk is read and decoded (Parquet/CSV decoding releases the GIL)
+    while the consumer scores the current one. At most ``depth + 2`` chunks are
+    alive at once (queued, being produced, being consumed). An exception of the
+    producer is raised here; leaving the loop early stops the producer.
+    """
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if not put(("chunk", chunk)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # re-raised in the consumer's thread
+            put(("error", exc))
+
+    thread = threading.Thread(target=produce, name="uniml-score-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = q.get()
+            if kind == "chunk":
+                yield value
+            elif kind == "error":
+                raise value
+            else:
+                return
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
 def score_file(
     model,
     source: str | Path,
@@ -97,6 +145,9 @@ def score_file(
     progress=None,
 ) -> int:
     """Score a Parquet or CSV file in chunks (bounded memory) and write predictions to Parquet.
+
+    The next chunk is read in a background thread while the current one is
+    scored, so at most three chunks are in memory at once.
 
     Parameters
     ----------
@@ -148,7 +199,7 @@ def score_file(
     writer = None
     done = 0
     try:
-        for chunk in chunks:
+        for chunk in _read_ahead(chunks):
             try:
                 pred = adapter.predict(chunk)
             except SchemaError as exc:
