@@ -343,6 +343,62 @@ def test_invocations_take_the_fast_path_unless_middleware_is_added(models):
         assert taken == ([] if with_middleware else ["/invocations"])
 
 
+def test_a_responses_writes_leave_as_one_send_in_order():
+    """CoalescingTransport: the writes of one loop step reach the socket as one write; close
+    sends what is queued first, abort drops it; other attributes are the transport's."""
+    import asyncio
+
+    from uniml.serving._server import CoalescingTransport
+
+    class Recorder:
+        def __init__(self):
+            self.calls, self.closing = [], False
+
+        def write(self, data):
+            self.calls.append(("write", bytes(data)))
+
+        def close(self):
+            self.calls.append(("close", b""))
+            self.closing = True
+
+        def abort(self):
+            self.calls.append(("abort", b""))
+
+        def is_closing(self):
+            return self.closing
+
+        def get_write_buffer_size(self):
+            return 0
+
+        def get_extra_info(self, name):
+            return f"info:{name}"
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        raw = Recorder()
+        t = CoalescingTransport(raw, loop)
+        t.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        t.write(b"")
+        t.writelines([b"{", b"}"])
+        assert raw.calls == [] and t.get_write_buffer_size() == 21
+        await asyncio.sleep(0)
+        first = list(raw.calls)
+        t.write(b"second")
+        t.close()  # queued bytes go out before the close
+        aborted = Recorder()
+        a = CoalescingTransport(aborted, loop)
+        a.write(b"lost")
+        a.abort()
+        await asyncio.sleep(0)
+        return first, raw.calls, aborted.calls, t.get_extra_info("peername")
+
+    first, calls, aborted, info = asyncio.run(scenario())
+    assert first == [("write", b"HTTP/1.1 200 OK\r\n\r\n{}")]
+    assert calls[1:] == [("write", b"second"), ("close", b"")]
+    assert aborted == [("abort", b"")]
+    assert info == "info:peername"
+
+
 def test_user_middleware_sees_the_scoring_route(models):
     """The fast /invocations path steps aside when the app has middleware of its own."""
     from fastapi.testclient import TestClient

@@ -23,17 +23,103 @@ def _nodelay(transport) -> None:
             pass
 
 
+class CoalescingTransport:
+    """A transport whose writes of one event-loop step leave as one send, in order.
+
+    uvicorn writes a response's status line and headers, then its body, as two
+    transport writes; with Nagle's algorithm off each becomes its own system call
+    and TCP segment and wakes the client twice. Here writes are queued and joined
+    at the end of the current loop iteration (``call_soon``, no timer, so no added
+    wait); ``close`` and ``write_eof`` send what is queued first, ``abort`` drops it.
+    Everything else is the wrapped transport's.
+
+    Parameters
+    ----------
+    transport : asyncio.Transport
+    loop : asyncio.AbstractEventLoop
+
+    Examples
+    --------
+    >>> import asyncio
+    >>> class Sink:
+    ...     def __init__(self): self.sent = []
+    ...     def write(self, data): self.sent.append(data)
+    ...     def is_closing(self): return False
+    >>> async def two_writes():
+    ...     sink = Sink()
+    ...     t = CoalescingTransport(sink, asyncio.get_running_loop())
+    ...     t.write(b"head "); t.write(b"body")
+    ...     await asyncio.sleep(0)
+    ...     return sink.sent
+    >>> asyncio.run(two_writes())
+    [b'head body']
+    """
+
+    __slots__ = ("_transport", "_loop", "_queued", "_scheduled")
+
+    def __init__(self, transport, loop) -> None:
+        self._transport, self._loop = transport, loop
+        self._queued: list[bytes] = []
+        self._scheduled = False
+
+    def write(self, data) -> None:
+        if not data:
+            return
+        self._queued.append(data)
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def writelines(self, lines) -> None:
+        for data in lines:
+            self.write(data)
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        if not self._queued:
+            return
+        queued, self._queued = self._queued, []
+        if not self._transport.is_closing():
+            self._transport.write(queued[0] if len(queued) == 1 else b"".join(queued))
+
+    def get_write_buffer_size(self) -> int:
+        return self._transport.get_write_buffer_size() + sum(len(b) for b in self._queued)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def write_eof(self) -> None:
+        self._flush()
+        self._transport.write_eof()
+
+    def abort(self) -> None:
+        self._queued = []
+        self._transport.abort()
+
+    def __getattr__(self, name):
+        return getattr(self._transport, name)
+
+
+def _prepared(transport):
+    """The accepted connection with Nagle off, wrapped so each response is one send."""
+    import asyncio
+
+    _nodelay(transport)
+    return CoalescingTransport(transport, asyncio.get_running_loop())
+
+
 class NoDelayH11Protocol(H11Protocol):
     """uvicorn's h11 protocol with Nagle's algorithm off on each accepted connection.
 
     With ``--workers > 1`` uvicorn hands workers a socket whose protocol number is 0, so
     asyncio does not set TCP_NODELAY itself (uvicorn #3149): a keep-alive client then waits
-    ~40 ms for delayed ACKs on every response.
+    ~40 ms for delayed ACKs on every response. The response's head and body then leave
+    as one write (:class:`CoalescingTransport`).
     """
 
     def connection_made(self, transport) -> None:
-        _nodelay(transport)
-        super().connection_made(transport)
+        super().connection_made(_prepared(transport))
 
 
 try:  # uvicorn's fast HTTP parser, when httptools is installed
@@ -45,11 +131,11 @@ except ImportError:  # pragma: no cover - depends on the environment
 if HttpToolsProtocol is not None:
 
     class NoDelayHttpToolsProtocol(HttpToolsProtocol):
-        """uvicorn's httptools protocol with Nagle's algorithm off (see NoDelayH11Protocol)."""
+        """uvicorn's httptools protocol with Nagle's algorithm off and one write per
+        response (see NoDelayH11Protocol)."""
 
         def connection_made(self, transport) -> None:
-            _nodelay(transport)
-            super().connection_made(transport)
+            super().connection_made(_prepared(transport))
 
 
 def _http_protocol() -> type:
