@@ -282,26 +282,19 @@ def main() -> None:
 
         mlflow_dir = tmp / "mlflow_model"
         mlflow.lightgbm.save_model(model.booster_, str(mlflow_dir))
-        pm = _port()
-        servers["mlflow"] = (
-            [
-                _bin("mlflow"),
-                "models",
-                "serve",
-                "-m",
-                str(mlflow_dir),
-                "--env-manager",
-                "local",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(pm),
-                "-w",
-                "2",
-            ],
-            pm,
-            {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"},
-        )
+        mlflow_env = {
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        }
+
+        def mlflow_cmd(port: int, workers: int | None) -> list:
+            cmd = [_bin("mlflow"), "models", "serve", "-m", str(mlflow_dir)]
+            cmd += ["--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)]
+            return cmd + (["-w", str(workers)] if workers else [])
+
+        pm, pm1 = _port(), _port()
+        servers["mlflow"] = (mlflow_cmd(pm, 2), pm, mlflow_env)
+        # context: mlflow as a user starts it, with its default of one worker
+        servers["mlflow_1worker"] = (mlflow_cmd(pm1, None), pm1, mlflow_env)
     runs: dict = {k: [] for k in servers}
     alone: dict = {k: [] for k in servers}
     procs = {}
@@ -382,6 +375,14 @@ def main() -> None:
     finally:
         p_on.stop()
         p_off.stop()
+    if not args.skip_mlflow:  # the competitor at the same saturation (2 workers, no batching)
+        pms = _port()
+        p_ml = Proc(mlflow_cmd(pms, 2), pms, mlflow_env)
+        try:
+            sat_ml = [_load_subprocess(pms, sat, args.seconds, body) for _ in range(args.repeats)]
+        finally:
+            p_ml.stop()
+        results["microbatch_mlflow"] = {"rps": med(sat_ml, "rps"), "p99_ms": med(sat_ml, "p99_ms")}
     results["microbatch"] = {
         "connections": sat,
         "on_rps": med(mb["on"], "rps"),
@@ -446,6 +447,10 @@ def main() -> None:
     }
     if "mlflow" in results:
         results["ratios"]["rps_vs_mlflow"] = u["rps"] / results["mlflow"]["rps"]
+        results["ratios"]["rps_vs_mlflow_1worker"] = u["rps"] / results["mlflow_1worker"]["rps"]
+        results["ratios"]["microbatch_vs_mlflow_at_saturation"] = (
+            results["microbatch"]["on_rps"] / results["microbatch_mlflow"]["rps"]
+        )
     print(json.dumps(results, indent=2))
     shutil.rmtree(tmp, ignore_errors=True)
 
