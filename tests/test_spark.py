@@ -96,6 +96,43 @@ def test_fit_many_predict_many_equal_the_pandas_path(spark, history, many_fits, 
     assert models.status.set_index("id").loc["s2", "status"] == "failed"
 
 
+def _sorted(frame):
+    return frame.sort_values(["id", "ds"]).reset_index(drop=True)
+
+
+def test_fit_many_with_a_horizon_forecasts_in_the_fitting_tasks(spark, history, many_fits):  # noqa: F811
+    """One pass: the forecasts fit_many(horizon=) stores are the two-pass job's and the pandas
+    path's; reading them loads no model, so they need no trust (Arrow data, not pickles)."""
+    from uniml.core.errors import UntrustedArtifactError
+
+    _, fits = many_fits
+    name = "statsmodels.sarimax"  # pickle-based artifacts: the trust rule is visible
+    adapter = uniml.make(name, **ADAPTERS[name])
+    sdf = _spark_df(spark, history)
+    models = fit_many(adapter, sdf, **ROLES, horizon=6, lineage=False)
+    assert models.horizon == 6 and models.failures == fits[name].failures
+    ref = _pandas_path(adapter, history, **ROLES)
+    want = ref.predict(horizon=6)
+    one_pass = _sorted(predict_many(models, horizon=6).toPandas())
+    two_pass = _sorted(predict_many(fits[name], horizon=6, trusted=True).toPandas())
+    num = [c for c in want.columns if c not in ("id", "ds")]
+    for got in (one_pass, two_pass):
+        assert list(got.columns) == list(want.columns)
+        assert got["id"].astype(str).tolist() == want["id"].astype(str).tolist()
+        assert (pd.DatetimeIndex(got["ds"]) == pd.DatetimeIndex(want["ds"])).all()
+        np.testing.assert_allclose(got[num].to_numpy(), want[num].to_numpy(), rtol=0, atol=1e-9)
+    # another horizon forecasts from the stored models, under the usual trust rule
+    with pytest.raises(UntrustedArtifactError, match="pickle"):
+        predict_many(models, horizon=3)
+    other = _sorted(predict_many(models, horizon=3, trusted=True).toPandas())
+    np.testing.assert_allclose(
+        other["forecast"], ref.predict(horizon=3)["forecast"], rtol=0, atol=1e-9
+    )
+    for bad in (0, -2, 2.5, True):
+        with pytest.raises(DataContractError, match="horizon must be a positive integer"):
+            fit_many(adapter, sdf, **ROLES, horizon=bad, lineage=False)
+
+
 def test_one_parent_mlflow_run_per_job_with_series_status(many_fits):
     import mlflow
 

@@ -44,7 +44,16 @@ from uniml.spark._common import (
 __all__ = ["ManyModels", "fit_many", "predict_many"]
 
 #: columns of the model table after the key column(s)
-_TABLE_COLUMNS = ("status", "error", "n_obs", "seconds", "digest", "manifest", "model")
+_TABLE_COLUMNS = (
+    "status",
+    "error",
+    "n_obs",
+    "seconds",
+    "digest",
+    "manifest",
+    "model",
+    "forecast",
+)
 
 
 def _key_list(series_id) -> list[str]:
@@ -78,11 +87,13 @@ class ManyModels:
     table : pyspark.sql.DataFrame
         The model table: columns ``kind``, ``shard``, the key column(s),
         ``status`` (``"ok"`` or ``"failed"``), ``error``, ``n_obs``,
-        ``seconds``, ``digest``, ``manifest`` (JSON) and ``model`` (the saved
-        uniml folder as a tar archive). ``kind="series"`` rows give each
-        series' status and reason; ``kind="shard"`` rows (null keys) carry the
-        adapter fitted on the shard's series. Checkpointed (or written to
-        ``path=``), so reading it does not refit.
+        ``seconds``, ``digest``, ``manifest`` (JSON), ``model`` (the saved
+        uniml folder as a tar archive) and ``forecast`` (the shard's forecasts
+        as an Arrow IPC stream when ``fit_many`` was given ``horizon=``, else
+        null). ``kind="series"`` rows give each series' status and reason;
+        ``kind="shard"`` rows (null keys) carry the adapter fitted on the
+        shard's series. Checkpointed (or written to ``path=``), so reading it
+        does not refit.
     adapter : uniml.Adapter
         The unfitted template adapter.
     keys : list of str
@@ -103,6 +114,9 @@ class ManyModels:
         Free-form details (``"shards"``: per-shard status, seconds and digest).
     shards : int
         Number of shards the series were hashed into.
+    horizon : int or None
+        The horizon forecast in the fitting tasks (``fit_many(horizon=)``),
+        else None.
 
     Examples
     --------
@@ -122,6 +136,7 @@ class ManyModels:
     seconds: float = 0.0
     extra: dict = field(default_factory=dict)
     shards: int = 0
+    horizon: int | None = None
 
     @property
     def n_series(self) -> int:
@@ -175,8 +190,20 @@ def _only(model, key):
     return out
 
 
-def _fit_shard_fn(adapter, keys, time, target, exog):
-    """The task: fit every series of each shard of the partition with one adapter clone."""
+def _ipc_bytes(frame: pd.DataFrame) -> bytes:
+    """A pandas frame as one Arrow IPC stream (data only: reading it runs no code)."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def _fit_shard_fn(adapter, keys, time, target, exog, horizon=None, names=None):
+    """The task: fit every series of each shard of the partition with one adapter clone
+    (and, given ``horizon``, forecast them with the same fitted object)."""
     from sklearn.base import clone
 
     from uniml.core import events
@@ -193,7 +220,7 @@ def _fit_shard_fn(adapter, keys, time, target, exog):
         rows["status"] = ["failed" if k in model_failures else "ok" for k in labels]
         rows["error"] = [model_failures.get(k) for k in labels]
         rows["n_obs"] = counts.to_numpy(dtype="int64")
-        for c in ("seconds", "digest", "manifest", "model"):
+        for c in ("seconds", "digest", "manifest", "model", "forecast"):
             rows[c] = None
         return rows
 
@@ -201,12 +228,14 @@ def _fit_shard_fn(adapter, keys, time, target, exog):
         part = part.sort_values([*keys, time], kind="stable").reset_index(drop=True)
         start = _time.perf_counter()
         model = clone(adapter).set_params(errors="warn", n_jobs=1, progress=False)
-        blob = manifest = digest = None
+        blob = manifest = digest = forecast = None
         try:
             model.fit(part, time=time, target=target, series_id=keys, exog=exog or None)
             failures = dict(model.failures_)
             blob, manifest, digest = pack_model(model)
             remember_fitted(model, manifest, digest)
+            if horizon is not None:  # what predict_many(horizon=) would give, without a reload
+                forecast = _ipc_bytes(model.predict(horizon=horizon)[names])
         except SeriesFitError as exc:  # every series of the shard failed
             failures = dict(exc.failures)
         except Exception as exc:  # a one-series shard's failure, or a shard-wide one
@@ -229,6 +258,7 @@ def _fit_shard_fn(adapter, keys, time, target, exog):
                 "digest": digest,
                 "manifest": manifest,
                 "model": [blob],
+                "forecast": [forecast],
             }
         )
         return series, shard_row
@@ -258,6 +288,7 @@ def fit_many(
     lineage: bool = True,
     path: str | None = None,
     shards: int | None = None,
+    horizon: int | None = None,
 ) -> ManyModels:
     """Fit one model per series on Spark, a shard of series per task.
 
@@ -292,6 +323,11 @@ def fit_many(
     shards : int, optional
         Number of shards (Spark tasks); default twice the session's default
         parallelism. A shard's rows must fit in one Python worker's memory.
+    horizon : int, optional
+        Also forecast this many steps ahead of each series' end, in the task
+        that fitted it (one pass over the data instead of a second job that
+        reloads every model). The forecasts are stored in the model table and
+        :func:`predict_many` with the same ``horizon`` returns them.
 
     Returns
     -------
@@ -300,8 +336,8 @@ def fit_many(
     Raises
     ------
     DataContractError
-        Not a forecasting adapter, no series key, not a Spark DataFrame, or a
-        bad ``shards``.
+        Not a forecasting adapter, no series key, not a Spark DataFrame, a
+        bad ``shards`` or a non-positive ``horizon``.
     SchemaError
         A role column is missing.
 
@@ -326,6 +362,7 @@ def fit_many(
     extras = list(adapter._extra_columns().values())
     require_columns(spark_df, [*keys, time, target, *exog, *extras], "the training data")
     n_shards = check_shards(shards, spark)
+    h = _check_horizon(horizon) if horizon is not None else None
     from pyspark.sql import types as T
 
     start = _time.perf_counter()
@@ -341,12 +378,15 @@ def fit_many(
             T.StructField("digest", T.StringType()),
             T.StructField("manifest", T.StringType()),
             T.StructField("model", T.BinaryType()),
+            T.StructField("forecast", T.BinaryType()),
         ]
     )
     columns = [*keys, time, target, *exog, *extras]
+    names = [*keys, time, "forecast", *[c for pair in _interval_pairs(adapter) for c in pair]]
+    task = _fit_shard_fn(adapter, keys, time, target, exog, h, names)
     fitted = (
         sharded(spark_df.select(*columns), keys, n_shards)
-        .mapInPandas(_fit_shard_fn(adapter, keys, time, target, exog), out_schema)
+        .mapInPandas(task, out_schema)
         .withColumnRenamed(SHARD, "shard")
     )
     if path is not None:
@@ -385,6 +425,7 @@ def fit_many(
         seconds=seconds,
         extra={"shards": shard_info},
         shards=n_shards,
+        horizon=h,
     )
     if lineage:
         result.run_id = _log_job(
@@ -398,7 +439,13 @@ def fit_many(
                 "seconds": seconds,
                 "task_seconds": float(shard_info["seconds"].sum()),
             },
-            {"series_id": ",".join(keys), "time": time, "target": target, "shards": n_shards},
+            {
+                "series_id": ",".join(keys),
+                "time": time,
+                "target": target,
+                "shards": n_shards,
+                "horizon": h,
+            },
             tracking_uri,
             experiment,
         )
@@ -430,11 +477,19 @@ def _log_job(kind, adapter, status, metrics, params, tracking_uri, experiment) -
         return run.info.run_id
 
 
-def _predict_columns(models: ManyModels) -> list[tuple[str, str]]:
+def _interval_pairs(adapter) -> list[tuple[str, str]]:
     from uniml.core.forecasting import interval_columns
 
-    cov = models.adapter.get_params(deep=False).get("coverage", (0.8, 0.95))
+    cov = adapter.get_params(deep=False).get("coverage", (0.8, 0.95))
     return [(lo, hi) for _, lo, hi in interval_columns(cov)]
+
+
+def _check_horizon(horizon) -> int:
+    import numbers
+
+    if isinstance(horizon, bool) or not isinstance(horizon, numbers.Integral) or horizon < 1:
+        raise DataContractError(f"horizon must be a positive integer, got {horizon!r}")
+    return int(horizon)
 
 
 def predict_many(
@@ -456,7 +511,9 @@ def predict_many(
         their shards, ``groupBy(shard).cogroup().applyInPandas``).
     horizon : int, optional
         Steps ahead of each series' end (``mapInPandas`` over the model
-        table's shard rows: one load and one ``predict`` per shard).
+        table's shard rows: one load and one ``predict`` per shard). When
+        ``fit_many`` was given the same ``horizon``, the forecasts its tasks
+        stored are returned instead (no model is loaded).
     trusted : bool, default False
         Allow pickle-based model artifacts (statsmodels results are pickled;
         pass True for a model table your own job wrote).
@@ -493,7 +550,9 @@ def predict_many(
 
     keys, time = models.keys, models.time
     table = models.table.where("kind = 'shard' AND status = 'ok'")
-    if not trusted:
+    h = _check_horizon(horizon) if horizon is not None else None
+    stored_forecasts = h is not None and models.horizon == h  # data only: no trust needed
+    if not trusted and not stored_forecasts:
         first = table.select("manifest").first()
         check_trusted(first["manifest"] if first else None, trusted, "the model table")
     time_type = T.TimestampType()
@@ -508,15 +567,23 @@ def predict_many(
         T.StructField(time, time_type),
         T.StructField("forecast", T.DoubleType()),
     ]
-    for lo, hi in _predict_columns(models):
+    for lo, hi in _interval_pairs(models.adapter):
         fields += [T.StructField(lo, T.DoubleType()), T.StructField(hi, T.DoubleType())]
     schema = T.StructType(fields)
     names = [f.name for f in fields]
 
-    if horizon is not None:
-        h = int(horizon)
-        if h < 1:
-            raise DataContractError(f"horizon must be a positive integer, got {horizon}")
+    if h is not None:
+        if stored_forecasts:  # forecast in the fitting tasks: decode, load nothing
+
+            def stored(batches):
+                import pyarrow as pa
+
+                for batch in batches:
+                    for blob in batch["forecast"]:
+                        frame = pa.ipc.open_stream(bytes(blob)).read_pandas()
+                        yield to_arrow_safe(frame[names])
+
+            return table.select("forecast").mapInPandas(stored, schema)
 
         def by_horizon(batches):
             with one_thread(), events.muted():
