@@ -226,6 +226,8 @@ def test_predict_many_with_a_future_frame_and_regressors(spark):  # noqa: F811
     np.testing.assert_allclose(got["forecast"], want["forecast"], rtol=0, atol=1e-9)
     with pytest.raises(SchemaError, match="'x'"):
         predict_many(models, _spark_df(spark, future.drop(columns="x")), trusted=True)
+    with pytest.raises(DataContractError, match=r"regressors \['x'\].*future frame"):
+        fit_many(adapter, _spark_df(spark, train), **ROLES, exog=["x"], horizon=3)
 
 
 def test_bad_arguments_are_typed_errors(spark, history):  # noqa: F811

@@ -234,8 +234,6 @@ def _fit_shard_fn(adapter, keys, time, target, exog, horizon=None, names=None):
             failures = dict(model.failures_)
             blob, manifest, digest = pack_model(model)
             remember_fitted(model, manifest, digest)
-            if horizon is not None:  # what predict_many(horizon=) would give, without a reload
-                forecast = _ipc_bytes(model.predict(horizon=horizon)[names])
         except SeriesFitError as exc:  # every series of the shard failed
             failures = dict(exc.failures)
         except Exception as exc:  # a one-series shard's failure, or a shard-wide one
@@ -244,6 +242,10 @@ def _fit_shard_fn(adapter, keys, time, target, exog, horizon=None, names=None):
             failures = {
                 _key_value(list(k) if isinstance(k, tuple) else [k]): reason for k in groups
             }
+        if horizon is not None and blob is not None:
+            # what predict_many(horizon=) would give, without a reload; outside the fit's
+            # try: a forecasting error fails the job loudly, never reads as a fit failure
+            forecast = _ipc_bytes(model.predict(horizon=horizon)[names])
         series = series_frame(part, shard, failures)
         head = {c: pd.Series([None], dtype=object) for c in keys}
         shard_row = pd.DataFrame(
@@ -337,7 +339,7 @@ def fit_many(
     ------
     DataContractError
         Not a forecasting adapter, no series key, not a Spark DataFrame, a
-        bad ``shards`` or a non-positive ``horizon``.
+        bad ``shards``, a non-positive ``horizon``, or ``horizon`` with ``exog``.
     SchemaError
         A role column is missing.
 
@@ -363,6 +365,11 @@ def fit_many(
     require_columns(spark_df, [*keys, time, target, *exog, *extras], "the training data")
     n_shards = check_shards(shards, spark)
     h = _check_horizon(horizon) if horizon is not None else None
+    if h is not None and exog:
+        raise DataContractError(
+            f"fit_many(horizon=) forecasts from the series' ends alone; a model with regressors "
+            f"{exog} forecasts at the rows of a future frame: predict_many(models, future_df)"
+        )
     from pyspark.sql import types as T
 
     start = _time.perf_counter()
