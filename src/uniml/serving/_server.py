@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -103,8 +104,6 @@ class CoalescingTransport:
 
 def _prepared(transport):
     """The accepted connection with Nagle off, wrapped so each response is one send."""
-    import asyncio
-
     _nodelay(transport)
     return CoalescingTransport(transport, asyncio.get_running_loop())
 

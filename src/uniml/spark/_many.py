@@ -389,7 +389,7 @@ def fit_many(
         ]
     )
     columns = [*keys, time, target, *exog, *extras]
-    names = [*keys, time, "forecast", *[c for pair in _interval_pairs(adapter) for c in pair]]
+    names = _forecast_columns(keys, time, adapter)
     task = _fit_shard_fn(adapter, keys, time, target, exog, h, names)
     fitted = (
         sharded(spark_df.select(*columns), keys, n_shards)
@@ -491,6 +491,11 @@ def _interval_pairs(adapter) -> list[tuple[str, str]]:
     return [(lo, hi) for _, lo, hi in interval_columns(cov)]
 
 
+def _forecast_columns(keys, time, adapter) -> list[str]:
+    """The columns of a forecast frame, in the pandas path's order."""
+    return [*keys, time, "forecast", *[c for pair in _interval_pairs(adapter) for c in pair]]
+
+
 def _check_horizon(horizon) -> int:
     import numbers
 
@@ -568,16 +573,9 @@ def predict_many(
         active_session(spark_df)
         require_columns(spark_df, [*keys, time, *models.exog, *extras], "the future frame")
         time_type = spark_df.schema[time].dataType
-    key_fields = [T.StructField(k, models.table.schema[k].dataType) for k in keys]
-    fields = [
-        *key_fields,
-        T.StructField(time, time_type),
-        T.StructField("forecast", T.DoubleType()),
-    ]
-    for lo, hi in _interval_pairs(models.adapter):
-        fields += [T.StructField(lo, T.DoubleType()), T.StructField(hi, T.DoubleType())]
-    schema = T.StructType(fields)
-    names = [f.name for f in fields]
+    names = _forecast_columns(keys, time, models.adapter)
+    types = {k: models.table.schema[k].dataType for k in keys} | {time: time_type}
+    schema = T.StructType([T.StructField(n, types.get(n, T.DoubleType())) for n in names])
 
     if h is not None:
         if stored_forecasts:  # forecast in the fitting tasks: decode, load nothing
