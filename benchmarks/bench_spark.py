@@ -15,6 +15,8 @@ pandas...) and summarised by their medians:
 * ``ets per-series overhead`` — Spark's CPU-seconds per series (wall x 2 cores / series)
   minus a raw ``ETSModel(...).fit()`` + ``forecast`` loop's seconds per series, next to
   the in-task seconds per series (the shards' own fit + save time);
+* ``skew`` — ``fit_many`` (ETS) with hashed shards vs ``balance=True`` on series of very
+  different lengths (a tenth of them ~9x longer than the rest), alternated, medians;
 * ``score`` — ``uniml.spark.score`` of a LightGBM model over 1M x 20 rows (written to
   Spark's ``noop`` sink), rows/s (target >= 100k rows/s), next to ``model.predict`` on
   the same rows in pandas.
@@ -191,6 +193,42 @@ def compare(name, adapter_name, params, frame, sdf, horizon, repeats, shards=Non
     }
 
 
+def bench_skew(spark, n_long, n_short, days, repeats, partitions, shards=None):
+    import uniml
+    from uniml.spark import fit_many
+
+    short = make_series(n_short, max(30, days // 9), seed=2)
+    short["id"] = "t" + short["id"]
+    frame = pd.concat([make_series(n_long, days, seed=1), short], ignore_index=True)
+    sdf = spark.createDataFrame(frame).repartition(partitions, "id").cache()
+    sdf.count()
+    ets = uniml.make("statsmodels.ets", trend="add")
+    roles = {"time": "ds", "target": "y", "series_id": "id", "lineage": False, "shards": shards}
+    fit_many(ets, sdf.where("id < 's00004'"), **roles)  # warm the workers
+    runs: dict[bool, list[float]] = {False: [], True: []}
+    spread: dict[bool, list[float]] = {False: [], True: []}
+    for r in range(repeats):
+        for balance in (False, True) if r % 2 == 0 else (True, False):
+            start = time.perf_counter()
+            models = fit_many(ets, sdf, **roles, balance=balance)
+            runs[balance].append(time.perf_counter() - start)
+            rows = models.extra["shards"]["n_obs"]
+            spread[balance].append(float(rows.max() / rows.mean()))
+    sdf.unpersist()
+    hashed, balanced = statistics.median(runs[False]), statistics.median(runs[True])
+    return {
+        "name": "skew",
+        "series": int(frame["id"].nunique()),
+        "hashed_s": round(hashed, 2),
+        "balanced_s": round(balanced, 2),
+        "balanced_speedup": round(hashed / balanced, 2),
+        "hashed_largest_shard_rows_over_mean": round(statistics.median(spread[False]), 3),
+        "balanced_largest_shard_rows_over_mean": round(statistics.median(spread[True]), 3),
+        "hashed_runs": [round(x, 2) for x in runs[False]],
+        "balanced_runs": [round(x, 2) for x in runs[True]],
+    }
+
+
 def bench_score(spark, rows, features, repeats):
     from pyspark.sql import functions as F
 
@@ -245,7 +283,7 @@ def main(argv=None):
     ap.add_argument("--partitions", type=int, default=8)
     ap.add_argument("--shards", type=int, default=None, help="fit_many shards (default 2 x cores)")
     ap.add_argument("--batch", type=int, default=10_000, help="Arrow records per batch")
-    ap.add_argument("--only", choices=["ets", "prophet", "score"], default=None)
+    ap.add_argument("--only", choices=["ets", "prophet", "skew", "score"], default=None)
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args(argv)
     if args.quick:
@@ -292,6 +330,15 @@ def main(argv=None):
         results.append(row)
         print(json.dumps(row), flush=True)
         sdf.unpersist()
+    if args.only in (None, "skew"):
+        load = os.getloadavg()[0]
+        n_long = max(2, args.series // 16)
+        row = bench_skew(
+            spark, n_long, 10 * n_long, args.days, args.repeats, args.partitions, args.shards
+        )
+        row.update(load_before=round(load, 1), load_after=round(os.getloadavg()[0], 1))
+        results.append(row)
+        print(json.dumps(row), flush=True)
     if args.only in (None, "score"):
         load = os.getloadavg()[0]
         row = bench_score(spark, args.rows, args.features, args.repeats)

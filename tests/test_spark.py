@@ -11,6 +11,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import uniml
 from spark_session import spark  # noqa: F401  (the session fixture)
@@ -157,6 +159,9 @@ def test_model_table_blobs_load_and_match_their_digest(many_fits, history):
 
     _, fits = many_fits
     models = fits["statsmodels.ets"]
+    # the job that fitted also stored the table: reading it again never refits
+    stored = models.table._jdf.queryExecution().analyzed().rdd()
+    assert stored.isCheckpointed() and stored.getStorageLevel().useDisk()
     rows = (
         models.table.where("kind = 'shard' AND status = 'ok'")
         .select("shard", "digest", "manifest")
@@ -178,22 +183,38 @@ def test_model_table_blobs_load_and_match_their_digest(many_fits, history):
         models.load("s2", trusted=True)
 
 
-def test_shards_are_partitions_and_any_shard_count_gives_the_same_forecasts(spark):  # noqa: F811
+def test_shards_are_partitions_and_any_sharding_gives_the_same_forecasts(spark):  # noqa: F811
     from pyspark.sql import functions as F
 
-    from uniml.spark._common import SHARD, sharded
+    from uniml.spark._common import SHARD, balanced_assignment, sharded
 
-    # two key columns, one of them an integer; 7 series over 3 shards
-    frame = _series_frame(n_series=7, n=30, seed=3)
+    # two key columns, one of them an integer; 7 series of different lengths over 3 shards
+    frame = _series_frame(n_series=7, n=60, seed=3)
+    length = 20 + 5 * frame["id"].str[1:].astype(int)
+    frame = frame[frame.groupby("id").cumcount() < length].reset_index(drop=True)
     frame["store"] = frame["id"].str[1:].astype(int) % 2
     roles = {"time": "ds", "target": "y", "series_id": ["store", "id"]}
     sdf = _spark_df(spark, frame)
-    placed = sharded(sdf, ["store", "id"], 3).select(SHARD, F.spark_partition_id().alias("p"))
-    assert placed.where(F.col(SHARD) != F.col("p")).count() == 0  # shard s runs in task s
+    for balance in (True, False):
+        placed = sharded(sdf, ["store", "id"], 3, balance=balance).select(
+            "store", "id", SHARD, F.spark_partition_id().alias("p")
+        )
+        got = placed.toPandas()
+        assert len(got) == len(frame) and not got[SHARD].isna().any()  # no row lost
+        assert (got[SHARD] == got["p"]).all()  # shard s runs in task s
+        assert (got.groupby(["store", "id"])[SHARD].nunique() == 1).all()  # a series stays whole
+    # balanced: the rows per shard are those of the LPT deal over pandas' own counts
+    counts = frame.groupby(["store", "id"]).size()
+    deal = balanced_assignment([(k, int(n)) for k, n in counts.items()], 3)
+    want_rows = (
+        pd.Series(counts.to_numpy(), index=[deal[k] for k in counts.index]).groupby(level=0).sum()
+    )
+    placed = sharded(sdf, ["store", "id"], 3, balance=True).groupBy(SHARD).count().toPandas()
+    assert dict(zip(placed[SHARD], placed["count"], strict=True)) == want_rows.to_dict()
     adapter = uniml.make("statsmodels.ets")
     want = _pandas_path(adapter, frame, **roles).predict(horizon=4)
-    for shards in (1, 3):
-        models = fit_many(adapter, sdf, **roles, shards=shards, lineage=False)
+    for shards, balance in ((1, True), (3, True), (3, False)):
+        models = fit_many(adapter, sdf, **roles, shards=shards, lineage=False, balance=balance)
         assert models.shards == shards and models.n_series == 7 and not models.failures
         assert set(models.status["shard"]) <= set(range(shards))
         got = predict_many(models, horizon=4, trusted=True).toPandas()
@@ -204,6 +225,50 @@ def test_shards_are_partitions_and_any_shard_count_gives_the_same_forecasts(spar
         np.testing.assert_allclose(got["forecast"], want["forecast"], rtol=0, atol=1e-9)
     with pytest.raises(DataContractError, match="shards"):
         fit_many(adapter, sdf, **roles, shards=0)
+
+
+def test_route_hash_is_sparks_hash(spark):  # noqa: F811
+    from pyspark.sql import functions as F
+
+    from uniml.spark._common import partition_routes, spark_hash_int
+
+    values = [0, 1, -1, 7, 2**31 - 1, -(2**31), *range(-300, 300, 7)]
+    got = (
+        spark.createDataFrame([(v,) for v in values], "v int")
+        .select("v", F.hash("v").alias("h"))
+        .toPandas()
+    )
+    assert got["h"].tolist() == [spark_hash_int(v) for v in got["v"]]
+    for n in (1, 2, 5, 16):
+        routes = partition_routes(n)
+        placed = (
+            spark.createDataFrame([(r,) for r in routes], "r int")
+            .repartition(n, "r")
+            .select("r", F.spark_partition_id().alias("p"))
+            .toPandas()
+        )
+        assert dict(zip(placed["r"], placed["p"], strict=True)) == {
+            r: s for s, r in enumerate(routes)
+        }
+
+
+@given(
+    sizes=st.lists(st.integers(1, 500), min_size=1, max_size=60),
+    shards=st.integers(1, 9),
+)
+def test_the_balanced_deal_is_within_one_series_of_even(sizes, shards):
+    from uniml.spark._common import balanced_assignment
+
+    counts = [(f"k{i}", n) for i, n in enumerate(sizes)]
+    deal = balanced_assignment(counts, shards)
+    assert set(deal) == {k for k, _ in counts} and set(deal.values()) <= set(range(shards))
+    loads = [0] * shards
+    for key, n in counts:
+        loads[deal[key]] += n
+    # greedy: the fullest shard was the emptiest when it got its last series
+    assert max(loads) - min(loads) <= max(sizes)
+    assert max(loads) <= sum(sizes) / shards + max(sizes)
+    assert deal == balanced_assignment(list(reversed(counts)), shards)  # order-free
 
 
 def test_untrusted_pickled_models_are_refused_on_the_workers(many_fits):
@@ -226,6 +291,9 @@ def test_predict_many_with_a_future_frame_and_regressors(spark):  # noqa: F811
     np.testing.assert_allclose(got["forecast"], want["forecast"], rtol=0, atol=1e-9)
     with pytest.raises(SchemaError, match="'x'"):
         predict_many(models, _spark_df(spark, future.drop(columns="x")), trusted=True)
+    stranger = future.assign(id="s9")  # a series that was never fitted is named, not dropped
+    with pytest.raises(Exception, match="series 's9' was not fitted"):
+        predict_many(models, _spark_df(spark, stranger), trusted=True).toPandas()
     with pytest.raises(DataContractError, match=r"regressors \['x'\].*future frame"):
         fit_many(adapter, _spark_df(spark, train), **ROLES, exog=["x"], horizon=3)
 
@@ -325,17 +393,26 @@ def test_evaluate_many_gives_the_pandas_harness_report(spark):  # noqa: F811
         n_jobs=1,
         n_boot=200,
     )
-    got = evaluate_many(
-        cands, _spark_df(spark, frame), **ROLES, protocol=protocol, gates=gates, n_boot=200
-    )
-    pd.testing.assert_frame_equal(
-        got.fold_scores.reset_index(drop=True), want.fold_scores.reset_index(drop=True), atol=1e-9
-    )
-    pd.testing.assert_frame_equal(got.leaderboard, want.leaderboard, atol=1e-9)
-    pd.testing.assert_frame_equal(got.comparisons, want.comparisons, atol=1e-9)
-    assert got.passed == want.passed
-    assert [g.passed for g in got.gates] == [g.passed for g in want.gates]
-    assert got.protocol["origins"] == want.protocol["origins"]
+    for balance in (False, True):
+        got = evaluate_many(
+            cands,
+            _spark_df(spark, frame),
+            **ROLES,
+            protocol=protocol,
+            gates=gates,
+            n_boot=200,
+            balance=balance,
+        )
+        pd.testing.assert_frame_equal(
+            got.fold_scores.reset_index(drop=True),
+            want.fold_scores.reset_index(drop=True),
+            atol=1e-9,
+        )
+        pd.testing.assert_frame_equal(got.leaderboard, want.leaderboard, atol=1e-9)
+        pd.testing.assert_frame_equal(got.comparisons, want.comparisons, atol=1e-9)
+        assert got.passed == want.passed
+        assert [g.passed for g in got.gates] == [g.passed for g in want.gates]
+        assert got.protocol["origins"] == want.protocol["origins"]
 
 
 def test_a_remembered_fitted_shard_keeps_the_trust_rule(history):

@@ -274,7 +274,7 @@ def check_shards(shards, spark) -> int:
 
 
 def shard_expr(keys, shards: int):
-    """The shard of a row: ``pmod(hash(keys as strings), shards)``.
+    """The hashed shard of a row: ``pmod(hash(keys as strings), shards)``.
 
     Spark's hash partitioning places a row in partition
     ``pmod(murmur3(exprs), n)``, and ``hash`` is that same Murmur3, so
@@ -287,12 +287,131 @@ def shard_expr(keys, shards: int):
     return F.pmod(F.hash(*[F.col(k).cast("string") for k in keys]), F.lit(int(shards)))
 
 
-def sharded(spark_df, keys, shards: int):
-    """``spark_df`` with a :data:`SHARD` column, one shard per partition (see :func:`shard_expr`)."""
-    from pyspark.sql import functions as F
+def spark_hash_int(value: int, seed: int = 42) -> int:
+    """Spark SQL's ``hash()`` of one 32-bit integer: Murmur3_x86_32 with seed 42, signed.
 
-    return spark_df.withColumn(SHARD, shard_expr(keys, shards)).repartition(
-        shards, *[F.col(k).cast("string") for k in keys]
+    Examples
+    --------
+    >>> [spark_hash_int(v) for v in (0, 1, -1)]
+    [933211791, -559580957, -1604776387]
+    """
+    mask = 0xFFFFFFFF
+
+    def rotl(x: int, r: int) -> int:
+        return ((x << r) | (x >> (32 - r))) & mask
+
+    k1 = rotl((value & mask) * 0xCC9E2D51 & mask, 15) * 0x1B873593 & mask
+    h1 = rotl((seed & mask) ^ k1, 13)
+    h1 = (h1 * 5 + 0xE6546B64) & mask
+    h1 ^= 4  # the input's length in bytes
+    h1 ^= h1 >> 16
+    h1 = h1 * 0x85EBCA6B & mask
+    h1 ^= h1 >> 13
+    h1 = h1 * 0xC2B2AE35 & mask
+    h1 ^= h1 >> 16
+    return h1 - (1 << 32) if h1 >= 1 << 31 else h1
+
+
+def partition_routes(shards: int) -> list[int]:
+    """For each shard ``s``, the smallest int that hash partitioning into ``shards`` puts in partition ``s``.
+
+    ``repartition(shards, route)`` then runs shard ``s`` as task ``s``.
+
+    Examples
+    --------
+    >>> routes = partition_routes(4)
+    >>> [spark_hash_int(r) % 4 for r in routes]
+    [0, 1, 2, 3]
+    """
+    found: dict[int, int] = {}
+    value = 0
+    while len(found) < shards:
+        found.setdefault(spark_hash_int(value) % shards, value)
+        value += 1
+    return [found[s] for s in range(shards)]
+
+
+def balanced_assignment(counts, shards: int) -> dict:
+    """Series to shards, longest first, each to the shard with the fewest rows so far (LPT).
+
+    Parameters
+    ----------
+    counts : iterable of (key, int)
+        Each series' key and its number of rows (the cost model: a fit's time
+        grows with the series' length).
+    shards : int
+        Number of shards.
+
+    Returns
+    -------
+    dict
+        key -> shard. Deterministic: ties are broken by the key's ``repr`` and
+        the lower shard number.
+
+    Examples
+    --------
+    >>> balanced_assignment([("a", 5), ("b", 4), ("c", 3), ("d", 3)], 2)
+    {'a': 0, 'b': 1, 'c': 1, 'd': 0}
+    """
+    import heapq
+
+    loads = [(0, s) for s in range(shards)]
+    out = {}
+    for key, n in sorted(counts, key=lambda kc: (-kc[1], repr(kc[0]))):
+        load, shard = heapq.heappop(loads)
+        out[key] = shard
+        heapq.heappush(loads, (load + int(n), shard))
+    return out
+
+
+_ROUTE = "__uniml_route__"
+
+
+def sharded(spark_df, keys, shards: int, balance: bool = False):
+    """``spark_df`` with a :data:`SHARD` column, shard ``s`` in partition ``s``.
+
+    By default the shard is the key's hash (:func:`shard_expr`: no extra job,
+    shards uneven by chance). With ``balance`` one small aggregation job counts
+    each series' rows, the driver deals the series out with
+    :func:`balanced_assignment`, and a join carries the assignment to the rows.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    if not balance:
+        return spark_df.withColumn(SHARD, shard_expr(keys, shards)).repartition(
+            shards, *[F.col(k).cast("string") for k in keys]
+        )
+    counts = spark_df.groupBy(*keys).count().collect()
+    assignment = balanced_assignment(
+        [(tuple(row[k] for k in keys), row["count"]) for row in counts], shards
+    )
+    routes = partition_routes(shards)
+    names = [f"__uniml_key{i}__" for i in range(len(keys))]
+    schema = T.StructType(
+        [
+            *[
+                T.StructField(n, spark_df.schema[k].dataType)
+                for n, k in zip(names, keys, strict=True)
+            ],
+            T.StructField(SHARD, T.IntegerType(), False),
+            T.StructField(_ROUTE, T.IntegerType(), False),
+        ]
+    )
+    lookup = spark_df.sparkSession.createDataFrame(
+        [(*key, shard, routes[shard]) for key, shard in assignment.items()], schema
+    )
+    match = None
+    for k, n in zip(keys, names, strict=True):
+        same = spark_df[k].eqNullSafe(lookup[n])
+        match = same if match is None else match & same
+    # a left join: a row whose series was not counted (an input that changed between the two
+    # reads) keeps a null shard, and iter_shards refuses it instead of dropping it
+    return (
+        spark_df.join(lookup, match, "left")
+        .drop(*names)
+        .repartition(shards, F.col(_ROUTE))
+        .drop(_ROUTE)
     )
 
 
@@ -308,5 +427,11 @@ def iter_shards(batches) -> Iterator[tuple[int, Any]]:
     if not frames:
         return
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    if frame[SHARD].isna().any():
+        raise SparkJobError(
+            f"{int(frame[SHARD].isna().sum())} row(s) belong to series that were not there when the "
+            f"series were counted: the input DataFrame changed between two reads (cache or "
+            f"checkpoint a non-deterministic input)"
+        )
     for shard, part in frame.groupby(SHARD, sort=True):
         yield int(shard), part.drop(columns=SHARD)

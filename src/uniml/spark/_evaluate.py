@@ -143,6 +143,7 @@ def evaluate_many(
     confidence=0.95,
     n_boot=2000,
     shards=None,
+    balance=False,
 ):
     """The harness's rolling-origin backtest, run per series on Spark, as the same ``EvalReport``.
 
@@ -166,6 +167,9 @@ def evaluate_many(
         As for :func:`uniml.evaluate` (the champion is refit per fold).
     shards : int, optional
         Number of shards (Spark tasks); default twice the session's default parallelism.
+    balance : bool, default False
+        As for :func:`~uniml.spark.fit_many`: shards of about equal rows (one
+        extra counting job) instead of hashed keys.
 
     Returns
     -------
@@ -257,7 +261,7 @@ def evaluate_many(
     fields += [T.StructField("scale", T.DoubleType()), T.StructField("error", T.StringType())]
     worker = _backtest_fn(models, updates, windows, keys, time, target, exog)
     rows = (
-        sharded(spark_df.select(*keys, time, target, *exog), keys, n_shards)
+        sharded(spark_df.select(*keys, time, target, *exog), keys, n_shards, balance=bool(balance))
         .mapInPandas(worker, T.StructType(fields))
         .toPandas()
     )

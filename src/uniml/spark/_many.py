@@ -35,7 +35,6 @@ from uniml.spark._common import (
     pack_model,
     remember_fitted,
     require_columns,
-    shard_expr,
     sharded,
     to_arrow_safe,
     unpack_model,
@@ -291,6 +290,7 @@ def fit_many(
     path: str | None = None,
     shards: int | None = None,
     horizon: int | None = None,
+    balance: bool = False,
 ) -> ManyModels:
     """Fit one model per series on Spark, a shard of series per task.
 
@@ -330,6 +330,13 @@ def fit_many(
         that fitted it (one pass over the data instead of a second job that
         reloads every model). The forecasts are stored in the model table and
         :func:`predict_many` with the same ``horizon`` returns them.
+    balance : bool, default False
+        Deal the series out so every shard gets about the same number of rows
+        (longest series first, each to the lightest shard) instead of hashing
+        the keys. It costs one extra small job (rows counted per series, one
+        row per series collected on the driver) and pays off when hashed
+        shards would be uneven: few series per shard (a cluster with many
+        cores), or series of very different lengths. See docs/spark.md.
 
     Returns
     -------
@@ -392,7 +399,7 @@ def fit_many(
     names = _forecast_columns(keys, time, adapter)
     task = _fit_shard_fn(adapter, keys, time, target, exog, h, names)
     fitted = (
-        sharded(spark_df.select(*columns), keys, n_shards)
+        sharded(spark_df.select(*columns), keys, n_shards, balance=bool(balance))
         .mapInPandas(task, out_schema)
         .withColumnRenamed(SHARD, "shard")
     )
@@ -400,7 +407,9 @@ def fit_many(
         fitted.write.mode("overwrite").parquet(path)
         table = spark.read.parquet(path)
     else:
-        table = fitted.localCheckpoint(eager=True)
+        # lazy: the status collection below is the job that fits, and it stores every row
+        # (blobs too) in the executors' storage as it goes, so no second job reads them back
+        table = fitted.localCheckpoint(eager=False)
     small = table.select(
         "kind", "shard", *keys, "status", "error", "n_obs", "seconds", "digest"
     ).toPandas()
@@ -452,6 +461,7 @@ def fit_many(
                 "target": target,
                 "shards": n_shards,
                 "horizon": h,
+                "balance": bool(balance),
             },
             tracking_uri,
             experiment,
@@ -556,6 +566,7 @@ def predict_many(
         )
     if (spark_df is None) == (horizon is None):
         raise DataContractError("predict_many needs exactly one of a future frame or horizon=")
+    from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
     from uniml.core import events
@@ -621,7 +632,21 @@ def predict_many(
             out = model.predict(future[columns].reset_index(drop=True))
         return to_arrow_safe(out.reset_index(drop=True)[names])
 
-    future = spark_df.select(*columns).withColumn("shard", shard_expr(keys, models.shards))
+    # each row goes to the shard that holds its series' model (a left join: a series that was
+    # never fitted gets a null shard, and by_frame names it)
+    where = models.table.where("kind = 'series'").select(
+        *[F.col(k).alias(f"__uniml_key{i}__") for i, k in enumerate(keys)],
+        F.col("shard").alias("shard"),  # a new column: the cogroup below meets the table again
+    )
+    match = None
+    for i, k in enumerate(keys):
+        same = F.col(k).eqNullSafe(F.col(f"__uniml_key{i}__"))
+        match = same if match is None else match & same
+    future = (
+        spark_df.select(*columns)
+        .join(where, match, "left")
+        .drop(*[f"__uniml_key{i}__" for i in range(len(keys))])
+    )
     return (
         table.select("shard", "digest", "model")
         .groupBy("shard")
