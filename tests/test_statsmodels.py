@@ -88,6 +88,29 @@ def test_ets_matches_raw_statsmodels(co2):
     assert out["month"].iloc[0] == co2["month"].iloc[-12]
 
 
+def test_multiplicative_ets_intervals_are_seeded_and_survive_save_and_load(co2, tmp_path):
+    import inspect
+
+    from statsmodels.tsa.exponential_smoothing.ets import ETSResults
+
+    # multiplicative errors: statsmodels simulates the intervals, with fresh entropy unless seeded
+    train = co2.iloc[:-12]
+    params = {"error": "mul", "trend": "add", "seasonal": "mul", "seasonal_periods": 12}
+    model = uniml.make("statsmodels.ets", **params).fit(train, time="month", target="co2")
+    first, again = model.predict(horizon=12), model.predict(horizon=12)
+    pd.testing.assert_frame_equal(first, again)
+    loaded = uniml.load(model.save(tmp_path / "m"), trusted=True)
+    pd.testing.assert_frame_equal(loaded.predict(horizon=12), first)
+    # the library's own simulation with seed 0, on the same fitted model
+    seed = "rng" if "rng" in inspect.signature(ETSResults.simulate).parameters else "random_state"
+    raw = model.models_[None].get_prediction(start=len(train), end=len(train) + 11, **{seed: 0})
+    np.testing.assert_array_equal(
+        first[["lower_80", "upper_80"]].to_numpy(), raw.pred_int(alpha=0.2)
+    )
+    unseeded = model.models_[None].get_prediction(start=len(train), end=len(train) + 11)
+    assert not np.array_equal(unseeded.pred_int(alpha=0.2), raw.pred_int(alpha=0.2))
+
+
 def test_co2_seasonal_models_beat_seasonal_naive(co2, record_property):
     train, test = co2.iloc[:-12], co2.iloc[-12:]
     naive = train["co2"].iloc[-12:].to_numpy()  # same month last year

@@ -231,6 +231,21 @@ class StatsmodelsSARIMAX(_StatsmodelsForecaster):
         return model.append(endog, exog=exog)
 
 
+_ETS_SEED: list[dict] = []
+
+
+def _ets_seed() -> dict:
+    """The seed keyword of ``ETSResults.simulate`` (``rng`` in statsmodels 0.15, ``random_state`` before)."""
+    if not _ETS_SEED:
+        import inspect
+
+        from statsmodels.tsa.exponential_smoothing.ets import ETSResults
+
+        names = inspect.signature(ETSResults.simulate).parameters
+        _ETS_SEED.append({"rng": 0} if "rng" in names else {"random_state": 0})
+    return _ETS_SEED[0]
+
+
 @register
 class StatsmodelsETS(_StatsmodelsForecaster):
     """Exponential smoothing / ETS (``statsmodels.tsa.exponential_smoothing.ets.ETSModel``).
@@ -249,7 +264,9 @@ class StatsmodelsETS(_StatsmodelsForecaster):
     n_jobs : int, default 1
         Series fitted in parallel (``-1`` = all cores).
     coverage : tuple of float, default (0.8, 0.95)
-        Interval coverages.
+        Interval coverages. Models with multiplicative parts get statsmodels'
+        simulated intervals, drawn with seed 0 so a forecast is repeatable
+        (and equal after ``save``/``load``).
     errors : {"raise", "warn"}, default "raise"
         Raise :class:`~uniml.core.forecasting.SeriesFitError` or warn when
         some series fail to fit.
@@ -295,7 +312,8 @@ class StatsmodelsETS(_StatsmodelsForecaster):
 
     def _forecast_series(self, model, future, steps, key):
         n = int(model.nobs)
-        pred = model.get_prediction(start=n, end=n + int(steps.max()) - 1)
+        # multiplicative models' intervals are simulated: seeded, so a forecast is repeatable
+        pred = model.get_prediction(start=n, end=n + int(steps.max()) - 1, **_ets_seed())
         take = steps - 1
         out = {"forecast": np.asarray(pred.predicted_mean)[take]}
         for c, lo, hi in self._coverage:
