@@ -225,6 +225,8 @@ def test_shards_are_partitions_and_any_sharding_gives_the_same_forecasts(spark):
         np.testing.assert_allclose(got["forecast"], want["forecast"], rtol=0, atol=1e-9)
     with pytest.raises(DataContractError, match="shards"):
         fit_many(adapter, sdf, **roles, shards=0)
+    with pytest.raises(DataContractError, match="balance must be True or False, got 'yes'"):
+        fit_many(adapter, sdf, **roles, balance="yes")
 
 
 def test_route_hash_is_sparks_hash(spark):  # noqa: F811

@@ -378,6 +378,8 @@ def sharded(spark_df, keys, shards: int, balance: bool = False):
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
+    if not isinstance(balance, bool):
+        raise DataContractError(f"balance must be True or False, got {balance!r}")
     if not balance:
         return spark_df.withColumn(SHARD, shard_expr(keys, shards)).repartition(
             shards, *[F.col(k).cast("string") for k in keys]

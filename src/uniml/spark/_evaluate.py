@@ -261,7 +261,7 @@ def evaluate_many(
     fields += [T.StructField("scale", T.DoubleType()), T.StructField("error", T.StringType())]
     worker = _backtest_fn(models, updates, windows, keys, time, target, exog)
     rows = (
-        sharded(spark_df.select(*keys, time, target, *exog), keys, n_shards, balance=bool(balance))
+        sharded(spark_df.select(*keys, time, target, *exog), keys, n_shards, balance=balance)
         .mapInPandas(worker, T.StructType(fields))
         .toPandas()
     )

@@ -399,7 +399,7 @@ def fit_many(
     names = _forecast_columns(keys, time, adapter)
     task = _fit_shard_fn(adapter, keys, time, target, exog, h, names)
     fitted = (
-        sharded(spark_df.select(*columns), keys, n_shards, balance=bool(balance))
+        sharded(spark_df.select(*columns), keys, n_shards, balance=balance)
         .mapInPandas(task, out_schema)
         .withColumnRenamed(SHARD, "shard")
     )
@@ -461,7 +461,7 @@ def fit_many(
                 "target": target,
                 "shards": n_shards,
                 "horizon": h,
-                "balance": bool(balance),
+                "balance": balance,
             },
             tracking_uri,
             experiment,
