@@ -231,19 +231,22 @@ class StatsmodelsSARIMAX(_StatsmodelsForecaster):
         return model.append(endog, exog=exog)
 
 
-_ETS_SEED: list[dict] = []
+_ETS_SEED_NAME: list[str] = []
 
 
-def _ets_seed() -> dict:
-    """The seed keyword of ``ETSResults.simulate`` (``rng`` in statsmodels 0.15, ``random_state`` before)."""
-    if not _ETS_SEED:
+def _ets_seed(seed) -> dict:
+    """``seed`` as the keyword ``ETSResults.simulate`` takes (``rng`` in statsmodels 0.15,
+    ``random_state`` before); nothing for None (statsmodels draws fresh entropy)."""
+    if seed is None:
+        return {}
+    if not _ETS_SEED_NAME:
         import inspect
 
         from statsmodels.tsa.exponential_smoothing.ets import ETSResults
 
         names = inspect.signature(ETSResults.simulate).parameters
-        _ETS_SEED.append({"rng": 0} if "rng" in names else {"random_state": 0})
-    return _ETS_SEED[0]
+        _ETS_SEED_NAME.append("rng" if "rng" in names else "random_state")
+    return {_ETS_SEED_NAME[0]: seed}
 
 
 @register
@@ -265,8 +268,10 @@ class StatsmodelsETS(_StatsmodelsForecaster):
         Series fitted in parallel (``-1`` = all cores).
     coverage : tuple of float, default (0.8, 0.95)
         Interval coverages. Models with multiplicative parts get statsmodels'
-        simulated intervals, drawn with seed 0 so a forecast is repeatable
-        (and equal after ``save``/``load``).
+        simulated intervals, drawn with ``seed``.
+    seed : int or None, default 0
+        Seed of those simulations, so a forecast is repeatable and equal after
+        ``save``/``load`` (None: fresh entropy on every call).
     errors : {"raise", "warn"}, default "raise"
         Raise :class:`~uniml.core.forecasting.SeriesFitError` or warn when
         some series fail to fit.
@@ -287,6 +292,7 @@ class StatsmodelsETS(_StatsmodelsForecaster):
 
     name = "statsmodels.ets"
     supports_exog = False
+    _adapter_options = (*_StatsmodelsForecaster._adapter_options, "seed")
 
     @classmethod
     def _test_params(cls) -> list[dict]:
@@ -313,7 +319,8 @@ class StatsmodelsETS(_StatsmodelsForecaster):
     def _forecast_series(self, model, future, steps, key):
         n = int(model.nobs)
         # multiplicative models' intervals are simulated: seeded, so a forecast is repeatable
-        pred = model.get_prediction(start=n, end=n + int(steps.max()) - 1, **_ets_seed())
+        seed = _ets_seed(self._option("seed", 0))
+        pred = model.get_prediction(start=n, end=n + int(steps.max()) - 1, **seed)
         take = steps - 1
         out = {"forecast": np.asarray(pred.predicted_mean)[take]}
         for c, lo, hi in self._coverage:

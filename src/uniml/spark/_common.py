@@ -367,6 +367,31 @@ def balanced_assignment(counts, shards: int) -> dict:
 _ROUTE = "__uniml_route__"
 
 
+def key_aliases(keys) -> list[str]:
+    """Names under which a lookup table carries the key columns (so a join is never ambiguous).
+
+    Examples
+    --------
+    >>> key_aliases(["store", "item"])
+    ['__uniml_key0__', '__uniml_key1__']
+    """
+    return [f"__uniml_key{i}__" for i in range(len(keys))]
+
+
+def left_join_on_keys(spark_df, lookup, keys):
+    """``spark_df`` left-joined, null-safe, to ``lookup`` keyed by :func:`key_aliases` columns.
+
+    Every row of ``spark_df`` stays (one that ``lookup`` lacks gets nulls in the looked-up
+    columns); the alias columns are dropped.
+    """
+    names = key_aliases(keys)
+    match = None
+    for k, n in zip(keys, names, strict=True):
+        same = spark_df[k].eqNullSafe(lookup[n])
+        match = same if match is None else match & same
+    return spark_df.join(lookup, match, "left").drop(*names)
+
+
 def sharded(spark_df, keys, shards: int, balance: bool = False):
     """``spark_df`` with a :data:`SHARD` column, shard ``s`` in partition ``s``.
 
@@ -389,7 +414,7 @@ def sharded(spark_df, keys, shards: int, balance: bool = False):
         [(tuple(row[k] for k in keys), row["count"]) for row in counts], shards
     )
     routes = partition_routes(shards)
-    names = [f"__uniml_key{i}__" for i in range(len(keys))]
+    names = key_aliases(keys)
     schema = T.StructType(
         [
             *[
@@ -403,18 +428,9 @@ def sharded(spark_df, keys, shards: int, balance: bool = False):
     lookup = spark_df.sparkSession.createDataFrame(
         [(*key, shard, routes[shard]) for key, shard in assignment.items()], schema
     )
-    match = None
-    for k, n in zip(keys, names, strict=True):
-        same = spark_df[k].eqNullSafe(lookup[n])
-        match = same if match is None else match & same
     # a left join: a row whose series was not counted (an input that changed between the two
     # reads) keeps a null shard, and iter_shards refuses it instead of dropping it
-    return (
-        spark_df.join(lookup, match, "left")
-        .drop(*names)
-        .repartition(shards, F.col(_ROUTE))
-        .drop(_ROUTE)
-    )
+    return left_join_on_keys(spark_df, lookup, keys).repartition(shards, F.col(_ROUTE)).drop(_ROUTE)
 
 
 def iter_shards(batches) -> Iterator[tuple[int, Any]]:

@@ -31,6 +31,8 @@ from uniml.spark._common import (
     check_shards,
     check_trusted,
     iter_shards,
+    key_aliases,
+    left_join_on_keys,
     one_thread,
     pack_model,
     remember_fitted,
@@ -635,18 +637,10 @@ def predict_many(
     # each row goes to the shard that holds its series' model (a left join: a series that was
     # never fitted gets a null shard, and by_frame names it)
     where = models.table.where("kind = 'series'").select(
-        *[F.col(k).alias(f"__uniml_key{i}__") for i, k in enumerate(keys)],
+        *[F.col(k).alias(n) for k, n in zip(keys, key_aliases(keys), strict=True)],
         F.col("shard").alias("shard"),  # a new column: the cogroup below meets the table again
     )
-    match = None
-    for i, k in enumerate(keys):
-        same = F.col(k).eqNullSafe(F.col(f"__uniml_key{i}__"))
-        match = same if match is None else match & same
-    future = (
-        spark_df.select(*columns)
-        .join(where, match, "left")
-        .drop(*[f"__uniml_key{i}__" for i in range(len(keys))])
-    )
+    future = left_join_on_keys(spark_df.select(*columns), where, keys)
     return (
         table.select("shard", "digest", "model")
         .groupBy("shard")
