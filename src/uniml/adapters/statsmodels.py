@@ -53,7 +53,7 @@ from uniml.core.adapter import (
 from uniml.core.catalog import register
 from uniml.core.errors import DataContractError, SchemaError
 from uniml.core.explanation import Explanation
-from uniml.core.forecasting import ForecastingAdapter
+from uniml.core.forecasting import ForecastingAdapter, interval_alpha
 
 __all__ = [
     "StatsmodelsETS",
@@ -218,7 +218,7 @@ class StatsmodelsSARIMAX(_StatsmodelsForecaster):
         take = steps - 1
         out = {"forecast": np.asarray(fc.predicted_mean)[take]}
         for c, lo, hi in self._coverage:
-            ci = np.asarray(fc.conf_int(alpha=1.0 - c))[take]
+            ci = np.asarray(fc.conf_int(alpha=interval_alpha(c)))[take]
             out[lo], out[hi] = ci[:, 0], ci[:, 1]
         return out
 
@@ -324,7 +324,7 @@ class StatsmodelsETS(_StatsmodelsForecaster):
         take = steps - 1
         out = {"forecast": np.asarray(pred.predicted_mean)[take]}
         for c, lo, hi in self._coverage:
-            ci = np.asarray(pred.pred_int(alpha=1.0 - c))[take]
+            ci = np.asarray(pred.pred_int(alpha=interval_alpha(c)))[take]
             out[lo], out[hi] = ci[:, 0], ci[:, 1]
         return out
 

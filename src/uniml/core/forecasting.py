@@ -40,6 +40,7 @@ __all__ = [
     "ForecastingAdapter",
     "SeriesFitError",
     "SeriesFitWarning",
+    "interval_alpha",
     "interval_columns",
 ]
 
@@ -279,6 +280,35 @@ def interval_columns(coverage: Iterable[float]) -> list[tuple[float, str, str]]:
         label = f"{c * 100:g}".replace(".", "_")
         out.append((c, f"lower_{label}", f"upper_{label}"))
     return out
+
+
+def interval_alpha(coverage: float) -> float:
+    """The miss rate ``1 - coverage`` of an interval, the nearest float to the decimal value.
+
+    ``1.0 - 0.8`` in binary floating point is ``0.19999999999999996``, one unit in the
+    last place off the 0.2 a user means; libraries that take ``alpha`` then compute
+    bounds that differ in the last digits from the same call written with 0.2.
+
+    Parameters
+    ----------
+    coverage : float
+        Interval coverage, strictly between 0 and 1.
+
+    Returns
+    -------
+    float
+        The complement, rounded once from its exact decimal value.
+
+    Examples
+    --------
+    >>> interval_alpha(0.8), 1.0 - 0.8
+    (0.2, 0.19999999999999996)
+    >>> interval_alpha(0.95)
+    0.05
+    """
+    from fractions import Fraction
+
+    return float(1 - Fraction(repr(float(coverage))))
 
 
 class SeriesFitError(UnimlError, ValueError):
