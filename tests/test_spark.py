@@ -229,6 +229,25 @@ def test_shards_are_partitions_and_any_sharding_gives_the_same_forecasts(spark):
         fit_many(adapter, sdf, **roles, balance="yes")
 
 
+def test_the_arrow_byte_cap_is_lifted_only_while_our_job_runs(spark, history):  # noqa: F811
+    from uniml.spark._common import rows_only_arrow_batches
+
+    key = "spark.sql.execution.arrow.maxBytesPerBatch"
+    assert spark.conf.get(key, None) is None  # Spark's default, not set by the session
+    with rows_only_arrow_batches(spark):
+        assert spark.conf.get(key) == str(2**31 - 1)  # Spark's "no byte cap"
+    assert spark.conf.get(key, None) is None
+    spark.conf.set(key, "32m")  # a user's own cap survives a job, and a failing one
+    try:
+        with pytest.raises(ZeroDivisionError), rows_only_arrow_batches(spark):
+            raise ZeroDivisionError("a failing job")
+        assert spark.conf.get(key) == "32m"
+        fit_many(uniml.make("statsmodels.ets"), _spark_df(spark, history), **ROLES, lineage=False)
+        assert spark.conf.get(key) == "32m"
+    finally:
+        spark.conf.unset(key)
+
+
 def test_route_hash_is_sparks_hash(spark):  # noqa: F811
     from pyspark.sql import functions as F
 

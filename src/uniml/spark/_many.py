@@ -37,6 +37,7 @@ from uniml.spark._common import (
     pack_model,
     remember_fitted,
     require_columns,
+    rows_only_arrow_batches,
     sharded,
     to_arrow_safe,
     unpack_model,
@@ -405,16 +406,17 @@ def fit_many(
         .mapInPandas(task, out_schema)
         .withColumnRenamed(SHARD, "shard")
     )
-    if path is not None:
-        fitted.write.mode("overwrite").parquet(path)
-        table = spark.read.parquet(path)
-    else:
-        # lazy: the status collection below is the job that fits, and it stores every row
-        # (blobs too) in the executors' storage as it goes, so no second job reads them back
-        table = fitted.localCheckpoint(eager=False)
-    small = table.select(
-        "kind", "shard", *keys, "status", "error", "n_obs", "seconds", "digest"
-    ).toPandas()
+    with rows_only_arrow_batches(spark):  # planned and run in here: the job that fits
+        if path is not None:
+            fitted.write.mode("overwrite").parquet(path)
+            table = spark.read.parquet(path)
+        else:
+            # lazy: the status collection below is the job that fits, and it stores every row
+            # (blobs too) in the executors' storage as it goes, so no second job reads them back
+            table = fitted.localCheckpoint(eager=False)
+        small = table.select(
+            "kind", "shard", *keys, "status", "error", "n_obs", "seconds", "digest"
+        ).toPandas()
     status = (
         small[small["kind"] == "series"][[*keys, "shard", "status", "error", "n_obs"]]
         .sort_values(keys, kind="stable")
