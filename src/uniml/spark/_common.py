@@ -462,8 +462,12 @@ def sharded(spark_df, keys, shards: int, balance: bool = False):
         [(*key, shard, routes[shard]) for key, shard in assignment.items()], schema
     )
     # a left join: a row whose series was not counted (an input that changed between the two
-    # reads) keeps a null shard, and iter_shards refuses it instead of dropping it
-    return left_join_on_keys(spark_df, lookup, keys).repartition(shards, F.col(_ROUTE)).drop(_ROUTE)
+    # reads) keeps a null shard, and iter_shards refuses it instead of dropping it. Broadcast
+    # (one row per series): the rows meet the lookup where they are read, and the repartition
+    # below is their only shuffle (unhinted, Spark cannot size a driver-made table, so it
+    # shuffled both sides for the join and then shuffled the rows again)
+    routed = left_join_on_keys(spark_df, F.broadcast(lookup), keys)
+    return routed.repartition(shards, F.col(_ROUTE)).drop(_ROUTE)
 
 
 def iter_shards(batches) -> Iterator[tuple[int, Any]]:
