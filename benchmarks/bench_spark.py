@@ -13,6 +13,10 @@ pandas...) and summarised by their medians:
   ``predict_many(horizon=30)`` as a second job that reloads every shard's model;
 * ``joblib2`` — a control measured in the same rounds: the pandas path with ``n_jobs=2``
   (two joblib processes), i.e. what two processes gain on this machine at this load;
+* ``fork2`` — the ceiling, measured in the same rounds: two forked processes, each running
+  the pandas path on half of the series with nothing sent back, i.e. the most two
+  processes can gain on this machine at this load (two busy cores run each process a few
+  per cent slower than one);
 * ``prophet`` — the same on a subset of the series;
 * ``ets per-series overhead`` — Spark's CPU-seconds per series (wall x 2 cores / series)
   minus a raw ``ETSModel(...).fit()`` + ``forecast`` loop's seconds per series, next to
@@ -164,10 +168,37 @@ def raw_ets_seconds(frame, n, horizon, params):
     return (time.perf_counter() - start) / len(ids)
 
 
+def _half(adapter_name, params, part, horizon, gate):
+    gate.wait()  # both halves start together
+    pandas_path(adapter_name, params, part, horizon)
+
+
+def two_processes(adapter_name, params, halves, horizon) -> float:
+    """Wall seconds of two forked processes each running the pandas path on one half."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    gate = ctx.Barrier(3)
+    procs = [
+        ctx.Process(target=_half, args=(adapter_name, params, h, horizon, gate)) for h in halves
+    ]
+    for proc in procs:
+        proc.start()
+    gate.wait()
+    start = time.perf_counter()
+    for proc in procs:
+        proc.join()
+    if any(proc.exitcode != 0 for proc in procs):
+        raise RuntimeError(f"a half failed: exit codes {[proc.exitcode for proc in procs]}")
+    return time.perf_counter() - start
+
+
 def compare(name, adapter_name, params, frame, sdf, horizon, repeats, shards=None):
     from pyspark.sql import functions as F
 
-    pandas_t, spark_t, task_t, joblib_t, two_t = [], [], [], [], []
+    pandas_t, spark_t, task_t, joblib_t, two_t, fork_t = [], [], [], [], [], []
+    ids = frame["id"].unique()
+    halves = [frame[frame["id"].isin(ids[i::2])] for i in (0, 1)]
     n_shards = None
     # warm-up (untimed): the Python workers import uniml and the library once per worker
     # process (Spark reuses them), a fixed cost per executor, not per series
@@ -176,12 +207,14 @@ def compare(name, adapter_name, params, frame, sdf, horizon, repeats, shards=Non
     pandas_path(adapter_name, params, frame[frame["id"].isin(few)], horizon, n_jobs=2)
     want = got = got2 = None
     for r in range(repeats):
-        sides = ("pandas", "spark", "two_pass", "joblib2")
+        sides = ("pandas", "spark", "two_pass", "joblib2", "fork2")
         for side in sides if r % 2 == 0 else reversed(sides):
             start = time.perf_counter()
             if side == "pandas":
                 want = pandas_path(adapter_name, params, frame, horizon)
                 pandas_t.append(time.perf_counter() - start)
+            elif side == "fork2":
+                fork_t.append(two_processes(adapter_name, params, halves, horizon))
             elif side == "joblib2":
                 pandas_path(adapter_name, params, frame, horizon, n_jobs=2)
                 joblib_t.append(time.perf_counter() - start)
@@ -216,6 +249,8 @@ def compare(name, adapter_name, params, frame, sdf, horizon, repeats, shards=Non
         "two_pass_speedup": round(p / statistics.median(two_t), 2),
         "joblib2_s": round(statistics.median(joblib_t), 2),
         "joblib2_speedup": round(p / statistics.median(joblib_t), 2),
+        "fork2_s": round(statistics.median(fork_t), 2),
+        "fork2_ceiling": round(p / statistics.median(fork_t), 2),
         "shards": n_shards,
         "in_task_s_per_series": round(statistics.median(task_t) / frame["id"].nunique(), 4),
         "max_abs_forecast_diff": diff,
