@@ -248,6 +248,25 @@ def test_the_arrow_byte_cap_is_lifted_only_while_our_job_runs(spark, history):  
         spark.conf.unset(key)
 
 
+def test_a_task_leaves_its_live_objects_out_of_the_workers_full_collection():
+    import gc
+
+    from uniml.spark._common import task_scope
+
+    gc.freeze()  # something frozen before: the task's start gives it back to the collector
+    try:
+        with task_scope():
+            assert gc.get_freeze_count() == 0
+            kept = [[i] for i in range(1000)]  # what a task keeps alive (a fitted shard)
+            assert gc.is_tracked(kept[0])
+        # frozen at the end: the reused worker's gc.collect() after the task skips them
+        assert gc.get_freeze_count() >= len(kept)
+        with task_scope():
+            assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
+
+
 def test_route_hash_is_sparks_hash(spark):  # noqa: F811
     from pyspark.sql import functions as F
 

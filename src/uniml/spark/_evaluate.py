@@ -13,9 +13,9 @@ from uniml.spark._common import (
     active_session,
     check_shards,
     iter_shards,
-    one_thread,
     require_columns,
     sharded,
+    task_scope,
     to_arrow_safe,
 )
 
@@ -107,7 +107,7 @@ def _backtest_fn(models, updates, windows, keys, time, target, exog):
 
     def run_shards(batches):
         """mapInPandas: every series of every shard of the partition, one after the other."""
-        with one_thread():
+        with task_scope():
             for _, shard in iter_shards(batches):
                 shard = shard.sort_values(keys, kind="stable")
                 for _, series in shard.groupby(keys, sort=True):

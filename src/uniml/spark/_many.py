@@ -33,12 +33,12 @@ from uniml.spark._common import (
     iter_shards,
     key_aliases,
     left_join_on_keys,
-    one_thread,
     pack_model,
     remember_fitted,
     require_columns,
     rows_only_arrow_batches,
     sharded,
+    task_scope,
     to_arrow_safe,
     unpack_model,
 )
@@ -268,7 +268,7 @@ def _fit_shard_fn(adapter, keys, time, target, exog, horizon=None, names=None):
         return series, shard_row
 
     def run(batches):
-        with one_thread(), events.muted(), warnings.catch_warnings():
+        with task_scope(), events.muted(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for shard, part in iter_shards(batches):
                 series, shard_row = fit_shard(shard, part)
@@ -606,7 +606,7 @@ def predict_many(
             return table.select("forecast").mapInPandas(stored, schema)
 
         def by_horizon(batches):
-            with one_thread(), events.muted():
+            with task_scope(), events.muted():
                 for batch in batches:
                     for digest, blob in zip(batch["digest"], batch["model"], strict=True):
                         model = unpack_model(bytes(blob), trusted=trusted, digest=digest)
@@ -632,7 +632,7 @@ def predict_many(
             )
         row = model_rows.iloc[0]
         model = unpack_model(bytes(row["model"]), trusted=trusted, digest=row["digest"])
-        with one_thread(), events.muted():
+        with task_scope(), events.muted():
             out = model.predict(future[columns].reset_index(drop=True))
         return to_arrow_safe(out.reset_index(drop=True)[names])
 

@@ -8,9 +8,9 @@ from uniml.core.errors import DataContractError
 from uniml.spark._common import (
     active_session,
     check_trusted,
-    one_thread,
     pack_model,
     spark_schema_of,
+    task_scope,
     to_arrow_safe,
     unpack_model,
 )
@@ -105,7 +105,7 @@ def score(model, spark_df, *, keep=None, trusted: bool = False, method: str | No
     def run(batches):
         m = unpack_model(shipped.value, trusted=trusted, digest=digest)
         call = getattr(m, method)
-        with one_thread():
+        with task_scope():
             for batch in batches:
                 p = _as_frame(call(batch.drop(columns=drop)), batch.index)
                 yield to_arrow_safe(
