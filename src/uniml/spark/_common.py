@@ -228,14 +228,10 @@ def rows_only_arrow_batches(spark) -> Iterator[None]:
     default), a measurable share of the JVM's CPU on long, narrow inputs (rows
     of a key, a time and a value, where ``maxRecordsPerBatch`` rows are far
     below the byte cap). The session value is restored on exit, also after an
-    error; a session that refuses the setting (an older Spark) is left as it is.
+    error.
     """
-    try:
-        before = spark.conf.get(_ARROW_BYTES, None)
-        spark.conf.set(_ARROW_BYTES, _NO_BYTE_CAP)
-    except Exception:  # pragma: no cover - a Spark without the setting
-        yield
-        return
+    before = spark.conf.get(_ARROW_BYTES, None)
+    spark.conf.set(_ARROW_BYTES, _NO_BYTE_CAP)
     try:
         yield
     finally:
