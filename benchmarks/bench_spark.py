@@ -9,6 +9,9 @@ pandas...) and summarised by their medians:
   over the series), forecasts checked identical (target: speed-up >= 1.7x); also each
   round's own ratio (its pandas and one-pass runs are back to back), robust to a machine
   whose speed drifts during the run;
+* ``hashed`` — measured in the same rounds: the one-pass job with ``shards=4`` (the
+  series hashed into four shards, one task each) instead of the default adaptive shards
+  (Spark's adaptive execution deals whole hash buckets out to tasks of equal rows);
 * ``spark two-pass`` — measured in the same rounds: ``fit_many`` without a horizon, then
   ``predict_many(horizon=30)`` as a second job that reloads every shard's model;
 * ``joblib2`` — a control measured in the same rounds: the pandas path with ``n_jobs=2``
@@ -21,8 +24,9 @@ pandas...) and summarised by their medians:
 * ``ets per-series overhead`` — Spark's CPU-seconds per series (wall x 2 cores / series)
   minus a raw ``ETSModel(...).fit()`` + ``forecast`` loop's seconds per series, next to
   the in-task seconds per series (the shards' own fit + save time);
-* ``skew`` — ``fit_many`` (ETS) with hashed shards vs ``balance=True`` on series of very
-  different lengths (a tenth of them ~9x longer than the rest), alternated, medians;
+* ``skew`` — ``fit_many`` (ETS) with hashed shards (``shards=4``), adaptive shards (the
+  default) and ``balance=True``, on series of very different lengths (a tenth of them ~9x
+  longer than the rest), alternated, medians, with each mode's largest shard over the mean;
 * ``score`` — ``uniml.spark.score`` of a LightGBM model over 1M x 20 rows (written to
   Spark's ``noop`` sink), rows/s (target >= 100k rows/s), next to ``model.predict`` on
   the same rows in pandas.
@@ -196,7 +200,10 @@ def two_processes(adapter_name, params, halves, horizon) -> float:
 def compare(name, adapter_name, params, frame, sdf, horizon, repeats, shards=None):
     from pyspark.sql import functions as F
 
-    pandas_t, spark_t, task_t, joblib_t, two_t, fork_t = [], [], [], [], [], []
+    from uniml.spark._common import default_shards
+
+    pandas_t, spark_t, task_t, joblib_t, two_t, fork_t, hashed_t = [], [], [], [], [], [], []
+    spread = {"spark": [], "hashed": []}
     ids = frame["id"].unique()
     halves = [frame[frame["id"].isin(ids[i::2])] for i in (0, 1)]
     n_shards = None
@@ -207,7 +214,7 @@ def compare(name, adapter_name, params, frame, sdf, horizon, repeats, shards=Non
     pandas_path(adapter_name, params, frame[frame["id"].isin(few)], horizon, n_jobs=2)
     want = got = got2 = None
     for r in range(repeats):
-        sides = ("pandas", "spark", "two_pass", "joblib2", "fork2")
+        sides = ("pandas", "spark", "hashed", "two_pass", "joblib2", "fork2")
         for side in sides if r % 2 == 0 else reversed(sides):
             start = time.perf_counter()
             if side == "pandas":
@@ -218,6 +225,13 @@ def compare(name, adapter_name, params, frame, sdf, horizon, repeats, shards=Non
             elif side == "joblib2":
                 pandas_path(adapter_name, params, frame, horizon, n_jobs=2)
                 joblib_t.append(time.perf_counter() - start)
+            elif side == "hashed":
+                _, hashed = spark_path(
+                    adapter_name, params, sdf, horizon, shards or default_shards(sdf.sparkSession)
+                )
+                hashed_t.append(time.perf_counter() - start)
+                rows = hashed.extra["shards"]["n_obs"]
+                spread["hashed"].append(float(rows.max() / rows.mean()))
             elif side == "two_pass":
                 got2, _ = spark_path(adapter_name, params, sdf, horizon, shards, one_pass=False)
                 two_t.append(time.perf_counter() - start)
@@ -226,6 +240,8 @@ def compare(name, adapter_name, params, frame, sdf, horizon, repeats, shards=Non
                 spark_t.append(time.perf_counter() - start)
                 task_t.append(float(models.extra["shards"]["seconds"].sum()))
                 n_shards = models.shards
+                rows = models.extra["shards"]["n_obs"]
+                spread["spark"].append(float(rows.max() / rows.mean()))
     assert want is not None and got is not None and got2 is not None
     num = [c for c in want.columns if c not in ("id", "ds")]
     for side in (got, got2):
@@ -245,6 +261,10 @@ def compare(name, adapter_name, params, frame, sdf, horizon, repeats, shards=Non
         "speedup": round(p / s, 2),
         "round_speedups": [round(x, 2) for x in rounds],
         "median_round_speedup": round(statistics.median(rounds), 2),
+        "hashed_s": round(statistics.median(hashed_t), 2),
+        "hashed_speedup": round(p / statistics.median(hashed_t), 2),
+        "largest_shard_rows_over_mean": round(statistics.median(spread["spark"]), 3),
+        "hashed_largest_shard_rows_over_mean": round(statistics.median(spread["hashed"]), 3),
         "two_pass_s": round(statistics.median(two_t), 2),
         "two_pass_speedup": round(p / statistics.median(two_t), 2),
         "joblib2_s": round(statistics.median(joblib_t), 2),
@@ -263,36 +283,42 @@ def compare(name, adapter_name, params, frame, sdf, horizon, repeats, shards=Non
 def bench_skew(spark, n_long, n_short, days, repeats, partitions, shards=None):
     import uniml
     from uniml.spark import fit_many
+    from uniml.spark._common import default_shards
 
     short = make_series(n_short, max(30, days // 9), seed=2)
     short["id"] = "t" + short["id"]
     frame = pd.concat([make_series(n_long, days, seed=1), short], ignore_index=True)
     sdf = table_of(spark, frame, partitions)
     ets = uniml.make("statsmodels.ets", trend="add")
-    roles = {"time": "ds", "target": "y", "series_id": "id", "lineage": False, "shards": shards}
-    fit_many(ets, sdf.where("id < 's00004'"), **roles)  # warm the workers
-    runs: dict[bool, list[float]] = {False: [], True: []}
-    spread: dict[bool, list[float]] = {False: [], True: []}
-    for r in range(repeats):
-        for balance in (False, True) if r % 2 == 0 else (True, False):
-            start = time.perf_counter()
-            models = fit_many(ets, sdf, **roles, balance=balance)
-            runs[balance].append(time.perf_counter() - start)
-            rows = models.extra["shards"]["n_obs"]
-            spread[balance].append(float(rows.max() / rows.mean()))
-    sdf.unpersist()
-    hashed, balanced = statistics.median(runs[False]), statistics.median(runs[True])
-    return {
-        "name": "skew",
-        "series": int(frame["id"].nunique()),
-        "hashed_s": round(hashed, 2),
-        "balanced_s": round(balanced, 2),
-        "balanced_speedup": round(hashed / balanced, 2),
-        "hashed_largest_shard_rows_over_mean": round(statistics.median(spread[False]), 3),
-        "balanced_largest_shard_rows_over_mean": round(statistics.median(spread[True]), 3),
-        "hashed_runs": [round(x, 2) for x in runs[False]],
-        "balanced_runs": [round(x, 2) for x in runs[True]],
+    roles = {"time": "ds", "target": "y", "series_id": "id", "lineage": False}
+    n_shards = shards or default_shards(spark)
+    modes = {
+        "hashed": {"shards": n_shards},
+        "adaptive": {"shards": None},
+        "balanced": {"shards": n_shards, "balance": True},
     }
+    fit_many(ets, sdf.where("id < 's00004'"), **roles)  # warm the workers
+    runs: dict[str, list[float]] = {m: [] for m in modes}
+    spread: dict[str, list[float]] = {m: [] for m in modes}
+    for r in range(repeats):
+        for mode in modes if r % 2 == 0 else reversed(modes):
+            start = time.perf_counter()
+            models = fit_many(ets, sdf, **roles, **modes[mode])
+            runs[mode].append(time.perf_counter() - start)
+            rows = models.extra["shards"]["n_obs"]
+            spread[mode].append(float(rows.max() / rows.mean()))
+    sdf.unpersist()
+    med = {m: statistics.median(runs[m]) for m in modes}
+    out = {"name": "skew", "series": int(frame["id"].nunique())}
+    for m in modes:
+        out[f"{m}_s"] = round(med[m], 2)
+    out["adaptive_speedup"] = round(med["hashed"] / med["adaptive"], 2)
+    out["balanced_speedup"] = round(med["hashed"] / med["balanced"], 2)
+    for m in modes:
+        out[f"{m}_largest_shard_rows_over_mean"] = round(statistics.median(spread[m]), 3)
+    for m in modes:
+        out[f"{m}_runs"] = [round(x, 2) for x in runs[m]]
+    return out
 
 
 def bench_score(spark, rows, features, repeats):

@@ -229,6 +229,48 @@ def test_shards_are_partitions_and_any_sharding_gives_the_same_forecasts(spark):
         fit_many(adapter, sdf, **roles, balance="yes")
 
 
+def test_adaptive_shards_are_whole_runs_of_buckets_and_give_the_same_forecasts(spark):  # noqa: F811
+    from pyspark.sql import functions as F
+
+    from uniml.spark._common import adaptive_buckets, default_shards
+
+    frame = _series_frame(n_series=24, n=90, seed=5)
+    length = 30 + 2 * frame["id"].str[1:].astype(int)  # 30..76 rows: series of unequal cost
+    frame = frame[frame.groupby("id").cumcount() < length].reset_index(drop=True)
+    sdf = _spark_df(spark, frame)
+    aqe = [
+        "spark.sql.adaptive.coalescePartitions.initialPartitionNum",
+        "spark.sql.adaptive.coalescePartitions.minPartitionNum",
+        "spark.sql.adaptive.coalescePartitions.minPartitionSize",
+    ]
+    before = {k: spark.conf.get(k, None) for k in aqe}
+    adapter = uniml.make("statsmodels.ets")
+    models = fit_many(adapter, sdf, **ROLES, lineage=False)  # shards=None: adaptive
+    assert {k: spark.conf.get(k, None) for k in aqe} == before  # the session is left as it was
+    shards = sorted(set(models.status["shard"]))
+    assert shards == list(range(models.shards)) and models.shards >= 2  # both cores get work
+    # Spark's own hash of each key names its bucket; a task holds whole buckets, and the shards
+    # are runs of neighbouring buckets in shard order (what the adaptive merge of partitions does)
+    n_buckets = adaptive_buckets(default_shards(spark))
+    bucket = F.pmod(F.hash(F.col("id").cast("string")), F.lit(n_buckets))
+    buckets = sdf.select("id", bucket.alias("b")).distinct().toPandas()
+    placed = buckets.merge(models.status[["id", "shard"]], on="id", validate="one_to_one")
+    assert (placed.groupby("b")["shard"].nunique() == 1).all()
+    runs = placed.groupby("shard")["b"].agg(["min", "max"]).sort_index()
+    assert (runs["max"].to_numpy()[:-1] < runs["min"].to_numpy()[1:]).all()
+    rows = frame.groupby("id").size()
+    assert models.extra["shards"]["n_obs"].sum() == rows.sum()  # no row lost or repeated
+    want = _pandas_path(adapter, frame, **ROLES).predict(horizon=5)
+    got = predict_many(models, horizon=5, trusted=True).toPandas()
+    got = got.sort_values(["id", "ds"]).reset_index(drop=True)
+    assert got["id"].tolist() == want["id"].tolist()
+    np.testing.assert_allclose(got["forecast"], want["forecast"], rtol=0, atol=1e-9)
+    with pytest.raises(DataContractError, match="balance=True deals"):
+        from uniml.spark._common import sharded
+
+        sharded(sdf, ["id"], None, balance=True)
+
+
 def test_the_arrow_byte_cap_is_lifted_only_while_our_job_runs(spark, history):  # noqa: F811
     from uniml.spark._common import rows_only_arrow_batches
 

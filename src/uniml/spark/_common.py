@@ -220,6 +220,26 @@ _NO_BYTE_CAP = str(2**31 - 1)
 
 
 @contextmanager
+def session_confs(spark, values: dict[str, str]) -> Iterator[None]:
+    """Set runtime SQL confs while a job of ours is planned and run, restoring each after.
+
+    A conf the session did not set is unset again; a user's own value is put
+    back, also after an error.
+    """
+    before = {key: spark.conf.get(key, None) for key in values}
+    try:
+        for key, value in values.items():
+            spark.conf.set(key, value)
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
+
+
+@contextmanager
 def rows_only_arrow_batches(spark) -> Iterator[None]:
     """Close Arrow batches by row count alone while a job of ours is planned and run.
 
@@ -230,15 +250,52 @@ def rows_only_arrow_batches(spark) -> Iterator[None]:
     below the byte cap). The session value is restored on exit, also after an
     error.
     """
-    before = spark.conf.get(_ARROW_BYTES, None)
-    spark.conf.set(_ARROW_BYTES, _NO_BYTE_CAP)
-    try:
+    with session_confs(spark, {_ARROW_BYTES: _NO_BYTE_CAP}):
         yield
-    finally:
-        if before is None:
-            spark.conf.unset(_ARROW_BYTES)
-        else:
-            spark.conf.set(_ARROW_BYTES, before)
+
+
+def adaptive_buckets(tasks: int) -> int:
+    """Hash buckets the adaptive shards are made of: fine enough to deal out evenly.
+
+    At least 256 and 16 per task, at most 2,000 (above that Spark's map
+    statuses keep only an average block size, and the sizes that even the
+    shards out are lost).
+
+    Examples
+    --------
+    >>> adaptive_buckets(4), adaptive_buckets(64), adaptive_buckets(1000)
+    (256, 1024, 2000)
+    """
+    return min(2000, max(256, 16 * int(tasks)))
+
+
+@contextmanager
+def job_confs(spark, adaptive_tasks: int | None = None) -> Iterator[None]:
+    """The confs a sharded job of ours runs under: :func:`rows_only_arrow_batches`, and adaptive shards.
+
+    With ``adaptive_tasks``, the rows (hashed by :func:`sharded` with
+    ``shards=None``) are shuffled into :func:`adaptive_buckets` buckets, and
+    Spark's adaptive execution, which knows every bucket's size once the
+    shuffle is written, merges neighbouring whole buckets into about
+    ``adaptive_tasks`` tasks of equal bytes (never more bytes per task than
+    the session's ``spark.sql.adaptive.advisoryPartitionSizeInBytes``, so a
+    large input gets more tasks). A task's series are one shard. It balances
+    the tasks by rows at no extra job, where hashed shards differ by chance.
+    """
+    values = {_ARROW_BYTES: _NO_BYTE_CAP}
+    if adaptive_tasks is not None:
+        values |= {
+            "spark.sql.adaptive.enabled": "true",
+            "spark.sql.adaptive.coalescePartitions.enabled": "true",
+            "spark.sql.adaptive.coalescePartitions.initialPartitionNum": str(
+                adaptive_buckets(adaptive_tasks)
+            ),
+            "spark.sql.adaptive.coalescePartitions.minPartitionNum": str(int(adaptive_tasks)),
+            # the 1 MB default would merge a small input into one task: one core for the job
+            "spark.sql.adaptive.coalescePartitions.minPartitionSize": "1b",
+        }
+    with session_confs(spark, values):
+        yield
 
 
 def active_session(spark_df):
@@ -318,10 +375,13 @@ def default_shards(spark) -> int:
     return max(2, 2 * int(spark.sparkContext.defaultParallelism))
 
 
-def check_shards(shards, spark) -> int:
-    """``shards=`` as a positive int (None -> :func:`default_shards`)."""
+def check_shards(shards, spark, balance: bool = False) -> int | None:
+    """``shards=`` as a positive int; None stays None (adaptive shards) unless ``balance``
+    (then :func:`default_shards`)."""
+    if not isinstance(balance, bool):
+        raise DataContractError(f"balance must be True or False, got {balance!r}")
     if shards is None:
-        return default_shards(spark)
+        return default_shards(spark) if balance else None
     if isinstance(shards, bool) or not isinstance(shards, int) or shards < 1:
         raise DataContractError(f"shards must be a positive integer, got {shards!r}")
     return shards
@@ -446,23 +506,32 @@ def left_join_on_keys(spark_df, lookup, keys):
     return spark_df.join(lookup, match, "left").drop(*names)
 
 
-def sharded(spark_df, keys, shards: int, balance: bool = False):
-    """``spark_df`` with a :data:`SHARD` column, shard ``s`` in partition ``s``.
+def sharded(spark_df, keys, shards: int | None, balance: bool = False):
+    """``spark_df`` placed so that every series sits whole in one task.
 
-    By default the shard is the key's hash (:func:`shard_expr`: no extra job,
-    shards uneven by chance). With ``balance`` one small aggregation job counts
-    each series' rows, the driver deals the series out with
-    :func:`balanced_assignment`, and a join carries the assignment to the rows.
+    With ``shards=None`` (adaptive), the rows are hashed by key into buckets
+    and carry no shard column: run the job under :func:`job_confs` with
+    ``adaptive_tasks``, and Spark's adaptive execution deals whole buckets out
+    to tasks of about equal bytes; :func:`iter_shards` names a task's shard
+    by its partition. Otherwise the rows get a :data:`SHARD` column and shard
+    ``s`` runs in partition ``s``: by default the key's hash
+    (:func:`shard_expr`: no extra job, shards uneven by chance); with
+    ``balance`` one small aggregation job counts each series' rows, the
+    driver deals the series out with :func:`balanced_assignment`, and a join
+    carries the assignment to the rows.
     """
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
     if not isinstance(balance, bool):
         raise DataContractError(f"balance must be True or False, got {balance!r}")
+    as_text = [F.col(k).cast("string") for k in keys]
+    if shards is None:
+        if balance:
+            raise DataContractError("balance=True deals the series into a number of shards")
+        return spark_df.repartition(*as_text)
     if not balance:
-        return spark_df.withColumn(SHARD, shard_expr(keys, shards)).repartition(
-            shards, *[F.col(k).cast("string") for k in keys]
-        )
+        return spark_df.withColumn(SHARD, shard_expr(keys, shards)).repartition(shards, *as_text)
     counts = spark_df.groupBy(*keys).count().collect()
     assignment = balanced_assignment(
         [(tuple(row[k] for k in keys), row["count"]) for row in counts], shards
@@ -495,7 +564,9 @@ def iter_shards(batches) -> Iterator[tuple[int, Any]]:
     """Inside ``mapInPandas``: the partition's Arrow batches, regrouped as ``(shard, frame)``.
 
     A shard's rows may span several Arrow batches, so the partition is
-    gathered first (one shard per partition: its series, not the whole data).
+    gathered first (its series, not the whole data). Rows without a
+    :data:`SHARD` column (adaptive shards) are one shard, named by the task's
+    partition.
     """
     import pandas as pd
 
@@ -503,6 +574,12 @@ def iter_shards(batches) -> Iterator[tuple[int, Any]]:
     if not frames:
         return
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    if SHARD not in frame.columns:
+        from pyspark import TaskContext
+
+        context = TaskContext.get()
+        yield (context.partitionId() if context is not None else 0), frame
+        return
     if frame[SHARD].isna().any():
         raise SparkJobError(
             f"{int(frame[SHARD].isna().sum())} row(s) belong to series that were not there when the "

@@ -12,7 +12,9 @@ from uniml.core.errors import DataContractError
 from uniml.spark._common import (
     active_session,
     check_shards,
+    default_shards,
     iter_shards,
+    job_confs,
     require_columns,
     sharded,
     task_scope,
@@ -204,7 +206,7 @@ def evaluate_many(
 
     start = _time.perf_counter()
     spark = active_session(spark_df)
-    n_shards = check_shards(shards, spark)
+    n_shards = check_shards(shards, spark, balance)
     keys = [series_id] if isinstance(series_id, str) else list(series_id)
     exog = [exog] if isinstance(exog, str) else list(exog or [])
     require_columns(spark_df, [*keys, time, target, *exog], "the backtest data")
@@ -260,11 +262,12 @@ def evaluate_many(
         ]
     fields += [T.StructField("scale", T.DoubleType()), T.StructField("error", T.StringType())]
     worker = _backtest_fn(models, updates, windows, keys, time, target, exog)
-    rows = (
-        sharded(spark_df.select(*keys, time, target, *exog), keys, n_shards, balance=balance)
-        .mapInPandas(worker, T.StructType(fields))
-        .toPandas()
-    )
+    with job_confs(spark, default_shards(spark) if n_shards is None else None):
+        rows = (
+            sharded(spark_df.select(*keys, time, target, *exog), keys, n_shards, balance=balance)
+            .mapInPandas(worker, T.StructType(fields))
+            .toPandas()
+        )
     bad = rows[rows["error"].notna()]
     if len(bad):
         first = bad.iloc[0]

@@ -1,6 +1,6 @@
 """Many-series forecasting on Spark: ``fit_many`` and ``predict_many``.
 
-The series are hashed into *shards* (about two per core); each Spark task
+The series are dealt into *shards* (about two per core); each Spark task
 receives whole shards (``repartition`` on the key, ``mapInPandas``) and runs
 the pandas many-series path on each: one clone of the adapter fits every
 series of the shard with the same checks and library calls, so forecasts are
@@ -30,13 +30,14 @@ from uniml.spark._common import (
     active_session,
     check_shards,
     check_trusted,
+    default_shards,
     iter_shards,
+    job_confs,
     key_aliases,
     left_join_on_keys,
     pack_model,
     remember_fitted,
     require_columns,
-    rows_only_arrow_batches,
     sharded,
     task_scope,
     to_arrow_safe,
@@ -115,7 +116,7 @@ class ManyModels:
     extra : dict
         Free-form details (``"shards"``: per-shard status, seconds and digest).
     shards : int
-        Number of shards the series were hashed into.
+        Number of shards (tasks) the series were fitted in.
     horizon : int or None
         The horizon forecast in the fitting tasks (``fit_many(horizon=)``),
         else None.
@@ -326,20 +327,28 @@ def fit_many(
         the driver can reach) and read it back; default: a local checkpoint in
         the executors' storage.
     shards : int, optional
-        Number of shards (Spark tasks); default twice the session's default
-        parallelism. A shard's rows must fit in one Python worker's memory.
+        Number of shards (Spark tasks), the series hashed into them by key.
+        Default: *adaptive* shards, about twice the session's default
+        parallelism of them, of equal rows: the series are hashed into fine
+        buckets, and Spark's adaptive execution, which knows each bucket's
+        size once the shuffle is written, deals whole neighbouring buckets out
+        to the tasks (no extra job; a task holds at most the session's
+        ``spark.sql.adaptive.advisoryPartitionSizeInBytes`` of shuffled rows,
+        so a large input gets more tasks). A task's series are one shard. A
+        shard's rows must fit in one Python worker's memory.
     horizon : int, optional
         Also forecast this many steps ahead of each series' end, in the task
         that fitted it (one pass over the data instead of a second job that
         reloads every model). The forecasts are stored in the model table and
         :func:`predict_many` with the same ``horizon`` returns them.
     balance : bool, default False
-        Deal the series out so every shard gets about the same number of rows
-        (longest series first, each to the lightest shard) instead of hashing
-        the keys. It costs one extra small job (rows counted per series, one
-        row per series collected on the driver) and pays off when hashed
-        shards would be uneven: few series per shard (a cluster with many
-        cores), or series of very different lengths. See docs/spark.md.
+        Deal the series out one by one so every shard gets about the same
+        number of rows (longest series first, each to the lightest shard),
+        ``shards`` of them (default twice the default parallelism). It costs
+        one extra small job (rows counted per series, one row per series
+        collected on the driver) and evens out what adaptive shards cannot:
+        a few very long series among many short ones, where a bucket holds
+        several series. See docs/spark.md.
 
     Returns
     -------
@@ -373,7 +382,7 @@ def fit_many(
     exog = [exog] if isinstance(exog, str) else list(exog or [])
     extras = list(adapter._extra_columns().values())
     require_columns(spark_df, [*keys, time, target, *exog, *extras], "the training data")
-    n_shards = check_shards(shards, spark)
+    n_shards = check_shards(shards, spark, balance)
     h = _check_horizon(horizon) if horizon is not None else None
     if h is not None and exog:
         raise DataContractError(
@@ -401,12 +410,15 @@ def fit_many(
     columns = [*keys, time, target, *exog, *extras]
     names = _forecast_columns(keys, time, adapter)
     task = _fit_shard_fn(adapter, keys, time, target, exog, h, names)
-    fitted = (
-        sharded(spark_df.select(*columns), keys, n_shards, balance=balance)
-        .mapInPandas(task, out_schema)
-        .withColumnRenamed(SHARD, "shard")
-    )
-    with rows_only_arrow_batches(spark):  # planned and run in here: the job that fits
+    adaptive = default_shards(spark) if n_shards is None else None
+    # built, planned and run in here (a repartition takes its bucket count from the confs
+    # in force when it is built): the job that fits
+    with job_confs(spark, adaptive):
+        fitted = (
+            sharded(spark_df.select(*columns), keys, n_shards, balance=balance)
+            .mapInPandas(task, out_schema)
+            .withColumnRenamed(SHARD, "shard")
+        )
         if path is not None:
             fitted.write.mode("overwrite").parquet(path)
             table = spark.read.parquet(path)
@@ -444,7 +456,7 @@ def fit_many(
         status=status,
         seconds=seconds,
         extra={"shards": shard_info},
-        shards=n_shards,
+        shards=len(shard_info) if n_shards is None else n_shards,
         horizon=h,
     )
     if lineage:
@@ -455,7 +467,7 @@ def fit_many(
             {
                 "n_series": len(status),
                 "n_failed": len(failures),
-                "n_shards": n_shards,
+                "n_shards": result.shards,
                 "seconds": seconds,
                 "task_seconds": float(shard_info["seconds"].sum()),
             },
@@ -463,7 +475,7 @@ def fit_many(
                 "series_id": ",".join(keys),
                 "time": time,
                 "target": target,
-                "shards": n_shards,
+                "shards": "adaptive" if n_shards is None else n_shards,
                 "horizon": h,
                 "balance": balance,
             },
