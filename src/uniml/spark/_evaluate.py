@@ -149,8 +149,9 @@ def evaluate_many(
 ):
     """The harness's rolling-origin backtest, run per series on Spark, as the same ``EvalReport``.
 
-    The series are hashed into shards (one Spark task each, ``mapInPandas``);
-    a task runs every (model, series) backtest of its shard; the out-of-fold rows come back to the driver (one row per series x origin x
+    The series are dealt into shards as by :func:`~uniml.spark.fit_many` (one
+    Spark task each, ``mapInPandas``); a task runs every (model, series)
+    backtest of its shard; the out-of-fold rows come back to the driver (one row per series x origin x
     horizon step x model) and go through the pandas harness's own scoring,
     bootstrap, leaderboard and gates. For data sorted by series and time, the
     report equals ``uniml.evaluate(candidates, ForecastData(...), protocol)``.
@@ -168,10 +169,12 @@ def evaluate_many(
     metrics, baselines, champion, gates, random_state, champion_trusted, confidence, n_boot
         As for :func:`uniml.evaluate` (the champion is refit per fold).
     shards : int, optional
-        Number of shards (Spark tasks); default twice the session's default parallelism.
+        As for :func:`~uniml.spark.fit_many`: default adaptive shards (about
+        twice the session's default parallelism tasks of equal rows, no extra
+        job); an int hashes the series into that many shards, one task each.
     balance : bool, default False
-        As for :func:`~uniml.spark.fit_many`: shards of about equal rows (one
-        extra counting job) instead of hashed keys.
+        As for :func:`~uniml.spark.fit_many`: the series dealt out one by one
+        into shards of about equal rows (one extra counting job).
 
     Returns
     -------
