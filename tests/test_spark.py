@@ -271,6 +271,26 @@ def test_adaptive_shards_are_whole_runs_of_buckets_and_give_the_same_forecasts(s
         sharded(sdf, ["id"], None, balance=True)
 
 
+def test_a_model_table_written_to_parquet_reads_back_and_forecasts_alike(
+    spark,  # noqa: F811
+    history,
+    many_fits,
+    tmp_path,
+):
+    _, fits = many_fits
+    adapter = uniml.make("statsmodels.ets", **ADAPTERS["statsmodels.ets"])
+    where = tmp_path / "models.parquet"
+    models = fit_many(adapter, _spark_df(spark, history), **ROLES, lineage=False, path=str(where))
+    assert where.is_dir() and any(where.glob("*.parquet"))  # Parquet files, not a checkpoint
+    stored = spark.read.parquet(str(where))
+    assert stored.where("kind = 'shard'").count() == models.shards
+    assert models.failures == fits["statsmodels.ets"].failures
+    got = predict_many(models, horizon=4, trusted=True).toPandas()
+    want = predict_many(fits["statsmodels.ets"], horizon=4, trusted=True).toPandas()
+    got, want = (f.sort_values(["id", "ds"]).reset_index(drop=True) for f in (got, want))
+    pd.testing.assert_frame_equal(got, want)
+
+
 def test_the_arrow_byte_cap_is_lifted_only_while_our_job_runs(spark, history):  # noqa: F811
     from uniml.spark._common import rows_only_arrow_batches
 
