@@ -270,27 +270,28 @@ def adaptive_buckets(tasks: int) -> int:
 
 
 @contextmanager
-def job_confs(spark, adaptive_tasks: int | None = None) -> Iterator[None]:
+def job_confs(spark, shards: int | None) -> Iterator[None]:
     """The confs a sharded job of ours runs under: :func:`rows_only_arrow_batches`, and adaptive shards.
 
-    With ``adaptive_tasks``, the rows (hashed by :func:`sharded` with
-    ``shards=None``) are shuffled into :func:`adaptive_buckets` buckets, and
-    Spark's adaptive execution, which knows every bucket's size once the
+    With ``shards=None`` (adaptive: the checked ``shards=`` that :func:`sharded`
+    is given too), the rows are shuffled into :func:`adaptive_buckets` buckets,
+    and Spark's adaptive execution, which knows every bucket's size once the
     shuffle is written, merges neighbouring whole buckets into about
-    ``adaptive_tasks`` tasks of equal bytes (never more bytes per task than
+    :func:`default_shards` tasks of equal bytes (never more bytes per task than
     the session's ``spark.sql.adaptive.advisoryPartitionSizeInBytes``, so a
     large input gets more tasks). A task's series are one shard. It balances
     the tasks by rows at no extra job, where hashed shards differ by chance.
     """
     values = {_ARROW_BYTES: _NO_BYTE_CAP}
-    if adaptive_tasks is not None:
+    if shards is None:
+        tasks = default_shards(spark)
         values |= {
             "spark.sql.adaptive.enabled": "true",
             "spark.sql.adaptive.coalescePartitions.enabled": "true",
             "spark.sql.adaptive.coalescePartitions.initialPartitionNum": str(
-                adaptive_buckets(adaptive_tasks)
+                adaptive_buckets(tasks)
             ),
-            "spark.sql.adaptive.coalescePartitions.minPartitionNum": str(int(adaptive_tasks)),
+            "spark.sql.adaptive.coalescePartitions.minPartitionNum": str(tasks),
             # the 1 MB default would merge a small input into one task: one core for the job
             "spark.sql.adaptive.coalescePartitions.minPartitionSize": "1b",
         }
@@ -510,8 +511,8 @@ def sharded(spark_df, keys, shards: int | None, balance: bool = False):
     """``spark_df`` placed so that every series sits whole in one task.
 
     With ``shards=None`` (adaptive), the rows are hashed by key into buckets
-    and carry no shard column: run the job under :func:`job_confs` with
-    ``adaptive_tasks``, and Spark's adaptive execution deals whole buckets out
+    and carry no shard column: run the job under :func:`job_confs` with the
+    same ``shards=None``, and Spark's adaptive execution deals whole buckets out
     to tasks of about equal bytes; :func:`iter_shards` names a task's shard
     by its partition. Otherwise the rows get a :data:`SHARD` column and shard
     ``s`` runs in partition ``s``: by default the key's hash

@@ -12,7 +12,6 @@ from uniml.core.errors import DataContractError
 from uniml.spark._common import (
     active_session,
     check_shards,
-    default_shards,
     iter_shards,
     job_confs,
     require_columns,
@@ -265,7 +264,7 @@ def evaluate_many(
         ]
     fields += [T.StructField("scale", T.DoubleType()), T.StructField("error", T.StringType())]
     worker = _backtest_fn(models, updates, windows, keys, time, target, exog)
-    with job_confs(spark, default_shards(spark) if n_shards is None else None):
+    with job_confs(spark, n_shards):
         rows = (
             sharded(spark_df.select(*keys, time, target, *exog), keys, n_shards, balance=balance)
             .mapInPandas(worker, T.StructType(fields))

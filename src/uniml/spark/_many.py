@@ -30,7 +30,6 @@ from uniml.spark._common import (
     active_session,
     check_shards,
     check_trusted,
-    default_shards,
     iter_shards,
     job_confs,
     key_aliases,
@@ -410,10 +409,9 @@ def fit_many(
     columns = [*keys, time, target, *exog, *extras]
     names = _forecast_columns(keys, time, adapter)
     task = _fit_shard_fn(adapter, keys, time, target, exog, h, names)
-    adaptive = default_shards(spark) if n_shards is None else None
     # built, planned and run in here (a repartition takes its bucket count from the confs
     # in force when it is built): the job that fits
-    with job_confs(spark, adaptive):
+    with job_confs(spark, n_shards):
         fitted = (
             sharded(spark_df.select(*columns), keys, n_shards, balance=balance)
             .mapInPandas(task, out_schema)
